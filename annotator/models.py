@@ -1,0 +1,382 @@
+"""The domain model. Fields, database constraints and trivial properties only: rules live in
+services.py (writes) and selectors.py (reads)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Source(models.Model):
+    """A news outlet. Global: the same outlet can appear in several projects."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    domain = models.CharField(max_length=253, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. en or pt-BR.")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown shown to annotators.")
+    annotators_per_document = models.PositiveSmallIntegerField(
+        default=3, help_text="k: how many independent annotation layers each document gets."
+    )
+    blind = models.BooleanField(default=True, help_text="Annotators never see another annotator's layer.")
+    allow_overlap = models.BooleanField(default=True, help_text="Spans of one layer may overlap each other.")
+    min_profile_articles = models.PositiveSmallIntegerField(
+        default=15, help_text="Below this many articles a source profile figure is insufficient data."
+    )
+    profiles_visible_to_annotators = models.BooleanField(
+        default=False, help_text="Annotators may read source profiles (never for blind projects unless set)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotators_per_document__gte=1), name="project_k_at_least_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator", "Annotator"
+    REVIEWER = "reviewer", "Reviewer"
+    MANAGER = "manager", "Manager"
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_project_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} as {self.role}"
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    key = models.SlugField(max_length=50, help_text="Stable identifier used in exports, e.g. CLAIM.")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7, default="#888888", help_text="#rrggbb")
+    shortcut = models.CharField(max_length=1, blank=True)
+    description = models.TextField(blank=True, help_text="The one-line definition annotators see.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="label_unique_project_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AttributeKind(models.TextChoices):
+    CHOICE = "choice", "One value"
+    MULTI = "multi", "Several values"
+    BOOLEAN = "boolean", "Yes or no"
+    TARGET = "target", "Stance toward targets"
+
+
+class Attribute(models.Model):
+    """A property of a span. `values` is a list of {"value", "description"}; for kind
+    `target` it lists the stance values and the targets come from the project's Target list.
+    `applies_to` and `required_for` hold label keys (empty `applies_to` means every label)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="attributes")
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=AttributeKind.choices)
+    description = models.TextField(blank=True)
+    values = models.JSONField(default=list, blank=True)
+    applies_to = models.JSONField(default=list, blank=True)
+    required_for = models.JSONField(default=list, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="attribute_unique_project_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def value_keys(self) -> list[str]:
+        return [v["value"] for v in self.values]
+
+
+class Target(models.Model):
+    """A stance target (an entity or an issue), chosen from a list rather than typed freely."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="targets")
+    name = models.CharField(max_length=200)
+    aliases = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="target_unique_project_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Document(models.Model):
+    """An article. `text` is the canonical text that every offset points into (code points,
+    half-open); it is immutable once a span exists."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="documents")
+    external_id = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "text_sha256"], name="document_unique_project_text"),
+        ]
+        indexes = [models.Index(fields=["project", "source"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Document {self.pk}"
+
+
+class AssignmentKind(models.TextChoices):
+    ANNOTATION = "annotation", "Annotation"
+    GOLD = "gold", "Gold"
+
+
+class AssignmentStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Assignment(models.Model):
+    """One layer of spans on one document: an annotator's, or the reviewers' gold layer."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    kind = models.CharField(max_length=16, choices=AssignmentKind.choices, default=AssignmentKind.ANNOTATION)
+    status = models.CharField(
+        max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
+    )
+    skip_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "user", "kind"], name="assignment_unique_document_user_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["document", "kind", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} layer of {self.user} on document {self.document_id}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == AssignmentStatus.SUBMITTED
+
+
+class Span(models.Model):
+    """A labelled stretch `[start, end)` of the document text, in code points. `text` repeats
+    `document.text[start:end]` so any client drift is caught on write. `version` increases on
+    each change (optimistic locking); `client_uuid` makes creates idempotent."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="spans")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    attributes = models.JSONField(default=dict, blank=True)
+    client_uuid = models.UUIDField(default=uuid.uuid4)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "end", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gt=models.F("start")), name="span_start_before_end"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "client_uuid"], name="span_unique_assignment_client_uuid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label.key} [{self.start}, {self.end})"
+
+
+class DecisionAction(models.TextChoices):
+    ACCEPT = "accept", "Accept"
+    EDIT = "edit", "Edit"
+    ADD = "add", "Add"
+    REJECT = "reject", "Reject"
+    REOPEN = "reopen", "Reopen a layer"
+    ADJUDICATE = "adjudicate", "Mark adjudicated"
+
+
+class Decision(models.Model):
+    """One adjudication step, kept as data: the audit trail of the gold layer."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=16, choices=DecisionAction.choices)
+    gold_span = models.ForeignKey(Span, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_span_ids = models.JSONField(default=list, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on document {self.document_id} by {self.reviewer}"
+
+
+class ReportScope(models.TextChoices):
+    PROJECT = "project", "Project"
+    SOURCE = "source", "Source"
+    LABEL = "label", "Label"
+    DOCUMENT = "document", "Document"
+
+
+class AgreementReport(models.Model):
+    """Agreement statistics written by jobs. `scope_key` names the source, label or document."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
+    scope = models.CharField(max_length=16, choices=ReportScope.choices)
+    scope_key = models.CharField(max_length=100, blank=True)
+    resolution = models.CharField(max_length=8, default="token")
+    metrics = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+    data_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Newest layer change the figures include."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "scope", "scope_key", "resolution"], name="agreement_report_unique_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.scope_key} agreement of {self.project}"
+
+
+class ProfileBasis(models.TextChoices):
+    GOLD = "gold", "Gold (adjudicated, else consensus)"
+    CONSENSUS = "consensus", "Consensus"
+    ALL = "all", "All submitted layers"
+
+
+class SourceProfile(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="source_profiles")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="profiles")
+    basis = models.CharField(max_length=16, choices=ProfileBasis.choices)
+    metrics = models.JSONField(default=dict)
+    n_articles = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    data_watermark = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "source", "basis"], name="source_profile_unique_basis"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} in {self.project} ({self.basis})"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class JobRun(models.Model):
+    """A background job as the UI sees it: status, progress, result or error."""
+
+    kind = models.CharField(max_length=50)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    celery_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

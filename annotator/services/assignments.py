@@ -1,0 +1,147 @@
+"""Writes to annotation layers: handing out documents, submitting, reopening, skipping."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from annotator.errors import Conflict, IncompleteLayer
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Decision,
+    DecisionAction,
+    Document,
+    Project,
+)
+from annotator.selectors import project_schema_get
+from annotator.services.spans import span_missing_required
+
+# Layers that count toward a document's k: every annotation layer except a skipped one.
+COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
+OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
+_CANDIDATE_BATCH = 20
+
+
+def _layer_count_subquery() -> Subquery:
+    counted = (
+        Assignment.objects.filter(COUNTED_LAYER, document=OuterRef("pk"))
+        .order_by()
+        .values("document")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)  # type: ignore[return-value]
+
+
+def queue_next(*, project: Project, user: AbstractBaseUser) -> Assignment | None:
+    """The user's next layer in this project: an unfinished one first, else a new one on the
+    document closest to complete that the user has not had. None when nothing is left.
+
+    Two annotators asking at once never push a document past k: candidate documents are locked
+    (FOR UPDATE SKIP LOCKED on PostgreSQL) and their layer count is read again under the lock."""
+    unfinished = (
+        Assignment.objects.filter(
+            document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if unfinished is not None:
+        return unfinished
+    k = project.annotators_per_document
+    while True:
+        with transaction.atomic():
+            candidates = (
+                Document.objects.filter(project=project)
+                .exclude(assignments__user=user, assignments__kind=AssignmentKind.ANNOTATION)
+                .annotate(n_layers=_layer_count_subquery())
+                .filter(n_layers__lt=k)
+                .order_by("-n_layers", "pk")
+            )
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+            ids = list(candidates.values_list("pk", flat=True)[:_CANDIDATE_BATCH])
+            if not ids:
+                return None
+            # Counts again, now that the rows are locked: a layer committed meanwhile is seen here.
+            counts = dict(
+                Assignment.objects.filter(COUNTED_LAYER, document_id__in=ids)
+                .values("document_id")
+                .annotate(n=Count("pk"))
+                .values_list("document_id", "n")
+            )
+            for document_id in ids:
+                if counts.get(document_id, 0) < k:
+                    return Assignment.objects.create(
+                        document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
+                    )
+        # Every locked candidate filled up meanwhile: look again.
+
+
+def assignment_submit(*, assignment: Assignment) -> Assignment:
+    """Freeze a layer. Refused, listing each span, while a span lacks a required attribute."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if assignment.status == AssignmentStatus.SUBMITTED:
+            return assignment
+        if assignment.status == AssignmentStatus.SKIPPED:
+            raise Conflict("This document was skipped; there is nothing to submit.")
+        schema = project_schema_get(project=assignment.document.project_id)
+        incomplete = []
+        for span in assignment.spans.select_related("label").order_by("start", "end", "pk"):
+            missing = span_missing_required(
+                schema=schema, label_key=span.label.key, attributes=span.attributes
+            )
+            if missing:
+                incomplete.append(
+                    {
+                        "id": span.pk,
+                        "label": span.label.key,
+                        "start": span.start,
+                        "end": span.end,
+                        "text": span.text,
+                        "missing": missing,
+                    }
+                )
+        if incomplete:
+            raise IncompleteLayer(incomplete)
+        assignment.status = AssignmentStatus.SUBMITTED
+        assignment.submitted_at = timezone.now()
+        assignment.save(update_fields=["status", "submitted_at", "updated_at"])
+    return assignment
+
+
+def assignment_reopen(*, assignment: Assignment, reviewer: AbstractBaseUser, note: str = "") -> Assignment:
+    """Let the annotator edit a submitted layer again; the reopening is kept as a Decision."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if assignment.status != AssignmentStatus.SUBMITTED:
+            raise Conflict("Only a submitted layer can be reopened.")
+        assignment.status = AssignmentStatus.IN_PROGRESS
+        assignment.submitted_at = None
+        assignment.save(update_fields=["status", "submitted_at", "updated_at"])
+        Decision.objects.create(
+            document_id=assignment.document_id,
+            reviewer=reviewer,
+            action=DecisionAction.REOPEN,
+            note=note,
+            before={"assignment": assignment.pk, "status": AssignmentStatus.SUBMITTED},
+            after={"assignment": assignment.pk, "status": AssignmentStatus.IN_PROGRESS},
+        )
+    return assignment
+
+
+def assignment_skip(*, assignment: Assignment, reason: str) -> Assignment:
+    """Give a document back with a reason; it no longer counts toward k, and the user will not
+    be handed it again."""
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise Conflict("A submitted layer cannot be skipped.")
+    assignment.status = AssignmentStatus.SKIPPED
+    assignment.skip_reason = reason
+    assignment.save(update_fields=["status", "skip_reason", "updated_at"])
+    return assignment

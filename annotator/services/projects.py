@@ -1,0 +1,137 @@
+"""Writes to projects, their members and their annotation schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from annotator.errors import ValidationError
+from annotator.models import Attribute, AttributeKind, Label, Membership, Project, Role, Span, Target
+from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+
+
+@transaction.atomic
+def project_create(
+    *,
+    name: str,
+    slug: str,
+    created_by: AbstractBaseUser | None = None,
+    description: str = "",
+    guidelines: str = "",
+    annotators_per_document: int = 3,
+    blind: bool = True,
+    allow_overlap: bool = True,
+    targets: Iterable[str] = (),
+    with_default_schema: bool = True,
+) -> Project:
+    """Create a project with the default labels and attributes; its creator becomes a manager."""
+    project = Project(
+        name=name,
+        slug=slug,
+        description=description,
+        guidelines=guidelines,
+        annotators_per_document=annotators_per_document,
+        blind=blind,
+        allow_overlap=allow_overlap,
+        created_by=created_by,  # type: ignore[misc]
+    )
+    project.full_clean()
+    project.save()
+    if with_default_schema:
+        project_schema_reset(project=project)
+    Target.objects.bulk_create(Target(project=project, name=t) for t in targets)
+    if created_by is not None:
+        Membership.objects.create(project=project, user=created_by, role=Role.MANAGER)
+    return project
+
+
+def project_schema_reset(*, project: Project) -> None:
+    """Replace the project's labels and attributes by the default schema."""
+    project_schema_replace(project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES)
+
+
+def _ensure_schema_editable(project: Project) -> None:
+    if Span.objects.filter(assignment__document__project=project).exists():
+        raise ValidationError(
+            {
+                "schema": [
+                    "The schema cannot change once spans exist: labels and values would lose their meaning."
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def project_schema_replace(
+    *, project: Project, labels: Iterable[Mapping[str, Any]], attributes: Iterable[Mapping[str, Any]]
+) -> None:
+    """Replace the whole schema of a project that has no spans yet."""
+    _ensure_schema_editable(project)
+    label_rows = [
+        Label(
+            project=project,
+            key=spec["key"],
+            name=spec.get("name") or spec["key"].title(),
+            color=spec.get("color", "#888888"),
+            shortcut=spec.get("shortcut", ""),
+            description=spec.get("description", ""),
+            order=i,
+        )
+        for i, spec in enumerate(labels)
+    ]
+    label_keys = {label.key for label in label_rows}
+    attribute_rows = []
+    for i, spec in enumerate(attributes):
+        attribute = Attribute(
+            project=project,
+            key=spec["key"],
+            name=spec.get("name") or spec["key"].replace("_", " ").capitalize(),
+            kind=spec["kind"],
+            description=spec.get("description", ""),
+            values=list(spec.get("values", [])),
+            applies_to=list(spec.get("applies_to", [])),
+            required_for=list(spec.get("required_for", [])),
+            order=i,
+        )
+        attribute_validate_definition(attribute=attribute, label_keys=label_keys)
+        attribute_rows.append(attribute)
+    for label in label_rows:
+        label.full_clean(exclude=["project"], validate_unique=False)
+    if len(label_keys) != len(label_rows):
+        raise ValidationError({"labels": ["Label keys must be unique."]})
+    if len({a.key for a in attribute_rows}) != len(attribute_rows):
+        raise ValidationError({"attributes": ["Attribute keys must be unique."]})
+    project.labels.all().delete()
+    project.attributes.all().delete()
+    Label.objects.bulk_create(label_rows)
+    Attribute.objects.bulk_create(attribute_rows)
+
+
+def attribute_validate_definition(*, attribute: Attribute, label_keys: set[str]) -> None:
+    """Check that an attribute definition is usable: values for choice kinds, known labels."""
+    problems: list[str] = []
+    if attribute.kind not in AttributeKind.values:
+        problems.append(f"unknown kind {attribute.kind!r}; use one of {', '.join(AttributeKind.values)}")
+    if attribute.kind in (AttributeKind.CHOICE, AttributeKind.MULTI, AttributeKind.TARGET):
+        if not attribute.values:
+            problems.append("a choice needs at least one value")
+        elif not all(isinstance(v, dict) and isinstance(v.get("value"), str) for v in attribute.values):
+            problems.append('values must be objects like {"value": "X", "description": "..."}')
+    for field in ("applies_to", "required_for"):
+        unknown = set(getattr(attribute, field)) - label_keys
+        if unknown:
+            problems.append(f"{field} names unknown labels: {', '.join(sorted(unknown))}")
+    if problems:
+        raise ValidationError({f"attributes.{attribute.key}": problems})
+
+
+@transaction.atomic
+def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+    """Add a member or change their role."""
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
+    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    return membership

@@ -1,0 +1,316 @@
+"""Span writes. Every path that writes a span (API, pages, pre-annotation import, adjudication)
+goes through `span_check`, so the offset contract and the schema hold everywhere."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from annotator.errors import Conflict, ValidationError
+from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
+from annotator.schema import is_missing
+from annotator.selectors import ProjectSchema, project_schema_get
+
+
+def _preview(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def span_check_offsets(*, document_text: str, start: Any, end: Any, text: Any) -> None:
+    """The offset contract: code points, half-open [start, end), and `text` equal to
+    `document_text[start:end]` so any client drift is caught at once."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = [f"{name} must be a whole number of code points, not {value!r}."]
+    if not isinstance(text, str):
+        errors["text"] = ["text must be the spanned text, a string."]
+    if errors:
+        raise ValidationError(errors)
+    length = len(document_text)
+    if start < 0:
+        errors["start"] = [f"start {start} is negative."]
+    if end > length:
+        errors["end"] = [f"end {end} lies past the end of the text ({length} code points)."]
+    if end <= start:
+        errors["end"] = [
+            f"end {end} must be greater than start {start}: spans are [start, end) and not empty."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    actual = document_text[start:end]
+    if text != actual:
+        raise ValidationError(
+            {
+                "text": [
+                    f"text does not match the document at [{start}, {end}): sent {_preview(text)}, "
+                    f"the document has {_preview(actual)}. Offsets are Unicode code points."
+                ]
+            }
+        )
+
+
+def _check_value(attribute: Attribute, value: Any, schema: ProjectSchema) -> str | None:
+    """Why `value` is not allowed for `attribute`, or None when it is."""
+    allowed = attribute.value_keys
+    if attribute.kind == AttributeKind.BOOLEAN:
+        return None if isinstance(value, bool) else "must be true or false"
+    if attribute.kind == AttributeKind.CHOICE:
+        return None if value in allowed else f"{value!r} is not one of {', '.join(allowed)}"
+    if attribute.kind == AttributeKind.MULTI:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of values"
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            return f"{', '.join(map(repr, unknown))} not among {', '.join(allowed)}"
+        return "lists a value twice" if len(set(value)) != len(value) else None
+    # AttributeKind.TARGET: [{"target": name, "stance": value}, ...]
+    if not isinstance(value, list):
+        return 'must be a list like [{"target": "...", "stance": "FAVOR"}]'
+    seen: set[str] = set()
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"target", "stance"}:
+            return 'each entry must be {"target": "...", "stance": "..."}'
+        if item["target"] not in schema.targets:
+            return f"unknown target {item['target']!r}; choose one from the project's target list"
+        if item["stance"] not in allowed:
+            return f"stance {item['stance']!r} is not one of {', '.join(allowed)}"
+        if item["target"] in seen:
+            return f"target {item['target']!r} appears twice"
+        seen.add(item["target"])
+    return None
+
+
+def span_check_attributes(*, schema: ProjectSchema, label: Label, attributes: Any) -> dict[str, Any]:
+    """Validate attribute values against the schema; returns them with unanswered ones dropped."""
+    if not isinstance(attributes, Mapping):
+        raise ValidationError({"attributes": ["attributes must be an object keyed by attribute key."]})
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in attributes.items():
+        attribute = schema.attributes.get(key)
+        if attribute is None:
+            errors[f"attributes.{key}"] = [
+                f"unknown attribute {key!r}; the schema has {', '.join(schema.attributes)}."
+            ]
+            continue
+        if is_missing(value):
+            continue
+        if attribute.applies_to and label.key not in attribute.applies_to:
+            errors[f"attributes.{key}"] = [f"{key} does not apply to {label.key} spans."]
+            continue
+        problem = _check_value(attribute, value, schema)
+        if problem:
+            errors[f"attributes.{key}"] = [f"{key} {problem}."]
+        else:
+            cleaned[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def span_missing_required(
+    *, schema: ProjectSchema, label_key: str, attributes: Mapping[str, Any]
+) -> list[str]:
+    """The required attributes a span of this label has not answered (checked on submit)."""
+    return [
+        a.key
+        for a in schema.attributes.values()
+        if label_key in a.required_for and is_missing(attributes.get(a.key))
+    ]
+
+
+def span_check(
+    *,
+    schema: ProjectSchema,
+    document_text: str,
+    label_key: Any,
+    start: Any,
+    end: Any,
+    text: Any,
+    attributes: Any,
+) -> tuple[Label, dict[str, Any]]:
+    """Everything a span must satisfy regardless of its layer. Returns the label and clean attributes."""
+    label = schema.labels.get(label_key) if isinstance(label_key, str) else None
+    if label is None:
+        raise ValidationError(
+            {"label": [f"unknown label {label_key!r}; the schema has {', '.join(schema.labels)}."]}
+        )
+    span_check_offsets(document_text=document_text, start=start, end=end, text=text)
+    return label, span_check_attributes(schema=schema, label=label, attributes=attributes)
+
+
+def _check_layer_overlap(
+    *, assignment: Assignment, allow_overlap: bool, label: Label, start: int, end: int, exclude_id: int | None
+) -> None:
+    overlapping = Span.objects.filter(assignment=assignment, start__lt=end, end__gt=start)
+    if exclude_id is not None:
+        overlapping = overlapping.exclude(pk=exclude_id)
+    if not allow_overlap:
+        other = overlapping.order_by("start").first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "start": [
+                        f"overlaps the span at [{other.start}, {other.end}); this project does not allow overlaps."
+                    ]
+                }
+            )
+    elif overlapping.filter(start=start, end=end, label=label).exists():
+        raise ValidationError(
+            {"start": [f"a {label.key} span at [{start}, {end}) already exists in this layer."]}
+        )
+
+
+def _ensure_editable(assignment: Assignment) -> None:
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise Conflict("This layer is submitted and read-only; a reviewer can reopen it.")
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise Conflict("This document was skipped; take it up again before adding spans.")
+
+
+def span_create(
+    *,
+    assignment: Assignment,
+    label: str,
+    start: Any,
+    end: Any,
+    text: Any,
+    attributes: Any = None,
+    client_uuid: uuid.UUID | None = None,
+    schema: ProjectSchema | None = None,
+) -> tuple[Span, bool]:
+    """Create a span in a layer. Idempotent on `client_uuid`: repeating a create returns the
+    span made the first time and False."""
+    if client_uuid is not None:
+        existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
+        if existing is not None:
+            return existing, False
+    _ensure_editable(assignment)
+    document = assignment.document
+    schema = schema or project_schema_get(project=document.project_id)
+    label_obj, clean_attributes = span_check(
+        schema=schema,
+        document_text=document.text,
+        label_key=label,
+        start=start,
+        end=end,
+        text=text,
+        attributes=attributes if attributes is not None else {},
+    )
+    with transaction.atomic():
+        _check_layer_overlap(
+            assignment=assignment,
+            allow_overlap=document.project.allow_overlap,
+            label=label_obj,
+            start=start,
+            end=end,
+            exclude_id=None,
+        )
+        try:
+            with transaction.atomic():
+                span = Span.objects.create(
+                    assignment=assignment,
+                    label=label_obj,
+                    start=start,
+                    end=end,
+                    text=text,
+                    attributes=clean_attributes,
+                    client_uuid=client_uuid or uuid.uuid4(),
+                )
+        except IntegrityError:
+            # A concurrent retry with the same client_uuid won the race: answer with its span.
+            existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
+            if existing is None:
+                raise
+            return existing, False
+        _mark_in_progress(assignment)
+    return span, True
+
+
+def _mark_in_progress(assignment: Assignment) -> None:
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ASSIGNED).update(
+            status=AssignmentStatus.IN_PROGRESS
+        )
+        assignment.status = AssignmentStatus.IN_PROGRESS
+
+
+_UNSET: Any = object()
+
+
+def span_update(
+    *,
+    span: Span,
+    version: int,
+    label: str = _UNSET,
+    start: int = _UNSET,
+    end: int = _UNSET,
+    text: str = _UNSET,
+    attributes: Mapping[str, Any] = _UNSET,
+    schema: ProjectSchema | None = None,
+) -> Span:
+    """Change a span. `version` is the one the caller read; if the span changed since, Conflict
+    carries the current span. Boundaries change together with `text`."""
+    assignment = span.assignment
+    _ensure_editable(assignment)
+    document = assignment.document
+    schema = schema or project_schema_get(project=document.project_id)
+    new_label_key = span.label.key if label is _UNSET else label
+    new_start = span.start if start is _UNSET else start
+    new_end = span.end if end is _UNSET else end
+    new_text = span.text if text is _UNSET else text
+    if (start is not _UNSET or end is not _UNSET) and text is _UNSET:
+        raise ValidationError({"text": ["Send the new text with new boundaries, so drift is caught."]})
+    new_attributes = span.attributes if attributes is _UNSET else attributes
+    label_obj, clean_attributes = span_check(
+        schema=schema,
+        document_text=document.text,
+        label_key=new_label_key,
+        start=new_start,
+        end=new_end,
+        text=new_text,
+        attributes=new_attributes,
+    )
+    with transaction.atomic():
+        _check_layer_overlap(
+            assignment=assignment,
+            allow_overlap=document.project.allow_overlap,
+            label=label_obj,
+            start=new_start,
+            end=new_end,
+            exclude_id=span.pk,
+        )
+        updated = Span.objects.filter(pk=span.pk, version=version).update(
+            label=label_obj,
+            start=new_start,
+            end=new_end,
+            text=new_text,
+            attributes=clean_attributes,
+            version=F("version") + 1,
+        )
+        if not updated:
+            raise _stale(span.pk)
+    span.refresh_from_db()
+    return span
+
+
+def span_delete(*, span: Span, version: int) -> None:
+    """Delete a span if it is still at `version`; otherwise Conflict with the current span."""
+    _ensure_editable(span.assignment)
+    deleted, _ = Span.objects.filter(pk=span.pk, version=version).delete()
+    if not deleted:
+        raise _stale(span.pk)
+
+
+def _stale(span_id: int) -> Conflict:
+    current = Span.objects.filter(pk=span_id).select_related("label").first()
+    if current is None:
+        return Conflict("The span was deleted since you read it.", current=None)
+    return Conflict(
+        f"The span changed since you read it: it is now at version {current.version}.", current=current
+    )
