@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -38,7 +38,7 @@ def _layer_count_subquery() -> Subquery:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)  # type: ignore[return-value]
 
 
-def queue_next(*, project: Project, user: AbstractBaseUser) -> Assignment | None:
+def queue_next(*, project: Project, user: User) -> Assignment | None:
     """The user's next layer in this project: an unfinished one first, else a new one on the
     document closest to complete that the user has not had. None when nothing is left.
 
@@ -63,9 +63,14 @@ def queue_next(*, project: Project, user: AbstractBaseUser) -> Assignment | None
                 .filter(n_layers__lt=k)
                 .order_by("-n_layers", "pk")
             )
+            ids: list[int] = []
             if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-            ids = list(candidates.values_list("pk", flat=True)[:_CANDIDATE_BATCH])
+                unlocked = candidates.select_for_update(skip_locked=True, of=("self",))
+                ids = list(unlocked.values_list("pk", flat=True)[:_CANDIDATE_BATCH])
+            if not ids:
+                # Every candidate may be locked by someone else's Next right now: wait for one
+                # rather than answer "nothing left" while documents still have room.
+                ids = list(candidates.select_for_update(of=("self",)).values_list("pk", flat=True)[:1])
             if not ids:
                 return None
             # Counts again, now that the rows are locked: a layer committed meanwhile is seen here.
@@ -116,7 +121,7 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
     return assignment
 
 
-def assignment_reopen(*, assignment: Assignment, reviewer: AbstractBaseUser, note: str = "") -> Assignment:
+def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "") -> Assignment:
     """Let the annotator edit a submitted layer again; the reopening is kept as a Decision."""
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import F
 from django.utils import timezone
 
@@ -16,14 +16,14 @@ def job_create(
     *,
     kind: str,
     project: Project | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     params: dict[str, Any] | None = None,
     total: int = 0,
 ) -> JobRun:
     return JobRun.objects.create(
         kind=kind,
         project=project,
-        created_by=created_by,  # type: ignore[misc]
+        created_by=created_by,
         params=params or {},
         total=total,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotator.errors import ValidationError
@@ -18,7 +18,7 @@ def project_create(
     *,
     name: str,
     slug: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     description: str = "",
     guidelines: str = "",
     annotators_per_document: int = 3,
@@ -36,7 +36,7 @@ def project_create(
         annotators_per_document=annotators_per_document,
         blind=blind,
         allow_overlap=allow_overlap,
-        created_by=created_by,  # type: ignore[misc]
+        created_by=created_by,
     )
     project.full_clean()
     project.save()
@@ -129,7 +129,7 @@ def attribute_validate_definition(*, attribute: Attribute, label_keys: set[str])
 
 
 @transaction.atomic
-def membership_set(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+def membership_set(*, project: Project, user: User, role: str) -> Membership:
     """Add a member or change their role."""
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})

@@ -224,6 +224,8 @@ def span_create(
                 )
         except IntegrityError:
             # A concurrent retry with the same client_uuid won the race: answer with its span.
+            if client_uuid is None:
+                raise
             existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
             if existing is None:
                 raise

@@ -154,29 +154,38 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # REST FRAMEWORK
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes anonymous requests a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("ANNOTATOR_AUTH_THROTTLE", default="10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "News source annotation API",
     "DESCRIPTION": "Spans labelled CLAIM, OPINION or DISCLAIMER in news articles, their agreement and per-source profiles.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "AttributeKindEnum": "annotator.models.AttributeKind",
+        "AssignmentKindEnum": "annotator.models.AssignmentKind",
+        "AssignmentStatusEnum": "annotator.models.AssignmentStatus",
+        "JobStatusEnum": "annotator.models.JobStatus",
+    },
 }
 
 # DOMAIN
 # ------------------------------------------------------------------------------
 # A document longer than this (in characters) is refused at import.
 ANNOTATOR_MAX_DOCUMENT_CHARS = env.int("ANNOTATOR_MAX_DOCUMENT_CHARS", default=1_000_000)
-# Uploads with more documents than this run as a background job.
-ANNOTATOR_IMPORT_INLINE_LIMIT = env.int("ANNOTATOR_IMPORT_INLINE_LIMIT", default=500)
+# Uploads larger than this (bytes, all files together) are imported by a background job.
+ANNOTATOR_IMPORT_INLINE_BYTES = env.int("ANNOTATOR_IMPORT_INLINE_BYTES", default=2 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,145 @@
+"""Every permission rule, in one reviewed place.
+
+`access_*` functions are the only way views obtain a protected object. An object the user may
+not see raises NotFound, exactly as one that does not exist; an object the user sees but may
+not act on raises PermissionDenied.
+
+Rules:
+- Staff (site admins) act as managers of every project.
+- Nobody else sees a project they are not a member of.
+- Annotators read and write only their own annotation layers; in a blind project they never
+  see another annotator's layer, nor its spans or counts. A submitted layer is read-only.
+- Reviewers and managers read every layer of their projects and write the gold layer.
+- Managers change the project, its members and its schema, and import documents.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AccountUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from annotator.errors import NotFound
+from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
+
+User = AccountUser | AnonymousUser
+
+REVIEWERS = (Role.REVIEWER, Role.MANAGER)
+MANAGERS = (Role.MANAGER,)
+
+
+def _is_staff(user: User) -> bool:
+    return bool(user.is_authenticated and getattr(user, "is_staff", False))
+
+
+def project_role(*, user: User, project: Project | int) -> str | None:
+    """The user's role in the project (staff count as managers), or None for outsiders."""
+    if not user.is_authenticated:
+        return None
+    if _is_staff(user):
+        return Role.MANAGER
+    project_id = project if isinstance(project, int) else project.pk
+    return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
+
+
+def projects_visible(*, user: User) -> QuerySet[Project]:
+    if _is_staff(user):
+        return Project.objects.all()
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user)
+
+
+def can_create_project(*, user: User) -> bool:
+    """Staff and anyone who already manages a project may start a new one."""
+    return _is_staff(user) or (
+        user.is_authenticated and Membership.objects.filter(user=user, role=Role.MANAGER).exists()
+    )
+
+
+def access_project(*, user: User, project_id: int, roles: tuple[str, ...] | None = None) -> Project:
+    """The project if the user is a member (with one of `roles`, when given)."""
+    project = Project.objects.filter(pk=project_id).first()
+    role = project_role(user=user, project=project_id) if project else None
+    if project is None or role is None:
+        raise NotFound("Project not found.")
+    if roles is not None and role not in roles:
+        raise PermissionDenied(f"This needs the role {' or '.join(roles)} in the project; you are {role}.")
+    project.user_role = role  # type: ignore[attr-defined]
+    return project
+
+
+def sees_all_layers(*, role: str | None, project: Project) -> bool:
+    """Whether this role reads other people's layers of the project."""
+    return role in REVIEWERS or (role == Role.ANNOTATOR and not project.blind)
+
+
+def documents_visible(*, user: User, project: Project) -> QuerySet[Document]:
+    """Reviewers and managers see every document; annotators the ones handed to them."""
+    role = project_role(user=user, project=project)
+    documents = Document.objects.filter(project=project)
+    if role in REVIEWERS:
+        return documents
+    if role == Role.ANNOTATOR:
+        return documents.filter(
+            assignments__user=cast(AccountUser, user), assignments__kind=AssignmentKind.ANNOTATION
+        )
+    return documents.none()
+
+
+def access_document(*, user: User, document_id: int, roles: tuple[str, ...] | None = None) -> Document:
+    document = Document.objects.select_related("project", "source").filter(pk=document_id).first()
+    if document is None:
+        raise NotFound("Document not found.")
+    role = project_role(user=user, project=document.project_id)
+    if role is None:
+        raise NotFound("Document not found.")
+    if role == Role.ANNOTATOR and not document.assignments.filter(user=cast(AccountUser, user)).exists():
+        raise NotFound("Document not found.")
+    if roles is not None and role not in roles:
+        raise PermissionDenied(f"This needs the role {' or '.join(roles)} in the project; you are {role}.")
+    document.user_role = role  # type: ignore[attr-defined]
+    return document
+
+
+def access_assignment(*, user: User, assignment_id: int, write: bool = False) -> Assignment:
+    """A layer the user may read (or, with `write`, change)."""
+    assignment = (
+        Assignment.objects.select_related("document__project", "document__source", "user")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None:
+        raise NotFound("Assignment not found.")
+    project = assignment.document.project
+    role = project_role(user=user, project=project)
+    own = assignment.user_id == user.pk
+    readable = role is not None and (own or sees_all_layers(role=role, project=project))
+    if assignment.kind == AssignmentKind.GOLD:
+        readable = role in REVIEWERS
+    if not readable:
+        raise NotFound("Assignment not found.")
+    if write:
+        writable = own if assignment.kind == AssignmentKind.ANNOTATION else role in REVIEWERS
+        if not writable:
+            raise PermissionDenied("Only its annotator changes an annotation layer.")
+    assignment.user_role = role  # type: ignore[attr-defined]
+    return assignment
+
+
+def access_span(*, user: User, span_id: int, write: bool = False) -> Span:
+    span = Span.objects.select_related("assignment", "label").filter(pk=span_id).first()
+    if span is None:
+        raise NotFound("Span not found.")
+    try:
+        span.assignment = access_assignment(user=user, assignment_id=span.assignment_id, write=write)
+    except NotFound:
+        raise NotFound("Span not found.") from None
+    return span
+
+
+def can_reopen(*, user: User, assignment: Assignment) -> bool:
+    return project_role(user=user, project=assignment.document.project_id) in REVIEWERS

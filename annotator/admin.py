@@ -1,0 +1,294 @@
+"""The admin, for managers and staff: search, filters, the schema inline on its project, and
+document import. Actions call services; rules are not repeated here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from annotator.models import (
+    AgreementReport,
+    Assignment,
+    Attribute,
+    Decision,
+    Document,
+    JobRun,
+    Label,
+    Membership,
+    Project,
+    Source,
+    SourceProfile,
+    Span,
+    Target,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by jobs or kept as an audit trail: visible, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "domain", "country", "language", "n_documents"]
+    list_filter = ["country", "language"]
+    search_fields = ["name", "slug", "domain"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
+        return super().get_queryset(request).annotate(n_documents=Count("documents"))
+
+    @admin.display(description="documents", ordering="n_documents")
+    def n_documents(self, obj: Any) -> int:
+        return obj.n_documents
+
+
+class LabelInline(admin.TabularInline):
+    model = Label
+    extra = 0
+    fields = ["order", "key", "name", "color", "shortcut", "description"]
+
+
+class AttributeInline(admin.StackedInline):
+    model = Attribute
+    extra = 0
+    fields = [("order", "key", "name", "kind"), "description", "values", ("applies_to", "required_for")]
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+    fields = ["name", "aliases", "description"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "annotators_per_document",
+        "blind",
+        "n_documents",
+        "n_members",
+        "created_at",
+    ]
+    list_filter = ["blind", "allow_overlap"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline, LabelInline, AttributeInline, TargetInline]
+    readonly_fields = ["created_at", "created_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_documents=Count("documents", distinct=True), n_members=Count("memberships", distinct=True)
+            )
+        )
+
+    @admin.display(description="documents", ordering="n_documents")
+    def n_documents(self, obj: Any) -> int:
+        return obj.n_documents
+
+    @admin.display(description="members", ordering="n_members")
+    def n_members(self, obj: Any) -> int:
+        return obj.n_members
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from annotator.services.projects import project_schema_reset
+
+        obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        project_schema_reset(project=obj)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        # The schema is filled in by the service when the project is created.
+        return self.inlines if obj is not None else []
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        instances = super().get_inline_instances(request, obj)
+        if obj is not None and Span.objects.filter(assignment__document__project=obj).exists():
+            # Labels and attributes lose their meaning if they change under existing spans.
+            for inline in instances:
+                if isinstance(inline, LabelInline | AttributeInline):
+                    inline.has_add_permission = lambda *a, **k: False  # type: ignore[method-assign]
+                    inline.has_change_permission = lambda *a, **k: False  # type: ignore[method-assign]
+                    inline.has_delete_permission = lambda *a, **k: False  # type: ignore[method-assign]
+        return instances
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "created_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "user__email", "project__name"]
+    autocomplete_fields = ["user", "project"]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "project", "shortcut", "order"]
+    list_filter = ["project"]
+    search_fields = ["key", "name", "description"]
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "kind", "project", "order"]
+    list_filter = ["kind", "project"]
+    search_fields = ["key", "name", "description"]
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["name", "project"]
+    list_filter = ["project"]
+    search_fields = ["name", "description"]
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    fields = ["user", "kind", "status", "submitted_at"]
+    readonly_fields = ["user", "kind", "submitted_at"]
+    show_change_link = True
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "source", "published_at", "n_chars", "n_layers"]
+    list_filter = ["project", "source"]
+    search_fields = ["title", "external_id", "url", "author"]
+    date_hierarchy = "published_at"
+    list_select_related = ["project", "source"]
+    readonly_fields = ["text_sha256", "created_at"]
+    autocomplete_fields = ["source", "project"]
+    inlines = [AssignmentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return super().get_queryset(request).annotate(n_layers=Count("assignments"))
+
+    @admin.display(description="characters")
+    def n_chars(self, obj: Document) -> int:
+        return len(obj.text)
+
+    @admin.display(description="layers", ordering="n_layers")
+    def n_layers(self, obj: Any) -> int:
+        return obj.n_layers
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and Span.objects.filter(assignment__document=obj).exists():
+            # Every span's offsets point into this text.
+            fields += ["text", "project"]
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
+        import hashlib
+
+        obj.text = obj.text.replace("\r\n", "\n").replace("\r", "\n")
+        obj.text_sha256 = hashlib.sha256(obj.text.encode()).hexdigest()
+        super().save_model(request, obj, form, change)
+
+
+class SpanInline(admin.TabularInline):
+    model = Span
+    extra = 0
+    fields = readonly_fields = ("label", "start", "end", "text", "attributes", "version")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["document", "user", "kind", "status", "n_spans", "updated_at", "submitted_at"]
+    list_filter = ["kind", "status", "document__project"]
+    search_fields = ["document__title", "user__username"]
+    list_select_related = ["document", "user"]
+    readonly_fields = ["document", "user", "kind", "created_at", "updated_at", "submitted_at"]
+    inlines = [SpanInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return super().get_queryset(request).annotate(n_spans=Count("spans"))
+
+    @admin.display(description="spans", ordering="n_spans")
+    def n_spans(self, obj: Any) -> int:
+        return obj.n_spans
+
+
+@admin.register(Span)
+class SpanAdmin(ReadOnlyAdmin):
+    """Spans are written through the API so every rule holds; the admin shows them."""
+
+    list_display = ["__str__", "text_preview", "assignment", "version", "updated_at"]
+    list_filter = ["label__key", "assignment__kind", "assignment__document__project"]
+    search_fields = ["text", "assignment__user__username"]
+    list_select_related = ["label", "assignment__user", "assignment__document"]
+
+    @admin.display(description="text")
+    def text_preview(self, obj: Span) -> str:
+        return obj.text if len(obj.text) <= 60 else obj.text[:60] + "…"
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "document", "reviewer", "action", "note"]
+    list_filter = ["action", "document__project"]
+    search_fields = ["note", "reviewer__username", "document__title"]
+    list_select_related = ["document", "reviewer"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AgreementReport)
+class AgreementReportAdmin(ReadOnlyAdmin):
+    list_display = ["project", "scope", "scope_key", "resolution", "computed_at"]
+    list_filter = ["scope", "resolution", "project"]
+
+
+@admin.register(SourceProfile)
+class SourceProfileAdmin(ReadOnlyAdmin):
+    list_display = ["source", "project", "basis", "n_articles", "computed_at"]
+    list_filter = ["basis", "project"]
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "project",
+        "status",
+        "progress_display",
+        "attempts",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["kind", "error", "celery_id"]
+
+    @admin.display(description="progress")
+    def progress_display(self, obj: JobRun) -> str:
+        return f"{obj.progress} / {obj.total}" if obj.total else str(obj.progress)

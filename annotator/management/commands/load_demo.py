@@ -1,0 +1,138 @@
+"""Load the demo project: four invented outlets, a dozen articles written for the demo, a manager,
+a reviewer and three annotators whose submitted layers disagree in places. Safe to run again:
+nothing is duplicated, and the logins are printed each time."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Project, Role, Source, Target
+from annotator.selectors import project_schema_get
+from annotator.services.assignments import assignment_submit
+from annotator.services.imports import documents_import_records
+from annotator.services.projects import membership_set, project_create
+from annotator.services.spans import span_create
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
+# The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.
+ARTICLES_LEFT_OPEN = 2
+
+
+class Command(BaseCommand):
+    help = "Load the demo project, its users and their annotation layers (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        demo = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        with transaction.atomic():
+            logins = self._users(demo["users"])
+            project = self._project(demo, logins)
+            self._layers(project, demo)
+        self._print_logins(logins, demo["users"])
+
+    def _users(self, names: dict[str, Any]) -> dict[str, str]:
+        """Creates the demo users; passwords are random, kept in var/ so reruns print the same."""
+        logins_file = Path(settings.VAR_DIR) / "demo-logins.json"
+        known: dict[str, str] = json.loads(logins_file.read_text()) if logins_file.exists() else {}
+        user_model = get_user_model()
+        usernames = [names["manager"], names["reviewer"], *names["annotators"]]
+        for username in usernames:
+            user, created = user_model.objects.get_or_create(username=username)
+            assert isinstance(user, AbstractUser)
+            if created or username not in known:
+                known[username] = secrets.token_urlsafe(9)
+                user.set_password(known[username])
+            # The manager runs the demo and may use the admin for imports.
+            user.is_staff = user.is_superuser = username == names["manager"]
+            user.save()
+        logins_file.parent.mkdir(parents=True, exist_ok=True)
+        logins_file.write_text(json.dumps(known, indent=2))
+        logins_file.chmod(0o600)
+        return known
+
+    def _project(self, demo: dict[str, Any], logins: dict[str, str]) -> Project:
+        spec = demo["project"]
+        user_model = get_user_model()
+        project = Project.objects.filter(slug=spec["slug"]).first()
+        if project is None:
+            project = project_create(
+                name=spec["name"],
+                slug=spec["slug"],
+                description=spec.get("description", ""),
+                guidelines=spec.get("guidelines", ""),
+                created_by=user_model.objects.get(username=demo["users"]["manager"]),
+                annotators_per_document=len(demo["users"]["annotators"]),
+            )
+        for target in demo["targets"]:
+            Target.objects.get_or_create(project=project, name=target["name"], defaults=target)
+        users = demo["users"]
+        membership_set(
+            project=project, user=user_model.objects.get(username=users["reviewer"]), role=Role.REVIEWER
+        )
+        for username in users["annotators"]:
+            membership_set(
+                project=project, user=user_model.objects.get(username=username), role=Role.ANNOTATOR
+            )
+        for source in demo["sources"]:
+            Source.objects.get_or_create(slug=source["slug"], defaults=source)
+        summary = documents_import_records(project=project, records=demo["articles"], name="demo.json")
+        if summary.errors:
+            raise RuntimeError("The demo articles do not import: " + "; ".join(map(str, summary.errors)))
+        return project
+
+    def _layers(self, project: Project, demo: dict[str, Any]) -> None:
+        user_model = get_user_model()
+        schema = project_schema_get(project=project)
+        documents = {d.external_id: d for d in project.documents.all()}
+        annotators = demo["users"]["annotators"]
+        open_ids = {a["external_id"] for a in demo["articles"][-ARTICLES_LEFT_OPEN:]}
+        for username in annotators:
+            user = user_model.objects.get(username=username)
+            for external_id, spans in demo["layers"][username].items():
+                if username == annotators[-1] and external_id in open_ids:
+                    continue
+                document = documents[external_id]
+                assignment, _ = Assignment.objects.get_or_create(
+                    document=document, user=user, kind=AssignmentKind.ANNOTATION
+                )
+                if assignment.status == AssignmentStatus.SUBMITTED:
+                    continue
+                for index, span in enumerate(spans):
+                    start = _find(document.text, span["quote"], span.get("occurrence", 1))
+                    span_create(
+                        assignment=assignment,
+                        label=span["label"],
+                        start=start,
+                        end=start + len(span["quote"]),
+                        text=span["quote"],
+                        attributes=span.get("attributes", {}),
+                        client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{username}/{external_id}/{index}"),
+                        schema=schema,
+                    )
+                assignment_submit(assignment=assignment)
+
+    def _print_logins(self, logins: dict[str, str], users: dict[str, Any]) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo project loaded. Logins:"))
+        roles = [(users["manager"], "manager, staff"), (users["reviewer"], "reviewer")]
+        roles += [(name, "annotator") for name in users["annotators"]]
+        for username, role in roles:
+            self.stdout.write(f"  {username:<16} {logins[username]:<16} ({role})")
+
+
+def _find(text: str, quote: str, occurrence: int) -> int:
+    """Code-point offset of the n-th occurrence of `quote` in `text`."""
+    start = -1
+    for _ in range(occurrence):
+        start = text.find(quote, start + 1)
+        if start < 0:
+            raise ValueError(f"{quote!r} does not occur {occurrence} time(s) in the article")
+    return start

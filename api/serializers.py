@@ -1,0 +1,273 @@
+"""Input and output shapes of the API. Serializers validate types and render; the rules live in
+annotator.services and annotator.access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotator.models import (
+    Assignment,
+    Attribute,
+    Document,
+    JobRun,
+    Label,
+    Membership,
+    Project,
+    Role,
+    Source,
+    Span,
+    Target,
+)
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "slug", "domain", "country", "language", "notes"]
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "slug", "domain"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role in the project.")
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "guidelines",
+            "annotators_per_document",
+            "blind",
+            "allow_overlap",
+            "min_profile_articles",
+            "profiles_visible_to_annotators",
+            "role",
+            "created_at",
+        ]
+        read_only_fields = ["id", "role", "created_at"]
+
+    def get_role(self, project: Project) -> str | None:
+        return getattr(project, "user_role", None)
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+    annotators_per_document = serializers.IntegerField(min_value=1, max_value=50, default=3)
+    blind = serializers.BooleanField(default=True)
+    allow_overlap = serializers.BooleanField(default=True)
+    targets = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    user_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "username", "role", "created_at"]
+
+
+class MemberInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["key", "name", "color", "shortcut", "description"]
+
+
+class AttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attribute
+        fields = ["key", "name", "kind", "description", "values", "applies_to", "required_for"]
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["name", "aliases", "description"]
+
+
+class SchemaSerializer(serializers.Serializer):
+    labels = LabelSerializer(many=True)
+    attributes = AttributeSerializer(many=True)
+    targets = TargetSerializer(many=True)
+
+
+class SchemaInputSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.DictField(), min_length=1)
+    attributes = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]  # stubs: Field.source
+    n_chars = serializers.SerializerMethodField()
+    layers_submitted = serializers.SerializerMethodField(
+        help_text="Submitted annotation layers; null where the caller may not see other layers."
+    )
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "project",
+            "source",
+            "external_id",
+            "title",
+            "url",
+            "author",
+            "published_at",
+            "n_chars",
+            "layers_submitted",
+            "created_at",
+        ]
+
+    def get_n_chars(self, document: Document) -> int:
+        n = getattr(document, "n_chars", None)
+        return n if n is not None else len(document.text)
+
+    def get_layers_submitted(self, document: Document) -> int | None:
+        return getattr(document, "layers_submitted", None)
+
+
+class DocumentDetailSerializer(DocumentSerializer):
+    class Meta(DocumentSerializer.Meta):
+        fields = [*DocumentSerializer.Meta.fields, "text", "text_sha256", "metadata"]
+
+
+class SpanSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="label.key")  # type: ignore[assignment]  # stubs: Field.label
+
+    class Meta:
+        model = Span
+        fields = [
+            "id",
+            "client_uuid",
+            "label",
+            "start",
+            "end",
+            "text",
+            "attributes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class SpanCreateSerializer(serializers.Serializer):
+    """Types only: offsets, text and attributes are checked by the span service."""
+
+    client_uuid = serializers.UUIDField(required=False)
+    label = serializers.CharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
+    attributes = serializers.DictField(required=False, default=dict)
+
+
+class SpanUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; 409 if it changed since."
+    )
+    label = serializers.CharField(max_length=50, required=False)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField(required=False)
+    end = serializers.IntegerField(required=False)
+    text = serializers.CharField(
+        trim_whitespace=False, allow_blank=True, required=False, max_length=1_000_000
+    )
+    attributes = serializers.DictField(required=False)
+
+
+class SpanDeleteSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version you read; 409 if it changed since."
+    )
+
+
+class AssignmentDocumentSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]  # stubs: Field.source
+
+    class Meta:
+        model = Document
+        fields = ["id", "project", "source", "title", "url", "author", "published_at", "text"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    document = AssignmentDocumentSerializer(read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    spans = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "document",
+            "username",
+            "kind",
+            "status",
+            "skip_reason",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "spans",
+        ]
+
+    def get_spans(self, assignment: Assignment) -> list[dict[str, Any]]:
+        spans = assignment.spans.select_related("label").order_by("start", "end", "pk")
+        return SpanSerializer(spans, many=True).data  # type: ignore[return-value]
+
+
+class AssignmentBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assignment
+        fields = ["id", "document", "kind", "status", "created_at", "updated_at", "submitted_at"]
+
+
+class SkipSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReopenSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobRun
+        fields = [
+            "id",
+            "kind",
+            "project",
+            "status",
+            "progress",
+            "total",
+            "result",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

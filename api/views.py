@@ -1,0 +1,417 @@
+"""Thin views: validate input with a serializer, get objects through annotator.access, call one
+service, render with a serializer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth import authenticate, get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from annotator import access
+from annotator.errors import NotFound
+from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
+from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
+from annotator.services.projects import membership_set, project_create, project_schema_replace
+from annotator.services.spans import span_create, span_delete, span_update
+from api import serializers as s
+
+
+class DocumentCursorPagination(CursorPagination):
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class SpanCursorPagination(CursorPagination):
+    ordering = ("start", "end", "id")
+    page_size = 200
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+# AUTH
+# ------------------------------------------------------------------------------
+
+
+class TokenApi(APIView):
+    """Trade a username and password for an API token; DELETE revokes the caller's token."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = _valid(s.TokenInputSerializer, request.data)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Unable to log in with the given username and password.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            raise AuthenticationFailed()
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def get_throttles(self) -> list[Any]:
+        return super().get_throttles() if self.request.method == "POST" else []
+
+
+# PROJECTS
+# ------------------------------------------------------------------------------
+
+
+class ProjectListApi(APIView):
+    @extend_schema(responses=s.ProjectSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        projects = list(access.projects_visible(user=request.user).order_by("name"))
+        roles = dict(Membership.objects.filter(user_id=request.user.pk or 0).values_list("project_id", "role"))
+        for project in projects:
+            project.user_role = "manager" if request.user.is_staff else roles.get(project.pk)  # type: ignore[attr-defined]
+        return Response(s.ProjectSerializer(projects, many=True).data)
+
+    @extend_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer})
+    def post(self, request: Request) -> Response:
+        if not access.can_create_project(user=request.user):
+            raise PermissionDenied("Only staff and project managers create projects.")
+        data = _valid(s.ProjectCreateSerializer, request.data)
+        project = project_create(created_by=request.user, **data)  # type: ignore[arg-type]
+        project.user_role = "manager"  # type: ignore[attr-defined]
+        return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=s.ProjectSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id)
+        return Response(s.ProjectSerializer(project).data)
+
+    @extend_schema(request=s.ProjectSerializer, responses=s.ProjectSerializer)
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        serializer = s.ProjectSerializer(project, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+
+class MemberListApi(APIView):
+    @extend_schema(responses=s.MemberSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
+        members = project.memberships.select_related("user").order_by("user__username")
+        return Response(s.MemberSerializer(members, many=True).data)
+
+    @extend_schema(request=s.MemberInputSerializer, responses={201: s.MemberSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        data = _valid(s.MemberInputSerializer, request.data)
+        user = get_user_model().objects.filter(username=data["username"]).first()
+        if user is None:
+            raise serializers.ValidationError({"username": [f"No user is called {data['username']!r}."]})
+        membership = membership_set(project=project, user=user, role=data["role"])
+        return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class SchemaApi(APIView):
+    @extend_schema(responses=s.SchemaSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id)
+        return Response(_schema_data(project))
+
+    @extend_schema(request=s.SchemaInputSerializer, responses=s.SchemaSerializer)
+    def put(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        data = _valid(s.SchemaInputSerializer, request.data)
+        project_schema_replace(project=project, labels=data["labels"], attributes=data["attributes"])
+        return Response(_schema_data(project))
+
+
+def _schema_data(project: Any) -> dict[str, Any]:
+    return s.SchemaSerializer(
+        {
+            "labels": project.labels.all(),
+            "attributes": project.attributes.all(),
+            "targets": project.targets.all(),
+        }
+    ).data
+
+
+# SOURCES
+# ------------------------------------------------------------------------------
+
+
+class SourceListApi(APIView):
+    @extend_schema(responses=s.SourceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(s.SourceSerializer(Source.objects.order_by("name"), many=True).data)
+
+    @extend_schema(request=s.SourceSerializer, responses={201: s.SourceSerializer})
+    def post(self, request: Request) -> Response:
+        if not access.can_create_project(user=request.user):
+            raise PermissionDenied("Only staff and project managers add sources.")
+        serializer = s.SourceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+# DOCUMENTS
+# ------------------------------------------------------------------------------
+
+
+class DocumentFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(method="filter_source", help_text="A source id or slug.")
+    search = django_filters.CharFilter(
+        field_name="title", lookup_expr="icontains", help_text="Words in the title."
+    )
+    layers_submitted = django_filters.NumberFilter(
+        field_name="layers_submitted", help_text="Exactly this many submitted annotation layers (reviewers)."
+    )
+    status = django_filters.ChoiceFilter(
+        method="filter_status",
+        choices=[
+            ("unstarted", "no layer submitted"),
+            ("partial", "some submitted"),
+            ("complete", "k submitted"),
+        ],
+        help_text="By submitted annotation layers against the project's k (reviewers and managers).",
+    )
+
+    class Meta:
+        model = Document
+        fields = ["source", "search", "layers_submitted", "status"]
+
+    def filter_source(self, queryset: QuerySet[Document], name: str, value: str) -> QuerySet[Document]:
+        return (
+            queryset.filter(source_id=int(value)) if value.isdigit() else queryset.filter(source__slug=value)
+        )
+
+    def filter_status(self, queryset: QuerySet[Document], name: str, value: str) -> QuerySet[Document]:
+        k = self.request.project.annotators_per_document
+        # layers_submitted is an annotation the list view adds; the stubs cannot see it.
+        if value == "unstarted":
+            return queryset.filter(layers_submitted=0)  # type: ignore[misc]
+        if value == "complete":
+            return queryset.filter(layers_submitted__gte=k)  # type: ignore[misc]
+        return queryset.filter(layers_submitted__gt=0, layers_submitted__lt=k)  # type: ignore[misc]
+
+
+_SUBMITTED_LAYERS = Count(
+    "assignments",
+    filter=Q(assignments__kind=AssignmentKind.ANNOTATION, assignments__status=AssignmentStatus.SUBMITTED),
+)
+
+
+class DocumentListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("source", str),
+            OpenApiParameter("search", str),
+            OpenApiParameter("status", str, enum=["unstarted", "partial", "complete"]),
+            OpenApiParameter("layers_submitted", int),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=s.DocumentSerializer(many=True),
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id)
+        documents = (
+            access.documents_visible(user=request.user, project=project)
+            .select_related("source")
+            .defer("text", "metadata")
+            .annotate(n_chars=Length("text"))
+        )
+        if access.sees_all_layers(role=project.user_role, project=project):  # type: ignore[attr-defined]
+            documents = documents.annotate(layers_submitted=_SUBMITTED_LAYERS)
+        elif request.query_params.get("status") or request.query_params.get("layers_submitted"):
+            raise PermissionDenied("Filtering by other annotators' progress needs the reviewer role.")
+        request.project = project  # type: ignore[attr-defined]
+        filterset = DocumentFilter(request.query_params, queryset=documents, request=request)
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        paginator = DocumentCursorPagination()
+        page: Any = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(s.DocumentSerializer(page, many=True).data)
+
+
+class DocumentDetailApi(APIView):
+    @extend_schema(responses=s.DocumentDetailSerializer)
+    def get(self, request: Request, document_id: int) -> Response:
+        document = access.access_document(user=request.user, document_id=document_id)
+        if access.sees_all_layers(role=document.user_role, project=document.project):  # type: ignore[attr-defined]
+            document.layers_submitted = document.assignments.filter(  # type: ignore[attr-defined]
+                kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+            ).count()
+        return Response(s.DocumentDetailSerializer(document).data)
+
+
+# JOBS
+# ------------------------------------------------------------------------------
+
+
+class JobDetailApi(APIView):
+    @extend_schema(responses=s.JobSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        job = JobRun.objects.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound("Job not found.")
+        if job.project_id is not None:
+            access.access_project(user=request.user, project_id=job.project_id)
+        elif job.created_by_id != request.user.pk and not request.user.is_staff:
+            raise NotFound("Job not found.")
+        return Response(s.JobSerializer(job).data)
+
+
+# THE QUEUE AND LAYERS
+# ------------------------------------------------------------------------------
+
+
+class QueueNextApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.AssignmentSerializer,
+            204: OpenApiResponse(description="Nothing left to annotate."),
+        },
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(
+            user=request.user, project_id=project_id, roles=("annotator", "manager")
+        )
+        assignment = queue_next(project=project, user=request.user)  # type: ignore[arg-type]
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.AssignmentSerializer(assignment).data)
+
+
+class AssignmentListApi(APIView):
+    """The caller's own layers in a project, newest first."""
+
+    @extend_schema(responses=s.AssignmentBriefSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        access.access_project(user=request.user, project_id=project_id)
+        assignments = request.user.assignments.filter(document__project_id=project_id).order_by("-updated_at")  # type: ignore[union-attr]
+        return Response(s.AssignmentBriefSerializer(assignments, many=True).data)
+
+
+class AssignmentDetailApi(APIView):
+    @extend_schema(responses=s.AssignmentSerializer)
+    def get(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        return Response(s.AssignmentSerializer(assignment).data)
+
+
+class SpanListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        responses=s.SpanSerializer(many=True),
+    )
+    def get(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        paginator = SpanCursorPagination()
+        page: Any = paginator.paginate_queryset(assignment.spans.select_related("label"), request, view=self)
+        return paginator.get_paginated_response(s.SpanSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SpanCreateSerializer,
+        responses={201: s.SpanSerializer, 200: OpenApiResponse(s.SpanSerializer, "Repeated client_uuid.")},
+    )
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
+        data = _valid(s.SpanCreateSerializer, request.data)
+        span, created = span_create(assignment=assignment, **data)
+        return Response(
+            s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class SpanDetailApi(APIView):
+    @extend_schema(responses=s.SpanSerializer)
+    def get(self, request: Request, span_id: int) -> Response:
+        return Response(s.SpanSerializer(access.access_span(user=request.user, span_id=span_id)).data)
+
+    @extend_schema(request=s.SpanUpdateSerializer, responses={200: s.SpanSerializer, 409: s.SpanSerializer})
+    def patch(self, request: Request, span_id: int) -> Response:
+        span = access.access_span(user=request.user, span_id=span_id, write=True)
+        data = _valid(s.SpanUpdateSerializer, request.data)
+        span = span_update(span=span, **data)
+        return Response(s.SpanSerializer(span).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, required=False, description="Or in the body.")],
+        request=s.SpanDeleteSerializer,
+        responses={204: None},
+    )
+    def delete(self, request: Request, span_id: int) -> Response:
+        span = access.access_span(user=request.user, span_id=span_id, write=True)
+        data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
+        span_delete(span=span, version=data["version"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubmitApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.AssignmentBriefSerializer,
+            400: inline_serializer(
+                "IncompleteLayer",
+                {
+                    "detail": serializers.CharField(),
+                    "incomplete": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+        },
+    )
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
+        return Response(s.AssignmentBriefSerializer(assignment_submit(assignment=assignment)).data)
+
+
+class ReopenApi(APIView):
+    @extend_schema(request=s.ReopenSerializer, responses=s.AssignmentBriefSerializer)
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        if not access.can_reopen(user=request.user, assignment=assignment):
+            raise PermissionDenied("Reviewers and managers reopen layers.")
+        data = _valid(s.ReopenSerializer, request.data)
+        assignment = assignment_reopen(assignment=assignment, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
+        return Response(s.AssignmentBriefSerializer(assignment).data)
+
+
+class SkipApi(APIView):
+    @extend_schema(request=s.SkipSerializer, responses=s.AssignmentBriefSerializer)
+    def post(self, request: Request, assignment_id: int) -> Response:
+        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
+        data = _valid(s.SkipSerializer, request.data)
+        return Response(
+            s.AssignmentBriefSerializer(assignment_skip(assignment=assignment, reason=data["reason"])).data
+        )
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

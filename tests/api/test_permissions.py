@@ -1,0 +1,206 @@
+"""Every endpoint for every role. The table must name every route in api.urls, so a new
+endpoint without a permission rule fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import URLPattern
+
+from annotator.models import JobRun
+from api.urls import urlpatterns
+from tests.api.conftest import World
+
+ROLES = ["anonymous", "outsider", "annotator", "annotator_b", "reviewer", "manager", "staff"]
+
+
+def _statuses(
+    anonymous=401, outsider=404, annotator=200, annotator_b=200, reviewer=200, manager=200, staff=None
+):
+    expected = locals()
+    expected["staff"] = manager if staff is None else staff
+    return expected
+
+
+def _job(world: World) -> int:
+    return JobRun.objects.create(kind="import", project=world.project).pk
+
+
+# (route name, method, path builder, body, expected status per role)
+CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
+    (
+        "token",
+        "delete",
+        lambda w: "/api/v1/auth/token/",
+        None,
+        _statuses(outsider=204, annotator=204, annotator_b=204, reviewer=204, manager=204),
+    ),
+    ("projects", "get", lambda w: "/api/v1/projects/", None, _statuses(outsider=200)),
+    (
+        "projects",
+        "post",
+        lambda w: "/api/v1/projects/",
+        {"name": "New", "slug": "new"},
+        _statuses(outsider=201, annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
+    ("project", "get", lambda w: f"/api/v1/projects/{w.project.pk}/", None, _statuses()),
+    (
+        "project",
+        "patch",
+        lambda w: f"/api/v1/projects/{w.project.pk}/",
+        {"description": "x"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
+    (
+        "members",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/members/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "members",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/members/",
+        {"username": "olga", "role": "annotator"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
+    ("schema", "get", lambda w: f"/api/v1/projects/{w.project.pk}/schema/", None, _statuses()),
+    (
+        "schema",
+        "put",
+        lambda w: f"/api/v1/projects/{w.project.pk}/schema/",
+        {"labels": [{"key": "FACT"}]},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=400),
+    ),
+    ("documents", "get", lambda w: f"/api/v1/projects/{w.project.pk}/documents/", None, _statuses()),
+    (
+        "queue-next",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/queue/next/",
+        None,
+        _statuses(reviewer=403),
+    ),
+    ("my-assignments", "get", lambda w: f"/api/v1/projects/{w.project.pk}/assignments/", None, _statuses()),
+    ("sources", "get", lambda w: "/api/v1/sources/", None, _statuses(outsider=200)),
+    (
+        "sources",
+        "post",
+        lambda w: "/api/v1/sources/",
+        {"name": "New outlet", "slug": "new-outlet"},
+        _statuses(outsider=201, annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
+    ("document", "get", lambda w: f"/api/v1/documents/{w.document.pk}/", None, _statuses()),
+    ("job", "get", lambda w: f"/api/v1/jobs/{_job(w)}/", None, _statuses()),
+    ("assignment", "get", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/", None, _statuses(annotator_b=404)),
+    (
+        "spans",
+        "get",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/spans/",
+        None,
+        _statuses(annotator_b=404),
+    ),
+    (
+        "spans",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/spans/",
+        {"label": "OPINION", "start": 0, "end": 4, "text": "Tram"},
+        _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
+    ),
+    (
+        "submit",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/submit/",
+        None,
+        _statuses(annotator_b=404, reviewer=403, manager=403),
+    ),
+    # Reviewers may reopen; this layer is not submitted, hence 409 for them.
+    (
+        "reopen",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/reopen/",
+        {},
+        _statuses(annotator=403, annotator_b=404, reviewer=409, manager=409),
+    ),
+    (
+        "skip",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/skip/",
+        {"reason": "Not news"},
+        _statuses(annotator_b=404, reviewer=403, manager=403),
+    ),
+    ("span", "get", lambda w: f"/api/v1/spans/{w.span_a.pk}/", None, _statuses(annotator_b=404)),
+    (
+        "span",
+        "patch",
+        lambda w: f"/api/v1/spans/{w.span_a.pk}/",
+        {"version": 1, "attributes": {"evidence": "DATA"}},
+        _statuses(annotator_b=404, reviewer=403, manager=403),
+    ),
+    (
+        "span",
+        "delete",
+        lambda w: f"/api/v1/spans/{w.span_a.pk}/?version=1",
+        None,
+        _statuses(annotator=204, annotator_b=404, reviewer=403, manager=403),
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "expected"), CASES, ids=[f"{c[1]}-{c[0]}" for c in CASES]
+)
+def test_every_endpoint_for_every_role(world, role, name, method, path, body, expected):
+    client = world.client(None if role == "anonymous" else role)
+    response = getattr(client, method)(path(world), body, format="json")
+    assert response.status_code == expected[role], response.content
+    if response.status_code != 204:
+        assert response["Content-Type"].startswith("application/json")
+
+
+def test_every_api_route_has_permission_cases():
+    routes = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
+    assert routes == {c[0] for c in CASES}
+
+
+def test_project_list_shows_only_the_callers_projects(world):
+    names = {p["slug"] for p in world.client("outsider").get("/api/v1/projects/").json()}
+    assert names == {"elsewhere"}
+    assert {p["slug"] for p in world.client("staff").get("/api/v1/projects/").json()} >= {
+        "world",
+        "elsewhere",
+    }
+
+
+def test_object_ids_of_other_projects_answer_404(world):
+    client = world.client("manager")
+    assert client.get(f"/api/v1/assignments/{world.other_layer.pk}/").status_code == 404
+    assert client.get(f"/api/v1/documents/{world.other_layer.document_id}/").status_code == 404
+    assert client.get(f"/api/v1/projects/{world.other_project.pk}/documents/").status_code == 404
+    assert client.get("/api/v1/assignments/999999/").status_code == 404
+
+
+def test_annotator_cannot_read_another_annotators_spans_in_blind_project(world):
+    response = world.client("annotator_b").get(f"/api/v1/spans/{world.span_a.pk}/")
+    assert response.status_code == 404
+    documents = world.client("annotator_b").get(f"/api/v1/projects/{world.project.pk}/documents/").json()
+    # Counts of other people's layers are hidden too.
+    assert [d["layers_submitted"] for d in documents["results"]] == [None]
+
+
+def test_annotators_see_each_other_when_the_project_is_not_blind(world):
+    world.project.blind = False
+    world.project.save()
+    response = world.client("annotator_b").get(f"/api/v1/assignments/{world.layer_a.pk}/")
+    assert response.status_code == 200
+    assert [s["text"] for s in response.json()["spans"]] == [world.span_a.text]
+    # Reading is not writing.
+    response = world.client("annotator_b").post(
+        f"/api/v1/assignments/{world.layer_a.pk}/spans/",
+        {"label": "OPINION", "start": 0, "end": 4, "text": "Tram"},
+        format="json",
+    )
+    assert response.status_code == 403
