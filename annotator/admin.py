@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from annotator.forms import DocumentImportForm
+from annotator.importers import normalize_text, text_sha256
+from annotator.services.uploads import documents_import_upload
 
 from annotator.models import (
     AgreementReport,
@@ -196,6 +205,52 @@ class DocumentAdmin(admin.ModelAdmin):
     def n_layers(self, obj: Any) -> int:
         return obj.n_layers
 
+    change_list_template = "admin/annotator/document/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="annotator_document_import")
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload files into a project; small uploads import at once, large ones become a job."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = DocumentImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            outcome = documents_import_upload(
+                project=form.cleaned_data["project"],
+                uploads=form.cleaned_data["files"],
+                default_source=form.cleaned_data["source"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+            if isinstance(outcome, JobRun):
+                messages.info(
+                    request,
+                    f"The import runs in the background as job {outcome.pk}; follow it under Job runs.",
+                )
+                return redirect("admin:annotator_jobrun_change", outcome.pk)
+            level = messages.ERROR if outcome.refused_files else messages.SUCCESS
+            messages.add_message(
+                request,
+                level,
+                f"Created {outcome.created}, skipped {outcome.skipped_duplicates} duplicates, "
+                f"refused {len(outcome.refused_files)} file(s).",
+            )
+            for issue in outcome.errors:
+                messages.error(request, str(issue))
+            if not outcome.refused_files:
+                return redirect("admin:annotator_document_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import documents",
+            "inline_limit": settings.ANNOTATOR_IMPORT_INLINE_BYTES,
+        }
+        return TemplateResponse(request, "admin/annotator/document/import.html", context)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and Span.objects.filter(assignment__document=obj).exists():
@@ -204,10 +259,8 @@ class DocumentAdmin(admin.ModelAdmin):
         return fields
 
     def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
-        import hashlib
-
-        obj.text = obj.text.replace("\r\n", "\n").replace("\r", "\n")
-        obj.text_sha256 = hashlib.sha256(obj.text.encode()).hexdigest()
+        obj.text = normalize_text(obj.text)
+        obj.text_sha256 = text_sha256(obj.text)
         super().save_model(request, obj, form, change)
 
 

@@ -264,6 +264,22 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
 
+class ImportIssueSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    item = serializers.IntegerField(allow_null=True, required=False)
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    text = serializers.CharField(help_text='The whole message: "file:line: field: message".')
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped_duplicates = serializers.IntegerField()
+    refused_files = serializers.ListField(child=serializers.CharField())
+    errors = ImportIssueSerializer(many=True)
+
+
 class TokenInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})

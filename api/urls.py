@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<int:project_id>/members/", views.MemberListApi.as_view(), name="members"),
     path("projects/<int:project_id>/schema/", views.SchemaApi.as_view(), name="schema"),
     path("projects/<int:project_id>/documents/", views.DocumentListApi.as_view(), name="documents"),
+    path("projects/<int:project_id>/documents/import/", views.DocumentImportApi.as_view(), name="documents-import"),
     path("projects/<int:project_id>/queue/next/", views.QueueNextApi.as_view(), name="queue-next"),
     path("projects/<int:project_id>/assignments/", views.AssignmentListApi.as_view(), name="my-assignments"),
     path("sources/", views.SourceListApi.as_view(), name="sources"),

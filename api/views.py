@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
@@ -14,6 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,8 +26,10 @@ from annotator import access
 from annotator.errors import NotFound
 from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
 from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
+from annotator.services.imports import documents_import_records
 from annotator.services.projects import membership_set, project_create, project_schema_replace
 from annotator.services.spans import span_create, span_delete, span_update
+from annotator.services.uploads import documents_import_records_upload, documents_import_upload
 from api import serializers as s
 
 
@@ -265,6 +269,66 @@ class DocumentDetailApi(APIView):
                 kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
             ).count()
         return Response(s.DocumentDetailSerializer(document).data)
+
+
+class DocumentImportApi(APIView):
+    """Upload files (multipart field `files`, any format of the importer) or post a JSON list of
+    documents (or {"documents": [...], "source": slug}). Small imports answer 201 with what was
+    created, skipped and refused; large ones 202 with a job to follow."""
+
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "DocumentUpload",
+                {
+                    "files": serializers.ListField(child=serializers.FileField()),
+                    "source": serializers.CharField(required=False, help_text="Default source slug."),
+                },
+            ),
+            "application/json": inline_serializer(
+                "DocumentRecords",
+                {
+                    "documents": serializers.ListField(child=serializers.DictField()),
+                    "source": serializers.CharField(required=False),
+                },
+            ),
+        },
+        responses={201: s.ImportSummarySerializer, 202: s.JobSerializer, 400: s.ImportSummarySerializer},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        data = request.data
+        records = data if isinstance(data, list) else None
+        source_slug = None if records is not None else data.get("source")
+        source = None
+        if source_slug:
+            source = Source.objects.filter(slug=source_slug).first()
+            if source is None:
+                raise serializers.ValidationError({"source": [f"No source has the slug {source_slug!r}."]})
+        uploads = request.FILES.getlist("files") + request.FILES.getlist("file")
+        user = request.user if request.user.is_authenticated else None
+        if uploads:
+            outcome = documents_import_upload(project=project, uploads=uploads, default_source=source, user=user)
+        else:
+            if records is None:
+                records = data.get("documents")
+            if not isinstance(records, list) or not records:
+                raise serializers.ValidationError(
+                    {"documents": ["Send files in `files`, or a non-empty JSON list of documents."]}
+                )
+            body_size = int(request.headers.get("Content-Length") or 0)
+            if body_size > settings.ANNOTATOR_IMPORT_INLINE_BYTES:
+                outcome = documents_import_records_upload(
+                    project=project, records=records, default_source=source, user=user
+                )
+            else:
+                outcome = documents_import_records(project=project, records=records, default_source=source)
+        if isinstance(outcome, JobRun):
+            return Response(s.JobSerializer(outcome).data, status=status.HTTP_202_ACCEPTED)
+        failed = outcome.refused_files and not outcome.created
+        return Response(outcome.to_dict(), status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED)
 
 
 # JOBS

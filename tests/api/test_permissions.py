@@ -77,6 +77,13 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
     ),
     ("documents", "get", lambda w: f"/api/v1/projects/{w.project.pk}/documents/", None, _statuses()),
     (
+        "documents-import",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/documents/import/",
+        {"documents": [{"text": "Fresh news.", "source": "herald"}]},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
+    (
         "queue-next",
         "post",
         lambda w: f"/api/v1/projects/{w.project.pk}/queue/next/",

@@ -1,0 +1,69 @@
+"""The admin loads for staff, shows what a manager needs, and imports uploads."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from annotator.models import Document
+from tests.factories import AssignmentFactory, DocumentFactory, SourceFactory, SpanFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "source", "project", "membership", "label", "attribute", "target", "document",
+    "assignment", "span", "decision", "agreementreport", "sourceprofile", "jobrun",
+]  # fmt: skip
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_admin_changelist_and_add_pages_load_for_staff(staff_client, model):
+    span = SpanFactory()
+    assert staff_client.get(reverse(f"admin:annotator_{model}_changelist")).status_code == 200
+    assert staff_client.get(reverse(f"admin:annotator_{model}_changelist"), {"q": "tram"}).status_code == 200
+    if model in {"project", "document", "assignment"}:
+        obj = {"project": span.assignment.document.project, "document": span.assignment.document, "assignment": span.assignment}[model]
+        assert staff_client.get(reverse(f"admin:annotator_{model}_change", args=[obj.pk])).status_code == 200
+
+
+def test_document_text_is_read_only_once_it_has_spans(staff_client):
+    document = DocumentFactory()
+    page = staff_client.get(reverse("admin:annotator_document_change", args=[document.pk])).content.decode()
+    assert 'name="text"' in page
+    SpanFactory(assignment=AssignmentFactory(document=document))
+    page = staff_client.get(reverse("admin:annotator_document_change", args=[document.pk])).content.decode()
+    assert 'name="text"' not in page
+
+
+def test_admin_upload_imports_documents(staff_client, project):
+    source = SourceFactory(slug="herald")
+    upload = SimpleUploadedFile("story.txt", "Trams return\r\nThe line reopens on Monday.".encode())
+    response = staff_client.post(
+        reverse("admin:annotator_document_import"),
+        {"project": project.pk, "source": source.pk, "files": [upload]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Created 1, skipped 0 duplicates, refused 0 file(s)." in response.content.decode()
+    assert Document.objects.get(project=project).text == "Trams return\nThe line reopens on Monday."
+
+
+def test_admin_upload_error_names_file_and_field(staff_client, project):
+    upload = SimpleUploadedFile("bad.jsonl", b'{"title": "No text"}\n')
+    response = staff_client.post(
+        reverse("admin:annotator_document_import"), {"project": project.pk, "files": [upload]}, follow=True
+    )
+    assert "ad.jsonl:1: text: is missing" in response.content.decode()  # the admin capitalises messages
+    assert not Document.objects.filter(project=project).exists()
+
+
+def test_non_staff_cannot_open_the_admin(client):
+    client.force_login(UserFactory())
+    assert client.get(reverse("admin:annotator_document_import")).status_code == 302

@@ -1,0 +1,37 @@
+"""The demo loader: real data for every later feature, and safe to run twice."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from annotator.models import Assignment, AssignmentStatus, Document, Membership, Project, Source, Span
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return [m.objects.count() for m in (Project, Source, Document, Membership, Assignment, Span)]
+
+
+def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates_nothing(settings, tmp_path, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo")
+    first = _counts()
+    out = capsys.readouterr().out
+    call_command("load_demo")
+    assert _counts() == first
+    assert capsys.readouterr().out == out, "the same logins are printed again"
+    project = Project.objects.get(slug="demo")
+    assert project.documents.count() == 12
+    assert Source.objects.filter(documents__project=project).distinct().count() == 4
+    layers = Assignment.objects.filter(document__project=project)
+    assert layers.filter(status=AssignmentStatus.SUBMITTED).count() == 3 * 12 - 2
+    assert "demo-anna" in out
+    assert "demo-manager" in out
+    # The layers disagree somewhere: not every span is matched exactly in every layer.
+    keys = Span.objects.filter(assignment__document__project=project).values_list(
+        "assignment__document", "start", "end", "label__key"
+    )
+    assert len(set(keys)) < len(keys)
+    assert len(set(keys)) > len(keys) / 3
