@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from annotator.models import Attribute, Label, Project, Target
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Q
+
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Attribute,
+    Document,
+    Label,
+    Membership,
+    Project,
+    Target,
+)
 
 
 @dataclass(frozen=True)
@@ -31,3 +44,57 @@ def project_schema_get(*, project: Project | int) -> ProjectSchema:
         attributes={a.key: a for a in Attribute.objects.filter(project_id=project_id)},
         targets=frozenset(Target.objects.filter(project_id=project_id).values_list("name", flat=True)),
     )
+
+
+@dataclass(frozen=True)
+class ProjectProgress:
+    project: Project
+    role: str
+    my_submitted: int
+    my_assigned: int
+    documents_complete: int
+    documents_total: int
+
+
+def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress]:
+    """The user's projects with their own progress and the project's, in four queries."""
+    from annotator.access import project_role, projects_visible
+
+    projects = list(projects_visible(user=user).order_by("name"))
+    ids = [p.pk for p in projects]
+    mine = (
+        Assignment.objects.filter(
+            user_id=user.pk, kind=AssignmentKind.ANNOTATION, document__project_id__in=ids
+        )
+        .values("document__project_id")
+        .annotate(
+            assigned=Count("pk", filter=~Q(status=AssignmentStatus.SKIPPED)),
+            submitted=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
+        )
+    )
+    mine_by_project = {row["document__project_id"]: row for row in mine}
+    submitted_layers = Count(
+        "assignments",
+        filter=Q(assignments__kind=AssignmentKind.ANNOTATION, assignments__status=AssignmentStatus.SUBMITTED),
+    )
+    documents = (
+        Document.objects.filter(project_id__in=ids)
+        .values("project_id", "project__annotators_per_document")
+        .annotate(layers=submitted_layers)
+    )
+    totals: dict[int, list[int]] = {pid: [0, 0] for pid in ids}
+    for row in documents:
+        totals[row["project_id"]][1] += 1
+        totals[row["project_id"]][0] += row["layers"] >= row["project__annotators_per_document"]
+    roles = dict(Membership.objects.filter(user_id=user.pk).values_list("project_id", "role"))
+    return [
+        ProjectProgress(
+            project=p,
+            role=roles.get(p.pk) or project_role(user=user, project=p) or "",
+            my_submitted=mine_by_project.get(p.pk, {}).get("submitted", 0),
+            my_assigned=mine_by_project.get(p.pk, {}).get("assigned", 0),
+            documents_complete=totals[p.pk][0],
+            documents_total=totals[p.pk][1],
+        )
+        for p in projects
+    ]

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils.text import get_valid_filename
 
 from annotator.models import JobRun, JobStatus, Project, Source
@@ -87,6 +87,7 @@ def documents_import_job_run(*, job_id: int, celery_id: str = "") -> None:
 
     def progress(done: int) -> None:
         nonlocal last_report
+        reset_queries()  # with DEBUG on, Django would keep every statement of a long import
         now = time.monotonic()
         if now - last_report >= _PROGRESS_EVERY_SECONDS:
             job_progress(job_id=job_id, progress=done)

@@ -1,0 +1,643 @@
+// The annotation page: select text, label it, edit its attributes, save at once, submit.
+// State lives here as plain objects; highlights.js draws it, outbox.js saves it, offsets.js is
+// the only place that converts between DOM (UTF-16) positions and code points.
+
+import { api, ApiError } from "./api.js";
+import { HighlightLayer } from "./highlights.js";
+import { OffsetIndex, codePointsToRange, selectionToCodePoints, snapToWords } from "./offsets.js";
+import { Outbox } from "./outbox.js";
+
+const config = JSON.parse(document.getElementById("annotate-config").textContent);
+const $ = (id) => document.getElementById(id);
+const textBox = $("doc-text");
+
+/**
+ * A span as the page holds it. `key` is its client_uuid, stable while the page lives; `id`
+ * and `version` are the server's, known once a save has answered.
+ * @typedef {{key: string, id: number|null, version: number, label: string, start: number,
+ *   end: number, text: string, attributes: Record<string, any>}} Span
+ */
+
+const state = {
+  assignment: null,
+  schema: null,
+  index: null,
+  /** @type {Map<string, Span>} */
+  spans: new Map(),
+  selected: null,
+  readOnly: config.readOnly,
+  undo: [],
+  redo: [],
+  lastClick: { offset: -1, cycle: 0 },
+};
+let layer;
+let outbox;
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+async function load() {
+  const [{ data: assignment }, { data: schema }] = await Promise.all([
+    api.get(`${config.apiRoot}/assignments/${config.assignmentId}/`),
+    api.get(`${config.apiRoot}/projects/${config.projectId}/schema/`),
+  ]);
+  state.assignment = assignment;
+  state.schema = schema;
+  state.index = new OffsetIndex(assignment.document.text);
+  state.readOnly = config.readOnly || assignment.status === "submitted" || assignment.status === "skipped";
+  for (const s of assignment.spans) state.spans.set(s.client_uuid, fromServer(s));
+
+  outbox = new Outbox({
+    storageKey: `annotate:${config.assignmentId}:outbox`,
+    send,
+    onRejected,
+    onState: showSaveState,
+  });
+  // Changes saved while offline before the last reload: show them, then keep sending.
+  for (const op of outbox.queue) applyLocally(op);
+
+  const labels = Object.fromEntries(schema.labels.map((l) => [l.key, l]));
+  layer = new HighlightLayer(
+    textBox,
+    state.index,
+    (key) => ({ color: labels[key]?.color || "#888", name: labels[key]?.name || key, badge: key[0] }),
+    describe,
+  );
+  const started = performance.now();
+  layer.renderAll(sortedSpans());
+  textBox.dataset.renderMs = String(Math.round(performance.now() - started));
+  renderToolbar();
+  renderSpanList();
+  renderPanel();
+  renderStatus();
+  outbox.flush();
+  document.body.dataset.ready = "true";
+}
+
+function fromServer(s) {
+  return {
+    key: s.client_uuid,
+    id: s.id,
+    version: s.version,
+    label: s.label,
+    start: s.start,
+    end: s.end,
+    text: s.text,
+    attributes: s.attributes || {},
+  };
+}
+
+function sortedSpans() {
+  return [...state.spans.values()].sort((a, b) => a.start - b.start || a.end - b.end || (a.key < b.key ? -1 : 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saving: each local change becomes an operation in the outbox
+
+async function send(op) {
+  const span = state.spans.get(op.key);
+  if (op.kind === "create") {
+    const { data } = await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/spans/`, {
+      client_uuid: op.key,
+      ...op.body,
+    });
+    if (span) Object.assign(span, { id: data.id, version: data.version });
+    else pendingServerIds.set(op.key, { id: data.id, version: data.version });
+    return;
+  }
+  const known = span || pendingServerIds.get(op.key);
+  if (!known || !known.id) return; // its create was refused: nothing to change on the server
+  try {
+    if (op.kind === "update") {
+      const { data } = await api.patch(`${config.apiRoot}/spans/${known.id}/`, { version: known.version, ...op.changes });
+      known.version = data.version;
+    } else {
+      await api.del(`${config.apiRoot}/spans/${known.id}/?version=${known.version}`);
+      pendingServerIds.delete(op.key);
+    }
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && op.kind === "delete") return; // already gone
+    throw error;
+  }
+}
+
+/** Server ids of spans removed locally whose delete is still queued. */
+const pendingServerIds = new Map();
+
+function onRejected(op, error) {
+  if (error.status === 409 && error.body?.current) {
+    // Changed elsewhere (another tab): take the server's version of the span.
+    const current = fromServer(error.body.current);
+    replaceSpan(op.key, current);
+    flash(`This span was changed elsewhere; showing the saved version.`);
+    return;
+  }
+  flash(`Not saved: ${error.message}`, true);
+  if (op.kind === "create") removeSpanLocally(op.key);
+}
+
+function showSaveState(saveState, pending) {
+  const badge = $("save-state");
+  badge.dataset.state = saveState;
+  badge.textContent =
+    saveState === "saved" ? "All changes saved" : saveState === "saving" ? `Saving ${pending}…` : `Offline: ${pending} change(s) waiting, retrying`;
+}
+
+window.addEventListener("beforeunload", (event) => {
+  if (outbox && outbox.pending) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Changes (each one drawn at once, saved through the outbox, and recorded for undo)
+
+function applyLocally(op) {
+  if (op.kind === "create") state.spans.set(op.key, { key: op.key, id: null, version: 0, ...op.body });
+  else if (op.kind === "update" && state.spans.has(op.key)) Object.assign(state.spans.get(op.key), op.changes);
+  else if (op.kind === "delete") state.spans.delete(op.key);
+}
+
+function perform(op, { record = true } = {}) {
+  if (state.readOnly) return;
+  const before = state.spans.get(op.key);
+  const touched = before ? [before.start, before.end] : [];
+  if (op.kind === "delete" && before) pendingServerIds.set(op.key, { id: before.id, version: before.version });
+  const inverse = inverseOf(op, before);
+  applyLocally(op);
+  const after = state.spans.get(op.key);
+  if (after) touched.push(after.start, after.end);
+  layer.update(sortedSpans(), Math.min(...touched), Math.max(...touched));
+  outbox.push(op);
+  if (record) {
+    state.undo.push({ op, inverse });
+    state.redo = [];
+  }
+  if (op.kind === "delete" && state.selected === op.key) state.selected = null;
+  if (op.kind === "create") state.selected = op.key;
+  layer.select(state.spans.get(state.selected) || null);
+  renderSpanList();
+  renderPanel();
+  renderStatus();
+}
+
+function inverseOf(op, before) {
+  if (op.kind === "create") return { kind: "delete", key: op.key };
+  if (op.kind === "delete") {
+    const { label, start, end, text, attributes } = before;
+    return { kind: "create", key: op.key, body: { label, start, end, text, attributes } };
+  }
+  const previous = Object.fromEntries(Object.keys(op.changes).map((k) => [k, before[k]]));
+  return { kind: "update", key: op.key, changes: previous };
+}
+
+function undo() {
+  const entry = state.undo.pop();
+  if (!entry) return;
+  perform(entry.inverse, { record: false });
+  state.redo.push(entry);
+  renderStatus();
+}
+
+function redo() {
+  const entry = state.redo.pop();
+  if (!entry) return;
+  perform(entry.op, { record: false });
+  state.undo.push(entry);
+  renderStatus();
+}
+
+function replaceSpan(key, span) {
+  const before = state.spans.get(key);
+  state.spans.set(key, span);
+  layer.update(sortedSpans(), Math.min(span.start, before?.start ?? span.start), Math.max(span.end, before?.end ?? span.end));
+  renderSpanList();
+  renderPanel();
+}
+
+function removeSpanLocally(key) {
+  const span = state.spans.get(key);
+  if (!span) return;
+  state.spans.delete(key);
+  layer.update(sortedSpans(), span.start, span.end);
+  if (state.selected === key) state.selected = null;
+  renderSpanList();
+  renderPanel();
+}
+
+function createSpan(label, range, exact) {
+  let { start, end } = range;
+  if (!exact) {
+    const snapped = snapToWords(state.index.text, start, end);
+    if (!snapped) return;
+    ({ start, end } = snapped);
+  }
+  const text = state.index.slice(start, end);
+  const key = crypto.randomUUID();
+  perform({ kind: "create", key, body: { label, start, end, text, attributes: {} } });
+  window.getSelection().removeAllRanges();
+}
+
+function updateSelected(changes) {
+  const span = state.spans.get(state.selected);
+  if (!span) return;
+  perform({ kind: "update", key: span.key, changes });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selecting text and spans
+
+function currentTextRange() {
+  const selection = window.getSelection();
+  if (!selection.rangeCount) return null;
+  return selectionToCodePoints(textBox, selection.getRangeAt(0), state.index);
+}
+
+function selectSpan(key, { scroll = false } = {}) {
+  state.selected = key;
+  const span = state.spans.get(key) || null;
+  layer.select(span);
+  renderPanel();
+  renderSpanList();
+  if (span && scroll) layer.nodeAt(span.start).scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+textBox.addEventListener("click", (event) => {
+  if (!window.getSelection().isCollapsed) return;
+  const segment = event.target.closest(".seg");
+  const keys = segment?.dataset.spans?.split(" ") || [];
+  if (!keys.length) return selectSpan(null);
+  // Innermost first; clicking the same place again cycles through the overlapping spans.
+  const offset = selectionToCodePoints(textBox, { startContainer: segment, startOffset: 0, endContainer: segment, endOffset: segment.childNodes.length }, state.index)?.start ?? -1;
+  const cycle = state.lastClick.offset === offset ? state.lastClick.cycle + 1 : 0;
+  state.lastClick = { offset, cycle };
+  const ordered = keys.slice().reverse();
+  selectSpan(ordered[cycle % ordered.length]);
+});
+
+// The text is contenteditable only so that the keyboard can move a caret and select with
+// Shift+arrows; every edit is refused, and the text is redrawn should one slip through.
+textBox.addEventListener("beforeinput", (event) => event.preventDefault());
+textBox.addEventListener("paste", (event) => event.preventDefault());
+textBox.addEventListener("drop", (event) => event.preventDefault());
+textBox.addEventListener("input", () => layer.renderAll(sortedSpans()));
+
+// ---------------------------------------------------------------------------------------------
+// Keyboard
+
+function inFormControl(target) {
+  return target.closest("input, select, textarea, button, dialog") !== null;
+}
+
+document.addEventListener("keydown", (event) => {
+  const ctrl = event.ctrlKey || event.metaKey;
+  if (ctrl && event.key.toLowerCase() === "z" && !inFormControl(event.target)) {
+    event.preventDefault();
+    return event.shiftKey ? redo() : undo();
+  }
+  if (ctrl && event.key.toLowerCase() === "y" && !inFormControl(event.target)) {
+    event.preventDefault();
+    return redo();
+  }
+  if (ctrl || inFormControl(event.target) || !state.schema) return;
+  const label = state.schema.labels.find((l) => l.shortcut && l.shortcut === event.key.replace("Digit", ""));
+  const shortcut = label || state.schema.labels.find((l) => l.shortcut && event.code === `Digit${l.shortcut}`);
+  if (shortcut) {
+    event.preventDefault();
+    const range = currentTextRange();
+    if (range && !state.readOnly) createSpan(shortcut.key, range, event.altKey);
+    else if (state.selected && !state.readOnly) changeLabel(shortcut.key);
+    return;
+  }
+  if (event.key === "Escape") return selectSpan(null);
+  if ((event.key === "Delete" || event.key === "Backspace") && state.selected && !state.readOnly) {
+    event.preventDefault();
+    return perform({ kind: "delete", key: state.selected });
+  }
+  if (event.key === "]" || event.key === "[") {
+    event.preventDefault();
+    const spans = sortedSpans();
+    const at = spans.findIndex((s) => s.key === state.selected);
+    const next = event.key === "]" ? at + 1 : (at < 0 ? spans.length : at) - 1;
+    if (spans[next]) selectSpan(spans[next].key, { scroll: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Rendering of the toolbar, the side panel and the span list
+
+function renderToolbar() {
+  const bar = $("label-buttons");
+  bar.replaceChildren(
+    ...state.schema.labels.map((label) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "label-button";
+      button.style.setProperty("--label", label.color);
+      button.title = label.description;
+      button.innerHTML = `<span class="swatch" aria-hidden="true"></span><span></span> <kbd></kbd>`;
+      button.children[1].textContent = label.name;
+      button.querySelector("kbd").textContent = label.shortcut;
+      button.setAttribute("aria-keyshortcuts", label.shortcut);
+      // Keep the text selection when the button is pressed.
+      button.addEventListener("mousedown", (event) => event.preventDefault());
+      button.addEventListener("click", (event) => {
+        const range = currentTextRange();
+        if (range) createSpan(label.key, range, event.altKey);
+        else if (state.selected) changeLabel(label.key);
+        else flash("Select some text first, then choose a label.");
+      });
+      button.disabled = state.readOnly;
+      return button;
+    }),
+  );
+}
+
+function attributesFor(labelKey) {
+  return state.schema.attributes.filter((a) => !a.applies_to.length || a.applies_to.includes(labelKey));
+}
+
+function missingRequired(span) {
+  return state.schema.attributes
+    .filter((a) => a.required_for.includes(span.label))
+    .filter((a) => span.attributes[a.key] === undefined || span.attributes[a.key] === null || (Array.isArray(span.attributes[a.key]) && !span.attributes[a.key].length))
+    .map((a) => a.key);
+}
+
+function changeLabel(labelKey) {
+  const span = state.spans.get(state.selected);
+  if (!span || span.label === labelKey) return;
+  const allowed = new Set(attributesFor(labelKey).map((a) => a.key));
+  const attributes = Object.fromEntries(Object.entries(span.attributes).filter(([k]) => allowed.has(k)));
+  updateSelected({ label: labelKey, attributes });
+}
+
+function setAttribute(key, value) {
+  const span = state.spans.get(state.selected);
+  const attributes = { ...span.attributes };
+  if (value === undefined || value === null || (Array.isArray(value) && !value.length)) delete attributes[key];
+  else attributes[key] = value;
+  updateSelected({ attributes });
+}
+
+function moveBoundary(which, direction, byCharacter) {
+  const span = state.spans.get(state.selected);
+  if (!span) return;
+  const text = state.index;
+  const n = text.codePointLength;
+  const isWord = (i) => /[\p{L}\p{N}\p{M}_]/u.test(text.slice(i, i + 1));
+  let { start, end } = span;
+  if (byCharacter) {
+    if (which === "start") start = Math.min(Math.max(0, start + direction), end - 1);
+    else end = Math.max(Math.min(n, end + direction), start + 1);
+  } else if (which === "start" && direction < 0) {
+    // To the start of the previous word.
+    while (start > 0 && !isWord(start - 1)) start--;
+    while (start > 0 && isWord(start - 1)) start--;
+  } else if (which === "start") {
+    // To the start of the next word, keeping at least one character.
+    while (start < end - 1 && isWord(start)) start++;
+    while (start < end - 1 && !isWord(start)) start++;
+  } else if (direction < 0) {
+    // To the end of the previous word.
+    while (end > start + 1 && isWord(end - 1)) end--;
+    while (end > start + 1 && !isWord(end - 1)) end--;
+  } else {
+    // To the end of the next word.
+    while (end < n && !isWord(end)) end++;
+    while (end < n && isWord(end)) end++;
+  }
+  if (start === span.start && end === span.end) return;
+  updateSelected({ start, end, text: text.slice(start, end) });
+}
+
+function describe(span) {
+  const label = state.schema.labels.find((l) => l.key === span.label);
+  const parts = Object.entries(span.attributes).map(([k, v]) => `${k}: ${formatValue(v)}`);
+  return [label ? label.name : span.label, ...parts].join(" · ");
+}
+
+function formatValue(value) {
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? `${v.target} ${v.stance}` : v)).join(", ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return String(value);
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function renderPanel() {
+  const panel = $("span-panel");
+  const span = state.spans.get(state.selected);
+  if (!span) {
+    panel.replaceChildren(
+      el("p", { className: "hint" }, "Select text and press a label's key (or button) to add a span. Click a highlight to edit it."),
+    );
+    return;
+  }
+  const disabled = state.readOnly;
+  const labelSelect = el(
+    "select",
+    { id: "span-label", disabled, onchange: (e) => changeLabel(e.target.value) },
+    ...state.schema.labels.map((l) => el("option", { value: l.key, selected: l.key === span.label, title: l.description }, l.name)),
+  );
+  const controls = attributesFor(span.label).map((attribute) => attributeControl(attribute, span, disabled));
+  const boundary = (which, direction, text) =>
+    el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveBoundary(which, direction, e.altKey) }, text);
+  panel.replaceChildren(
+    el("h2", {}, "Selected span"),
+    el("blockquote", { className: "span-text" }, span.text),
+    el("label", { htmlFor: "span-label" }, "Label"),
+    labelSelect,
+    ...controls,
+    el(
+      "div",
+      { className: "boundaries", role: "group", "aria-label": "Adjust boundaries" },
+      boundary("start", -1, "◀ Start"),
+      boundary("start", 1, "Start ▶"),
+      boundary("end", -1, "◀ End"),
+      boundary("end", 1, "End ▶"),
+    ),
+    el("button", { type: "button", className: "danger", id: "delete-span", disabled, onclick: () => perform({ kind: "delete", key: span.key }) }, "Delete span"),
+  );
+}
+
+function attributeControl(attribute, span, disabled) {
+  const id = `attr-${attribute.key}`;
+  const value = span.attributes[attribute.key];
+  const required = attribute.required_for.includes(span.label);
+  const legend = el("span", { className: "attr-name", title: attribute.description }, attribute.name, required ? el("span", { className: "required", title: "required" }, " *") : null);
+  const wrap = el("fieldset", { className: "attribute", dataset: { attribute: attribute.key } }, el("legend", {}, legend));
+  wrap.append(el("p", { className: "attr-help" }, attribute.description));
+  if (attribute.kind === "choice" || attribute.kind === "boolean") {
+    const options = attribute.kind === "boolean" ? [{ value: true, description: "" , label: "yes" }, { value: false, description: "", label: "no" }] : attribute.values;
+    const select = el(
+      "select",
+      { id, disabled, "aria-label": attribute.name, onchange: (e) => setAttribute(attribute.key, e.target.value === "" ? null : attribute.kind === "boolean" ? e.target.value === "true" : e.target.value) },
+      el("option", { value: "" }, "—"),
+      ...options.map((o) => el("option", { value: String(o.value), selected: value === o.value, title: o.description || "" }, o.label || o.value)),
+    );
+    wrap.append(select);
+    const chosen = options.find((o) => o.value === value);
+    if (chosen?.description) wrap.append(el("p", { className: "attr-help" }, chosen.description));
+  } else if (attribute.kind === "multi") {
+    const chosen = new Set(value || []);
+    for (const option of attribute.values) {
+      const box = el("input", { type: "checkbox", disabled, checked: chosen.has(option.value), onchange: (e) => {
+        const next = new Set(chosen);
+        if (e.target.checked) next.add(option.value); else next.delete(option.value);
+        setAttribute(attribute.key, attribute.values.map((v) => v.value).filter((v) => next.has(v)));
+      } });
+      wrap.append(el("label", { className: "check", title: option.description }, box, ` ${option.value}`));
+    }
+  } else if (attribute.kind === "target") {
+    const entries = value || [];
+    entries.forEach((entry, i) => {
+      const row = el("div", { className: "stance-row", role: "radiogroup", "aria-label": `Stance toward ${entry.target}` }, el("span", { className: "target" }, entry.target));
+      for (const option of attribute.values) {
+        row.append(
+          el("label", { className: "radio", title: option.description },
+            el("input", { type: "radio", name: `stance-${i}`, value: option.value, disabled, checked: entry.stance === option.value, onchange: () => {
+              setAttribute(attribute.key, entries.map((e, j) => (j === i ? { ...e, stance: option.value } : e)));
+            } }),
+            ` ${option.value}`),
+        );
+      }
+      row.append(el("button", { type: "button", className: "small", disabled, "aria-label": `Remove ${entry.target}`, onclick: () => setAttribute(attribute.key, entries.filter((_, j) => j !== i)) }, "×"));
+      wrap.append(row);
+    });
+    const used = new Set(entries.map((e) => e.target));
+    const free = state.schema.targets.filter((t) => !used.has(t.name));
+    if (free.length) {
+      wrap.append(
+        el("select", { id, disabled, "aria-label": "Add a stance target", onchange: (e) => {
+          if (e.target.value) setAttribute(attribute.key, [...entries, { target: e.target.value, stance: "NEUTRAL" }]);
+        } },
+        el("option", { value: "" }, "Add a target…"),
+        ...free.map((t) => el("option", { value: t.name, title: t.description || "" }, t.name))),
+      );
+    }
+  }
+  return wrap;
+}
+
+function renderSpanList() {
+  const list = $("span-list");
+  const spans = sortedSpans();
+  $("span-count").textContent = String(spans.length);
+  list.replaceChildren(
+    ...spans.map((span) => {
+      const missing = missingRequired(span);
+      const item = el(
+        "li",
+        { className: span.key === state.selected ? "current" : "", dataset: { key: span.key } },
+        el(
+          "button",
+          { type: "button", onclick: () => selectSpan(span.key, { scroll: true }) },
+          el("span", { className: "label-tag", style: `--label:${state.schema.labels.find((l) => l.key === span.label)?.color || "#888"}` }, span.label),
+          " ",
+          el("span", { className: "span-snippet" }, span.text.length > 80 ? `${span.text.slice(0, 80)}…` : span.text),
+          missing.length ? el("span", { className: "missing" }, ` ⚠ needs ${missing.join(", ")}`) : null,
+        ),
+      );
+      return item;
+    }),
+  );
+}
+
+function renderStatus() {
+  $("undo").disabled = state.readOnly || !state.undo.length;
+  $("redo").disabled = state.readOnly || !state.redo.length;
+  const status = state.assignment.status;
+  $("layer-status").textContent = state.readOnly && !config.readOnly ? `Layer ${status}: read-only` : "";
+  $("submit").hidden = state.readOnly;
+  $("skip").hidden = state.readOnly;
+  $("next").hidden = !(state.readOnly && !config.readOnly);
+  textBox.setAttribute("contenteditable", state.readOnly ? "false" : "true");
+}
+
+function flash(message, isError = false) {
+  const box = $("flash");
+  box.textContent = message;
+  box.dataset.kind = isError ? "error" : "info";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submit, skip, next
+
+$("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
+
+$("submit").addEventListener("click", async () => {
+  flash("Saving and submitting…");
+  await outbox.idle();
+  const box = $("incomplete");
+  try {
+    const { data } = await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/submit/`);
+    state.assignment.status = data.status;
+    state.readOnly = true;
+    box.hidden = true;
+    flash("Submitted. Thank you!");
+    renderToolbar();
+    renderPanel();
+    renderStatus();
+    $("next").focus();
+  } catch (error) {
+    if (!(error instanceof ApiError) || !error.body?.incomplete) return flash(error.message, true);
+    flash(error.body.detail, true);
+    const byId = new Map([...state.spans.values()].map((s) => [s.id, s]));
+    box.hidden = false;
+    box.querySelector("ul").replaceChildren(
+      ...error.body.incomplete.map((item) =>
+        el("li", {}, el("button", { type: "button", onclick: () => byId.get(item.id) && selectSpan(byId.get(item.id).key, { scroll: true }) },
+          `${item.label} “${item.text.length > 60 ? `${item.text.slice(0, 60)}…` : item.text}” needs ${item.missing.join(", ")}`)),
+      ),
+    );
+    box.querySelector("button")?.focus();
+  }
+});
+
+$("next").addEventListener("click", () => goNext());
+
+async function goNext() {
+  const { status, data } = await api.post(`${config.apiRoot}/projects/${config.projectId}/queue/next/`);
+  if (status === 204) {
+    flash("Nothing left to annotate in this project. Thank you!");
+    return;
+  }
+  window.location.assign(`/annotate/${data.id}/`);
+}
+
+$("skip").addEventListener("click", () => $("skip-dialog").showModal());
+$("skip-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const reason = $("skip-reason").value.trim();
+  if (!reason) return;
+  await outbox.idle();
+  try {
+    await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/skip/`, { reason });
+    $("skip-dialog").close();
+    await goNext();
+  } catch (error) {
+    flash(error.message, true);
+  }
+});
+$("skip-cancel").addEventListener("click", () => $("skip-dialog").close());
+
+$("guidelines-toggle").addEventListener("click", () => {
+  const drawer = $("guidelines");
+  drawer.hidden = !drawer.hidden;
+  $("guidelines-toggle").setAttribute("aria-expanded", String(!drawer.hidden));
+});
+
+load().catch((error) => flash(`Could not load the document: ${error.message}`, true));

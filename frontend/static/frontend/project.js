@@ -1,0 +1,24 @@
+// The project page: "Start" / "Next document" asks the queue for the caller's next layer.
+import { api } from "./api.js";
+
+const button = document.getElementById("next-document");
+const status = document.getElementById("queue-status");
+
+if (button) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Finding your next document…";
+    try {
+      const { status: code, data } = await api.post(`/api/v1/projects/${button.dataset.project}/queue/next/`);
+      if (code === 204) {
+        status.textContent = "Nothing left to annotate in this project. Thank you!";
+        return;
+      }
+      window.location.assign(`/annotate/${data.id}/`);
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}

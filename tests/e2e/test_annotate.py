@@ -1,0 +1,163 @@
+"""An annotator's day in a real browser: select, label, edit, reload, undo, submit, offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from annotator.models import Assignment, Span
+from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, open_next_document, select_text, sign_in
+
+pytestmark = [pytest.mark.browser]
+
+
+def _spans(assignment_id):
+    return list(Span.objects.filter(assignment_id=assignment_id).select_related("label").order_by("start"))
+
+
+def _wait_saved(page):
+    page.wait_for_selector("#save-state[data-state='saved']")
+
+
+def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    assignment_id = open_next_document(page, e2e_project)
+    assert "🚋 chaos" in page.locator("#doc-text").inner_text()
+
+    select_text(page, PHRASE)
+    page.keyboard.press("1")
+    _wait_saved(page)
+    page.get_by_label("Evidence").select_option("NAMED_SOURCE")
+    page.get_by_label("Add a stance target").select_option("Harbour City Council")
+    page.get_by_role("radiogroup", name="Stance toward Harbour City Council").get_by_label("AGAINST").check()
+    _wait_saved(page)
+
+    # The API holds exactly that phrase, at code-point offsets (two astral characters earlier
+    # in the text would shift UTF-16 offsets by 2 and more).
+    (span,) = _spans(assignment_id)
+    start = ARTICLE.index(PHRASE)
+    assert (span.start, span.end, span.text) == (start, start + len(PHRASE), PHRASE)
+    assert span.label.key == "CLAIM"
+    assert span.attributes == {
+        "evidence": "NAMED_SOURCE",
+        "stance": [{"target": "Harbour City Council", "stance": "AGAINST"}],
+    }
+    response = page.request.get(f"/api/v1/assignments/{assignment_id}/")
+    assert [(s["start"], s["end"], s["text"]) for s in response.json()["spans"]] == [
+        (start, start + len(PHRASE), PHRASE)
+    ]
+
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.locator("#span-list li").count() == 1
+    page.locator("#span-list li button").first.click()
+    assert page.get_by_label("Evidence").input_value() == "NAMED_SOURCE"
+
+    # Change a boundary: the end moves back one word ("million" leaves the span).
+    page.get_by_role("button", name="◀ End").click()
+    _wait_saved(page)
+    (span,) = _spans(assignment_id)
+    assert span.text == "the repairs would cost £48"
+
+    # Delete, then undo: the span comes back with its attributes.
+    page.get_by_role("button", name="Delete span").click()
+    _wait_saved(page)
+    assert _spans(assignment_id) == []
+    page.get_by_role("button", name="Undo").click()
+    _wait_saved(page)
+    (restored,) = _spans(assignment_id)
+    assert restored.text == span.text
+    assert restored.attributes == span.attributes
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "annotate-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.screenshot(path=str(ARTIFACTS / "annotate-1024.png"), full_page=True)
+
+
+def test_submit_lists_incomplete_spans_then_succeeds_once_fixed(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    assignment_id = open_next_document(page, e2e_project)
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    _wait_saved(page)
+    page.get_by_role("button", name="Submit").click()
+    incomplete = page.locator("#incomplete")
+    incomplete.wait_for()
+    assert re.search(r"CLAIM “trade fell by 12%” needs evidence", incomplete.inner_text())
+    incomplete.get_by_role("button").first.click()
+    page.get_by_label("Evidence").select_option("DATA")
+    _wait_saved(page)
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Next document").wait_for()
+    assert Assignment.objects.get(pk=assignment_id).status == "submitted"
+    # After submit the layer is read-only.
+    assert page.locator("#doc-text").get_attribute("contenteditable") == "false"
+
+
+def test_second_annotator_in_a_blind_project_sees_none_of_the_first_ones_spans(page_factory, e2e_project):
+    first = page_factory()
+    sign_in(first, "anna")
+    open_next_document(first, e2e_project)
+    select_text(first, PHRASE)
+    first.keyboard.press("1")
+    _wait_saved(first)
+
+    second = page_factory()
+    requests: list[str] = []
+    second.on("request", lambda r: requests.append(r.url))
+    sign_in(second, "ben")
+    ben_assignment = open_next_document(second, e2e_project)
+    assert second.locator("#span-list li").count() == 0
+    assert second.locator("#doc-text .hl").count() == 0
+    anna_assignment = Assignment.objects.get(user__username="anna").pk
+    assert ben_assignment != anna_assignment
+    assert not [u for u in requests if f"/assignments/{anna_assignment}/" in u]
+    assert second.request.get(f"/api/v1/assignments/{anna_assignment}/").status == 404
+
+
+def test_keyboard_only_labelling(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    assignment_id = open_next_document(page, e2e_project)
+    page.locator("#doc-text").focus()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+ArrowRight")
+    page.keyboard.press("2")
+    _wait_saved(page)
+    (span,) = _spans(assignment_id)
+    assert span.label.key == "OPINION"
+    assert span.text == "The 𝐇𝐚𝐫𝐛𝐨𝐮𝐫 line"
+    assert ARTICLE[span.start : span.end] == span.text
+    # The new span is selected: its label can be changed from the keyboard too.
+    page.keyboard.press("3")
+    _wait_saved(page)
+    assert _spans(assignment_id)[0].label.key == "DISCLAIMER"
+
+
+def test_offline_changes_are_kept_and_not_duplicated(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    assignment_id = open_next_document(page, e2e_project)
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    page.wait_for_selector("#save-state[data-state='offline']")
+    assert _spans(assignment_id) == []
+    page.unroute("**/api/v1/**")
+    _wait_saved(page)
+    spans = _spans(assignment_id)
+    assert [(s.label.key, s.text) for s in spans] == [
+        ("OPINION", "critics called the plan reckless"),
+        ("CLAIM", "trade fell by 12%"),
+    ]
