@@ -1,7 +1,7 @@
-// Draws spans over the document text. The text is cut into segments at every span boundary;
-// a segment carries the spans covering it, drawn as a tint of the innermost span's colour and
-// one underline per covering span, so overlapping spans stay visible. A change re-renders only
-// the segments in the changed range, never the whole text.
+// Draws spans over the document text. The text is cut into lines, and lines into segments at
+// every span boundary; a segment carries the spans covering it, drawn as a tint of the innermost
+// span's colour and one underline per covering span, so overlapping spans stay visible. A change
+// re-renders only the lines it touches, never the whole text.
 //
 // Offsets here are code points; the only conversion to UTF-16 is OffsetIndex#slice.
 
@@ -24,37 +24,37 @@ export class HighlightLayer {
     this.index = index;
     this.styleOf = styleOf;
     this.describe = describe;
-    /** Segment starts (code points), ascending, and their elements, in step. */
-    this.starts = [];
-    this.nodes = [];
     this.selectedKey = null;
+    // The text is drawn as one block per line (each keeps its "\n"), so a change lays out only
+    // its own lines and the browser can skip lines out of view.
+    this.lineStarts = [0];
+    const text = index.text;
+    for (let i = text.indexOf("\n"); i >= 0 && i < text.length - 1; i = text.indexOf("\n", i + 1)) {
+      this.lineStarts.push(index.toCodePoint(i + 1));
+    }
+    this.lines = [];
   }
 
   /** Render the whole text (first paint). @param {DrawnSpan[]} spans */
   renderAll(spans) {
-    const fragment = document.createDocumentFragment();
-    const { starts, nodes } = this.#build(0, this.index.codePointLength, spans, fragment);
-    this.container.replaceChildren(fragment);
-    this.starts = starts;
-    this.nodes = nodes;
+    const ordered = spans.slice().sort((a, b) => a.start - b.start);
+    this.lines = this.lineStarts.map((start, i) => this.#line(start, this.#lineEnd(i), ordered));
+    this.container.replaceChildren(...this.lines);
   }
 
   /**
-   * Re-render the segments that overlap [from, to) after spans changed there.
+   * Re-render the lines that overlap [from, to) after spans changed there.
    * @param {DrawnSpan[]} spans all spans (only those overlapping the range are read)
    */
   update(spans, from, to) {
-    if (!this.nodes.length) return this.renderAll(spans);
-    const first = Math.max(0, this.#segmentAt(from));
-    const last = this.#segmentAt(Math.max(from, to - 1));
-    const rangeStart = this.starts[first];
-    const rangeEnd = last + 1 < this.starts.length ? this.starts[last + 1] : this.index.codePointLength;
-    const fragment = document.createDocumentFragment();
-    const { starts, nodes } = this.#build(rangeStart, rangeEnd, spans, fragment);
-    this.nodes[first].before(fragment);
-    for (let i = first; i <= last; i++) this.nodes[i].remove();
-    this.starts.splice(first, last - first + 1, ...starts);
-    this.nodes.splice(first, last - first + 1, ...nodes);
+    if (!this.lines.length) return this.renderAll(spans);
+    const first = this.#lineAt(from);
+    const last = this.#lineAt(Math.max(from, to - 1));
+    for (let i = first; i <= last; i++) {
+      const line = this.#line(this.lineStarts[i], this.#lineEnd(i), spans);
+      this.lines[i].replaceWith(line);
+      this.lines[i] = line;
+    }
   }
 
   /** Mark the segments of one span as selected (and unmark the previous one). */
@@ -62,30 +62,36 @@ export class HighlightLayer {
     for (const node of this.container.querySelectorAll(".seg.selected")) node.classList.remove("selected");
     this.selectedKey = span ? span.key : null;
     if (!span) return;
-    for (let i = Math.max(0, this.#segmentAt(span.start)); i < this.nodes.length && this.starts[i] < span.end; i++) {
-      this.nodes[i].classList.add("selected");
+    for (const node of this.container.querySelectorAll(`.seg[data-spans~="${CSS.escape(span.key)}"]`)) {
+      node.classList.add("selected");
     }
   }
 
-  /** The element of the segment holding a code point offset (to scroll to it). */
+  /** The element of the line holding a code point offset (to scroll to it). */
   nodeAt(offset) {
-    return this.nodes[Math.max(0, this.#segmentAt(offset))];
+    return this.lines[this.#lineAt(offset)];
   }
 
-  /** Index of the segment containing code point `offset` (binary search). */
-  #segmentAt(offset) {
+  #lineEnd(i) {
+    return i + 1 < this.lineStarts.length ? this.lineStarts[i + 1] : this.index.codePointLength;
+  }
+
+  /** Index of the line containing code point `offset` (binary search). */
+  #lineAt(offset) {
     let lo = 0;
-    let hi = this.starts.length - 1;
+    let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.starts[mid] <= offset) lo = mid;
+      if (this.lineStarts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
-  /** Build the segments of [from, to) into `fragment`. */
-  #build(from, to, spans, fragment) {
+  /** One line [from, to) as a block of segments cut at every span boundary inside it. */
+  #line(from, to, spans) {
+    const line = document.createElement("div");
+    line.className = "line";
     const inside = spans.filter((s) => s.start < to && s.end > from);
     const cuts = new Set([from, to]);
     for (const s of inside) {
@@ -93,20 +99,15 @@ export class HighlightLayer {
       if (s.end < to) cuts.add(s.end);
     }
     const points = [...cuts].sort((a, b) => a - b);
-    const starts = [];
-    const nodes = [];
     for (let i = 0; i < points.length - 1; i++) {
       const start = points[i];
       const end = points[i + 1];
       const covering = inside
         .filter((s) => s.start <= start && s.end >= end)
         .sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
-      const node = this.#segment(start, end, covering);
-      fragment.append(node);
-      starts.push(start);
-      nodes.push(node);
+      line.append(this.#segment(start, end, covering));
     }
-    return { starts, nodes };
+    return line;
   }
 
   /** One segment: its text, a badge where a span starts, and the spans' colours. */
