@@ -76,17 +76,25 @@ def _setup() -> tuple[int, str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from annotator.models import Assignment, Label, Project, Span
+    from django.contrib.auth.models import User
+
+    from annotator.importers import text_sha256
+    from annotator.models import Assignment, Document, Label, Project, Source, Span
     from annotator.services.projects import membership_set, project_create
-    from tests.factories import DEFAULT_PASSWORD, DocumentFactory, SourceFactory, UserFactory
 
     Project.objects.filter(slug="bench-ui").delete()
     project = project_create(name="UI bench", slug="bench-ui")
-    user = UserFactory(username="bench-ui-annotator")
+    password = "bench-ui-password"  # a throwaway account in a throwaway database
+    user, _ = User.objects.get_or_create(username="bench-ui-annotator")
+    user.set_password(password)
+    user.save()
     membership_set(project=project, user=user, role="annotator")
     rng = random.Random(7)
     text = _article(rng)
-    document = DocumentFactory(project=project, source=SourceFactory(slug="bench-ui"), text=text)
+    source, _ = Source.objects.get_or_create(slug="bench-ui", defaults={"name": "Bench outlet"})
+    document = Document.objects.create(
+        project=project, source=source, text=text, text_sha256=text_sha256(text)
+    )
     assignment = Assignment.objects.create(document=document, user=user)
     labels = list(Label.objects.filter(project=project))
     spans = []
@@ -97,7 +105,7 @@ def _setup() -> tuple[int, str, str]:
             Span(assignment=assignment, label=rng.choice(labels), start=start, end=end, text=text[start:end])
         )
     Span.objects.bulk_create(spans)
-    return assignment.pk, user.username, DEFAULT_PASSWORD
+    return assignment.pk, user.username, password
 
 
 def _free_port() -> int:
