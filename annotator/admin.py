@@ -16,8 +16,6 @@ from django.urls import path
 
 from annotator.forms import DocumentImportForm
 from annotator.importers import normalize_text, text_sha256
-from annotator.services.uploads import documents_import_upload
-
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -33,6 +31,7 @@ from annotator.models import (
     Span,
     Target,
 )
+from annotator.services.uploads import documents_import_upload
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

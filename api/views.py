@@ -89,7 +89,9 @@ class ProjectListApi(APIView):
     @extend_schema(responses=s.ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
         projects = list(access.projects_visible(user=request.user).order_by("name"))
-        roles = dict(Membership.objects.filter(user_id=request.user.pk or 0).values_list("project_id", "role"))
+        roles = dict(
+            Membership.objects.filter(user_id=request.user.pk or 0).values_list("project_id", "role")
+        )
         for project in projects:
             project.user_role = "manager" if request.user.is_staff else roles.get(project.pk)  # type: ignore[attr-defined]
         return Response(s.ProjectSerializer(projects, many=True).data)
@@ -310,7 +312,9 @@ class DocumentImportApi(APIView):
         uploads = request.FILES.getlist("files") + request.FILES.getlist("file")
         user = request.user if request.user.is_authenticated else None
         if uploads:
-            outcome = documents_import_upload(project=project, uploads=uploads, default_source=source, user=user)
+            outcome = documents_import_upload(
+                project=project, uploads=uploads, default_source=source, user=user
+            )
         else:
             if records is None:
                 records = data.get("documents")
@@ -328,7 +332,9 @@ class DocumentImportApi(APIView):
         if isinstance(outcome, JobRun):
             return Response(s.JobSerializer(outcome).data, status=status.HTTP_202_ACCEPTED)
         failed = outcome.refused_files and not outcome.created
-        return Response(outcome.to_dict(), status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED)
+        return Response(
+            outcome.to_dict(), status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED
+        )
 
 
 # JOBS

@@ -35,7 +35,7 @@ class WorkerProcess:
             sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
             "-Q", self.queue, "-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle", "-l", "info",
         ]  # fmt: skip
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        self.process = subprocess.Popen(
             args, cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout

@@ -29,7 +29,11 @@ def test_admin_changelist_and_add_pages_load_for_staff(staff_client, model):
     assert staff_client.get(reverse(f"admin:annotator_{model}_changelist")).status_code == 200
     assert staff_client.get(reverse(f"admin:annotator_{model}_changelist"), {"q": "tram"}).status_code == 200
     if model in {"project", "document", "assignment"}:
-        obj = {"project": span.assignment.document.project, "document": span.assignment.document, "assignment": span.assignment}[model]
+        obj = {
+            "project": span.assignment.document.project,
+            "document": span.assignment.document,
+            "assignment": span.assignment,
+        }[model]
         assert staff_client.get(reverse(f"admin:annotator_{model}_change", args=[obj.pk])).status_code == 200
 
 
@@ -44,7 +48,7 @@ def test_document_text_is_read_only_once_it_has_spans(staff_client):
 
 def test_admin_upload_imports_documents(staff_client, project):
     source = SourceFactory(slug="herald")
-    upload = SimpleUploadedFile("story.txt", "Trams return\r\nThe line reopens on Monday.".encode())
+    upload = SimpleUploadedFile("story.txt", b"Trams return\r\nThe line reopens on Monday.")
     response = staff_client.post(
         reverse("admin:annotator_document_import"),
         {"project": project.pk, "source": source.pk, "files": [upload]},

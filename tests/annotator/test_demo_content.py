@@ -288,7 +288,9 @@ def _disagreement_kinds() -> set[str]:
                     a, b = span["attributes"], o_span["attributes"]
                     if a.get("evidence") != b.get("evidence"):
                         kinds.add("evidence")
-                    if sorted(map(json.dumps, a.get("stance", []))) != sorted(map(json.dumps, b.get("stance", []))):
+                    if sorted(map(json.dumps, a.get("stance", []))) != sorted(
+                        map(json.dumps, b.get("stance", []))
+                    ):
                         kinds.add("stance")
     return kinds
 

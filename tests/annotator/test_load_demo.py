@@ -14,7 +14,9 @@ def _counts():
     return [m.objects.count() for m in (Project, Source, Document, Membership, Assignment, Span)]
 
 
-def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates_nothing(settings, tmp_path, capsys):
+def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates_nothing(
+    settings, tmp_path, capsys
+):
     settings.VAR_DIR = tmp_path
     call_command("load_demo")
     first = _counts()

@@ -20,7 +20,9 @@ def test_real_worker_runs_the_import_job_and_documents_appear_in_postgresql(sett
     settings.ANNOTATOR_IMPORT_INLINE_BYTES = 0
     project = ProjectFactory()
     SourceFactory(slug="herald")
-    lines = "\n".join(json.dumps({"text": f"Story {i}: the tram is late 🚋.", "source": "herald"}) for i in range(40))
+    lines = "\n".join(
+        json.dumps({"text": f"Story {i}: the tram is late 🚋.", "source": "herald"}) for i in range(40)
+    )
     with celery_worker(tmp_path) as worker:
         job = documents_import_upload(
             project=project,

@@ -33,20 +33,26 @@ def test_bad_record_is_400_naming_the_item_and_field_and_imports_nothing(world):
 
 
 def test_unknown_default_source_is_a_field_error(world):
-    response = world.client("manager").post(_url(world), {"documents": [{"text": "x"}], "source": "nope"}, format="json")
+    response = world.client("manager").post(
+        _url(world), {"documents": [{"text": "x"}], "source": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"source": ["No source has the slug 'nope'."]}
 
 
 def test_file_upload_with_default_source(world):
     upload = SimpleUploadedFile("story.txt", "Headline\r\nBody with an emoji 🚋.\r\n".encode())
-    response = world.client("manager").post(_url(world), {"files": [upload], "source": "herald"}, format="multipart")
+    response = world.client("manager").post(
+        _url(world), {"files": [upload], "source": "herald"}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     document = Document.objects.get(project=world.project, source__slug="herald", text__startswith="Headline")
     assert "\r" not in document.text
 
 
-def test_large_upload_becomes_a_job_that_finishes(world, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_large_upload_becomes_a_job_that_finishes(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     settings.ANNOTATOR_IMPORT_INLINE_BYTES = 10
     lines = "\n".join(json.dumps({"text": f"Story {i} about trams.", "source": "herald"}) for i in range(25))
