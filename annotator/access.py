@@ -11,6 +11,8 @@ Rules:
   see another annotator's layer, nor its spans or counts. A submitted layer is read-only.
 - Reviewers and managers read every layer of their projects and write the gold layer.
 - Managers change the project, its members and its schema, and import documents.
+- Exports show every layer: reviewers and managers export; annotators only from a project
+  that is not blind, and never the gold layer (`can_export`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import cast
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AccountUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotator.errors import NotFound
 from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
@@ -105,17 +107,22 @@ def access_document(*, user: User, document_id: int, roles: tuple[str, ...] | No
     return document
 
 
-def access_assignment(*, user: User, assignment_id: int, write: bool = False) -> Assignment:
-    """A layer the user may read (or, with `write`, change)."""
+def access_assignment(
+    *, user: User, assignment_id: int, write: bool = False, related: tuple[str, ...] = ()
+) -> Assignment:
+    """A layer the user may read (or, with `write`, change), with its document and project and
+    any `related` objects. One query, the user's role included."""
+    membership = Membership.objects.filter(project=OuterRef("document__project"), user_id=user.pk or 0)
     assignment = (
-        Assignment.objects.select_related("document__project", "document__source", "user")
+        Assignment.objects.select_related("document__project", *related)
+        .annotate(member_role=Subquery(membership.values("role")[:1]))
         .filter(pk=assignment_id)
         .first()
     )
     if assignment is None:
         raise NotFound("Assignment not found.")
     project = assignment.document.project
-    role = project_role(user=user, project=project)
+    role = Role.MANAGER if _is_staff(user) else assignment.member_role
     own = assignment.user_id == user.pk
     readable = role is not None and (own or sees_all_layers(role=role, project=project))
     if assignment.kind == AssignmentKind.GOLD:
@@ -143,3 +150,13 @@ def access_span(*, user: User, span_id: int, write: bool = False) -> Span:
 
 def can_reopen(*, user: User, assignment: Assignment) -> bool:
     return project_role(user=user, project=assignment.document.project_id) in REVIEWERS
+
+
+def can_export(*, role: str | None, project: Project, basis: str) -> bool:
+    """Whether this role may export the project on `basis` (all, consensus or gold). An export
+    shows every layer, or what they add up to, so it needs the right to read other people's
+    layers: reviewers and managers always; annotators only in a project that is not blind, and
+    never the gold layer, which only reviewers read. Outsiders never reach this (access_project)."""
+    if role in REVIEWERS:
+        return True
+    return role == Role.ANNOTATOR and not project.blind and basis != "gold"

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -192,6 +193,7 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = ["text_sha256", "created_at"]
     autocomplete_fields = ["source", "project"]
     inlines = [AssignmentInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return super().get_queryset(request).annotate(n_layers=Count("assignments"))
@@ -220,7 +222,7 @@ class DocumentAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             outcome = documents_import_upload(
                 project=form.cleaned_data["project"],
-                uploads=form.cleaned_data["files"],
+                uploads=form.cleaned_data["uploads"],
                 default_source=form.cleaned_data["source"],
                 user=request.user,  # type: ignore[arg-type]
             )

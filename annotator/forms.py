@@ -32,4 +32,4 @@ class DocumentImportForm(forms.Form):
         required=False,
         help_text="For documents that do not name their source (every .txt file).",
     )
-    files = MultipleFileField()
+    uploads = MultipleFileField(label="Files")

@@ -43,6 +43,9 @@ class Project(models.Model):
     profiles_visible_to_annotators = models.BooleanField(
         default=False, help_text="Annotators may read source profiles (never for blind projects unless set)."
     )
+    schema_version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every change of labels, attributes or targets."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -233,7 +236,9 @@ class Span(models.Model):
     each change (optimistic locking); `client_uuid` makes creates idempotent."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="spans")
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
+    # RESTRICT, not PROTECT: a label cannot go while spans use it, but deleting a whole project
+    # (labels and spans together) works.
+    label = models.ForeignKey(Label, on_delete=models.RESTRICT, related_name="spans")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField()
@@ -380,3 +385,40 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class AgreementResolution(models.TextChoices):
+    TOKEN = "token", "Tokens"
+    CHAR = "char", "Characters"
+
+
+class DocumentAgreement(models.Model):
+    """One document's agreement sufficient statistics (`annotator.agreement`'s
+    `DocumentStatistics.to_dict()`), kept current by the agreement jobs; a project or source
+    report is their sum. A row exists only while the document has two or more submitted
+    annotation layers. `project` repeats `document.project` so the review queue (most
+    disagreement first) and the project sums read one index."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="agreements")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="document_agreements")
+    resolution = models.CharField(max_length=8, choices=AgreementResolution.choices)
+    statistics = models.JSONField(default=dict)
+    disagreement = models.FloatField(
+        help_text="Review-queue score: unmatched spans plus observed disagreement (index below)."
+    )
+    n_layers = models.PositiveSmallIntegerField()
+    layers_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Newest submitted_at among the layers the statistics include."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "resolution"], name="document_agreement_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "resolution", "-disagreement"], name="document_agreement_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resolution} agreement of document {self.document_id}"

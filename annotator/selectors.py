@@ -35,7 +35,23 @@ class ProjectSchema:
 
 
 def project_schema_get(*, project: Project | int) -> ProjectSchema:
-    project_id = project if isinstance(project, int) else project.pk
+    """The project's schema. Given a Project (whose schema_version is current), a schema read
+    before at that version is reused; every change bumps the version (services and signals)."""
+    if isinstance(project, Project):
+        cached = _schema_cache.get(project.pk)
+        if cached is not None and cached[0] == project.schema_version:
+            return cached[1]
+        schema = _schema_load(project.pk)
+        _schema_cache[project.pk] = (project.schema_version, schema)
+        return schema
+    return _schema_load(project)
+
+
+# project id -> (schema_version, schema); per process, small (one entry per project).
+_schema_cache: dict[int, tuple[int, ProjectSchema]] = {}
+
+
+def _schema_load(project_id: int) -> ProjectSchema:
     labels = list(Label.objects.filter(project_id=project_id))
     return ProjectSchema(
         project_id=project_id,
@@ -60,11 +76,14 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
     """The user's projects with their own progress and the project's, in four queries."""
     from annotator.access import project_role, projects_visible
 
+    if not user.is_authenticated:
+        return []
+    user_id = int(user.pk)
     projects = list(projects_visible(user=user).order_by("name"))
     ids = [p.pk for p in projects]
     mine = (
         Assignment.objects.filter(
-            user_id=user.pk, kind=AssignmentKind.ANNOTATION, document__project_id__in=ids
+            user_id=user_id, kind=AssignmentKind.ANNOTATION, document__project_id__in=ids
         )
         .values("document__project_id")
         .annotate(
@@ -72,7 +91,11 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
             submitted=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
         )
     )
-    mine_by_project = {row["document__project_id"]: row for row in mine}
+    mine_by_project = {
+        row["document__project_id"]: {"submitted": row["submitted"], "assigned": row["assigned"]}
+        for row in mine
+    }
+    nothing = {"submitted": 0, "assigned": 0}
     submitted_layers = Count(
         "assignments",
         filter=Q(assignments__kind=AssignmentKind.ANNOTATION, assignments__status=AssignmentStatus.SUBMITTED),
@@ -86,13 +109,13 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
     for row in documents:
         totals[row["project_id"]][1] += 1
         totals[row["project_id"]][0] += row["layers"] >= row["project__annotators_per_document"]
-    roles = dict(Membership.objects.filter(user_id=user.pk).values_list("project_id", "role"))
+    roles = dict(Membership.objects.filter(user_id=user_id).values_list("project_id", "role"))
     return [
         ProjectProgress(
             project=p,
             role=roles.get(p.pk) or project_role(user=user, project=p) or "",
-            my_submitted=mine_by_project.get(p.pk, {}).get("submitted", 0),
-            my_assigned=mine_by_project.get(p.pk, {}).get("assigned", 0),
+            my_submitted=mine_by_project.get(p.pk, nothing)["submitted"],
+            my_assigned=mine_by_project.get(p.pk, nothing)["assigned"],
             documents_complete=totals[p.pk][0],
             documents_total=totals[p.pk][1],
         )

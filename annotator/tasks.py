@@ -36,3 +36,61 @@ def documents_import_task(self: JobTask, job_id: int) -> None:
     from annotator.services.uploads import documents_import_job_run
 
     documents_import_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
+def follow_up(task: Task, args: tuple[Any, ...], *, countdown: float | None = None) -> None:
+    """Send `task` to the queue the running task was taken from (the default queue outside a
+    worker), so work that a task starts stays with the workers that serve its queue."""
+    from celery import current_task
+
+    options: dict[str, Any] = {}
+    if current_task and not current_task.request.called_directly:  # a proxy: falsy outside a task
+        queue = (current_task.request.delivery_info or {}).get("routing_key")
+        if queue:
+            options["queue"] = queue
+    task.apply_async(args, countdown=countdown, **options)
+
+
+# Agreement (annotator.services.agreement). Retried with backoff while the database is away;
+# each is idempotent: it recomputes from the database and overwrites.
+_DATABASE_RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
+
+
+@shared_task(**_DATABASE_RETRY)
+def document_agreement_task(document_id: int) -> None:
+    from annotator.services.agreement import document_agreement_changed
+
+    document_agreement_changed(document_id=document_id)
+
+
+@shared_task(**_DATABASE_RETRY)
+def project_agreement_task(project_id: int, resolution: str = "token") -> None:
+    from annotator.services.agreement import project_agreement_refresh_scheduled
+
+    project_agreement_refresh_scheduled(project_id=project_id, resolution=resolution)
+
+
+@shared_task(bind=True, base=JobTask)
+def agreement_recompute_task(self: JobTask, job_id: int) -> None:
+    from annotator.services.agreement import agreement_recompute_job_run
+
+    agreement_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
+@shared_task(base=JobTask)
+def agreement_chunk_task(job_id: int, chunk: int, document_ids: list[int]) -> None:
+    from annotator.services.agreement import agreement_recompute_chunk
+
+    agreement_recompute_chunk(job_id=job_id, chunk=chunk, document_ids=document_ids)
+
+
+@shared_task(base=JobTask)
+def agreement_recompute_finish_task(job_id: int) -> None:
+    from annotator.services.agreement import agreement_recompute_finish
+
+    agreement_recompute_finish(job_id=job_id)

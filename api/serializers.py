@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
 from annotator.models import (
@@ -17,12 +18,37 @@ from annotator.models import (
     Project,
     Role,
     Source,
-    Span,
     Target,
 )
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class StrictStringMixin:
+    """Refuses numbers and booleans where text is expected (DRF would turn 123 into "123")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
+    pass
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+    }
+
+
+class SourceSerializer(StrictModelSerializer):
     class Meta:
         model = Source
         fields = ["id", "name", "slug", "domain", "country", "language", "notes"]
@@ -34,7 +60,7 @@ class SourceBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "domain"]
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictModelSerializer):
     role = serializers.SerializerMethodField(help_text="Your role in the project.")
 
     class Meta:
@@ -60,14 +86,14 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=200)
+    slug = StrictSlugField(max_length=100)
+    description = StrictCharField(required=False, allow_blank=True, default="")
+    guidelines = StrictCharField(required=False, allow_blank=True, default="")
     annotators_per_document = serializers.IntegerField(min_value=1, max_value=50, default=3)
     blind = serializers.BooleanField(default=True)
     allow_overlap = serializers.BooleanField(default=True)
-    targets = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+    targets = serializers.ListField(child=StrictCharField(max_length=200), required=False, default=list)
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -80,7 +106,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -149,33 +175,30 @@ class DocumentDetailSerializer(DocumentSerializer):
         fields = [*DocumentSerializer.Meta.fields, "text", "text_sha256", "metadata"]
 
 
-class SpanSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="label.key")  # type: ignore[assignment]  # stubs: Field.label
+class SpanSerializer(serializers.Serializer):
+    """Declared field by field, not a ModelSerializer: it renders every span write, and model
+    introspection on each use costs more than the rest of the request."""
 
-    class Meta:
-        model = Span
-        fields = [
-            "id",
-            "client_uuid",
-            "label",
-            "start",
-            "end",
-            "text",
-            "attributes",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
+    id = serializers.IntegerField(read_only=True)
+    client_uuid = serializers.UUIDField(read_only=True)
+    label = serializers.CharField(source="label.key", read_only=True)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField(read_only=True)
+    end = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    attributes = serializers.JSONField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class SpanCreateSerializer(serializers.Serializer):
     """Types only: offsets, text and attributes are checked by the span service."""
 
     client_uuid = serializers.UUIDField(required=False)
-    label = serializers.CharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    label = StrictCharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField()
     end = serializers.IntegerField()
-    text = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
+    text = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
     attributes = serializers.DictField(required=False, default=dict)
 
 
@@ -183,12 +206,10 @@ class SpanUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text="The version you read; 409 if it changed since."
     )
-    label = serializers.CharField(max_length=50, required=False)  # type: ignore[assignment]  # stubs: Field.label
+    label = StrictCharField(max_length=50, required=False)  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField(required=False)
     end = serializers.IntegerField(required=False)
-    text = serializers.CharField(
-        trim_whitespace=False, allow_blank=True, required=False, max_length=1_000_000
-    )
+    text = StrictCharField(trim_whitespace=False, allow_blank=True, required=False, max_length=1_000_000)
     attributes = serializers.DictField(required=False)
 
 
@@ -238,11 +259,11 @@ class AssignmentBriefSerializer(serializers.ModelSerializer):
 
 
 class SkipSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class ReopenSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -277,12 +298,12 @@ class ImportSummarySerializer(serializers.Serializer):
     created = serializers.IntegerField()
     skipped_duplicates = serializers.IntegerField()
     refused_files = serializers.ListField(child=serializers.CharField())
-    errors = ImportIssueSerializer(many=True)
+    errors = ImportIssueSerializer(many=True)  # type: ignore[assignment]  # stubs: Serializer.errors
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,18 +33,46 @@ from annotator.services.uploads import documents_import_records_upload, document
 from api import serializers as s
 
 
-class DocumentCursorPagination(CursorPagination):
+class StrictCursorPagination(CursorPagination):
+    """Cursor pagination that refuses a malformed page_size instead of quietly ignoring it."""
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int:
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size or 50
+        value = values[0]
+        if len(values) > 1 or not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise serializers.ValidationError(
+                {"page_size": [f"page_size must be one whole number from 1 to {self.max_page_size}."]}
+            )
+        return min(int(value), self.max_page_size or int(value))
+
+
+class DocumentCursorPagination(StrictCursorPagination):
     ordering = "id"
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class SpanCursorPagination(CursorPagination):
+class SpanCursorPagination(StrictCursorPagination):
     ordering = ("start", "end", "id")
     page_size = 200
-    page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+def cursor_page(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The OpenAPI shape of one page of a cursor-paginated list."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        f"Paginated{name}List",
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
 
 
 # AUTH
@@ -55,6 +83,7 @@ class TokenApi(APIView):
     """Trade a username and password for an API token; DELETE revokes the caller's token."""
 
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser]  # `curl -d username=... -d password=...` works too
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
@@ -239,7 +268,7 @@ class DocumentListApi(APIView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
         ],
-        responses=s.DocumentSerializer(many=True),
+        responses=cursor_page(s.DocumentSerializer),
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id)
@@ -297,13 +326,14 @@ class DocumentImportApi(APIView):
                 },
             ),
         },
-        responses={201: s.ImportSummarySerializer, 202: s.JobSerializer, 400: s.ImportSummarySerializer},
+        # A refused import answers 400 with the same summary; the generic error body covers it.
+        responses={201: s.ImportSummarySerializer, 202: s.JobSerializer},
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
-        data = request.data
-        records = data if isinstance(data, list) else None
-        source_slug = None if records is not None else data.get("source")
+        data: Any = request.data
+        records: Any = data if isinstance(data, list) else None
+        source_slug = None if isinstance(data, list) else data.get("source")
         source = None
         if source_slug:
             source = Source.objects.filter(slug=source_slug).first()
@@ -316,7 +346,7 @@ class DocumentImportApi(APIView):
                 project=project, uploads=uploads, default_source=source, user=user
             )
         else:
-            if records is None:
+            if records is None and not isinstance(data, list):
                 records = data.get("documents")
             if not isinstance(records, list) or not records:
                 raise serializers.ValidationError(
@@ -389,14 +419,16 @@ class AssignmentListApi(APIView):
 class AssignmentDetailApi(APIView):
     @extend_schema(responses=s.AssignmentSerializer)
     def get(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        assignment = access.access_assignment(
+            user=request.user, assignment_id=assignment_id, related=("document__source", "user")
+        )
         return Response(s.AssignmentSerializer(assignment).data)
 
 
 class SpanListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses=s.SpanSerializer(many=True),
+        responses=cursor_page(s.SpanSerializer),
     )
     def get(self, request: Request, assignment_id: int) -> Response:
         assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)

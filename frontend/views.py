@@ -45,7 +45,12 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 def annotate(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    assignment = _or_404(access.access_assignment, user=request.user, assignment_id=assignment_id)
+    assignment = _or_404(
+        access.access_assignment,
+        user=request.user,
+        assignment_id=assignment_id,
+        related=("document__source", "user"),
+    )
     project = assignment.document.project
     config = {
         "assignmentId": assignment.pk,

@@ -201,7 +201,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='spans', to='annotator.assignment')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='spans', to='annotator.label')),
+                ('label', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='spans', to='annotator.label')),
             ],
             options={
                 'ordering': ['start', 'end', 'id'],

@@ -20,6 +20,7 @@ from annotator.models import (
 )
 from annotator.selectors import project_schema_get
 from annotator.services.spans import span_missing_required
+from annotator.tasks import document_agreement_task
 
 # Layers that count toward a document's k: every annotation layer except a skipped one.
 COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
@@ -118,7 +119,16 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
         assignment.status = AssignmentStatus.SUBMITTED
         assignment.submitted_at = timezone.now()
         assignment.save(update_fields=["status", "submitted_at", "updated_at"])
+        _agreement_changed(assignment)
     return assignment
+
+
+def _agreement_changed(assignment: Assignment) -> None:
+    """Once committed, refresh the document's agreement (annotation layers only; gold is not a
+    coder). Robust: a broker or agreement failure is logged and never undoes the write."""
+    if assignment.kind == AssignmentKind.ANNOTATION:
+        document_id = assignment.document_id
+        transaction.on_commit(lambda: document_agreement_task.delay(document_id), robust=True)
 
 
 def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "") -> Assignment:
@@ -138,6 +148,7 @@ def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "")
             before={"assignment": assignment.pk, "status": AssignmentStatus.SUBMITTED},
             after={"assignment": assignment.pk, "status": AssignmentStatus.IN_PROGRESS},
         )
+        _agreement_changed(assignment)
     return assignment
 
 

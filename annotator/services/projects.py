@@ -11,6 +11,7 @@ from django.db import transaction
 from annotator.errors import ValidationError
 from annotator.models import Attribute, AttributeKind, Label, Membership, Project, Role, Span, Target
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+from annotator.signals import schema_changed
 
 
 @transaction.atomic
@@ -43,6 +44,8 @@ def project_create(
     if with_default_schema:
         project_schema_reset(project=project)
     Target.objects.bulk_create(Target(project=project, name=t) for t in targets)
+    schema_changed(project_id=project.pk)
+    project.refresh_from_db(fields=["schema_version"])
     if created_by is not None:
         Membership.objects.create(project=project, user=created_by, role=Role.MANAGER)
     return project
@@ -108,6 +111,8 @@ def project_schema_replace(
     project.attributes.all().delete()
     Label.objects.bulk_create(label_rows)
     Attribute.objects.bulk_create(attribute_rows)
+    schema_changed(project_id=project.pk)  # bulk_create sends no signals
+    project.refresh_from_db(fields=["schema_version"])
 
 
 def attribute_validate_definition(*, attribute: Attribute, label_keys: set[str]) -> None:

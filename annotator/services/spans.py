@@ -3,12 +3,14 @@ goes through `span_check`, so the offset contract and the schema hold everywhere
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from annotator.errors import Conflict, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
@@ -144,23 +146,21 @@ def span_check(
     return label, span_check_attributes(schema=schema, label=label, attributes=attributes)
 
 
-def _check_layer_overlap(
-    *, assignment: Assignment, allow_overlap: bool, label: Label, start: int, end: int, exclude_id: int | None
+def _check_overlap(
+    neighbours: list[Span], *, allow_overlap: bool, label: Label, start: int, end: int
 ) -> None:
-    overlapping = Span.objects.filter(assignment=assignment, start__lt=end, end__gt=start)
-    if exclude_id is not None:
-        overlapping = overlapping.exclude(pk=exclude_id)
-    if not allow_overlap:
-        other = overlapping.order_by("start").first()
-        if other is not None:
-            raise ValidationError(
-                {
-                    "start": [
-                        f"overlaps the span at [{other.start}, {other.end}); this project does not allow overlaps."
-                    ]
-                }
-            )
-    elif overlapping.filter(start=start, end=end, label=label).exists():
+    """`neighbours` are the layer's other spans that share a code point with [start, end)."""
+    overlapping = sorted((s for s in neighbours if s.start < end and s.end > start), key=lambda s: s.start)
+    if not allow_overlap and overlapping:
+        other = overlapping[0]
+        raise ValidationError(
+            {
+                "start": [
+                    f"overlaps the span at [{other.start}, {other.end}); this project does not allow overlaps."
+                ]
+            }
+        )
+    if any(s.start == start and s.end == end and s.label_id == label.pk for s in overlapping):
         raise ValidationError(
             {"start": [f"a {label.key} span at [{start}, {end}) already exists in this layer."]}
         )
@@ -185,14 +185,9 @@ def span_create(
     schema: ProjectSchema | None = None,
 ) -> tuple[Span, bool]:
     """Create a span in a layer. Idempotent on `client_uuid`: repeating a create returns the
-    span made the first time and False."""
-    if client_uuid is not None:
-        existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
-        if existing is not None:
-            return existing, False
-    _ensure_editable(assignment)
+    span made the first time and False. Reads once and writes once on the usual path."""
     document = assignment.document
-    schema = schema or project_schema_get(project=document.project_id)
+    schema = schema or project_schema_get(project=document.project)
     label_obj, clean_attributes = span_check(
         schema=schema,
         document_text=document.text,
@@ -202,35 +197,41 @@ def span_create(
         text=text,
         attributes=attributes if attributes is not None else {},
     )
-    with transaction.atomic():
-        _check_layer_overlap(
-            assignment=assignment,
-            allow_overlap=document.project.allow_overlap,
-            label=label_obj,
-            start=start,
-            end=end,
-            exclude_id=None,
-        )
-        try:
-            with transaction.atomic():
-                span = Span.objects.create(
-                    assignment=assignment,
-                    label=label_obj,
-                    start=start,
-                    end=end,
-                    text=text,
-                    attributes=clean_attributes,
-                    client_uuid=client_uuid or uuid.uuid4(),
-                )
-        except IntegrityError:
-            # A concurrent retry with the same client_uuid won the race: answer with its span.
-            if client_uuid is None:
-                raise
-            existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
-            if existing is None:
-                raise
-            return existing, False
-        _mark_in_progress(assignment)
+    # One read answers both "was this create done before?" and "what does it overlap?".
+    nearby = Q(start__lt=end, end__gt=start)
+    if client_uuid is not None:
+        nearby |= Q(client_uuid=str(client_uuid))
+    neighbours = list(Span.objects.filter(nearby, assignment=assignment))
+    for span in neighbours:
+        if client_uuid is not None and span.client_uuid == client_uuid:
+            return span, False
+    _ensure_editable(assignment)
+    _check_overlap(
+        neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
+    )
+    # Outside a transaction the INSERT commits by itself; inside one, a savepoint keeps a failed
+    # INSERT from spoiling the caller's transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    try:
+        with guard:
+            span = Span.objects.create(
+                assignment=assignment,
+                label=label_obj,
+                start=start,
+                end=end,
+                text=text,
+                attributes=clean_attributes,
+                client_uuid=client_uuid or uuid.uuid4(),
+            )
+    except IntegrityError:
+        # A concurrent retry with the same client_uuid won the race: answer with its span.
+        if client_uuid is None:
+            raise
+        existing = Span.objects.filter(assignment=assignment, client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return existing, False
+    _mark_in_progress(assignment)
     return span, True
 
 
@@ -261,7 +262,7 @@ def span_update(
     assignment = span.assignment
     _ensure_editable(assignment)
     document = assignment.document
-    schema = schema or project_schema_get(project=document.project_id)
+    schema = schema or project_schema_get(project=document.project)
     new_label_key = span.label.key if label is _UNSET else label
     new_start = span.start if start is _UNSET else start
     new_end = span.end if end is _UNSET else end
@@ -278,26 +279,30 @@ def span_update(
         text=new_text,
         attributes=new_attributes,
     )
-    with transaction.atomic():
-        _check_layer_overlap(
-            assignment=assignment,
-            allow_overlap=document.project.allow_overlap,
-            label=label_obj,
-            start=new_start,
-            end=new_end,
-            exclude_id=span.pk,
-        )
-        updated = Span.objects.filter(pk=span.pk, version=version).update(
-            label=label_obj,
-            start=new_start,
-            end=new_end,
-            text=new_text,
-            attributes=clean_attributes,
-            version=F("version") + 1,
-        )
-        if not updated:
-            raise _stale(span.pk)
-    span.refresh_from_db()
+    neighbours = Span.objects.filter(assignment=assignment, start__lt=new_end, end__gt=new_start).exclude(
+        pk=span.pk
+    )
+    _check_overlap(
+        list(neighbours),
+        allow_overlap=document.project.allow_overlap,
+        label=label_obj,
+        start=new_start,
+        end=new_end,
+    )
+    changes = {
+        "label": label_obj,
+        "start": new_start,
+        "end": new_end,
+        "text": new_text,
+        "attributes": clean_attributes,
+        "updated_at": timezone.now(),
+    }
+    # The version condition makes the write conditional: a stale read changes nothing.
+    if not Span.objects.filter(pk=span.pk, version=version).update(**changes, version=F("version") + 1):
+        raise _stale(span.pk)
+    for field, value in changes.items():
+        setattr(span, field, value)
+    span.version = version + 1
     return span
 
 

@@ -51,7 +51,7 @@ def test_admin_upload_imports_documents(staff_client, project):
     upload = SimpleUploadedFile("story.txt", b"Trams return\r\nThe line reopens on Monday.")
     response = staff_client.post(
         reverse("admin:annotator_document_import"),
-        {"project": project.pk, "source": source.pk, "files": [upload]},
+        {"project": project.pk, "source": source.pk, "uploads": [upload]},
         follow=True,
     )
     assert response.status_code == 200
@@ -62,7 +62,7 @@ def test_admin_upload_imports_documents(staff_client, project):
 def test_admin_upload_error_names_file_and_field(staff_client, project):
     upload = SimpleUploadedFile("bad.jsonl", b'{"title": "No text"}\n')
     response = staff_client.post(
-        reverse("admin:annotator_document_import"), {"project": project.pk, "files": [upload]}, follow=True
+        reverse("admin:annotator_document_import"), {"project": project.pk, "uploads": [upload]}, follow=True
     )
     assert "ad.jsonl:1: text: is missing" in response.content.decode()  # the admin capitalises messages
     assert not Document.objects.filter(project=project).exists()

@@ -28,6 +28,28 @@ def _job(world: World) -> int:
     return JobRun.objects.create(kind="import", project=world.project).pk
 
 
+def _project_agreement(world: World) -> str:
+    """The path of a project agreement report that exists."""
+    from annotator.services.agreement import project_agreement_refresh
+
+    project_agreement_refresh(project_id=world.project.pk, n_boot=0)
+    return f"/api/v1/projects/{world.project.pk}/agreement/"
+
+
+def _document_agreement(world: World) -> str:
+    """The path of the agreement of a document whose two layers are submitted."""
+    from django.utils import timezone
+
+    from annotator.models import Assignment, AssignmentStatus
+    from annotator.services.agreement import document_agreement_refresh
+
+    Assignment.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
+        status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    document_agreement_refresh(document_id=world.document.pk)
+    return f"/api/v1/documents/{world.document.pk}/agreement/"
+
+
 # (route name, method, path builder, body, expected status per role)
 CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
     (
@@ -90,7 +112,29 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(reviewer=403),
     ),
+    (
+        "project-agreement",
+        "get",
+        _project_agreement,
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "project-agreement",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/agreement/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=202, manager=202),
+    ),
     ("my-assignments", "get", lambda w: f"/api/v1/projects/{w.project.pk}/assignments/", None, _statuses()),
+    # Exports show every layer: annotators of a blind project may not export (access.can_export).
+    (
+        "export",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/export/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
     ("sources", "get", lambda w: "/api/v1/sources/", None, _statuses(outsider=200)),
     (
         "sources",
@@ -100,6 +144,13 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(outsider=201, annotator=403, annotator_b=403, reviewer=403, manager=201),
     ),
     ("document", "get", lambda w: f"/api/v1/documents/{w.document.pk}/", None, _statuses()),
+    (
+        "document-agreement",
+        "get",
+        _document_agreement,
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
     ("job", "get", lambda w: f"/api/v1/jobs/{_job(w)}/", None, _statuses()),
     ("assignment", "get", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/", None, _statuses(annotator_b=404)),
     (

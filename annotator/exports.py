@@ -1,0 +1,341 @@
+"""Labelled-data exports: rows -> formatter -> writer.
+
+`export_filters_resolve` checks what was asked for, `export_documents_iter` (the selector) reads
+the project a page at a time and yields one ExportDocument per document, and `export_stream`
+(the service) puts them through a format of annotator.exporters into byte chunks.
+
+Bases (which layers a document's spans come from):
+
+* all: every submitted annotation layer, one ExportLayer each, named by its annotator. Documents
+  with no submitted layer are left out; a submitted layer without spans is kept (it says "nothing
+  here").
+* consensus: documents with at least two submitted annotation layers; one layer named
+  `consensus` holding the spans a majority agrees on (annotator.agreement.consensus).
+* gold: the gold layer (kind gold, any status). Documents without one are left out; if a
+  document has several (one per reviewer), the one changed last counts.
+
+Filters: `source` keeps that source's documents; `label` keeps only spans of that label (the
+consensus is computed on them, which gives the same spans as filtering afterwards, since only
+spans of one label are ever matched); `annotator` keeps that annotator's layer (basis all only);
+`since` keeps the documents whose layers on the basis changed at or after that moment: for all
+and consensus, an annotation layer created, submitted, reopened or skipped then (its updated_at);
+for gold, the gold layer updated, a gold span created, or an adjudication decision recorded. A
+matching document is exported whole, so an incremental pull replaces documents by document_id.
+
+Memory: documents are read in keyset pages on their id; a page holds at most `page_size`
+documents and stops early once it holds `max_page_spans` spans or `max_page_chars` characters of
+text (a single larger document still makes a page of its own). Four queries a page: the page
+plan (ids with their sizes), the documents, their layers, their spans. Pages are separate
+queries, so a long export sees layers submitted while it runs, page by page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Length
+
+from annotator.agreement.consensus import LayerSpan, consensus_spans
+from annotator.errors import ValidationError
+from annotator.exporters import (
+    BASES,
+    FORMATTERS,
+    Basis,
+    ExportContext,
+    ExportDocument,
+    ExportLayer,
+    ExportSpan,
+    formatter_for,
+    write_chunks,
+)
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Attribute,
+    Decision,
+    Document,
+    Label,
+    Membership,
+    Project,
+    Source,
+    Span,
+)
+
+PAGE_SIZE = 100
+MAX_PAGE_SPANS = 5_000
+MAX_PAGE_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """What to export, resolved to ids (see the module docstring)."""
+
+    basis: Basis = "all"
+    source_id: int | None = None
+    label_id: int | None = None
+    annotator_id: int | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExportStream:
+    """An export ready to send: `chunks` reads the database lazily, as it is consumed."""
+
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+def export_filters_resolve(
+    *,
+    project: Project,
+    basis: str = "all",
+    source: str | None = None,
+    label: str | None = None,
+    annotator: str | None = None,
+    since: datetime | None = None,
+) -> ExportFilters:
+    """Check and resolve the filters of an export of `project`. Raises ValidationError with a
+    message per field: an unknown basis, source (slug or id), label key or annotator username,
+    an annotator with a basis other than all, or basis gold before any gold layer exists."""
+    errors: dict[str, list[str]] = {}
+    if basis not in BASES:
+        errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
+    source_id = None
+    if source:
+        by_id = source.isascii() and source.isdigit()  # "²".isdigit() too, but int() refuses it
+        found = Source.objects.filter(pk=int(source)) if by_id else Source.objects.filter(slug=source)
+        source_id = found.values_list("pk", flat=True).first()
+        if source_id is None:
+            errors["source"] = [f"No source has the slug or id {source!r}."]
+    label_id = None
+    if label:
+        label_id = Label.objects.filter(project=project, key=label).values_list("pk", flat=True).first()
+        if label_id is None:
+            keys = ", ".join(Label.objects.filter(project=project).values_list("key", flat=True))
+            errors["label"] = [f"No label {label!r} in this project; its labels are {keys}."]
+    annotator_id = None
+    if annotator:
+        if basis != "all":
+            errors["annotator"] = ["The annotator filter goes with basis all only."]
+        else:
+            annotator_id = _annotator_id(project=project, username=annotator)
+            if annotator_id is None:
+                errors["annotator"] = [f"No annotator called {annotator!r} in this project."]
+    if errors:
+        raise ValidationError(errors)
+    if (
+        basis == "gold"
+        and not Assignment.objects.filter(document__project=project, kind=AssignmentKind.GOLD).exists()
+    ):
+        raise ValidationError(
+            {
+                "basis": [
+                    "No gold layer yet: no document of this project has been adjudicated. "
+                    "Export basis consensus or all instead."
+                ]
+            }
+        )
+    return ExportFilters(
+        basis=cast(Basis, basis),
+        source_id=source_id,
+        label_id=label_id,
+        annotator_id=annotator_id,
+        since=since,
+    )
+
+
+def _annotator_id(*, project: Project, username: str) -> int | None:
+    """A user of that name who is a member of the project or has a layer in it."""
+    user_id = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is None:
+        return None
+    member = Membership.objects.filter(project=project, user_id=user_id).exists()
+    if member or Assignment.objects.filter(document__project=project, user_id=user_id).exists():
+        return int(user_id)
+    return None
+
+
+def _layer_q(filters: ExportFilters, prefix: str = "") -> Q:
+    """The layers of the basis, as a condition on Assignment (or, with a prefix, on a relation)."""
+    if filters.basis == "gold":
+        return Q(**{f"{prefix}kind": AssignmentKind.GOLD})
+    condition = Q(
+        **{f"{prefix}kind": AssignmentKind.ANNOTATION, f"{prefix}status": AssignmentStatus.SUBMITTED}
+    )
+    if filters.annotator_id is not None:
+        condition &= Q(**{f"{prefix}user_id": filters.annotator_id})
+    return condition
+
+
+def _changed_since(filters: ExportFilters, since: datetime) -> Q:
+    document = OuterRef("pk")
+    if filters.basis == "gold":
+        gold = Q(kind=AssignmentKind.GOLD)
+        return (
+            Q(Exists(Assignment.objects.filter(gold, document=document, updated_at__gte=since)))
+            | Q(
+                Exists(
+                    Span.objects.filter(
+                        assignment__document=document, assignment__kind=AssignmentKind.GOLD
+                    ).filter(Q(created_at__gte=since) | Q(updated_at__gte=since))
+                )
+            )
+            | Q(Exists(Decision.objects.filter(document=document, created_at__gte=since)))
+        )
+    layers = Assignment.objects.filter(
+        document=document, kind=AssignmentKind.ANNOTATION, updated_at__gte=since
+    )
+    if filters.annotator_id is not None:
+        layers = layers.filter(user_id=filters.annotator_id)
+    return Q(Exists(layers))
+
+
+def export_documents_query(*, project: Project, filters: ExportFilters) -> QuerySet[Document]:
+    """The documents of the export (not yet paged): those with a layer on the basis (two
+    submitted layers for consensus) that pass the source and since filters."""
+    layers = Assignment.objects.filter(_layer_q(filters), document=OuterRef("pk"))
+    documents = Document.objects.filter(project=project)
+    if filters.source_id is not None:
+        documents = documents.filter(source_id=filters.source_id)
+    if filters.basis == "consensus":
+        counts = layers.order_by().values("document").annotate(n=Count("pk")).values("n")
+        documents = documents.annotate(n_layers=Subquery(counts, output_field=IntegerField())).filter(
+            n_layers__gte=2
+        )
+    else:
+        documents = documents.filter(Exists(layers))
+    if filters.since is not None:
+        documents = documents.filter(_changed_since(filters, filters.since))
+    return documents
+
+
+def export_documents_iter(
+    *,
+    project: Project,
+    filters: ExportFilters,
+    page_size: int = PAGE_SIZE,
+    max_page_spans: int = MAX_PAGE_SPANS,
+    max_page_chars: int = MAX_PAGE_CHARS,
+) -> Iterator[ExportDocument]:
+    """One ExportDocument per document of the export, in id order, read in keyset pages (see
+    the module docstring). Lazy: nothing is read until the first document is asked for."""
+    documents = export_documents_query(project=project, filters=filters)
+    spans = Span.objects.filter(_layer_q(filters, "assignment__"), assignment__document=OuterRef("pk"))
+    if filters.label_id is not None:
+        spans = spans.filter(label_id=filters.label_id)
+    span_count = spans.order_by().values("assignment__document").annotate(n=Count("pk")).values("n")
+    plan = documents.order_by("pk").annotate(
+        n_chars=Length("text"),
+        n_spans=Coalesce(Subquery(span_count, output_field=IntegerField()), 0),
+    )
+    last_id = 0
+    while True:
+        rows = list(plan.filter(pk__gt=last_id).values_list("pk", "n_chars", "n_spans")[:page_size])
+        if not rows:
+            return
+        ids = _page_ids(rows, max_page_spans=max_page_spans, max_page_chars=max_page_chars)
+        yield from _page(ids, filters)
+        last_id = ids[-1]
+
+
+def _page_ids(rows: list[tuple[int, int, int]], *, max_page_spans: int, max_page_chars: int) -> list[int]:
+    ids: list[int] = []
+    chars = spans = 0
+    for pk, n_chars, n_spans in rows:
+        chars += n_chars or 0
+        spans += n_spans
+        if ids and (chars > max_page_chars or spans > max_page_spans):
+            break
+        ids.append(pk)
+    return ids
+
+
+def _page(ids: list[int], filters: ExportFilters) -> Iterator[ExportDocument]:
+    documents = (
+        Document.objects.filter(pk__in=ids)
+        .select_related("source")
+        .only("id", "external_id", "title", "url", "published_at", "text", "source__slug")
+        .order_by("pk")
+    )
+    layers: dict[int, list[tuple[int, str]]] = {}  # document id -> [(layer id, username)]
+    rows = (
+        Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
+        .order_by("document_id", "pk")
+        .values_list("pk", "document_id", "user__username", "updated_at")
+    )
+    if filters.basis == "gold":  # one gold layer per document: the one changed last
+        newest: dict[int, tuple[datetime, int, str]] = {}
+        for pk, document_id, username, updated_at in rows:
+            newest[document_id] = max(
+                newest.get(document_id, (updated_at, pk, username)), (updated_at, pk, username)
+            )
+        layers = {document_id: [(pk, username)] for document_id, (_, pk, username) in newest.items()}
+    else:
+        for pk, document_id, username, _ in rows:
+            layers.setdefault(document_id, []).append((pk, username))
+    layer_ids = [pk for entries in layers.values() for pk, _ in entries]
+    spans_query = Span.objects.filter(assignment_id__in=layer_ids)
+    if filters.label_id is not None:
+        spans_query = spans_query.filter(label_id=filters.label_id)
+    spans: dict[int, list[ExportSpan]] = {pk: [] for pk in layer_ids}
+    for layer_id, label, start, end, text, attributes in spans_query.order_by(
+        "assignment_id", "start", "end", "pk"
+    ).values_list("assignment_id", "label__key", "start", "end", "text", "attributes"):
+        spans[layer_id].append(ExportSpan(label, start, end, text, attributes or {}))
+    for document in documents:
+        entries = layers.get(document.pk, [])
+        if filters.basis == "consensus":
+            export_layers = [_consensus_layer(document.text, entries, spans)]
+        else:
+            name = "gold" if filters.basis == "gold" else None
+            export_layers = [
+                ExportLayer(name=name or username, spans=spans[pk], annotators=(username,))
+                for pk, username in entries
+            ]
+        yield ExportDocument(
+            document_id=document.pk,
+            external_id=document.external_id,
+            title=document.title,
+            url=document.url,
+            source=document.source.slug,
+            published_at=document.published_at,
+            text=document.text,
+            layers=export_layers,
+        )
+
+
+def _consensus_layer(
+    text: str, entries: list[tuple[int, str]], spans: dict[int, list[ExportSpan]]
+) -> ExportLayer:
+    votes = [[LayerSpan(s.start, s.end, s.label, s.attributes) for s in spans[pk]] for pk, _ in entries]
+    agreed = [
+        ExportSpan(s.label, s.start, s.end, text[s.start : s.end], s.attributes)
+        for s in consensus_spans(votes)
+    ]
+    return ExportLayer(name="consensus", spans=agreed, annotators=tuple(username for _, username in entries))
+
+
+def export_filename(*, project: Project, basis: str, format: str) -> str:
+    return f"{project.slug}-{basis}.{FORMATTERS[format].extension}"
+
+
+def export_stream(*, project: Project, format: str, filters: ExportFilters) -> ExportStream:
+    """The export of `project` in `format` (a name in annotator.exporters.FORMATTERS), as
+    lazily read byte chunks. Call export_filters_resolve first: it does the checking."""
+    keys = tuple(
+        Attribute.objects.filter(project=project).order_by("order", "id").values_list("key", flat=True)
+    )
+    formatter = formatter_for(format, ExportContext(basis=filters.basis, attribute_keys=keys))
+    documents = export_documents_iter(project=project, filters=filters)
+    return ExportStream(
+        filename=export_filename(project=project, basis=filters.basis, format=format),
+        content_type=formatter.content_type,
+        chunks=write_chunks(formatter, documents),
+    )

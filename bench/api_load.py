@@ -1,0 +1,326 @@
+"""REST API under load, as deployed: gunicorn (2 workers, keep-alive) and one Celery worker on
+127.0.0.1, PostgreSQL and Redis, client and server sharing this machine.
+
+Prints:
+- server memory (PSS of gunicorn and the Celery worker) idle;
+- SQL statements per span create;
+- 20,000 span creates, one request each, at 1 and at 8 concurrent keep-alive clients:
+  requests per second, p50 / p95 / p99 latency, server CPU per request;
+- a streamed JSONL export of 1,000,000 spans: spans per second and the server's peak memory.
+
+    .venv/bin/python bench/api_load.py [--requests 20000] [--export-spans 1000000]
+
+It drops and recreates the database named by BENCH_DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432/annotator_bench_api).
+Targets: p50 under 5 ms at 1 client; at 8 clients at least 290 requests/s with p95 under 50 ms;
+export at least 100,000 spans/s; memory under 400 MB idle and within 100 MB of that while exporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_api")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+os.environ.update(
+    DATABASE_URL=DATABASE_URL,
+    REDIS_URL=REDIS_URL,
+    DJANGO_SETTINGS_MODULE="config.settings.base",
+    DJANGO_DEBUG="0",
+    DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver",
+)
+ARTICLE = (
+    "The council said the tram extension would cost £48 million \u2013 a figure critics called “fantasy”. "
+    "Officials, speaking anonymously, expect delays of 12 months. 🚋 Passengers are not convinced. "
+) * 16
+N_CLIENTS = 8
+
+
+def _fresh_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup(n_clients: int) -> tuple[list[str], list[int], int, str]:
+    """Migrate; one project, one annotator (and layer) per client, a manager to export.
+    Returns the annotators' tokens, their layer ids, the project id and the manager's token."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from annotator.importers import text_sha256
+    from annotator.models import Assignment, Document, Source
+    from annotator.services.projects import membership_set, project_create
+
+    call_command("migrate", verbosity=0)
+    project = project_create(name="Load", slug="load", annotators_per_document=n_clients)
+    source = Source.objects.create(name="Bench outlet", slug="bench")
+    tokens, layers = [], []
+    for i in range(n_clients):
+        user = User.objects.create_user(f"load{i}")
+        membership_set(project=project, user=user, role="annotator")
+        text = f"{i}. {ARTICLE}"
+        document = Document.objects.create(
+            project=project, source=source, text=text, text_sha256=text_sha256(text)
+        )
+        layers.append(Assignment.objects.create(document=document, user=user).pk)
+        tokens.append(Token.objects.create(user=user).key)
+    manager = User.objects.create_user("load-manager")
+    membership_set(project=project, user=manager, role="manager")
+    return tokens, layers, project.pk, Token.objects.create(user=manager).key
+
+
+def _statements_per_create(token: str, layer: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from annotator.models import Assignment
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    text = Assignment.objects.get(pk=layer).document.text
+    body = {"label": "OPINION", "start": 3, "end": 14, "text": text[3:14], "client_uuid": str(uuid.uuid4())}
+    client.post(f"/api/v1/assignments/{layer}/spans/", body, format="json")  # warm up
+    body["client_uuid"], body["start"] = str(uuid.uuid4()), 4
+    body["text"] = text[4:14]
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"/api/v1/assignments/{layer}/spans/", body, format="json")
+    assert response.status_code == 201, response.content
+    return len(ctx.captured_queries)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree_pids(root: int) -> list[int]:
+    children = Path(f"/proc/{root}/task/{root}/children")
+    pids = [root]
+    if children.exists():
+        for child in children.read_text().split():
+            pids += _tree_pids(int(child))
+    return pids
+
+
+def _pss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / ticks
+
+
+def _load(
+    port: int, tokens: list[str], layers: list[int], clients: int, total: int, label: str
+) -> tuple[list[float], float]:
+    """`total` creates spread over `clients` threads, each with one keep-alive connection."""
+    per_client = total // clients
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    text_length = len(ARTICLE)
+
+    def run(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"Authorization": f"Token {tokens[i]}", "Content-Type": "application/json"}
+        text = f"{i}. {ARTICLE}"
+        for n in range(per_client):
+            start = (n * 37) % (text_length - 40)
+            end = start + 5 + n % 30
+            body = json.dumps(
+                {
+                    "client_uuid": str(uuid.uuid4()),
+                    "label": label,
+                    "start": start,
+                    "end": end,
+                    "text": text[start:end],
+                    "attributes": {"evidence": "DATA"},
+                }
+            )
+            began = time.perf_counter()
+            conn.request("POST", f"/api/v1/assignments/{layers[i]}/spans/", body, headers)
+            response = conn.getresponse()
+            payload = response.read()
+            latencies[i].append(time.perf_counter() - began)
+            if response.status not in (200, 201) and len(errors) < 5:
+                errors.append(f"{response.status} {payload[:200]!r}")
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"errors during the load: {errors}")
+    return [x for xs in latencies for x in xs], elapsed
+
+
+def _fill_for_export(project_id: int, layers: list[int], n_spans: int) -> None:
+    """Bulk-write spans so the layers hold `n_spans` in all, and submit the layers."""
+    from django.db import connection
+
+    from annotator.models import Assignment, Label
+
+    label_id = Label.objects.get(project_id=project_id, key="CLAIM").pk
+    existing = connection.cursor()
+    existing.execute("SELECT count(*) FROM annotator_span")
+    missing = n_spans - existing.fetchone()[0]
+    per_layer = max(0, missing // len(layers))
+    with connection.cursor() as cursor:
+        for i, layer in enumerate(layers):
+            text = f"{i}. {ARTICLE}"
+            cursor.execute(
+                """
+                INSERT INTO annotator_span (assignment_id, label_id, start, "end", text, attributes, client_uuid,
+                                            version, created_at, updated_at)
+                SELECT %s, %s, s, s + 10, substr(%s, s + 1, 10), '{"evidence": "QUOTE"}', gen_random_uuid(), 1,
+                       now(), now()
+                FROM (SELECT (g * 7) %% %s AS s FROM generate_series(1, %s) AS g) AS offsets
+                """,
+                [layer, label_id, text, len(ARTICLE) - 20, per_layer],
+            )
+    Assignment.objects.filter(pk__in=layers).update(status="submitted")
+
+
+def _export(port: int, token: str, project_id: int, pids: list[int]) -> tuple[int, float, float]:
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _pss_mb(pids))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    began = time.perf_counter()
+    conn.request(
+        "GET",
+        f"/api/v1/projects/{project_id}/export/?format=jsonl&basis=all",
+        headers={"Authorization": f"Token {token}"},
+    )
+    response = conn.getresponse()
+    assert response.status == 200, response.read()[:300]
+    spans = 0
+    buffer = b""
+    while chunk := response.read(1 << 16):
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            spans += len(json.loads(line)["spans"])
+    elapsed = time.perf_counter() - began
+    done.set()
+    sampler.join()
+    return spans, elapsed, peak[0]
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--export-spans", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    _fresh_database()
+    tokens, layers, project_id, manager_token = _setup(N_CLIENTS)
+    print(f"SQL statements per span create: {_statements_per_create(tokens[0], layers[0])}")
+
+    port = _free_port()
+    env = dict(os.environ)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
+         "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    celery = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-l", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(3)  # let the Celery worker finish starting
+        server_pids = _tree_pids(gunicorn.pid)
+        all_pids = server_pids + _tree_pids(celery.pid)
+        idle = _pss_mb(all_pids)
+        print(f"server memory idle (PSS, gunicorn 2 workers + 1 Celery worker): {idle:.0f} MB")
+
+        # Each run its own label, so no span repeats an earlier one (an exact duplicate is refused).
+        for clients, label in ((1, "CLAIM"), (N_CLIENTS, "OPINION")):
+            cpu_before = _cpu_seconds(server_pids)
+            latencies, elapsed = _load(port, tokens, layers, clients, args.requests, label)
+            cpu = _cpu_seconds(server_pids) - cpu_before
+            print(
+                f"{clients} client(s): {len(latencies):,} span creates in {elapsed:.1f} s = "
+                f"{len(latencies) / elapsed:.0f} requests/s; latency p50 {_percentile(latencies, 0.5):.1f} ms, "
+                f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms; "
+                f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request"
+            )
+
+        _fill_for_export(project_id, layers, args.export_spans)
+        spans, elapsed, peak = _export(port, manager_token, project_id, all_pids)
+        print(
+            f"export: {spans:,} spans as JSONL in {elapsed:.1f} s = {spans / elapsed:,.0f} spans/s; "
+            f"server memory peak {peak:.0f} MB (idle {idle:.0f} MB, +{peak - idle:.0f} MB)"
+        )
+    finally:
+        gunicorn.terminate()
+        celery.terminate()
+        gunicorn.wait(timeout=30)
+        celery.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
