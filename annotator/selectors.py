@@ -102,7 +102,7 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
     )
     documents = (
         Document.objects.filter(project_id__in=ids)
-        .values("project_id", "project__annotators_per_document")
+        .values("pk", "project_id", "project__annotators_per_document")
         .annotate(layers=submitted_layers)
     )
     totals: dict[int, list[int]] = {pid: [0, 0] for pid in ids}

@@ -13,5 +13,6 @@ urlpatterns = [
         name="password_change",
     ),
     path("projects/<int:project_id>/", views.project_detail, name="project"),
+    path("projects/<int:project_id>/agreement/", views.agreement, name="agreement"),
     path("annotate/<int:assignment_id>/", views.annotate, name="annotate"),
 ]

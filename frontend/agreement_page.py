@@ -1,0 +1,115 @@
+"""Shapes an agreement report (annotator.agreement's JSON) into the rows, tables and charts of
+the agreement page. Reads only the report; no queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontend.charts import Interval, Mark, dot_plot, heat_map
+
+KRIPPENDORFF_MARKS = (Mark(0.667, ".667 tentative"), Mark(0.800, ".800 reliable"))
+
+
+def _value(estimate: dict[str, Any] | None) -> float | None:
+    return None if not estimate else estimate.get("value")
+
+
+def _interval(label: str, estimate: dict[str, Any] | None) -> Interval:
+    estimate = estimate or {}
+    ci = estimate.get("ci95") or (None, None)
+    return Interval(label, estimate.get("value"), ci[0], ci[1], note=estimate.get("reason") or "")
+
+
+def _axis_low(rows: list[Interval]) -> float:
+    lows = [r.low if r.low is not None else r.value for r in rows if r.value is not None]
+    return min(0.0, min(lows, default=0.0))
+
+
+def label_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [{"key": "all labels", **metrics.get("overall", {})}]
+    rows += [{"key": key, **values} for key, values in metrics.get("labels", {}).items()]
+    return rows
+
+
+def label_alpha_chart(metrics: dict[str, Any]) -> str:
+    rows = [_interval(row["key"], row.get("alpha")) for row in label_rows(metrics)]
+    return dot_plot(
+        rows,
+        title="Krippendorff's alpha per label with 95% intervals",
+        low=_axis_low(rows),
+        high=1.0,
+        marks=KRIPPENDORFF_MARKS,
+    )
+
+
+def attribute_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, values in metrics.get("attributes", {}).items():
+        rows.append({"key": key, "alpha": values.get("alpha"), "coverage": values.get("coverage")})
+        for part, part_values in (values.get("targets") or values.get("options") or {}).items():
+            rows.append(
+                {"key": f"{key}: {part}", "alpha": part_values.get("alpha"), "coverage": None, "part": True}
+            )
+    return rows
+
+
+def confusion_chart(metrics: dict[str, Any]) -> str | None:
+    confusion = metrics.get("confusion") or {}
+    labels, counts = confusion.get("labels") or [], confusion.get("counts") or []
+    if not labels:
+        return None
+    peak = max((max(row) for row in counts), default=0) or 1
+    return heat_map(
+        labels,
+        labels,
+        counts,
+        title="Label confusion among overlap-matched span pairs",
+        low=0,
+        high=peak,
+        value_format="{:.0f}",
+    )
+
+
+def pair_matrix(metrics: dict[str, Any], names: dict[str, str]) -> tuple[list[str], list[list[float | None]]]:
+    """Annotator x annotator overlap F1 (labelled), symmetric, the diagonal empty."""
+    ids = sorted(
+        {a for pair in metrics.get("pairs", []) for a in pair["annotators"]}, key=lambda a: names.get(a, a)
+    )
+    index = {a: i for i, a in enumerate(ids)}
+    matrix: list[list[float | None]] = [[None] * len(ids) for _ in ids]
+    for pair in metrics.get("pairs", []):
+        a, b = (index[x] for x in pair["annotators"])
+        matrix[a][b] = matrix[b][a] = _value(pair.get("overlap", {}).get("f1"))
+    return [names.get(a, a) for a in ids], matrix
+
+
+def pair_chart(metrics: dict[str, Any], names: dict[str, str]) -> str | None:
+    people, matrix = pair_matrix(metrics, names)
+    if len(people) < 2:
+        return None
+    return heat_map(
+        people, people, matrix, title="Pairwise span F1 (overlap, labelled) per annotator pair", low=0, high=1
+    )
+
+
+def pair_rows(metrics: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "a": names.get(pair["annotators"][0], pair["annotators"][0]),
+            "b": names.get(pair["annotators"][1], pair["annotators"][1]),
+            "n_documents": pair.get("n_documents"),
+            "cohen_kappa": pair.get("cohen_kappa"),
+            "f1_exact": pair.get("exact", {}).get("f1"),
+            "f1_overlap": pair.get("overlap", {}).get("f1"),
+        }
+        for pair in metrics.get("pairs", [])
+    ]
+
+
+def source_chart(sources: list[dict[str, Any]]) -> str | None:
+    rows = [_interval(s["name"], s["metrics"].get("overall", {}).get("alpha")) for s in sources]
+    if not rows:
+        return None
+    return dot_plot(
+        rows, title="Alpha (all labels) by source", low=_axis_low(rows), high=1.0, marks=KRIPPENDORFF_MARKS
+    )

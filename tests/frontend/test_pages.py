@@ -1,0 +1,60 @@
+"""The pages render for the people who may see them, and only for them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from annotator.models import Project
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.VAR_DIR = tmp_path
+    # The agreement jobs start when the load commits; run them here as a real commit would.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=io.StringIO())
+    return Project.objects.get(slug="demo")
+
+
+def _client_for(client, username):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_home_lists_projects_with_progress(client, demo):
+    page = _client_for(client, "demo-anna").get("/").content.decode()
+    assert "Harbour City Transit Debate (demo)" in page
+    assert "12 / 12" in page  # the annotator's own layers: all 12 submitted
+    assert "10 / 12" in page  # documents complete: the last two wait for a third layer
+
+
+def test_agreement_page_shows_tables_and_charts_to_reviewers(client, demo):
+    page = _client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/agreement/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in ("Per label", "CLAIM", "Attributes", "evidence", "Label confusion", "Annotator pairs", "By source"):
+        assert text in html
+    assert html.count("<svg") >= 4
+    assert "demo-anna · demo-ben" in html
+    assert ".800 reliable" in html
+
+
+def test_agreement_page_is_not_for_annotators_or_outsiders(client, demo):
+    from tests.factories import UserFactory
+
+    assert _client_for(client, "demo-anna").get(f"/projects/{demo.pk}/agreement/").status_code == 403
+    client.force_login(UserFactory())
+    assert client.get(f"/projects/{demo.pk}/agreement/").status_code == 404
+
+
+def test_pages_need_a_login(client, demo):
+    response = client.get(f"/projects/{demo.pk}/agreement/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
