@@ -9,10 +9,18 @@ Rules:
 - Nobody else sees a project they are not a member of.
 - Annotators read and write only their own annotation layers; in a blind project they never
   see another annotator's layer, nor its spans or counts. A submitted layer is read-only.
-- Reviewers and managers read every layer of their projects and write the gold layer.
+- Reviewers and managers read every layer of their projects and write the gold layer, only
+  through review decisions (annotator.services.review), so every change of it is recorded
+  (`can_review`, `access_review_project`, `access_review_document`).
 - Managers change the project, its members and its schema, and import documents.
 - Exports show every layer: reviewers and managers export; annotators only from a project
   that is not blind, and never the gold layer (`can_export`).
+- Source profiles sum every layer: reviewers and managers read them; annotators only when the
+  project sets profiles_visible_to_annotators and is not blind (`can_read_profiles`). Only
+  reviewers and managers recompute them.
+- Span history (who created, changed, deleted, restored each span): reviewers and managers, and
+  an annotator for their own layer (`can_read_span_history`). Managers restore deleted spans
+  (`can_restore_spans`) and invite people into their projects (access_project with MANAGERS).
 """
 
 from __future__ import annotations
@@ -130,8 +138,12 @@ def access_assignment(
     if not readable:
         raise NotFound("Assignment not found.")
     if write:
-        writable = own if assignment.kind == AssignmentKind.ANNOTATION else role in REVIEWERS
-        if not writable:
+        if assignment.kind == AssignmentKind.GOLD:
+            raise PermissionDenied(
+                "The gold layer changes through review decisions, so each change is recorded: "
+                f"POST /api/v1/documents/{assignment.document_id}/decisions/."
+            )
+        if not own:
             raise PermissionDenied("Only its annotator changes an annotation layer.")
     assignment.user_role = role  # type: ignore[attr-defined]
     return assignment
@@ -160,3 +172,55 @@ def can_export(*, role: str | None, project: Project, basis: str) -> bool:
     if role in REVIEWERS:
         return True
     return role == Role.ANNOTATOR and not project.blind and basis != "gold"
+
+
+def can_review(*, role: str | None) -> bool:
+    """Reviewers and managers review: the review queue, every layer side by side, decisions
+    into the gold layer, and the decisions' export (the audit trail)."""
+    return role in REVIEWERS
+
+
+def access_review_project(*, user: User, project_id: int) -> Project:
+    """The project, if the user reviews it: outsiders get NotFound, annotators PermissionDenied."""
+    return access_project(user=user, project_id=project_id, roles=REVIEWERS)
+
+
+def access_review_document(*, user: User, document_id: int) -> Document:
+    """The document (with its project, source and text), if the user reviews its project."""
+    return access_document(user=user, document_id=document_id, roles=REVIEWERS)
+
+
+def can_read_profiles(*, role: str | None, project: Project) -> bool:
+    """Whether this role reads the project's source profiles (API, pages, CSV). A profile sums
+    every annotator's layers (counts per source, agreement), so it follows the rule for reading
+    other people's layers, made stricter by the project's own switch: reviewers and managers
+    always; annotators only when the project sets `profiles_visible_to_annotators` AND is not
+    blind (in a blind project the figures would tell an annotator how the others label, so
+    the switch alone is not enough). Outsiders never reach this (access_project)."""
+    if role in REVIEWERS:
+        return True
+    return role == Role.ANNOTATOR and project.profiles_visible_to_annotators and not project.blind
+
+
+def access_profiles_project(*, user: User, project_id: int) -> Project:
+    """The project, if the user may read its source profiles: outsiders get NotFound, members
+    the rule does not admit PermissionDenied."""
+    project = access_project(user=user, project_id=project_id)
+    if not can_read_profiles(role=project.user_role, project=project):  # type: ignore[attr-defined]
+        raise PermissionDenied(
+            "Source profiles are for reviewers and managers (annotators only when the project "
+            "shows them to annotators and is not blind)."
+        )
+    return project
+
+
+def can_read_span_history(*, user: User, assignment: Assignment) -> bool:
+    """Who changed which span when: reviewers and managers for every layer they read, an
+    annotator only for their own layer (even where the project is not blind). `assignment`
+    comes from access_assignment, which has already refused layers the user may not read."""
+    return assignment.user_role in REVIEWERS or assignment.user_id == user.pk  # type: ignore[attr-defined]
+
+
+def can_restore_spans(*, assignment: Assignment) -> bool:
+    """Managers bring deleted spans back (into any layer they read)."""
+    return assignment.user_role in MANAGERS  # type: ignore[attr-defined]

@@ -3,11 +3,14 @@ services.py (writes) and selectors.py (reads)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Source(models.Model):
@@ -45,6 +48,12 @@ class Project(models.Model):
     )
     schema_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every change of labels, attributes or targets."
+    )
+    # Set when a layer change could not reach the background refresh (Redis or the broker away);
+    # the next project agreement refresh recomputes every document first and clears it
+    # (annotator.services.agreement, "Redis or the broker away").
+    agreement_stale = models.BooleanField(
+        default=False, editable=False, help_text="The agreement reports may miss a change."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -247,6 +256,13 @@ class Span(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The audit trail (django-simple-history): one row per create, change, delete and restore,
+    # with who and when. annotator.services.spans names the user; a conditional UPDATE sends no
+    # signal, so span_update writes its row itself.
+    history = HistoricalRecords(
+        history_id_field=models.BigAutoField(primary_key=True),
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     class Meta:
         ordering = ["start", "end", "id"]
@@ -270,6 +286,8 @@ class DecisionAction(models.TextChoices):
     REJECT = "reject", "Reject"
     REOPEN = "reopen", "Reopen a layer"
     ADJUDICATE = "adjudicate", "Mark adjudicated"
+    ACCEPT_AGREED = "accept_agreed", "Accept a span every annotator agrees on"
+    TAKE_ATTRIBUTES = "take_attributes", "Take attribute values from an annotator"
 
 
 class Decision(models.Model):
@@ -422,3 +440,67 @@ class DocumentAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resolution} agreement of document {self.document_id}"
+
+
+class ProfileCorpus(models.Model):
+    """The corpus profile of a project on one basis: every source's articles pooled, the value
+    each source's figures are shown against. Written together with the project's SourceProfile
+    rows (annotator.services.profiles). `sources_state` maps each profiled source's id to the
+    fingerprint of the layers its profile was computed from, so a refresh can tell which
+    sources changed since."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="profile_corpora")
+    basis = models.CharField(max_length=16, choices=ProfileBasis.choices)
+    metrics = models.JSONField(default=dict)
+    n_articles = models.PositiveIntegerField(default=0)
+    n_sources = models.PositiveIntegerField(default=0)
+    sources_state = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField()
+    data_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Newest layer change the figures include."
+    )
+
+    class Meta:
+        verbose_name_plural = "profile corpora"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "basis"], name="profile_corpus_unique_basis"),
+        ]
+
+    def __str__(self) -> str:
+        return f"corpus of {self.project} ({self.basis})"
+
+
+def _invitation_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """A manager's one-time link that lets a new person make an account and join `project` as
+    `role`. Only the SHA-256 of the link's random token is stored, so a database leak reveals no
+    usable link. Used once (accepted_by/accepted_at) and dead after expires_at."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    email = models.EmailField(blank=True, help_text="Whom it was meant for; given to the new account.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.project} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        return "expired" if self.expires_at <= timezone.now() else "pending"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from annotator.models import (
     Assignment,
@@ -16,6 +17,7 @@ from annotator.models import (
     Label,
     Membership,
     Project,
+    Span,
     Target,
 )
 
@@ -121,3 +123,27 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
         )
         for p in projects
     ]
+
+
+def span_history_list(*, assignment_id: int | None = None, span_id: int | None = None) -> QuerySet[Any]:
+    """The audit trail (HistoricalSpan rows), oldest first: of one span, or of every span of
+    one layer, deleted ones included. With the user and label of each row."""
+    rows = Span.history.select_related("history_user", "label")
+    if assignment_id is not None:
+        rows = rows.filter(assignment_id=assignment_id)
+    if span_id is not None:
+        rows = rows.filter(id=span_id)
+    return rows.order_by("history_date", "history_id")
+
+
+def span_layer_id(*, span_id: int) -> int | None:
+    """The layer a span belongs to, or belonged to before it was deleted; None if never seen."""
+    current = Span.objects.filter(pk=span_id).values_list("assignment_id", flat=True).first()
+    if current is not None:
+        return current
+    return (
+        Span.history.filter(id=span_id)
+        .order_by("-history_id")
+        .values_list("assignment_id", flat=True)
+        .first()
+    )

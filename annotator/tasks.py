@@ -94,3 +94,18 @@ def agreement_recompute_finish_task(job_id: int) -> None:
     from annotator.services.agreement import agreement_recompute_finish
 
     agreement_recompute_finish(job_id=job_id)
+
+
+# Source profiles (annotator.services.profiles): idempotent, they recompute and overwrite.
+@shared_task(**_DATABASE_RETRY)
+def project_profiles_task(project_id: int) -> None:
+    from annotator.services.profiles import project_profiles_refresh_scheduled
+
+    project_profiles_refresh_scheduled(project_id=project_id)
+
+
+@shared_task(bind=True, base=JobTask)
+def profiles_recompute_task(self: JobTask, job_id: int) -> None:
+    from annotator.services.profiles import profiles_recompute_job_run
+
+    profiles_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")

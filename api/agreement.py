@@ -6,7 +6,8 @@ yet; POST to compute one."} until a report exists: a report appears by itself on
 has two submitted layers, or by POSTing to the same path. `metrics` is the report of
 `annotator.agreement.report_from_statistics` as stored (its own `resolution` says "character"
 where the parameter says "char"); pairs name annotators by user id, and `annotators` maps those
-ids to usernames. `pending` is true while a change waits for the next (coalesced) refresh.
+ids to usernames. `pending` is true while a change waits for the next (coalesced) refresh;
+`stale` while a change could not reach the background refresh at all (Redis away).
 """
 
 from __future__ import annotations
@@ -47,9 +48,7 @@ RESOLUTION_PARAMETER = OpenApiParameter(
 
 
 class ResolutionSerializer(serializers.Serializer):
-    resolution = serializers.ChoiceField(
-        choices=AgreementResolution.choices, default=AgreementResolution.TOKEN
-    )
+    resolution = s.QueryChoiceField(choices=AgreementResolution.choices, default=AgreementResolution.TOKEN)
 
 
 class EstimateSerializer(serializers.Serializer):
@@ -108,6 +107,13 @@ class AgreementMetricsSerializer(serializers.Serializer):
     fleiss_kappa = serializers.DictField()
     confusion = serializers.DictField()
     bootstrap = serializers.DictField(required=False)
+    gold = serializers.DictField(
+        required=False,
+        help_text="Project reports: each annotator against the adjudicated gold layers, "
+        '{"n_documents", "annotators": {user id: {"n_documents", "n_spans", "n_gold_spans", '
+        '"overall": {f1_exact, f1_overlap, precision_/recall_ exact and overlap, alpha}, '
+        '"labels": {key: {f1_exact, f1_overlap, alpha}}}}} (annotator.agreement.gold).',
+    )
 
 
 @extend_schema_field(AgreementMetricsSerializer)
@@ -132,6 +138,10 @@ class ProjectAgreementSerializer(serializers.Serializer):
         allow_null=True, help_text="Newest layer submission the figures include."
     )
     pending = serializers.BooleanField(help_text="A change waits for the next refresh.")
+    stale = serializers.BooleanField(
+        help_text="A change could not reach the background refresh (Redis away): the figures may "
+        "miss it until a refresh catches up, which reading this report requests."
+    )
     metrics = MetricsField()
     sources = SourceAgreementSerializer(many=True)
     annotators = serializers.DictField(child=serializers.CharField(), help_text="User id -> username.")
@@ -168,6 +178,7 @@ def _annotators(*metrics: dict[str, Any]) -> dict[str, str]:
     ids = {
         int(a) for m in metrics for pair in m.get("pairs", []) for a in pair["annotators"] if str(a).isdigit()
     }
+    ids |= {int(a) for m in metrics for a in (m.get("gold") or {}).get("annotators", {}) if str(a).isdigit()}
     return {str(pk): name for pk, name in sorted(usernames_get(user_ids=ids).items())}
 
 
@@ -186,7 +197,9 @@ class ProjectAgreementApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
         resolution = _resolution(request)
-        current = project_agreement_current(project_id=project.pk, resolution=resolution)
+        current = project_agreement_current(
+            project_id=project.pk, resolution=resolution, stale=project.agreement_stale
+        )
         report: AgreementReport | None = current.report
         if report is None:
             raise NotFound(NO_REPORT)
@@ -196,6 +209,7 @@ class ProjectAgreementApi(APIView):
             "computed_at": report.computed_at,
             "data_watermark": report.data_watermark,
             "pending": current.pending,
+            "stale": current.stale,
             "metrics": report.metrics,
             "sources": [
                 {

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.exporters import BASES, FORMATTERS
 from annotator.exports import export_filters_resolve, export_stream
+from api.serializers import QueryChoiceField
 
 FORMATS = sorted(FORMATTERS)
 
@@ -61,8 +62,8 @@ class ExportApi(APIView):
     renderer_classes = [JSONRenderer]
 
     class InputSerializer(serializers.Serializer):
-        format = serializers.ChoiceField(choices=FORMATS, default="jsonl")
-        basis = serializers.ChoiceField(choices=BASES, default="all")
+        format = QueryChoiceField(choices=FORMATS, default="jsonl")
+        basis = QueryChoiceField(choices=BASES, default="all")
         # stubs: Field.source and Field.label are attributes of a field, not of the input
         source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
         label = serializers.CharField(required=False, max_length=50)  # type: ignore[assignment]

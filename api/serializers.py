@@ -11,6 +11,7 @@ from rest_framework import serializers
 from annotator.models import (
     Assignment,
     Attribute,
+    AttributeKind,
     Document,
     JobRun,
     Label,
@@ -37,6 +38,16 @@ class StrictCharField(StrictStringMixin, serializers.CharField):
 
 class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
+
+
+class QueryChoiceField(serializers.ChoiceField):
+    """A choice read from a query string. DRF reads a blank query value ("?basis=") as not sent
+    and takes the default; a blank is not one of the choices, so this field refuses it (400)."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
@@ -134,9 +145,31 @@ class SchemaSerializer(serializers.Serializer):
     targets = TargetSerializer(many=True)
 
 
+class LabelInputSerializer(serializers.Serializer):
+    """Types only; the schema service checks the rest (unique keys, colours, known labels)."""
+
+    key = StrictSlugField(max_length=50)
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    color = StrictCharField(max_length=7, required=False)
+    shortcut = StrictCharField(max_length=1, required=False, allow_blank=True)
+    description = StrictCharField(required=False, allow_blank=True)
+
+
+class AttributeInputSerializer(serializers.Serializer):
+    key = StrictSlugField(max_length=50)
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=AttributeKind.choices)
+    description = StrictCharField(required=False, allow_blank=True)
+    values = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text='[{"value": "X", "description": "..."}]'
+    )
+    applies_to = serializers.ListField(child=StrictCharField(max_length=50), required=False)
+    required_for = serializers.ListField(child=StrictCharField(max_length=50), required=False)
+
+
 class SchemaInputSerializer(serializers.Serializer):
-    labels = serializers.ListField(child=serializers.DictField(), min_length=1)
-    attributes = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    labels = LabelInputSerializer(many=True, allow_empty=False)
+    attributes = AttributeInputSerializer(many=True, required=False, default=list)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -211,6 +244,15 @@ class SpanUpdateSerializer(serializers.Serializer):
     end = serializers.IntegerField(required=False)
     text = StrictCharField(trim_whitespace=False, allow_blank=True, required=False, max_length=1_000_000)
     attributes = serializers.DictField(required=False)
+
+
+class SpanConflictSerializer(serializers.Serializer):
+    """A 409 on a span write: the version sent is stale (or the layer is read-only)."""
+
+    detail = serializers.CharField()
+    current = SpanSerializer(
+        required=False, allow_null=True, help_text="The span as it is now; absent if it was deleted."
+    )
 
 
 class SpanDeleteSerializer(serializers.Serializer):

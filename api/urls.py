@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import agreement, exports, views
+from api import agreement, exports, history, invitations, profiles, review, views
 
 app_name = "api"
 
@@ -24,6 +24,23 @@ urlpatterns = [
         name="project-agreement",
     ),
     path("projects/<int:project_id>/export/", exports.ExportApi.as_view(), name="export"),
+    path("projects/<int:project_id>/profiles/", profiles.ProfileListApi.as_view(), name="profiles"),
+    path(
+        "projects/<int:project_id>/profiles/export.csv",
+        profiles.ProfileExportApi.as_view(),
+        name="profiles-export",
+    ),
+    path(
+        "projects/<int:project_id>/profiles/<int:source_id>/",
+        profiles.ProfileDetailApi.as_view(),
+        name="profile",
+    ),
+    path("projects/<int:project_id>/review/queue/", review.ReviewQueueApi.as_view(), name="review-queue"),
+    path(
+        "projects/<int:project_id>/decisions/export/",
+        review.DecisionExportApi.as_view(),
+        name="decisions-export",
+    ),
     path("sources/", views.SourceListApi.as_view(), name="sources"),
     path("documents/<int:document_id>/", views.DocumentDetailApi.as_view(), name="document"),
     path(
@@ -31,6 +48,8 @@ urlpatterns = [
         agreement.DocumentAgreementApi.as_view(),
         name="document-agreement",
     ),
+    path("documents/<int:document_id>/review/", review.DocumentReviewApi.as_view(), name="document-review"),
+    path("documents/<int:document_id>/decisions/", review.DecisionApi.as_view(), name="decisions"),
     path("jobs/<int:job_id>/", views.JobDetailApi.as_view(), name="job"),
     path("assignments/<int:assignment_id>/", views.AssignmentDetailApi.as_view(), name="assignment"),
     path("assignments/<int:assignment_id>/spans/", views.SpanListApi.as_view(), name="spans"),
@@ -38,4 +57,21 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/reopen/", views.ReopenApi.as_view(), name="reopen"),
     path("assignments/<int:assignment_id>/skip/", views.SkipApi.as_view(), name="skip"),
     path("spans/<int:span_id>/", views.SpanDetailApi.as_view(), name="span"),
+    # Security: the span audit trail and restore, invitations.
+    path("spans/<int:span_id>/history/", history.SpanHistoryApi.as_view(), name="span-history"),
+    path(
+        "assignments/<int:assignment_id>/history/",
+        history.AssignmentHistoryApi.as_view(),
+        name="assignment-history",
+    ),
+    path(
+        "assignments/<int:assignment_id>/spans/restore/",
+        history.SpanRestoreApi.as_view(),
+        name="spans-restore",
+    ),
+    path(
+        "projects/<int:project_id>/invitations/",
+        invitations.InvitationListApi.as_view(),
+        name="invitations",
+    ),
 ]

@@ -443,7 +443,7 @@ class SpanListApi(APIView):
     def post(self, request: Request, assignment_id: int) -> Response:
         assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
         data = _valid(s.SpanCreateSerializer, request.data)
-        span, created = span_create(assignment=assignment, **data)
+        span, created = span_create(assignment=assignment, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(
             s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -454,22 +454,24 @@ class SpanDetailApi(APIView):
     def get(self, request: Request, span_id: int) -> Response:
         return Response(s.SpanSerializer(access.access_span(user=request.user, span_id=span_id)).data)
 
-    @extend_schema(request=s.SpanUpdateSerializer, responses={200: s.SpanSerializer, 409: s.SpanSerializer})
+    @extend_schema(
+        request=s.SpanUpdateSerializer, responses={200: s.SpanSerializer, 409: s.SpanConflictSerializer}
+    )
     def patch(self, request: Request, span_id: int) -> Response:
         span = access.access_span(user=request.user, span_id=span_id, write=True)
         data = _valid(s.SpanUpdateSerializer, request.data)
-        span = span_update(span=span, **data)
+        span = span_update(span=span, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(s.SpanSerializer(span).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("version", int, required=False, description="Or in the body.")],
         request=s.SpanDeleteSerializer,
-        responses={204: None},
+        responses={204: None, 409: s.SpanConflictSerializer},
     )
     def delete(self, request: Request, span_id: int) -> Response:
         span = access.access_span(user=request.user, span_id=span_id, write=True)
         data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
-        span_delete(span=span, version=data["version"])
+        span_delete(span=span, version=data["version"], actor=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

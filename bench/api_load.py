@@ -115,6 +115,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """gunicorn as deployed (2 workers, 4 threads each, keep-alive) on 127.0.0.1:`port`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
+         "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _start_celery(env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """One Celery worker (one pool process), in a session of its own so that bench/load.py can
+    kill the whole worker, pool included, as a lost machine would be. Output to `log`, if given."""
+    out = log.open("ab") if log else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-l", "warning"],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def _wait_for_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
 def _tree_pids(root: int) -> list[int]:
     children = Path(f"/proc/{root}/task/{root}/children")
     pids = [root]
@@ -275,22 +305,10 @@ def main() -> None:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
-    gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
-         "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    celery = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    gunicorn = _start_gunicorn(port, env)
+    celery = _start_celery(env)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_for_port(port)
         time.sleep(3)  # let the Celery worker finish starting
         server_pids = _tree_pids(gunicorn.pid)
         all_pids = server_pids + _tree_pids(celery.pid)

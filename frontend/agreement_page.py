@@ -113,3 +113,12 @@ def source_chart(sources: list[dict[str, Any]]) -> str | None:
     return dot_plot(
         rows, title="Alpha (all labels) by source", low=_axis_low(rows), high=1.0, marks=KRIPPENDORFF_MARKS
     )
+
+
+def gold_rows(metrics: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per annotator of the report's `gold` section (annotator.agreement.gold)."""
+    annotators = (metrics.get("gold") or {}).get("annotators", {})
+    return [
+        {"annotator": names.get(key, key), "n_documents": entry["n_documents"], **entry["overall"]}
+        for key, entry in sorted(annotators.items(), key=lambda item: names.get(item[0], item[0]))
+    ]

@@ -161,7 +161,8 @@ def _svg_open(width: int, height: int, title: str) -> str:
 
 def _ticks(low: float, high: float) -> list[float]:
     span = high - low
-    step = next(s for s in (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100) if span / s <= 8)
+    steps = (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 250, 500, 1000)
+    step = next((s for s in steps if span / s <= 8), span / 8)
     first = round(low / step) * step
     ticks = []
     value = first
@@ -201,3 +202,193 @@ def _colour(value: float, low: float, high: float, diverging: bool) -> str:
         target, strength = blue, t
     r, g, b = (round(255 + (c - 255) * strength) for c in target)
     return f"rgb({r},{g},{b})"
+
+
+# PER-SOURCE PROFILES: 100% STACKED BARS AND A SCATTER WITH INTERVAL CROSS-HAIRS
+# ------------------------------------------------------------------------------
+
+# Okabe-Ito colours: told apart with the common colour-vision deficiencies.
+CATEGORY_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#8c8c8c", "#d55e00", "#f0e442")
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One 100% bar: the shares of each category (None for the whole bar: no value, `note`
+    says why). `reference` draws it apart, e.g. the corpus bar under the sources."""
+
+    label: str
+    shares: Sequence[float] | None
+    note: str = ""
+    reference: bool = False
+
+
+def stacked_bars(
+    rows: Sequence[Stack],
+    *,
+    categories: Sequence[str],
+    title: str,
+    colours: Sequence[str] = CATEGORY_COLOURS,
+    width: int = 640,
+) -> SafeString:
+    """Horizontal 100% stacked bars, one row each, with a legend above; each segment says its
+    category and share on hover."""
+    label_width, right, row_height, top = 170, 20, 26, 30
+    plot_width = width - label_width - right
+    gap = sum(1 for r in rows if r.reference) * 8
+    height = top + row_height * len(rows) + gap + 24
+    parts = [_svg_open(width, height, title)]
+    x = label_width
+    for k, category in enumerate(categories):
+        colour = colours[k % len(colours)]
+        parts.append(
+            f'<rect x="{x}" y="6" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="15" fill="{INK}" {FONT}>{escape(category)}</text>'
+        )
+        x += 22 + 7 * len(category)
+    y = top
+    for row in rows:
+        if row.reference:
+            y += 8
+        weight = ' font-weight="600"' if row.reference else ""
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + row_height / 2 + 4:.1f}" text-anchor="end" fill="{INK}" '
+            f"{FONT}{weight}>{escape(_clip(row.label, 26))}</text>"
+        )
+        if row.shares is None:
+            parts.append(
+                f'<text x="{label_width + 4}" y="{y + row_height / 2 + 4:.1f}" fill="{MUTED}" {FONT} '
+                f'font-style="italic">{escape(row.note or "no value")}</text>'
+            )
+            y += row_height
+            continue
+        x0 = float(label_width)
+        for k, share in enumerate(row.shares):
+            w = max(share, 0.0) * plot_width
+            if w <= 0:
+                continue
+            colour = colours[k % len(colours)]
+            parts.append(
+                f'<rect x="{x0:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_height - 8}" fill="{colour}">'
+                f"<title>{escape(row.label)}: {escape(categories[k])} {share:.0%}</title></rect>"
+            )
+            if w >= 30:
+                parts.append(
+                    f'<text x="{x0 + w / 2:.1f}" y="{y + row_height / 2 + 4:.1f}" text-anchor="middle" '
+                    f'fill="white" {FONT}>{share:.0%}</text>'
+                )
+            x0 += w
+        y += row_height
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        tx = label_width + tick * plot_width
+        parts.append(
+            f'<text x="{tx:.1f}" y="{height - 6}" text-anchor="middle" fill="{MUTED}" {FONT}>{tick:.0%}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a scatter: x and y with their 95% intervals, a size (e.g. articles) that
+    sets the bubble's area, and `hollow` (a dashed, empty bubble) for a point to read with
+    caution (low confidence)."""
+
+    label: str
+    x: float
+    y: float
+    x_low: float | None = None
+    x_high: float | None = None
+    y_low: float | None = None
+    y_high: float | None = None
+    size: float = 1.0
+    hollow: bool = False
+    reference: bool = False
+
+
+def scatter(
+    points: Sequence[Point],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_range: tuple[float, float] = (0.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
+    width: int = 640,
+    height: int = 440,
+    value_format: str = "{:.2f}",
+) -> SafeString:
+    """Points with interval cross-hairs (a horizontal bar for x's interval, a vertical one for
+    y's) and bubbles whose area follows `size`; each point is labelled. A `reference` point
+    (the corpus) is drawn as a diamond."""
+    left, right, top, bottom = 60, 20, 16, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    (x0, x1), (y0, y1) = x_range, y_range
+
+    def px(v: float) -> float:
+        return left + _position(v, x0, x1) * plot_w
+
+    def py(v: float) -> float:
+        return top + (1 - _position(v, y0, y1)) * plot_h
+
+    parts = [_svg_open(width, height, title)]
+    for tick in _ticks(x0, x1):
+        parts.append(
+            f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{top}" y2="{top + plot_h}" stroke="{LINE}"/>'
+            f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" {FONT}>'
+            f"{tick:g}</text>"
+        )
+    for tick in _ticks(y0, y1):
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{LINE}"/>'
+            f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>{tick:g}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="{INK}" {FONT}>'
+        f"{escape(x_label)}</text>"
+        f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'fill="{INK}" {FONT}>{escape(y_label)}</text>'
+    )
+    peak = max((p.size for p in points), default=1.0) or 1.0
+    for p in sorted(points, key=lambda q: -q.size):  # small bubbles on top
+        cx, cy = px(p.x), py(p.y)
+        tip = (
+            f"{escape(p.label)}: {escape(x_label)} {value_format.format(p.x)}"
+            f"{_range_text(p.x_low, p.x_high, value_format)}, {escape(y_label)} {value_format.format(p.y)}"
+            f"{_range_text(p.y_low, p.y_high, value_format)}"
+        )
+        if p.reference:
+            r = 7.0
+            parts.append(
+                f'<path d="M{cx:.1f},{cy - r:.1f} L{cx + r:.1f},{cy:.1f} L{cx:.1f},{cy + r:.1f} '
+                f'L{cx - r:.1f},{cy:.1f} Z" fill="{INK}"><title>{tip}</title></path>'
+            )
+        else:  # a light bubble under its cross-hairs, so the intervals stay readable
+            r = 3 + 7 * (max(p.size, 0.0) / peak) ** 0.5
+            style = (
+                'fill="white" stroke-dasharray="3 2"' if p.hollow else f'fill="{ACCENT}" fill-opacity="0.3"'
+            )
+            parts.append(
+                f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" {style} '
+                f'stroke="{ACCENT}" stroke-width="1.5"><title>{tip}</title></circle>'
+            )
+        if p.x_low is not None and p.x_high is not None:
+            parts.append(
+                f'<line x1="{px(p.x_low):.1f}" x2="{px(p.x_high):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
+                f'stroke="{INK if p.reference else ACCENT}" stroke-width="1.5"/>'
+            )
+        if p.y_low is not None and p.y_high is not None:
+            parts.append(
+                f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{py(p.y_low):.1f}" y2="{py(p.y_high):.1f}" '
+                f'stroke="{INK if p.reference else ACCENT}" stroke-width="1.5"/>'
+            )
+        parts.append(
+            f'<text x="{cx + r + 3:.1f}" y="{cy - r:.1f}" fill="{INK}" {FONT}>{escape(_clip(p.label, 22))}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _range_text(low: float | None, high: float | None, value_format: str) -> str:
+    if low is None or high is None:
+        return ""
+    return f" [{value_format.format(low)}, {value_format.format(high)}]"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend import invitations, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,7 +12,14 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(template_name="frontend/password_change.html", success_url="/"),
         name="password_change",
     ),
+    # No public sign-up: accounts come from staff (the admin) or a manager's invitation link.
+    path("invite/<str:token>/", invitations.invitation_accept_page, name="invitation"),
     path("projects/<int:project_id>/", views.project_detail, name="project"),
     path("projects/<int:project_id>/agreement/", views.agreement, name="agreement"),
+    path("projects/<int:project_id>/sources/", views.source_profiles, name="source-profiles"),
+    path("projects/<int:project_id>/sources/compare/", views.source_comparison, name="source-comparison"),
+    path("projects/<int:project_id>/sources/<int:source_id>/", views.source_profile, name="source-profile"),
     path("annotate/<int:assignment_id>/", views.annotate, name="annotate"),
+    path("projects/<int:project_id>/review/", views.review_queue_page, name="review-queue"),
+    path("review/<int:document_id>/", views.review, name="review"),
 ]

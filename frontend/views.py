@@ -4,18 +4,29 @@ ES module needs; the pages then talk to the REST API like any script does."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotator import access
-from annotator.errors import NotFound
-from annotator.models import AssignmentKind
+from annotator.errors import NotFound, ValidationError
+from annotator.models import AssignmentKind, ProfileBasis
 from annotator.selectors import project_progress_list
 from annotator.selectors_agreement import usernames_get
+from annotator.selectors_profiles import profile_source_get
+from annotator.selectors_review import (
+    review_queue,
+    review_queue_choices,
+    review_queue_filters_resolve,
+    review_queue_rows,
+)
 from annotator.services.agreement import project_agreement_current
+from annotator.services.profiles import DEFAULT_BASIS, project_profiles_current
 from frontend import agreement_page as page
+from frontend import profiles_page
 
 
 def _or_404(getter: Any, **kwargs: Any) -> Any:
@@ -42,7 +53,13 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(
         request,
         "frontend/project.html",
-        {"project": project, "progress": progress, "layers": layers, "role": project.user_role},
+        {
+            "project": project,
+            "progress": progress,
+            "layers": layers,
+            "role": project.user_role,
+            "profiles": access.can_read_profiles(role=project.user_role, project=project),
+        },
     )
 
 
@@ -53,7 +70,9 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
     resolution = request.GET.get("resolution", "token")
     if resolution not in ("token", "char"):
         resolution = "token"
-    current = project_agreement_current(project_id=project.pk, resolution=resolution)
+    current = project_agreement_current(
+        project_id=project.pk, resolution=resolution, stale=project.agreement_stale
+    )
     context: dict[str, Any] = {
         "project": project,
         "resolution": resolution,
@@ -63,6 +82,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
     if current.report is not None:
         metrics = current.report.metrics
         ids = {int(a) for pair in metrics.get("pairs", []) for a in pair["annotators"] if str(a).isdigit()}
+        ids |= {int(a) for a in (metrics.get("gold") or {}).get("annotators", {}) if str(a).isdigit()}
         names = {str(pk): name for pk, name in usernames_get(user_ids=ids).items()}
         sources = [
             {"name": source.name if source else r.scope_key, "metrics": r.metrics}
@@ -78,6 +98,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             confusion=metrics.get("confusion"),
             pair_chart=page.pair_chart(metrics, names),
             pair_rows=page.pair_rows(metrics, names),
+            gold_rows=page.gold_rows(metrics, names),
             sources=sources,
             source_chart=page.source_chart(sources),
         )
@@ -101,4 +122,95 @@ def annotate(request: HttpRequest, assignment_id: int) -> HttpResponse:
     }
     return render(
         request, "frontend/annotate.html", {"assignment": assignment, "project": project, "config": config}
+    )
+
+
+# REVIEW
+# ------------------------------------------------------------------------------
+
+
+@login_required
+def review_queue_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The review queue (reviewers and managers): most disagreement first, filterable."""
+    project = _or_404(access.access_review_project, user=request.user, project_id=project_id)
+    chosen = {key: request.GET.get(key, "") for key in ("source", "label", "annotator", "adjudicated")}
+    error = ""
+    try:
+        filters = review_queue_filters_resolve(
+            project=project,
+            source=chosen["source"] or None,
+            label=chosen["label"] or None,
+            annotator=chosen["annotator"] or None,
+            adjudicated={"true": True, "false": False}.get(chosen["adjudicated"]),
+        )
+    except ValidationError as problem:
+        error = " ".join(m for messages in problem.message_dict.values() for m in messages)
+        filters = None
+    documents = review_queue(project=project, filters=filters)
+    page = Paginator(documents, 50).get_page(request.GET.get("page"))
+    query = urlencode({key: value for key, value in chosen.items() if value})
+    return render(
+        request,
+        "frontend/review_queue.html",
+        {
+            "project": project,
+            "page": page,
+            "items": review_queue_rows(documents=list(page.object_list)),
+            "choices": review_queue_choices(project=project),
+            "chosen": chosen,
+            "query": query,
+            "error": error,
+        },
+    )
+
+
+@login_required
+def review(request: HttpRequest, document_id: int) -> HttpResponse:
+    """One document's review: the layers side by side and the gold layer (reviewers, managers)."""
+    document = _or_404(access.access_review_document, user=request.user, document_id=document_id)
+    config = {"documentId": document.pk, "projectId": document.project_id, "apiRoot": "/api/v1"}
+    return render(
+        request, "frontend/review.html", {"document": document, "project": document.project, "config": config}
+    )
+
+
+# SOURCE PROFILES (frontend/profiles_page.py shapes the stored profiles into tables and charts)
+# ------------------------------------------------------------------------------
+
+
+def _profile_basis(request: HttpRequest) -> str:
+    basis = request.GET.get("basis", DEFAULT_BASIS)
+    return basis if basis in ProfileBasis.values else DEFAULT_BASIS
+
+
+@login_required
+def source_profiles(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Every source with its headline figures and badges (access.can_read_profiles)."""
+    project = _or_404(access.access_profiles_project, user=request.user, project_id=project_id)
+    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request))
+    return render(request, "frontend/profiles.html", profiles_page.list_context(project, current))
+
+
+@login_required
+def source_profile(request: HttpRequest, project_id: int, source_id: int) -> HttpResponse:
+    """One source's profile card, each figure against the corpus value."""
+    project = _or_404(access.access_profiles_project, user=request.user, project_id=project_id)
+    source = profile_source_get(project_id=project.pk, source_id=source_id)
+    if source is None:
+        raise Http404("Source not found.")
+    current = project_profiles_current(
+        project_id=project.pk, basis=_profile_basis(request), source_id=source.pk
+    )
+    return render(request, "frontend/profile.html", profiles_page.source_context(project, source, current))
+
+
+@login_required
+def source_comparison(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The sources side by side: any figure as a sorted dot plot, the evidence mix, net stance
+    per target, opinion share against sourced-claim rate."""
+    project = _or_404(access.access_profiles_project, user=request.user, project_id=project_id)
+    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request))
+    metric = request.GET.get("metric", "opinion_share")
+    return render(
+        request, "frontend/profiles_compare.html", profiles_page.comparison_context(project, current, metric)
     )

@@ -25,6 +25,7 @@ import csv
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -53,6 +54,12 @@ def _not_object(
 
 
 TOO_DEEP = "invalid JSON: nested too deeply"
+
+
+def _bad_number() -> str:
+    """The message for the one ValueError json raises that is not a JSONDecodeError: an integer
+    longer than Python converts (sys.get_int_max_str_digits(), a guard against slow parsing)."""
+    return f"invalid JSON: a number has more than {sys.get_int_max_str_digits()} digits"
 
 
 @register
@@ -89,6 +96,9 @@ class JsonlParser(Parser):
                 column = min(error.pos, len(line.rstrip("\r\n"))) + 1
                 message = f"invalid JSON at column {column}: {error.msg}"
                 yield ImportIssue(file=name, line=number, field=None, message=message)
+                continue
+            except ValueError:
+                yield ImportIssue(file=name, line=number, field=None, message=_bad_number())
                 continue
             if type(value) is not dict:
                 yield _not_object(name, number, value, per=" per line")
@@ -183,6 +193,8 @@ class _JsonStream:
                     self._read_more(at_least=max(len(self.buf) - self.pos, 1))
                     continue
                 raise self._error(error.pos, error.msg, item=item) from None
+            except ValueError:
+                raise _refuse(self.name, self._line_at(self.pos), _bad_number(), item=item) from None
             line = self._line_at(self.pos)
             self.pos = end
             return line, value
@@ -268,6 +280,8 @@ def _json_cell(name: str, row: int, column: str, cell: str) -> tuple[Any, Import
             field=column,
             message=f"is not valid JSON (column {error.colno}: {error.msg})",
         )
+    except ValueError:
+        return None, ImportIssue(file=name, line=row, field=column, message=_bad_number())
 
 
 @register

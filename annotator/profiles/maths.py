@@ -40,7 +40,9 @@ def _number(x: float) -> int | float:
 
 
 def _counted(count: float, unit: str) -> str:
-    return f"{_number(count)} {_SINGULAR.get(unit, unit) if count == 1 else unit}"
+    # Two decimals at most: counts averaged over layers (basis all) are fractions like 83 / 6.
+    shown = _number(round(float(count), 2))
+    return f"{shown} {_SINGULAR.get(unit, unit) if shown == 1 else unit}"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ Resolutions are "token" (the default) and "char". The engine, and so the report'
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -34,8 +35,11 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from annotator.agreement import DocumentStatistics, document_statistics, report_from_statistics, tokenize
+from annotator.agreement.gold import GoldStats, gold_report, gold_statistics
 from annotator.errors import ValidationError
 from annotator.models import (
     AgreementReport,
@@ -57,14 +61,19 @@ from annotator.selectors_agreement import (
     document_statistics_iter,
     kept_resolutions,
 )
+from annotator.selectors_review import gold_document_ids, gold_spans_by_document
 from annotator.services.jobs import job_create, job_start, job_succeed
+from annotator.services.profiles import profiles_after_agreement
 from annotator.tasks import (
     agreement_chunk_task,
     agreement_recompute_finish_task,
     agreement_recompute_task,
+    document_agreement_task,
     follow_up,
     project_agreement_task,
 )
+
+logger = logging.getLogger(__name__)
 
 RESOLUTIONS = {"token": "token", "char": "character"}  # ours -> the engine's name
 RECOMPUTE_JOB = "agreement_recompute"
@@ -266,7 +275,7 @@ def _fits(statistics: DocumentStatistics, schema: AgreementSchema, resolution: s
 
 
 def project_agreement_refresh(
-    *, project_id: int, resolution: str = "token", n_boot: int = N_BOOT
+    *, project_id: int, resolution: str = "token", n_boot: int = N_BOOT, marked_stale: bool | None = None
 ) -> AgreementReport:
     """Sum the stored per-document statistics into the project report and one report per
     source; returns the project report. Statistics stored under other settings (the project's
@@ -274,8 +283,10 @@ def project_agreement_refresh(
     Project.DoesNotExist for a project that is gone."""
     _check_resolution(resolution)
     # Everything committed before this point is included below: a change after it marks again.
-    cache.delete(_dirty_key(project_id, resolution))
-    _count_refresh(project_id, resolution)
+    _quietly(cache.delete, _dirty_key(project_id, resolution))
+    _quietly(_count_refresh, project_id, resolution)
+    if marked_stale is not False:  # False: the caller just read the project row, unmarked
+        _catch_up_if_stale(project_id=project_id, resolution=resolution)
     schema = agreement_schema_get(project_id=project_id)
     project = _Summary()  # its sum is the sum of the sources' sums
     by_source: dict[int, _Summary] = defaultdict(_Summary)
@@ -325,6 +336,10 @@ def project_agreement_refresh(
                 data_watermark=summary.watermark,
             )
         )
+    metrics = _report(project.sum.total() or empty, project.light, n_boot)
+    gold = gold_agreement_section(schema=schema, resolution=resolution)
+    if gold["n_documents"]:  # once a document is adjudicated
+        metrics["gold"] = gold
     reports.insert(
         0,
         AgreementReport(
@@ -332,7 +347,7 @@ def project_agreement_refresh(
             scope=ReportScope.PROJECT,
             scope_key="",
             resolution=resolution,
-            metrics=_report(project.sum.total() or empty, project.light, n_boot),
+            metrics=metrics,
             computed_at=now,
             data_watermark=project.watermark,
         ),
@@ -461,13 +476,29 @@ def project_agreement_request(*, project_id: int, resolution: str = "token") -> 
     Eager mode (no broker) ignores countdowns and runs the task in-process at once. There the
     slot is a throttle instead: the first change in REFRESH_COUNTDOWN seconds refreshes at
     once; later ones only mark dirty, and `project_agreement_current` (the API's read) refreshes
-    a dirty project before it answers, so what is read is current."""
-    cache.set(_dirty_key(project_id, resolution), 1, timeout=DIRTY_TIMEOUT)
-    timeout = REFRESH_COUNTDOWN if _eager() else REFRESH_SLOT_TIMEOUT
-    if cache.add(_slot_key(project_id, resolution), 1, timeout=timeout):
-        transaction.on_commit(
-            lambda: follow_up(project_agreement_task, (project_id, resolution), countdown=REFRESH_COUNTDOWN)
-        )
+    a dirty project before it answers, so what is read is current.
+
+    With Redis away (the cache, or the broker) the request cannot be recorded there: the project
+    is marked stale in PostgreSQL instead (see "Redis or the broker away" below)."""
+    try:
+        cache.set(_dirty_key(project_id, resolution), 1, timeout=DIRTY_TIMEOUT)
+        timeout = REFRESH_COUNTDOWN if _eager() else REFRESH_SLOT_TIMEOUT
+        won = cache.add(_slot_key(project_id, resolution), 1, timeout=timeout)
+    except BACKGROUND_ERRORS:
+        logger.warning("Cache unavailable: project %s marked agreement-stale", project_id, exc_info=True)
+        project_agreement_mark_stale(project_id=project_id)
+        return
+    if won:
+        transaction.on_commit(lambda: _schedule_project_refresh(project_id, resolution))
+
+
+def _schedule_project_refresh(project_id: int, resolution: str) -> None:
+    try:
+        follow_up(project_agreement_task, (project_id, resolution), countdown=REFRESH_COUNTDOWN)
+    except BACKGROUND_ERRORS:
+        logger.warning("Broker unavailable: project %s marked agreement-stale", project_id, exc_info=True)
+        project_agreement_mark_stale(project_id=project_id)
+        _quietly(cache.delete, _slot_key(project_id, resolution))  # let a later request try again
 
 
 def project_agreement_refresh_scheduled(*, project_id: int, resolution: str = "token") -> None:
@@ -480,8 +511,10 @@ def project_agreement_refresh_scheduled(*, project_id: int, resolution: str = "t
         return
     finally:
         if not eager:
-            cache.delete(_slot_key(project_id, resolution))
-    if not eager and cache.get(_dirty_key(project_id, resolution)):
+            _quietly(cache.delete, _slot_key(project_id, resolution))
+    # Source profiles follow: their own coalesced refresh (annotator.services.profiles).
+    profiles_after_agreement(project_id=project_id, resolution=resolution)
+    if not eager and _quietly(cache.get, _dirty_key(project_id, resolution)):
         project_agreement_request(project_id=project_id, resolution=resolution)
 
 
@@ -494,22 +527,42 @@ class ProjectAgreement:
     report: AgreementReport | None
     sources: list[tuple[Source | None, AgreementReport]]
     pending: bool  # a change may not be in the report yet; a scheduled refresh will include it
+    # A change could not reach the background refresh (Redis away): the reports may miss it
+    # until a refresh catches up (see "Redis or the broker away").
+    stale: bool = False
 
 
-def project_agreement_current(*, project_id: int, resolution: str = "token") -> ProjectAgreement:
+def project_agreement_current(
+    *, project_id: int, resolution: str = "token", stale: bool | None = None
+) -> ProjectAgreement:
     """The project and source reports as they stand. In eager mode a project with changes not
     yet summed is refreshed first (see `project_agreement_request`); with a broker the
-    scheduled refresh will include them, and `pending` says so."""
+    scheduled refresh will include them, and `pending` says so.
+
+    A stale project (a change that could not reach the background refresh) is swept here: in
+    eager mode refreshed at once; with a broker a refresh is requested, which catches up once
+    Redis answers again. Until then `stale` says the figures may miss changes. Pass `stale`
+    (Project.agreement_stale) when the project row was just read, to spare a query."""
     _check_resolution(resolution)
-    dirty = bool(cache.get(_dirty_key(project_id, resolution)))
+    try:
+        dirty = bool(cache.get(_dirty_key(project_id, resolution)))
+        scheduled = cache.get(_slot_key(project_id, resolution)) is not None
+        cache_up = True
+    except BACKGROUND_ERRORS:  # Redis away: what is pending is unknown
+        dirty, scheduled, cache_up = False, False, False
+    if stale is None:
+        stale = project_agreement_is_stale(project_id=project_id)
     if _eager():
-        if dirty:
-            project_agreement_refresh(project_id=project_id, resolution=resolution)
+        if dirty or stale:
+            project_agreement_refresh(project_id=project_id, resolution=resolution, marked_stale=stale)
+            stale = stale and project_agreement_is_stale(project_id=project_id)
         pending = False
     else:  # a change not summed yet, or a refresh scheduled or running
-        pending = dirty or cache.get(_slot_key(project_id, resolution)) is not None
+        if stale and cache_up:
+            project_agreement_request(project_id=project_id, resolution=resolution)
+        pending = dirty or scheduled or not cache_up
     report, sources = agreement_reports_get(project_id=project_id, resolution=resolution)
-    return ProjectAgreement(report, sources, pending)
+    return ProjectAgreement(report, sources, pending, stale)
 
 
 def document_agreement_summary(*, agreement: DocumentAgreement) -> dict[str, Any]:
@@ -519,6 +572,78 @@ def document_agreement_summary(*, agreement: DocumentAgreement) -> dict[str, Any
         "metrics": report_from_statistics([statistics]),
         "disagreement": statistics.disagreement(),
     }
+
+
+# REDIS OR THE BROKER AWAY
+# ------------------------------------------------------------------------------
+# Coalescing lives in the cache and refreshes travel through the broker, both Redis. When Redis
+# is away a layer change must still reach the reports, so the project is marked stale in
+# PostgreSQL (Project.agreement_stale): by the submit hook when the document's refresh cannot be
+# sent, and by a refresh request that cannot reach the cache or the broker. The next project
+# refresh that runs takes the mark and first recomputes every document's statistics (the lost
+# per-document refreshes are among them). Reads sweep (`project_agreement_current`): in eager
+# mode they refresh at once; with a broker they request a refresh, which gets through once Redis
+# is back. Pages and the API say the figures may be stale meanwhile. No Celery beat needed.
+
+# What Redis being away raises: redis-py from the cache, kombu from the broker (after its retries).
+BACKGROUND_ERRORS: tuple[type[Exception], ...] = (RedisError, BrokerError, OSError)
+
+
+def _quietly(call: Callable[..., Any], *args: Any) -> Any:
+    """A cache call whose failure (Redis away) must not fail the caller; None then."""
+    try:
+        return call(*args)
+    except BACKGROUND_ERRORS:
+        logger.warning("Cache unavailable during %s", getattr(call, "__name__", call), exc_info=True)
+        return None
+
+
+def project_agreement_mark_stale(*, project_id: int) -> None:
+    Project.objects.filter(pk=project_id, agreement_stale=False).update(agreement_stale=True)
+
+
+def project_agreement_is_stale(*, project_id: int) -> bool:
+    return Project.objects.filter(pk=project_id, agreement_stale=True).exists()
+
+
+def document_agreement_enqueue(*, document_id: int) -> None:
+    """Call inside the transaction that changes a document's submitted layers: once it
+    commits, refresh the document's agreement in the background. Robust: the write stands if
+    that cannot be sent (the broker away) or, in eager mode, fails; the project is then marked
+    stale so a later refresh catches up."""
+    transaction.on_commit(lambda: _document_agreement_send(document_id), robust=True)
+
+
+def _document_agreement_send(document_id: int) -> None:
+    try:
+        document_agreement_task.delay(document_id)
+    except Exception:
+        project_id = Document.objects.filter(pk=document_id).values_list("project_id", flat=True).first()
+        if project_id is not None:
+            project_agreement_mark_stale(project_id=project_id)
+        raise  # logged by the robust on_commit, with the traceback
+
+
+def _catch_up_if_stale(*, project_id: int, resolution: str) -> None:
+    """If the project is marked stale, take the mark and recompute every document's statistics
+    at every kept resolution; ask for the other resolutions' project refreshes. The mark is
+    taken before reading, like the dirty key: a change after it marks again. Put back if the
+    catch-up fails."""
+    if not Project.objects.filter(pk=project_id, agreement_stale=True).update(agreement_stale=False):
+        return
+    try:
+        ids = list(agreement_documents(project_id=project_id))
+        resolutions = kept_resolutions(project_id=project_id)
+        for kept in resolutions:
+            for start in range(0, len(ids), CHUNK_SIZE):
+                documents_agreement_refresh(document_ids=ids[start : start + CHUNK_SIZE], resolution=kept)
+            _forget_documents_below_two_layers(project_id=project_id, resolution=kept)
+    except BaseException:
+        project_agreement_mark_stale(project_id=project_id)
+        raise
+    for kept in resolutions:
+        if kept != resolution:
+            project_agreement_request(project_id=project_id, resolution=kept)
 
 
 # FULL RECOMPUTE AS A JOB
@@ -557,7 +682,7 @@ def agreement_recompute_job_run(*, job_id: int, celery_id: str = "") -> None:
     size = int(job.params.get("chunk_size", CHUNK_SIZE))
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
     JobRun.objects.filter(pk=job_id).update(
-        total=len(ids), progress=0, params={**job.params, "chunks": len(chunks), "done": []}
+        total=len(ids), progress=0, params={**job.params, "chunks": len(chunks), "done": [], "started": []}
     )
     if not chunks:
         agreement_recompute_finish(job_id=job_id)
@@ -572,6 +697,7 @@ def agreement_recompute_chunk(*, job_id: int, chunk: int, document_ids: list[int
     job = JobRun.objects.filter(pk=job_id).first()
     if job is None or job.is_finished:
         return
+    _chunk_started(job_id=job_id, chunk=chunk)
     documents_agreement_refresh(document_ids=document_ids, resolution=job.params["resolution"])
     with transaction.atomic():
         job = JobRun.objects.select_for_update().get(pk=job_id)
@@ -586,6 +712,21 @@ def agreement_recompute_chunk(*, job_id: int, chunk: int, document_ids: list[int
             transaction.on_commit(lambda: follow_up(agreement_recompute_finish_task, (job_id,)))
 
 
+def _chunk_started(*, job_id: int, chunk: int) -> None:
+    """Note that a chunk started (params["started"]). One that starts a second time was
+    redelivered after its worker was lost (acks_late): that counts as another attempt of the
+    job and in params["redelivered"], so the retry shows on the JobRun and in the API."""
+    with transaction.atomic():
+        job = JobRun.objects.select_for_update().get(pk=job_id)
+        started = list(job.params.get("started", []))
+        if chunk in started:
+            job.params = {**job.params, "redelivered": int(job.params.get("redelivered", 0)) + 1}
+            job.attempts += 1
+        else:
+            job.params = {**job.params, "started": [*started, chunk]}
+        job.save(update_fields=["params", "attempts"])
+
+
 def agreement_recompute_finish(*, job_id: int) -> None:
     job = JobRun.objects.get(pk=job_id)
     if job.is_finished:
@@ -594,6 +735,8 @@ def agreement_recompute_finish(*, job_id: int) -> None:
     resolution = job.params["resolution"]
     _forget_documents_below_two_layers(project_id=job.project_id, resolution=resolution)
     report = project_agreement_refresh(project_id=job.project_id, resolution=resolution)
+    # Source profiles follow: their own coalesced refresh (annotator.services.profiles).
+    profiles_after_agreement(project_id=job.project_id, resolution=resolution)
     job_succeed(
         job_id=job_id,
         result={
@@ -603,3 +746,37 @@ def agreement_recompute_finish(*, job_id: int) -> None:
             "computed_at": report.computed_at.isoformat(),
         },
     )
+
+
+# AGAINST GOLD
+# ------------------------------------------------------------------------------
+
+
+def gold_agreement_section(*, schema: AgreementSchema, resolution: str) -> dict[str, Any]:
+    """The project report's `gold` section (added once a document is adjudicated): each
+    annotator's submitted layers against the adjudicated gold layers (annotator.agreement.gold),
+    summed over the adjudicated documents; annotators keyed by user id, as in `pairs`.
+    Recomputed with every project refresh, which adjudicating or reopening a gold layer
+    requests (annotator.services.review); a gold layer still under way is not yet the truth
+    and is left out. Four queries per CHUNK_SIZE documents."""
+    ids = gold_document_ids(project_id=schema.project_id)
+    totals: dict[str, GoldStats] = {}
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        gold = gold_spans_by_document(schema=schema, document_ids=chunk)
+        with_text = resolution == AgreementResolution.TOKEN
+        for document in document_layers_list(schema=schema, document_ids=chunk, with_text=with_text):
+            tokens = tokenize(document.text or "") if with_text else None
+            for user_id, spans in document.layers.items():
+                stats = gold_statistics(
+                    gold.get(document.document_id, []),
+                    spans,
+                    schema.labels,
+                    text_length=document.text_length,
+                    tokens=tokens,
+                    allow_overlap=schema.allow_overlap,
+                    threshold=THRESHOLD,
+                )
+                key = str(user_id)
+                totals[key] = totals[key] + stats if key in totals else stats
+    return gold_report(totals, n_documents=len(ids))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,8 +20,8 @@ from annotator.models import (
     Project,
 )
 from annotator.selectors import project_schema_get
+from annotator.services.agreement import document_agreement_enqueue
 from annotator.services.spans import span_missing_required
-from annotator.tasks import document_agreement_task
 
 # Layers that count toward a document's k: every annotation layer except a skipped one.
 COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
@@ -55,22 +56,23 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
     if unfinished is not None:
         return unfinished
     k = project.annotators_per_document
+    not_mine = ~Exists(
+        Assignment.objects.filter(user=user, kind=AssignmentKind.ANNOTATION, document=OuterRef("pk"))
+    )
     while True:
         with transaction.atomic():
-            candidates = (
-                Document.objects.filter(project=project)
-                .exclude(assignments__user=user, assignments__kind=AssignmentKind.ANNOTATION)
-                .annotate(n_layers=_layer_count_subquery())
-                .filter(n_layers__lt=k)
-                .order_by("-n_layers", "pk")
-            )
             ids: list[int] = []
             if connection.features.has_select_for_update_skip_locked:
-                unlocked = candidates.select_for_update(skip_locked=True, of=("self",))
-                ids = list(unlocked.values_list("pk", flat=True)[:_CANDIDATE_BATCH])
+                ids = _unlocked_candidates(project, k, not_mine)
             if not ids:
                 # Every candidate may be locked by someone else's Next right now: wait for one
                 # rather than answer "nothing left" while documents still have room.
+                candidates = (
+                    Document.objects.filter(not_mine, project=project)
+                    .annotate(n_layers=_layer_count_subquery())
+                    .filter(n_layers__lt=k)
+                    .order_by("-n_layers", "pk")
+                )
                 ids = list(candidates.select_for_update(of=("self",)).values_list("pk", flat=True)[:1])
             if not ids:
                 return None
@@ -87,6 +89,38 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
                         document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
                     )
         # Every locked candidate filled up meanwhile: look again.
+
+
+def _unlocked_candidates(project: Project, k: int, not_mine: Combinable) -> list[int]:
+    """Up to _CANDIDATE_BATCH documents with room that the user has not had, locked (SKIP
+    LOCKED), in the queue's order: started documents first, most layers first, then untouched
+    ones by id. Two steps rather than one ordered scan that counts the layers of every document
+    in the project: only started documents are counted, and untouched ones are read in id order
+    until the batch is full (bench/load.py: about 3 ms instead of 10 at 3,000 documents)."""
+    started = (
+        Document.objects.filter(
+            not_mine,
+            project=project,
+            pk__in=Assignment.objects.filter(COUNTED_LAYER, document__project=project).values("document_id"),
+        )
+        .annotate(n_layers=_layer_count_subquery())
+        .filter(n_layers__lt=k)
+        .order_by("-n_layers", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    ids = list(started.values_list("pk", flat=True)[:_CANDIDATE_BATCH])
+    if len(ids) < _CANDIDATE_BATCH:
+        untouched = (
+            Document.objects.filter(
+                not_mine,
+                ~Exists(Assignment.objects.filter(COUNTED_LAYER, document=OuterRef("pk"))),
+                project=project,
+            )
+            .order_by("pk")
+            .select_for_update(skip_locked=True, of=("self",))
+        )
+        ids += untouched.values_list("pk", flat=True)[: _CANDIDATE_BATCH - len(ids)]
+    return ids
 
 
 def assignment_submit(*, assignment: Assignment) -> Assignment:
@@ -125,10 +159,10 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
 
 def _agreement_changed(assignment: Assignment) -> None:
     """Once committed, refresh the document's agreement (annotation layers only; gold is not a
-    coder). Robust: a broker or agreement failure is logged and never undoes the write."""
+    coder). Robust: a broker or agreement failure is logged and never undoes the write; the
+    project is marked agreement-stale so a later refresh catches up."""
     if assignment.kind == AssignmentKind.ANNOTATION:
-        document_id = assignment.document_id
-        transaction.on_commit(lambda: document_agreement_task.delay(document_id), robust=True)
+        document_agreement_enqueue(document_id=assignment.document_id)
 
 
 def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "") -> Assignment:

@@ -1,18 +1,24 @@
 """Span writes. Every path that writes a span (API, pages, pre-annotation import, adjudication)
-goes through `span_check`, so the offset contract and the schema hold everywhere."""
+goes through `span_check`, so the offset contract and the schema hold everywhere.
+
+Audit: every create, change, delete and restore leaves a row in the span's history
+(Span.history, django-simple-history) naming `actor`, the user the write is done for. Views pass
+request.user; without an actor the row names the user of the current request (simple_history's
+HistoryRequestMiddleware), or nobody outside a request.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from annotator.errors import Conflict, ValidationError
+from annotator.errors import Conflict, NotFound, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
 from annotator.schema import is_missing
 from annotator.selectors import ProjectSchema, project_schema_get
@@ -183,9 +189,13 @@ def span_create(
     attributes: Any = None,
     client_uuid: uuid.UUID | None = None,
     schema: ProjectSchema | None = None,
+    actor: User | None = None,
+    restore: tuple[int, int, str] | None = None,
 ) -> tuple[Span, bool]:
     """Create a span in a layer. Idempotent on `client_uuid`: repeating a create returns the
-    span made the first time and False. Reads once and writes once on the usual path."""
+    span made the first time and False. Reads once and writes the span and its history row on
+    the usual path. `restore` is (id, version, reason): span_restore brings a deleted span back
+    under its old id, at that version, with the reason on its history row."""
     document = assignment.document
     schema = schema or project_schema_get(project=document.project)
     label_obj, clean_attributes = span_check(
@@ -209,12 +219,13 @@ def span_create(
     _check_overlap(
         neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
     )
-    # Outside a transaction the INSERT commits by itself; inside one, a savepoint keeps a failed
-    # INSERT from spoiling the caller's transaction.
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    # One transaction (a savepoint inside the caller's) for the span, its history row and the
+    # layer's status: a request that fails part-way (the database lost mid-request: a 503 that
+    # says "nothing was saved") leaves nothing behind, and a failed INSERT does not spoil the
+    # caller's transaction.
     try:
-        with guard:
-            span = Span.objects.create(
+        with transaction.atomic():
+            span = Span(
                 assignment=assignment,
                 label=label_obj,
                 start=start,
@@ -223,6 +234,11 @@ def span_create(
                 attributes=clean_attributes,
                 client_uuid=client_uuid or uuid.uuid4(),
             )
+            if restore is not None:
+                span.pk, span.version, span._change_reason = restore  # type: ignore[attr-defined]
+            _name_actor(span, actor)
+            span.save(force_insert=True)  # its history row is written on post_save
+            _mark_in_progress(assignment)
     except IntegrityError:
         # A concurrent retry with the same client_uuid won the race: answer with its span.
         if client_uuid is None:
@@ -231,7 +247,6 @@ def span_create(
         if existing is None:
             raise
         return existing, False
-    _mark_in_progress(assignment)
     return span, True
 
 
@@ -256,6 +271,7 @@ def span_update(
     text: str = _UNSET,
     attributes: Mapping[str, Any] = _UNSET,
     schema: ProjectSchema | None = None,
+    actor: User | None = None,
 ) -> Span:
     """Change a span. `version` is the one the caller read; if the span changed since, Conflict
     carries the current span. Boundaries change together with `text`."""
@@ -297,21 +313,71 @@ def span_update(
         "attributes": clean_attributes,
         "updated_at": timezone.now(),
     }
-    # The version condition makes the write conditional: a stale read changes nothing.
-    if not Span.objects.filter(pk=span.pk, version=version).update(**changes, version=F("version") + 1):
-        raise _stale(span.pk)
-    for field, value in changes.items():
-        setattr(span, field, value)
-    span.version = version + 1
+    with transaction.atomic():
+        # The version condition makes the write conditional: a stale read changes nothing.
+        if not Span.objects.filter(pk=span.pk, version=version).update(**changes, version=F("version") + 1):
+            raise _stale(span.pk)
+        for field, value in changes.items():
+            setattr(span, field, value)
+        span.version = version + 1
+        # A queryset update sends no signal: write the history row here, in the same transaction.
+        _name_actor(span, actor)
+        Span.history.bulk_history_create([span], update=True)
     return span
 
 
-def span_delete(*, span: Span, version: int) -> None:
-    """Delete a span if it is still at `version`; otherwise Conflict with the current span."""
+def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
+    """Delete a span if it is still at `version`; otherwise Conflict with the current span.
+    The row is locked and its version checked before the delete, so a stale read deletes
+    nothing; the history row (written on post_delete) keeps the span as it was."""
     _ensure_editable(span.assignment)
-    deleted, _ = Span.objects.filter(pk=span.pk, version=version).delete()
-    if not deleted:
-        raise _stale(span.pk)
+    with transaction.atomic():
+        current = Span.objects.select_for_update().filter(pk=span.pk, version=version).first()
+        if current is None:
+            raise _stale(span.pk)
+        _name_actor(current, actor)
+        current.delete()
+
+
+def _name_actor(span: Span, actor: User | None) -> None:
+    """The user simple_history records on the span's next history row; without one it falls
+    back to the current request's user."""
+    if actor is not None and actor.is_authenticated:
+        span._history_user = actor  # type: ignore[attr-defined]
+
+
+def span_restore(*, assignment: Assignment, history_id: int, actor: User | None = None) -> Span:
+    """Bring back a deleted span of `assignment` as it was when deleted (`history_id` names
+    its deletion in the history), through span_create's checks: the layer must be editable, the
+    text and schema still fit, no identical span exists. It gets its old id and client_uuid and
+    the next version, so a client holding the old version gets a conflict, not a silent win.
+    Its history row names `actor` and the deletion it undoes."""
+    deletion = Span.history.filter(history_id=history_id, assignment_id=assignment.pk).first()
+    if deletion is None:
+        raise NotFound("History entry not found.")
+    if deletion.history_type != "-":
+        raise ValidationError(
+            {"history_id": [f"Entry {history_id} is not a deletion; only deletions are restored."]}
+        )
+    if Span.objects.filter(pk=deletion.id).exists():
+        raise Conflict("That span exists: it was restored already.")
+    label = Label.objects.filter(pk=deletion.label_id).first()
+    if label is None:
+        raise ValidationError({"label": ["The span's label is no longer in the schema."]})
+    span, created = span_create(
+        assignment=assignment,
+        label=label.key,
+        start=deletion.start,
+        end=deletion.end,
+        text=deletion.text,
+        attributes=deletion.attributes,
+        client_uuid=deletion.client_uuid,
+        actor=actor,
+        restore=(deletion.id, deletion.version + 1, f"restored from history entry {history_id}"),
+    )
+    if not created:
+        raise Conflict("A span with the same client_uuid was created in this layer since.", current=span)
+    return span
 
 
 def _stale(span_id: int) -> Conflict:

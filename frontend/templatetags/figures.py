@@ -30,3 +30,20 @@ def estimate(value: Any, digits: int = 3) -> str:
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def figure(value: Any, digits: int = 3) -> str:
+    """A source-profile figure ({"value", "ci95", "status", "reason", ...}) for a table cell:
+    the number with its 95% interval, a dagger on a low-confidence one, and for a figure with no
+    value a short note ("insufficient data", "no claims", ...) with the full reason on hover."""
+    if not isinstance(value, dict):
+        return "–"
+    reason = value.get("reason") or ""
+    if value.get("value") is None:
+        note = "insufficient data" if reason.startswith("insufficient data") else reason or "no value"
+        return format_html('<span class="na" title="{}">{}</span>', reason or note, note)
+    shown = estimate(value, digits)
+    if value.get("status") == "low_confidence":
+        return format_html('{} <span class="low" title="{}">†</span>', shown, reason)
+    return shown

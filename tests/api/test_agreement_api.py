@@ -47,11 +47,13 @@ def test_project_agreement_gives_the_report_its_times_and_one_report_per_source(
         "computed_at",
         "data_watermark",
         "pending",
+        "stale",
         "metrics",
         "sources",
         "annotators",
     }
     assert (body["project"], body["resolution"], body["pending"]) == (submitted["project"].pk, "token", False)
+    assert body["stale"] is False
     assert body["computed_at"] >= body["data_watermark"]
     documents = submitted["documents"]
     direct = [expected_statistics(d, submitted["spans"][d.pk]) for d in documents]

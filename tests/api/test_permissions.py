@@ -50,6 +50,32 @@ def _document_agreement(world: World) -> str:
     return f"/api/v1/documents/{world.document.pk}/agreement/"
 
 
+def _deleted_span(world: World) -> dict[str, int]:
+    """Delete the annotator's span and answer the body that restores it."""
+    from annotator.models import Span
+    from annotator.services.spans import span_delete
+
+    span_delete(span=world.span_a, version=world.span_a.version, actor=world.users["annotator"])
+    deletion = Span.history.get(id=world.span_a.pk, history_type="-")
+    return {"history_id": deletion.history_id}
+
+
+def _profiles(world: World, rest: str) -> str:
+    """A profiles path of the project, once its two layers are submitted (reads in eager mode
+    compute the profiles first)."""
+    from django.utils import timezone
+
+    from annotator.models import Assignment, AssignmentStatus
+
+    Assignment.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
+        status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    return f"/api/v1/projects/{world.project.pk}/profiles/{rest}"
+
+
+# Routes whose success is a file rather than JSON (their errors are JSON).
+FILE_ROUTES = {"profiles-export": "text/csv"}
+
 # (route name, method, path builder, body, expected status per role)
 CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
     (
@@ -135,6 +161,59 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(annotator=403, annotator_b=403),
     ),
+    # Source profiles sum every layer: reviewers and managers; annotators only where the project
+    # shows them and is not blind (access.can_read_profiles; this project is blind).
+    ("profiles", "get", lambda w: _profiles(w, ""), None, _statuses(annotator=403, annotator_b=403)),
+    (
+        "profiles",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/profiles/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=202, manager=202),
+    ),
+    (
+        "profile",
+        "get",
+        lambda w: _profiles(w, f"{w.document.source_id}/"),
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "profiles-export",
+        "get",
+        lambda w: _profiles(w, "export.csv"),
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    # Review: reviewers and managers only (access.can_review); annotators 403, outsiders 404.
+    (
+        "review-queue",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/review/queue/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "decisions-export",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/decisions/export/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "document-review",
+        "get",
+        lambda w: f"/api/v1/documents/{w.document.pk}/review/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "decisions",
+        "post",
+        lambda w: f"/api/v1/documents/{w.document.pk}/decisions/",
+        lambda w: {"action": "reject", "span_id": w.span_a.pk, "note": "not a claim"},
+        _statuses(annotator=403, annotator_b=403),
+    ),
     ("sources", "get", lambda w: "/api/v1/sources/", None, _statuses(outsider=200)),
     (
         "sources",
@@ -204,6 +283,42 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(annotator=204, annotator_b=404, reviewer=403, manager=403),
     ),
+    # The span audit trail: reviewers, managers and the layer's own annotator; restore: managers.
+    (
+        "span-history",
+        "get",
+        lambda w: f"/api/v1/spans/{w.span_a.pk}/history/",
+        None,
+        _statuses(annotator_b=404),
+    ),
+    (
+        "assignment-history",
+        "get",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/history/",
+        None,
+        _statuses(annotator_b=404),
+    ),
+    (
+        "spans-restore",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/spans/restore/",
+        _deleted_span,
+        _statuses(annotator=403, annotator_b=404, reviewer=403, manager=201),
+    ),
+    (
+        "invitations",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/invitations/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
+    (
+        "invitations",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/invitations/",
+        {"role": "annotator", "email": "new@example.org"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
 ]
 
 
@@ -213,10 +328,14 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
 )
 def test_every_endpoint_for_every_role(world, role, name, method, path, body, expected):
     client = world.client(None if role == "anonymous" else role)
+    body = body(world) if callable(body) else body
     response = getattr(client, method)(path(world), body, format="json")
     assert response.status_code == expected[role], response.content
     if response.status_code != 204:
-        assert response["Content-Type"].startswith("application/json")
+        expected_type = (
+            FILE_ROUTES.get(name, "application/json") if response.status_code == 200 else "application/json"
+        )
+        assert response["Content-Type"].startswith(expected_type)
 
 
 def test_every_api_route_has_permission_cases():
@@ -262,3 +381,93 @@ def test_annotators_see_each_other_when_the_project_is_not_blind(world):
         format="json",
     )
     assert response.status_code == 403
+
+
+# -- own and other projects, blind on and off --------------------------------------------------
+
+# Objects that belong to no project: any id of them is fine in a route that also names a project.
+GLOBAL_KWARGS = {"source_id"}
+OBJECT_ROUTES = [
+    (pattern.name, method)
+    for pattern in urlpatterns
+    if isinstance(pattern, URLPattern) and set(pattern.pattern.converters) - GLOBAL_KWARGS
+    for method in ("get", "post", "put", "patch", "delete")
+    if hasattr(pattern.callback.view_class, method)  # type: ignore[attr-defined]
+]
+
+
+def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
+    """For each kind of object a route can name, the id of one the user `foreign_to` may not
+    see: from the other project for the world project's members, from the world project for
+    the outsider (who manages only the other project)."""
+    from annotator.models import Source
+    from annotator.services.spans import span_create
+
+    if foreign_to == "outsider":
+        project, layer = world.project, world.layer_a
+    else:
+        project, layer = world.other_project, world.other_layer
+    text = layer.document.text
+    span, _ = span_create(assignment=layer, label="OPINION", start=0, end=7, text=text[:7])
+    return {
+        "project_id": project.pk,
+        "document_id": layer.document_id,
+        "assignment_id": layer.pk,
+        "span_id": span.pk,
+        "job_id": JobRun.objects.create(kind="import", project=project).pk,
+        "source_id": Source.objects.get(slug="herald").pk,
+    }
+
+
+@pytest.mark.parametrize(("name", "method"), OBJECT_ROUTES, ids=[f"{m}-{n}" for n, m in OBJECT_ROUTES])
+def test_objects_of_a_project_the_caller_is_not_in_answer_404_on_every_route(world, name, method):
+    from django.urls import reverse
+
+    pattern = next(p for p in urlpatterns if isinstance(p, URLPattern) and p.name == name)
+    foreign = {
+        "outsider": _object_ids(world, foreign_to="outsider"),
+        "member": _object_ids(world, foreign_to="member"),
+    }
+    for role in ["outsider", "annotator", "annotator_b", "reviewer", "manager"]:
+        ids = foreign["outsider" if role == "outsider" else "member"]
+        unknown = set(pattern.pattern.converters) - set(ids)
+        assert not unknown, f"add an id for {unknown} to _object_ids"
+        path = reverse(f"api:{name}", kwargs={k: ids[k] for k in pattern.pattern.converters})
+        body = None if method == "get" else {}
+        response = getattr(world.client(role), method)(path, body, format="json")
+        assert response.status_code == 404, (role, method, path, response.content)
+        assert response["Content-Type"].startswith("application/json")
+
+
+# An annotator reading another annotator's layer: (path, status when blind, status when not).
+LAYER_READS = [
+    ("assignment", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/", 404, 200),
+    ("spans", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/spans/", 404, 200),
+    ("span", lambda w: f"/api/v1/spans/{w.span_a.pk}/", 404, 200),
+    # Who changed what stays with the layer's annotator, reviewers and managers.
+    ("span-history", lambda w: f"/api/v1/spans/{w.span_a.pk}/history/", 404, 403),
+    ("assignment-history", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/history/", 404, 403),
+]
+
+
+@pytest.mark.parametrize("blind", [True, False], ids=["blind", "not-blind"])
+@pytest.mark.parametrize(
+    ("name", "path", "if_blind", "if_not_blind"), LAYER_READS, ids=[r[0] for r in LAYER_READS]
+)
+def test_annotators_read_another_annotators_layer_only_in_a_project_that_is_not_blind(
+    world, blind, name, path, if_blind, if_not_blind
+):
+    world.project.blind = blind
+    world.project.save()
+    client = world.client("annotator_b")
+
+    assert client.get(path(world)).status_code == (if_blind if blind else if_not_blind)
+    # Reading is never writing.
+    write = client.post(
+        f"/api/v1/assignments/{world.layer_a.pk}/spans/",
+        {"label": "OPINION", "start": 0, "end": 4, "text": "Tram"},
+        format="json",
+    )
+    assert write.status_code == (404 if blind else 403)
+    # Their own layer is theirs either way.
+    assert client.get(f"/api/v1/assignments/{world.layer_b.pk}/").status_code == 200

@@ -83,3 +83,45 @@ def test_production_settings_pass_the_deployment_checklist():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+HEADERS_PROBE = (
+    "import json, django; django.setup(); from django.test import Client; "
+    "secure = Client().get('/healthz/', secure=True); plain = Client().get('/accounts/login/'); "
+    "print(json.dumps({'status': secure.status_code, 'headers': dict(secure.items()), "
+    "'plain_status': plain.status_code, 'plain_location': plain.get('Location', '')}))"
+)
+
+
+def test_production_answers_carry_the_security_headers():
+    result = _run(
+        HEADERS_PROBE,
+        "config.settings.production",
+        DJANGO_SECRET_KEY="a-long-random-value-only-for-this-test-" + "x" * 40,
+        DJANGO_ALLOWED_HOSTS="testserver",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/annotator",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    headers = probe["headers"]
+
+    assert probe["status"] == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert policy == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "frame-ancestors": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+    }
+    # Plain HTTP is sent to HTTPS.
+    assert probe["plain_status"] == 301
+    assert probe["plain_location"] == "https://testserver/accounts/login/"

@@ -39,7 +39,15 @@ def test_agreement_page_shows_tables_and_charts_to_reviewers(client, demo):
     page = _client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/agreement/")
     assert page.status_code == 200
     html = page.content.decode()
-    for text in ("Per label", "CLAIM", "Attributes", "evidence", "Label confusion", "Annotator pairs", "By source"):
+    for text in (
+        "Per label",
+        "CLAIM",
+        "Attributes",
+        "evidence",
+        "Label confusion",
+        "Annotator pairs",
+        "By source",
+    ):
         assert text in html
     assert html.count("<svg") >= 4
     assert "demo-anna · demo-ben" in html

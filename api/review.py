@@ -1,0 +1,354 @@
+"""Review over the API (reviewers and managers; annotators get 403, outsiders 404):
+
+* GET  /projects/{id}/review/queue/: documents whose k annotation layers are all submitted, most
+  disagreement first, paginated (page, page_size) and filtered (source, label, annotator,
+  adjudicated);
+* GET  /documents/{id}/review/: the review state: every annotation layer with its spans and
+  annotator, the gold layer, the aligned span groups with their kinds of disagreement, the
+  decisions so far;
+* POST /documents/{id}/decisions/: one review action, e.g. {"action": "accept", "span_id": 7};
+  answers the decisions it wrote and the updated review state;
+* GET  /projects/{id}/decisions/export/: every decision of the project as JSONL, streamed.
+
+Thin, like every view: a serializer checks the input, annotator.access gives the object,
+annotator.services.review acts, annotator.selectors_review reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, cast
+
+from django.contrib.auth.models import User
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator import access
+from annotator.agreement.review import KINDS
+from annotator.exporters.writers import encode_chunks
+from annotator.models import DecisionAction, Document
+from annotator.selectors_review import (
+    ReviewState,
+    decision_rows_iter,
+    review_queue,
+    review_queue_filters_resolve,
+    review_queue_rows,
+    review_state_get,
+)
+from annotator.services.review import review_decide
+from api.exports import FileExportNegotiation
+from api.serializers import (
+    AssignmentDocumentSerializer,
+    SourceBriefSerializer,
+    SpanSerializer,
+    StrictCharField,
+)
+
+MAX_ID = 2**31 - 1
+# Characters that JSON allows raw inside strings but some line readers split on.
+_LINE_SEPARATORS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+# SERIALIZERS
+# ------------------------------------------------------------------------------
+
+
+class QueueLayerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    status = serializers.CharField()
+    n_spans = serializers.IntegerField()
+
+
+class QueueItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The document's id.")
+    title = serializers.CharField()
+    external_id = serializers.CharField()
+    source = SourceBriefSerializer()  # type: ignore[assignment]  # stubs: Field.source
+    disagreement = serializers.FloatField(
+        allow_null=True, help_text="The document's disagreement score (token resolution); null if none yet."
+    )
+    layers_submitted = serializers.IntegerField()
+    layers = QueueLayerSerializer(many=True, help_text="Annotation layers (not skipped).")
+    gold = QueueLayerSerializer(allow_null=True, help_text="The gold layer, once a reviewer acted.")
+    adjudicated = serializers.BooleanField(help_text="The gold layer is submitted.")
+
+
+class QueuePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = QueueItemSerializer(many=True)
+
+
+class ReviewLayerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="assignment.pk")
+    user_id = serializers.IntegerField(source="assignment.user_id")
+    username = serializers.CharField(source="assignment.user.username")
+    kind = serializers.CharField(source="assignment.kind")
+    status = serializers.CharField(source="assignment.status")
+    submitted_at = serializers.DateTimeField(source="assignment.submitted_at", allow_null=True)
+    spans = SpanSerializer(many=True)
+
+
+class SpanGroupSerializer(serializers.Serializer):
+    start = serializers.IntegerField(source="group.start")
+    end = serializers.IntegerField(source="group.end")
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=KINDS),
+        source="group.kinds",
+        help_text="How the spans differ: missing (a layer has none), label, boundary, attribute.",
+    )
+    agreed = serializers.BooleanField(
+        source="group.agreed", help_text="Every layer has the same span here (boundaries, label, attributes)."
+    )
+    spans = serializers.SerializerMethodField(help_text="Ids of the annotators' spans in the group.")
+    gold_spans = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="gold_span_ids",
+        help_text="Ids of the gold spans that overlap a span of the group.",
+    )
+
+    def get_spans(self, group: Any) -> list[int]:
+        return [span.id for span in group.group.spans]
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    document = serializers.IntegerField(source="document_id")
+    action = serializers.ChoiceField(choices=DecisionAction.choices)
+    reviewer = serializers.CharField(source="reviewer.username")
+    gold_span = serializers.IntegerField(
+        source="gold_span_id", allow_null=True, help_text="The gold span made or changed; null once removed."
+    )
+    source_span_ids = serializers.ListField(child=serializers.IntegerField())
+    before = serializers.JSONField(allow_null=True, help_text="The gold span before (a snapshot), or null.")
+    after = serializers.JSONField(allow_null=True, help_text="The gold span after (a snapshot), or null.")
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ReviewStateSerializer(serializers.Serializer):
+    document = AssignmentDocumentSerializer()
+    annotators_per_document = serializers.IntegerField()
+    disagreement = serializers.FloatField(allow_null=True)
+    adjudicated = serializers.BooleanField()
+    layers = ReviewLayerSerializer(many=True)
+    gold = ReviewLayerSerializer(allow_null=True)
+    groups = SpanGroupSerializer(many=True)
+    decisions = DecisionSerializer(many=True)
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    decisions = DecisionSerializer(many=True, help_text="The decisions this action wrote.")
+    review = ReviewStateSerializer()
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    """Types only; which fields each action needs is checked by annotator.services.review."""
+
+    action = serializers.ChoiceField(choices=DecisionAction.choices)
+    span_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="An annotator's span."
+    )
+    gold_span_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The gold span's version you read; 409 if stale.",
+    )
+    assignment_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="The layer to reopen."
+    )
+    label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField(required=False)
+    end = serializers.IntegerField(required=False)
+    text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, max_length=1_000_000)
+    attributes = serializers.DictField(required=False)
+    keys = serializers.ListField(
+        child=StrictCharField(max_length=50),
+        required=False,
+        min_length=1,
+        max_length=100,
+        help_text="take_attributes: only these attributes (default every one that applies).",
+    )
+    client_uuid = serializers.UUIDField(required=False, help_text="add: makes a repeated add harmless.")
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class _BlankRefusedMixin:
+    """DRF reads a blank query value ("?adjudicated=") as absent; these fields refuse it."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class QueryChoiceField(_BlankRefusedMixin, serializers.ChoiceField):
+    pass
+
+
+class QueryDateTimeField(_BlankRefusedMixin, serializers.DateTimeField):
+    pass
+
+
+class QueueInputSerializer(serializers.Serializer):
+    # stubs: Field.source and Field.label are attributes of a field, not of the input
+    source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
+    label = serializers.CharField(required=False, max_length=50)  # type: ignore[assignment]
+    annotator = serializers.CharField(required=False, max_length=150)
+    adjudicated = QueryChoiceField(choices=["true", "false"], required=False)
+
+
+class DecisionExportInputSerializer(serializers.Serializer):
+    since = QueryDateTimeField(required=False)
+    action = QueryChoiceField(choices=DecisionAction.choices, required=False)
+
+
+# VIEWS
+# ------------------------------------------------------------------------------
+
+
+class ReviewQueuePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        value = values[0]
+        if len(values) > 1 or not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise serializers.ValidationError(
+                {"page_size": [f"page_size must be one whole number from 1 to {self.max_page_size}."]}
+            )
+        return min(int(value), self.max_page_size)
+
+
+def _review_payload(state: ReviewState) -> dict[str, Any]:
+    """What ReviewStateSerializer renders."""
+    return {
+        "document": state.document,
+        "annotators_per_document": state.document.project.annotators_per_document,
+        "disagreement": state.disagreement,
+        "adjudicated": state.adjudicated,
+        "layers": state.layers,
+        "gold": state.gold,
+        "groups": state.groups,
+        "decisions": state.decisions,
+    }
+
+
+class ReviewQueueApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("source", str, description="A source slug or id."),
+            OpenApiParameter("label", str, description="A label key: documents with a submitted span of it."),
+            OpenApiParameter(
+                "annotator", str, description="A username: documents with their submitted layer."
+            ),
+            OpenApiParameter("adjudicated", str, enum=["true", "false"], description="Adjudicated or not."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=QueuePageSerializer,
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_review_project(user=request.user, project_id=project_id)
+        query = QueueInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = dict(query.validated_data)
+        adjudicated = data.get("adjudicated")
+        filters = review_queue_filters_resolve(
+            project=project,
+            source=data.get("source"),
+            label=data.get("label"),
+            annotator=data.get("annotator"),
+            adjudicated=None if adjudicated is None else adjudicated == "true",
+        )
+        paginator = ReviewQueuePagination()
+        page = cast(
+            list[Document],
+            paginator.paginate_queryset(review_queue(project=project, filters=filters), request, view=self),
+        )
+        return paginator.get_paginated_response(
+            QueueItemSerializer(review_queue_rows(documents=page), many=True).data
+        )
+
+
+class DocumentReviewApi(APIView):
+    @extend_schema(responses=ReviewStateSerializer)
+    def get(self, request: Request, document_id: int) -> Response:
+        document = access.access_review_document(user=request.user, document_id=document_id)
+        return Response(ReviewStateSerializer(_review_payload(review_state_get(document=document))).data)
+
+
+class DecisionApi(APIView):
+    """One review action; every action writes Decisions (the audit trail). Actions and their
+    fields: accept {span_id}; accept_agreed {}; edit {gold_span_id, version, and any of label,
+    start, end, text, attributes}; add {label, start, end, text, attributes?, client_uuid?};
+    reject {span_id} or {gold_span_id, version}; take_attributes {gold_span_id, version,
+    span_id, keys?}; reopen {assignment_id}; adjudicate {}. Each takes an optional note. A stale
+    version answers 409 with the gold span as it is now (`current`)."""
+
+    @extend_schema(request=DecisionInputSerializer, responses={200: DecisionResultSerializer})
+    def post(self, request: Request, document_id: int) -> Response:
+        document = access.access_review_document(user=request.user, document_id=document_id)
+        serializer = DecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        decisions = review_decide(document=document, reviewer=cast(User, request.user), **fields)
+        return Response(
+            DecisionResultSerializer(
+                {"decisions": decisions, "review": _review_payload(review_state_get(document=document))}
+            ).data
+        )
+
+
+class DecisionExportApi(APIView):
+    """Every decision of the project, oldest first, one JSON object a line: id, document_id,
+    external_id, reviewer, action, gold_span_id, source_span_ids, before, after, note,
+    created_at. Streamed; reviewers and managers."""
+
+    content_negotiation_class = FileExportNegotiation
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="projects_decisions_export_retrieve",
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Decisions made at or after this."),
+            OpenApiParameter(
+                "action", str, enum=list(DecisionAction.values), description="Only this action."
+            ),
+        ],
+        responses={(200, "application/jsonl"): OpenApiResponse(OpenApiTypes.BINARY, description="JSONL.")},
+    )
+    def get(self, request: Request, project_id: int) -> StreamingHttpResponse:
+        project = access.access_review_project(user=request.user, project_id=project_id)
+        query = DecisionExportInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = dict(query.validated_data)
+        rows = decision_rows_iter(project=project, since=data.get("since"), action=data.get("action"))
+
+        def lines() -> Iterator[str]:
+            for row in rows:
+                yield json.dumps(row, ensure_ascii=False).translate(_LINE_SEPARATORS) + "\n"
+
+        response = StreamingHttpResponse(
+            encode_chunks(lines()), content_type="application/jsonl; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{project.slug}-decisions.jsonl"'
+        response["Cache-Control"] = "no-store"
+        response["X-Accel-Buffering"] = "no"
+        return response

@@ -1,0 +1,73 @@
+"""The page behind an invitation link: choose a username and a password, and the account is
+made and added to the project (annotator.services.invitations). Anyone holding the link may
+open it, signed in or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from annotator.errors import ValidationError
+from annotator.services.invitations import InvitationUnusable, invitation_accept, invitation_find
+
+TEMPLATE = "frontend/invitation.html"
+
+
+class InvitationAcceptForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_find(token=token)
+    except InvitationUnusable as unusable:
+        # The same page for unknown and used links; expired ones say so.
+        status = 410 if unusable.expired else 404
+        return render(request, TEMPLATE, {"unusable": str(unusable)}, status=status)
+    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(
+                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+        except InvitationUnusable as unusable:  # used or expired while the form was open
+            return render(
+                request, TEMPLATE, {"unusable": str(unusable)}, status=410 if unusable.expired else 404
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error("password1" if field == "password" else "username", problem)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}: you joined {invitation.project.name}.")
+            return redirect(reverse("project", args=[invitation.project_id]))
+    return render(request, TEMPLATE, {"form": form, "invitation": invitation})

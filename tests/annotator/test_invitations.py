@@ -1,0 +1,222 @@
+"""Invitations: a manager's link makes one account, once, before it expires; only its hash is
+stored; the page says clearly when a link does not work, without telling unknown from used."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from annotator.errors import ValidationError
+from annotator.models import Invitation, Membership, Role
+from annotator.services.invitations import (
+    EXPIRED,
+    UNUSABLE,
+    InvitationUnusable,
+    invitation_accept,
+    invitation_create,
+)
+from tests.factories import ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "tram-depot-lantern-91"
+
+
+@pytest.fixture
+def invited() -> tuple[Invitation, str]:
+    manager = UserFactory(username="max")
+    project = ProjectFactory(slug="harbour", name="Harbour news")
+    return invitation_create(
+        project=project, role=Role.REVIEWER, created_by=manager, email="rita@example.org"
+    )
+
+
+def test_only_the_hash_of_the_token_is_stored_and_it_expires_in_seven_days(invited):
+    _, token = invited
+
+    assert len(token) >= 40
+    stored = Invitation.objects.get()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {str(value) for value in stored.__dict__.values()}
+    assert timedelta(days=7) - timedelta(minutes=1) < stored.expires_at - timezone.now() <= timedelta(days=7)
+    assert stored.status == "pending"
+
+
+def test_accepting_makes_the_account_with_the_role_and_marks_the_invitation_used(invited):
+    invitation, token = invited
+
+    user = invitation_accept(token=token, username="rita", password=STRONG)
+
+    assert user.check_password(STRONG)
+    assert user.email == "rita@example.org"
+    assert not user.is_staff
+    assert Membership.objects.get(user=user).role == Role.REVIEWER
+    assert Membership.objects.get(user=user).project == invitation.project
+    invitation.refresh_from_db()
+    assert (invitation.accepted_by, invitation.status) == (user, "accepted")
+    assert invitation.accepted_at is not None
+
+
+def test_an_invitation_works_once(invited):
+    _, token = invited
+    invitation_accept(token=token, username="rita", password=STRONG)
+
+    with pytest.raises(InvitationUnusable) as used:
+        invitation_accept(token=token, username="rita2", password=STRONG)
+
+    assert str(used.value) == UNUSABLE
+    assert not User.objects.filter(username="rita2").exists()
+
+
+def test_an_expired_invitation_is_refused(invited):
+    invitation, token = invited
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(InvitationUnusable) as expired:
+        invitation_accept(token=token, username="rita", password=STRONG)
+
+    assert str(expired.value) == EXPIRED
+    assert not User.objects.filter(username="rita").exists()
+
+
+def test_a_wrong_token_is_refused_like_a_used_one(invited):
+    _, token = invited
+    with pytest.raises(InvitationUnusable) as wrong:
+        invitation_accept(
+            token=token[:-1] + ("A" if token[-1] != "A" else "B"), username="x", password=STRONG
+        )
+    assert str(wrong.value) == UNUSABLE
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password123", "This password is too common."),
+        ("short", "This password is too short. It must contain at least 8 characters."),
+        ("84736251098", "This password is entirely numeric."),
+        ("rita-rita-rita", "The password is too similar to the username."),
+    ],
+)
+def test_a_weak_password_is_refused_and_the_invitation_stays_usable(invited, password, message):
+    _, token = invited
+    with pytest.raises(ValidationError) as weak:
+        invitation_accept(token=token, username="rita-rita-rita", password=password)
+
+    assert message in weak.value.message_dict["password"]
+    assert not User.objects.filter(username="rita-rita-rita").exists()
+    assert invitation_accept(token=token, username="rita", password=STRONG).username == "rita"
+
+
+@pytest.mark.parametrize(
+    ("username", "fragment"), [("max", "taken"), ("MAX", "taken"), ("bad name!", "valid")]
+)
+def test_a_taken_or_malformed_username_is_refused(invited, username, fragment):
+    _, token = invited
+    with pytest.raises(ValidationError) as bad:
+        invitation_accept(token=token, username=username, password=STRONG)
+    assert fragment in " ".join(bad.value.message_dict["username"])
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_invitation_create_refuses_an_unknown_role_and_an_overlong_validity():
+    project = ProjectFactory()
+    with pytest.raises(ValidationError):
+        invitation_create(project=project, role="owner", created_by=None)
+    with pytest.raises(ValidationError):
+        invitation_create(project=project, role=Role.ANNOTATOR, created_by=None, valid_for=timedelta(days=31))
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+
+def test_the_page_makes_the_account_signs_it_in_and_opens_the_project(invited):
+    invitation, token = invited
+    client = Client()
+    page = client.get(f"/invite/{token}/")
+    assert page.status_code == 200
+    assert "Join Harbour news" in page.content.decode()
+    assert "no-cache" in page["Cache-Control"]
+
+    response = client.post(
+        f"/invite/{token}/", {"username": "rita", "password1": STRONG, "password2": STRONG}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{invitation.project_id}/"
+    assert client.get(response["Location"]).status_code == 200
+    # The link is spent.
+    again = Client().get(f"/invite/{token}/")
+    assert again.status_code == 404
+    assert "was used already" in again.content.decode()
+
+
+def test_the_page_shows_the_password_validators_messages(invited):
+    _, token = invited
+    response = Client().post(
+        f"/invite/{token}/", {"username": "rita", "password1": "password123", "password2": "password123"}
+    )
+    assert response.status_code == 200
+    assert "This password is too common." in response.content.decode()
+    assert not User.objects.filter(username="rita").exists()
+
+
+def test_the_page_asks_for_the_same_password_twice(invited):
+    _, token = invited
+    response = Client().post(
+        f"/invite/{token}/", {"username": "rita", "password1": STRONG, "password2": STRONG + "x"}
+    )
+    assert response.status_code == 200
+    assert "The two passwords differ." in response.content.decode()
+
+
+def test_the_page_gives_unknown_and_used_links_the_same_answer_and_says_when_one_expired(invited):
+    invitation, token = invited
+    unknown = Client().get("/invite/not-a-real-token/")
+    invitation_accept(token=token, username="rita", password=STRONG)
+    used = Client().get(f"/invite/{token}/")
+
+    assert unknown.status_code == used.status_code == 404
+    assert unknown.content == used.content
+
+    _, fresh = invitation_create(project=invitation.project, role=Role.ANNOTATOR, created_by=None)
+    Invitation.objects.filter(accepted_at__isnull=True).update(expires_at=timezone.now())
+    expired = Client().get(f"/invite/{fresh}/")
+    assert expired.status_code == 410
+    assert "has expired" in expired.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_using_one_link_at_once_make_one_account():
+    import threading
+
+    from django.db import connection
+
+    project = ProjectFactory()
+    _, token = invitation_create(project=project, role=Role.ANNOTATOR, created_by=None)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(username: str) -> None:
+        try:
+            barrier.wait()
+            invitation_accept(token=token, username=username, password=STRONG)
+            outcomes.append("made")
+        except InvitationUnusable:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["made", "refused"]
+    assert Membership.objects.filter(project=project).count() == 1
+    assert User.objects.filter(username__in=["first", "second"]).count() == 1
