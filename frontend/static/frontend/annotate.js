@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, codePointsToRange, selectionToCodePoints, snapToWords } from "./offsets.js";
+import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords } from "./offsets.js";
 import { Outbox } from "./outbox.js";
 
 const config = JSON.parse(document.getElementById("annotate-config").textContent);
@@ -384,35 +384,12 @@ function setAttribute(key, value) {
   updateSelected({ attributes });
 }
 
-function moveBoundary(which, direction, byCharacter) {
+function moveSelectedBoundary(which, direction, byCharacter) {
   const span = state.spans.get(state.selected);
   if (!span) return;
-  const text = state.index;
-  const n = text.codePointLength;
-  const isWord = (i) => /[\p{L}\p{N}\p{M}_]/u.test(text.slice(i, i + 1));
-  let { start, end } = span;
-  if (byCharacter) {
-    if (which === "start") start = Math.min(Math.max(0, start + direction), end - 1);
-    else end = Math.max(Math.min(n, end + direction), start + 1);
-  } else if (which === "start" && direction < 0) {
-    // To the start of the previous word.
-    while (start > 0 && !isWord(start - 1)) start--;
-    while (start > 0 && isWord(start - 1)) start--;
-  } else if (which === "start") {
-    // To the start of the next word, keeping at least one character.
-    while (start < end - 1 && isWord(start)) start++;
-    while (start < end - 1 && !isWord(start)) start++;
-  } else if (direction < 0) {
-    // To the end of the previous word.
-    while (end > start + 1 && isWord(end - 1)) end--;
-    while (end > start + 1 && !isWord(end - 1)) end--;
-  } else {
-    // To the end of the next word.
-    while (end < n && !isWord(end)) end++;
-    while (end < n && isWord(end)) end++;
-  }
+  const { start, end } = moveBoundary(state.index, span, which, direction, byCharacter);
   if (start === span.start && end === span.end) return;
-  updateSelected({ start, end, text: text.slice(start, end) });
+  updateSelected({ start, end, text: state.index.slice(start, end) });
 }
 
 function describe(span) {
@@ -456,7 +433,7 @@ function renderPanel() {
   );
   const controls = attributesFor(span.label).map((attribute) => attributeControl(attribute, span, disabled));
   const boundary = (which, direction, text) =>
-    el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveBoundary(which, direction, e.altKey) }, text);
+    el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveSelectedBoundary(which, direction, e.altKey) }, text);
   panel.replaceChildren(
     el("h2", {}, "Selected span"),
     el("blockquote", { className: "span-text" }, span.text),

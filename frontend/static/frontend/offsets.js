@@ -331,3 +331,37 @@ export function snapToWords(text, start, end) {
   while (end < chars.length && (CLUSTER_EXTEND.test(chars[end]) || chars[end - 1] === "\u200d")) end++;
   return { start, end };
 }
+
+/**
+ * Moves one boundary of a span, in code points: by one character, or to the next word edge in
+ * that direction (a start to the start of a word, an end to the end of one). The span never
+ * becomes empty and never leaves the text.
+ * @param {OffsetIndex} index of the document text
+ * @param {{start: number, end: number}} span
+ * @param {"start"|"end"} which
+ * @param {-1|1} direction
+ * @param {boolean} [byCharacter=false]
+ * @returns {{start: number, end: number}}
+ */
+export function moveBoundary(index, span, which, direction, byCharacter = false) {
+  const n = index.codePointLength;
+  const isWord = (i) => /[\p{L}\p{N}\p{M}_]/u.test(index.slice(i, i + 1));
+  let { start, end } = span;
+  if (byCharacter) {
+    if (which === "start") start = Math.min(Math.max(0, start + direction), end - 1);
+    else end = Math.max(Math.min(n, end + direction), start + 1);
+  } else if (which === "start" && direction < 0) {
+    while (start > 0 && !isWord(start - 1)) start--;
+    while (start > 0 && isWord(start - 1)) start--;
+  } else if (which === "start") {
+    while (start < end - 1 && isWord(start)) start++;
+    while (start < end - 1 && !isWord(start)) start++;
+  } else if (direction < 0) {
+    while (end > start + 1 && isWord(end - 1)) end--;
+    while (end > start + 1 && !isWord(end - 1)) end--;
+  } else {
+    while (end < n && !isWord(end)) end++;
+    while (end < n && isWord(end)) end++;
+  }
+  return { start, end };
+}

@@ -5,7 +5,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, selectionToCodePoints, snapToWords } from "./offsets.js";
+import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords } from "./offsets.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -435,7 +435,7 @@ function renderPanel() {
   const disabled = state.review.adjudicated;
   const dirty = Object.keys(changes()).length > 0;
   const boundary = (which, direction, text) =>
-    el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveBoundary(which, direction, e.altKey) }, text);
+    el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveDraftBoundary(which, direction, e.altKey) }, text);
   panel.replaceChildren(
     el("h2", {}, "Gold span ", el("span", { className: "hint" }, `version ${span.version}`)),
     el("blockquote", { className: "span-text", id: "gold-text" }, draft.text),
@@ -546,28 +546,10 @@ function attributeControl(attribute, draft, disabled) {
   return wrap;
 }
 
-function moveBoundary(which, direction, byCharacter) {
+function moveDraftBoundary(which, direction, byCharacter) {
   const draft = state.draft;
   const text = state.index;
-  const n = text.codePointLength;
-  const isWord = (i) => /[\p{L}\p{N}\p{M}_]/u.test(text.slice(i, i + 1));
-  let { start, end } = draft;
-  if (byCharacter) {
-    if (which === "start") start = Math.min(Math.max(0, start + direction), end - 1);
-    else end = Math.max(Math.min(n, end + direction), start + 1);
-  } else if (which === "start" && direction < 0) {
-    while (start > 0 && !isWord(start - 1)) start--;
-    while (start > 0 && isWord(start - 1)) start--;
-  } else if (which === "start") {
-    while (start < end - 1 && isWord(start)) start++;
-    while (start < end - 1 && !isWord(start)) start++;
-  } else if (direction < 0) {
-    while (end > start + 1 && isWord(end - 1)) end--;
-    while (end > start + 1 && !isWord(end - 1)) end--;
-  } else {
-    while (end < n && !isWord(end)) end++;
-    while (end < n && isWord(end)) end++;
-  }
+  const { start, end } = moveBoundary(text, draft, which, direction, byCharacter);
   if (start === draft.start && end === draft.end) return;
   const label = { start: { "-1": "◀ Start", 1: "Start ▶" }, end: { "-1": "◀ End", 1: "End ▶" } }[which][direction];
   updateDraft({ start, end, text: text.slice(start, end) });

@@ -8,6 +8,7 @@ import {
   codePointsToRange,
   domPointToUtf16,
   domText,
+  moveBoundary,
   selectionToCodePoints,
   sliceByCodePoints,
   snapToWords,
@@ -367,5 +368,29 @@ describe("snapToWords", () => {
     assert.equal(snap(5, 5), null);
     assert.equal(snapToWords(" \n\n ", 0, 4), null);
     assert.throws(() => snap(5, 100), RangeError);
+  });
+});
+
+describe("moveBoundary", () => {
+  const it = test;
+  const index = new OffsetIndex("🚋 The council said £48 million.");
+  // code points: 🚋=0 space=1 The=2..5 council=6..13 said=14..18 £48=19..22 million=23..30 .=30
+  const span = { start: 2, end: 18 }; // "The council said"
+
+  it("moves an end back to the end of the previous word", () => {
+    assert.deepEqual(moveBoundary(index, span, "end", -1), { start: 2, end: 13 });
+  });
+  it("moves an end forward to the end of the next word", () => {
+    assert.deepEqual(moveBoundary(index, span, "end", 1), { start: 2, end: 22 });
+  });
+  it("moves a start forward to the next word and back to the previous one", () => {
+    assert.deepEqual(moveBoundary(index, span, "start", 1), { start: 6, end: 18 });
+    assert.deepEqual(moveBoundary(index, { start: 6, end: 18 }, "start", -1), { start: 2, end: 18 });
+  });
+  it("moves by one character, never emptying the span or leaving the text", () => {
+    assert.deepEqual(moveBoundary(index, span, "start", -1, true), { start: 1, end: 18 });
+    assert.deepEqual(moveBoundary(index, { start: 5, end: 6 }, "end", -1, true), { start: 5, end: 6 });
+    assert.deepEqual(moveBoundary(index, { start: 0, end: 3 }, "start", -1, true), { start: 0, end: 3 });
+    assert.equal(index.slice(...Object.values(moveBoundary(index, span, "end", 1))), "The council said £48");
   });
 });
