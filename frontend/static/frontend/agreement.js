@@ -1,23 +1,11 @@
-// The agreement page's Recompute button: starts the job, shows its progress, reloads when done.
-import { api } from "./api.js";
-import { followJob } from "./jobs.js";
+// The agreement page's Recompute button.
+import "./forms.js";
+import { recomputeButton } from "./jobs.js";
 
 const button = document.getElementById("recompute");
-const status = document.getElementById("job-status");
-
-button?.addEventListener("click", async () => {
-  button.disabled = true;
-  try {
-    const { project, resolution } = button.dataset;
-    const { data } = await api.post(`/api/v1/projects/${project}/agreement/?resolution=${resolution}`);
-    const job = await followJob(data.id, (j) => {
-      status.textContent = `${j.status}: ${j.progress} of ${j.total || "?"} documents`;
-    });
-    if (job.status === "succeeded") window.location.reload();
-    else status.textContent = `Failed: ${job.error}`;
-  } catch (error) {
-    status.textContent = error.message;
-  } finally {
-    button.disabled = false;
-  }
-});
+recomputeButton(
+  button,
+  document.getElementById("job-status"),
+  () => `/api/v1/projects/${button.dataset.project}/agreement/?resolution=${button.dataset.resolution}`,
+  "documents",
+);

@@ -1,4 +1,4 @@
-// Follows a background job (JobRun) until it ends, reporting its progress.
+// Background jobs (JobRun) seen from a page: follow one until it ends; wire a Recompute button.
 import { api } from "./api.js";
 
 /**
@@ -13,4 +13,30 @@ export async function followJob(jobId, onProgress) {
     if (job.status === "succeeded" || job.status === "failed") return job;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+/**
+ * A button that starts a recompute (POST `url()` answers 202 with a job), shows the job's
+ * progress in `status` and reloads the page when it succeeds.
+ * @param {HTMLButtonElement|null} button
+ * @param {HTMLElement} status
+ * @param {() => string} url
+ * @param {string} unit what the progress counts, e.g. "documents"
+ */
+export function recomputeButton(button, status, url, unit) {
+  button?.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const { data } = await api.post(url());
+      const job = await followJob(data.id, (j) => {
+        status.textContent = `${j.status}: ${j.progress} of ${j.total || "?"} ${unit}`;
+      });
+      if (job.status === "succeeded") window.location.reload();
+      else status.textContent = `Failed: ${job.error}`;
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
 }

@@ -1,0 +1,6 @@
+// Small form behaviours, wired from script (the Content-Security-Policy forbids inline handlers).
+
+/** A <select data-autosubmit> submits its form as soon as it changes. */
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
