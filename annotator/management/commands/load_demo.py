@@ -36,6 +36,7 @@ from annotator.services.spans import span_create
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 # The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.
 ARTICLES_LEFT_OPEN = 2
+DEMO_MIN_PROFILE_ARTICLES = 3
 
 
 class Command(BaseCommand):
@@ -85,6 +86,10 @@ class Command(BaseCommand):
                 created_by=user_model.objects.get(username=demo["users"]["manager"]),
                 annotators_per_document=len(demo["users"]["annotators"]),
             )
+            # Three articles per outlet is far below a real minimum (15); the demo lowers it so
+            # its profile pages show figures, each marked low confidence.
+            project.min_profile_articles = DEMO_MIN_PROFILE_ARTICLES
+            project.save(update_fields=["min_profile_articles"])
         for target in demo["targets"]:
             Target.objects.get_or_create(project=project, name=target["name"], defaults=target)
         users = demo["users"]
