@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.exporters import BASES, FORMATTERS
 from annotator.exports import export_filters_resolve, export_stream
-from api.serializers import QueryChoiceField
+from api.serializers import QueryChoiceField, QueryDateTimeField
 
 FORMATS = sorted(FORMATTERS)
 
@@ -68,7 +68,7 @@ class ExportApi(APIView):
         source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
         label = serializers.CharField(required=False, max_length=50)  # type: ignore[assignment]
         annotator = serializers.CharField(required=False, max_length=150)
-        since = serializers.DateTimeField(required=False)
+        since = QueryDateTimeField(required=False)
 
     @extend_schema(
         operation_id="projects_export_retrieve",

@@ -40,14 +40,22 @@ class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
 
 
-class QueryChoiceField(serializers.ChoiceField):
-    """A choice read from a query string. DRF reads a blank query value ("?basis=") as not sent
-    and takes the default; a blank is not one of the choices, so this field refuses it (400)."""
+class BlankRefusedMixin:
+    """For fields read from a query string. DRF reads a blank query value ("?basis=") as not
+    sent and takes the default; for a choice or a time a blank is no value, so it is refused (400)."""
 
     def get_value(self, dictionary: Any) -> Any:
-        if dictionary.get(self.field_name) == "":
+        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
             return ""
-        return super().get_value(dictionary)
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class QueryChoiceField(BlankRefusedMixin, serializers.ChoiceField):
+    pass
+
+
+class QueryDateTimeField(BlankRefusedMixin, serializers.DateTimeField):
+    pass
 
 
 class StrictModelSerializer(serializers.ModelSerializer):

@@ -272,6 +272,12 @@ class DocumentListApi(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id)
+        # django-filter reads a blank value as "no filter"; for these a blank is not a value.
+        blank = [name for name in ("status", "layers_submitted") if request.query_params.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError(
+                {name: ["Give a value or leave the parameter out."] for name in blank}
+            )
         documents = (
             access.documents_visible(user=request.user, project=project)
             .select_related("source")

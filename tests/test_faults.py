@@ -47,7 +47,7 @@ def test_cut_database_connections_fail_requests_cleanly_and_the_server_recovers(
     """The live server runs in this process, one thread (and one database connection) per
     client connection; the test's own connection, which does the cutting, is spared. Each 503
     is retried by the client (tests/span_clients.py): had it saved anything, the retry would
-    answer 200 instead of 201 (a create) or 409 (an update or delete), and that is reported."""
+    answer 200 instead of 201 (a create), 409 (an update) or 404 (a delete), and that is reported."""
     project = ProjectFactory(slug="faults", annotators_per_document=6)
     document = DocumentFactory(project=project, source=SourceFactory(slug="herald"), text=ARTICLE)
     annotators: list[Annotator] = []
