@@ -47,6 +47,8 @@ from annotator.services.review import review_decide
 from api.exports import FileExportNegotiation
 from api.serializers import (
     AssignmentDocumentSerializer,
+    QueryChoiceField,
+    QueryDateTimeField,
     SourceBriefSerializer,
     SpanSerializer,
     StrictCharField,
@@ -183,23 +185,6 @@ class DecisionInputSerializer(serializers.Serializer):
     )
     client_uuid = serializers.UUIDField(required=False, help_text="add: makes a repeated add harmless.")
     note = StrictCharField(required=False, allow_blank=True, max_length=2000)
-
-
-class _BlankRefusedMixin:
-    """DRF reads a blank query value ("?adjudicated=") as absent; these fields refuse it."""
-
-    def get_value(self, dictionary: Any) -> Any:
-        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
-            return ""
-        return super().get_value(dictionary)  # type: ignore[misc]
-
-
-class QueryChoiceField(_BlankRefusedMixin, serializers.ChoiceField):
-    pass
-
-
-class QueryDateTimeField(_BlankRefusedMixin, serializers.DateTimeField):
-    pass
 
 
 class QueueInputSerializer(serializers.Serializer):

@@ -47,9 +47,9 @@ from annotator.models import (
 )
 from annotator.selectors import ProjectSchema, project_schema_get
 from annotator.selectors_review import gold_layer_get, review_groups, review_layers_get
+from annotator.services.agreement import document_agreement_enqueue
 from annotator.services.assignments import assignment_reopen
 from annotator.services.spans import span_create, span_delete, span_missing_required, span_update
-from annotator.tasks import document_agreement_task
 
 EDITABLE = ("label", "start", "end", "text", "attributes")
 
@@ -136,8 +136,7 @@ def _ensure_open(gold: Assignment | None) -> None:
 def _gold_changed(document: Document) -> None:
     """Once committed, refresh the document's agreement and, through it, the project report,
     whose `gold` section compares annotators with adjudicated gold layers."""
-    document_id = document.pk
-    transaction.on_commit(lambda: document_agreement_task.delay(document_id), robust=True)
+    document_agreement_enqueue(document_id=document.pk)
 
 
 def _source_span(document: Document, span_id: int) -> Span:
