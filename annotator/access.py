@@ -30,10 +30,11 @@ from typing import cast
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AccountUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
+from annotator.selectors import assignment_with_role
 
 User = AccountUser | AnonymousUser
 
@@ -119,18 +120,13 @@ def access_assignment(
     *, user: User, assignment_id: int, write: bool = False, related: tuple[str, ...] = ()
 ) -> Assignment:
     """A layer the user may read (or, with `write`, change), with its document and project and
-    any `related` objects. One query, the user's role included."""
-    membership = Membership.objects.filter(project=OuterRef("document__project"), user_id=user.pk or 0)
-    assignment = (
-        Assignment.objects.select_related("document__project", *related)
-        .annotate(member_role=Subquery(membership.values("role")[:1]))
-        .filter(pk=assignment_id)
-        .first()
-    )
+    any `related` objects (fetched once the layer is allowed). One query, the user's role
+    included, and one per `related` relation."""
+    assignment = assignment_with_role(assignment_id=assignment_id, user_id=user.pk)
     if assignment is None:
         raise NotFound("Assignment not found.")
     project = assignment.document.project
-    role = Role.MANAGER if _is_staff(user) else assignment.member_role
+    role = Role.MANAGER if _is_staff(user) else assignment.member_role  # type: ignore[attr-defined]
     own = assignment.user_id == user.pk
     readable = role is not None and (own or sees_all_layers(role=role, project=project))
     if assignment.kind == AssignmentKind.GOLD:
@@ -146,6 +142,8 @@ def access_assignment(
         if not own:
             raise PermissionDenied("Only its annotator changes an annotation layer.")
     assignment.user_role = role  # type: ignore[attr-defined]
+    if related:
+        prefetch_related_objects([assignment], *related)
     return assignment
 
 

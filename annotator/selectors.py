@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from annotator import rows
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -123,6 +125,47 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
         )
         for p in projects
     ]
+
+
+def assignment_with_role(*, assignment_id: int, user_id: int | None) -> Assignment | None:
+    """The layer with its document (text included) and project, and `member_role`: the role of
+    user `user_id` in the project, or None. One query, composed by hand (annotator.rows):
+    every span request starts here."""
+    sql = (
+        f"SELECT {rows.columns(Assignment, 'a')}, {rows.columns(Document, 'd')}, "  # noqa: S608 (names from _meta)
+        f"{rows.columns(Project, 'p')}, "
+        f"(SELECT m.role FROM {rows.table(Membership)} m WHERE m.project_id = d.project_id AND m.user_id = %s) "
+        f"FROM {rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "
+        f"JOIN {rows.table(Project)} p ON p.id = d.project_id WHERE a.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id or 0, assignment_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    assignment = rows.from_row(Assignment, row)
+    document = rows.from_row(Document, row, rows.width(Assignment))
+    document.project = rows.from_row(Project, row, rows.width(Assignment) + rows.width(Document))
+    assignment.document = document
+    assignment.member_role = row[-1]  # type: ignore[attr-defined]
+    return assignment
+
+
+def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any = None) -> list[Span]:
+    """The layer's spans that share a code point with [start, end), and the one with
+    `client_uuid` if any: one read answers both "was this create done before?" and "what does
+    it overlap?". Composed by hand (annotator.rows): every span create runs it."""
+    sql = (
+        f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s "  # noqa: S608 (names from _meta)
+        f'WHERE s.assignment_id = %s AND ((s.start < %s AND s."end" > %s)'
+    )
+    params: list[Any] = [assignment_id, end, start]
+    if client_uuid is not None:
+        sql += " OR s.client_uuid = %s"
+        params.append(Span._meta.get_field("client_uuid").get_db_prep_value(client_uuid, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql + ")", params)
+        return [rows.from_row(Span, row) for row in cursor.fetchall()]
 
 
 def span_history_list(*, assignment_id: int | None = None, span_id: int | None = None) -> QuerySet[Any]:

@@ -217,8 +217,9 @@ class DocumentDetailSerializer(DocumentSerializer):
 
 
 class SpanSerializer(serializers.Serializer):
-    """Declared field by field, not a ModelSerializer: it renders every span write, and model
-    introspection on each use costs more than the rest of the request."""
+    """Declared field by field for the schema, rendered by hand: it renders every span write and
+    every span listed, and the generic path (model introspection, or a copy of each field per
+    use) costs more than the rest of such a request."""
 
     id = serializers.IntegerField(read_only=True)
     client_uuid = serializers.UUIDField(read_only=True)
@@ -230,6 +231,22 @@ class SpanSerializer(serializers.Serializer):
     version = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+    _datetime = serializers.DateTimeField().to_representation
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "id": instance.pk,
+            "client_uuid": str(instance.client_uuid),
+            "label": instance.label.key,
+            "start": instance.start,
+            "end": instance.end,
+            "text": instance.text,
+            "attributes": instance.attributes,
+            "version": instance.version,
+            "created_at": self._datetime(instance.created_at),
+            "updated_at": self._datetime(instance.updated_at),
+        }
 
 
 class SpanCreateSerializer(serializers.Serializer):

@@ -4,9 +4,11 @@
 Prints:
 - server memory (PSS of gunicorn and the Celery worker) idle;
 - SQL statements per span create;
-- 20,000 span creates, one request each, at 1 and at 8 concurrent keep-alive clients:
-  requests per second, p50 / p95 / p99 latency, server CPU per request;
-- a streamed JSONL export of 1,000,000 spans: spans per second and the server's peak memory.
+- 20,000 span creates, one request each, at 1 and at 8 concurrent keep-alive clients, each
+  client filling one layer (article) after another with 50 spans: requests per second,
+  p50 / p95 / p99 latency, server CPU per request;
+- a streamed JSONL export of 1,000,000 spans (about 10,000 articles with two submitted layers
+  of 50 spans): spans per second and the server's peak memory.
 
     .venv/bin/python bench/api_load.py [--requests 20000] [--export-spans 1000000]
 
@@ -46,6 +48,8 @@ ARTICLE = (
     "Officials, speaking anonymously, expect delays of 12 months. 🚋 Passengers are not convinced. "
 ) * 16
 N_CLIENTS = 8
+# A layer takes this many spans (a busy article), so 20,000 creates fill 400 layers.
+SPANS_PER_LAYER = 50
 
 
 def _fresh_database() -> None:
@@ -57,9 +61,10 @@ def _fresh_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _setup(n_clients: int) -> tuple[list[str], list[int], int, str]:
-    """Migrate; one project, one annotator (and layer) per client, a manager to export.
-    Returns the annotators' tokens, their layer ids, the project id and the manager's token."""
+def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]], int, str]:
+    """Migrate; one project with `n_documents` articles, one annotator per client with a layer
+    of each article, and a manager to export. Returns the annotators' tokens, their layer ids
+    (one list per annotator, in document order), the project id and the manager's token."""
     import django
 
     django.setup()
@@ -74,15 +79,19 @@ def _setup(n_clients: int) -> tuple[list[str], list[int], int, str]:
     call_command("migrate", verbosity=0)
     project = project_create(name="Load", slug="load", annotators_per_document=n_clients)
     source = Source.objects.create(name="Bench outlet", slug="bench")
+    texts = [f"{n}. {ARTICLE}" for n in range(n_documents)]
+    documents = Document.objects.bulk_create(
+        Document(
+            project=project, source=source, title=f"Article {n}", text=text, text_sha256=text_sha256(text)
+        )
+        for n, text in enumerate(texts)
+    )
     tokens, layers = [], []
     for i in range(n_clients):
         user = User.objects.create_user(f"load{i}")
         membership_set(project=project, user=user, role="annotator")
-        text = f"{i}. {ARTICLE}"
-        document = Document.objects.create(
-            project=project, source=source, text=text, text_sha256=text_sha256(text)
-        )
-        layers.append(Assignment.objects.create(document=document, user=user).pk)
+        created = Assignment.objects.bulk_create(Assignment(document=d, user=user) for d in documents)
+        layers.append([a.pk for a in created])
         tokens.append(Token.objects.create(user=user).key)
     manager = User.objects.create_user("load-manager")
     membership_set(project=project, user=manager, role="manager")
@@ -179,9 +188,10 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def _load(
-    port: int, tokens: list[str], layers: list[int], clients: int, total: int, label: str
+    port: int, tokens: list[str], layers: list[list[int]], clients: int, total: int, label: str
 ) -> tuple[list[float], float]:
-    """`total` creates spread over `clients` threads, each with one keep-alive connection."""
+    """`total` creates spread over `clients` threads, each with one keep-alive connection. Each
+    client annotates as a person would: SPANS_PER_LAYER spans into a layer, then the next layer."""
     per_client = total // clients
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
@@ -190,8 +200,9 @@ def _load(
     def run(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port)
         headers = {"Authorization": f"Token {tokens[i]}", "Content-Type": "application/json"}
-        text = f"{i}. {ARTICLE}"
         for n in range(per_client):
+            document = n // SPANS_PER_LAYER
+            text = f"{document}. {ARTICLE}"
             start = (n * 37) % (text_length - 40)
             end = start + 5 + n % 30
             body = json.dumps(
@@ -205,7 +216,7 @@ def _load(
                 }
             )
             began = time.perf_counter()
-            conn.request("POST", f"/api/v1/assignments/{layers[i]}/spans/", body, headers)
+            conn.request("POST", f"/api/v1/assignments/{layers[i][document]}/spans/", body, headers)
             response = conn.getresponse()
             payload = response.read()
             latencies[i].append(time.perf_counter() - began)
@@ -225,31 +236,47 @@ def _load(
     return [x for xs in latencies for x in xs], elapsed
 
 
-def _fill_for_export(project_id: int, layers: list[int], n_spans: int) -> None:
-    """Bulk-write spans so the layers hold `n_spans` in all, and submit the layers."""
+def _fill_for_export(project_id: int, n_spans: int) -> int:
+    """Submit the layers the load wrote to, then add articles with two submitted layers of
+    SPANS_PER_LAYER spans each (written in bulk) until the project holds `n_spans` spans.
+    Returns the number of articles exported."""
+    from django.contrib.auth.models import User
     from django.db import connection
 
-    from annotator.models import Assignment, Label
+    from annotator.importers import text_sha256
+    from annotator.models import Assignment, Document, Label, Source, Span
 
+    Assignment.objects.filter(spans__isnull=False).distinct().update(status="submitted")
+    missing = n_spans - Span.objects.count()
+    layers_per_article = 2
+    n_articles = max(0, -(-missing // (SPANS_PER_LAYER * layers_per_article)))
+    source = Source.objects.get(slug="bench")
+    users = list(User.objects.filter(username__in=["load0", "load1"]))
     label_id = Label.objects.get(project_id=project_id, key="CLAIM").pk
-    existing = connection.cursor()
-    existing.execute("SELECT count(*) FROM annotator_span")
-    missing = n_spans - existing.fetchone()[0]
-    per_layer = max(0, missing // len(layers))
-    with connection.cursor() as cursor:
-        for i, layer in enumerate(layers):
-            text = f"{i}. {ARTICLE}"
+    for batch in range(0, n_articles, 2_000):
+        texts = [f"Export {n}. {ARTICLE}" for n in range(batch, min(n_articles, batch + 2_000))]
+        documents = Document.objects.bulk_create(
+            Document(project_id=project_id, source=source, title="Export", text=t, text_sha256=text_sha256(t))
+            for t in texts
+        )
+        layers = Assignment.objects.bulk_create(
+            Assignment(document=d, user=u, status="submitted") for d in documents for u in users
+        )
+        with connection.cursor() as cursor:
             cursor.execute(
                 """
                 INSERT INTO annotator_span (assignment_id, label_id, start, "end", text, attributes, client_uuid,
                                             version, created_at, updated_at)
-                SELECT %s, %s, s, s + 10, substr(%s, s + 1, 10), '{"evidence": "QUOTE"}', gen_random_uuid(), 1,
-                       now(), now()
-                FROM (SELECT (g * 7) %% %s AS s FROM generate_series(1, %s) AS g) AS offsets
+                SELECT layer, %s, s, s + 10, substr(%s, s + 1, 10), '{"evidence": "QUOTE"}', gen_random_uuid(),
+                       1, now(), now()
+                FROM unnest(%s::bigint[]) AS layer,
+                     LATERAL (SELECT (g * 53) %% %s AS s FROM generate_series(1, %s) AS g) AS offsets
                 """,
-                [layer, label_id, text, len(ARTICLE) - 20, per_layer],
+                [label_id, ARTICLE, [a.pk for a in layers], len(ARTICLE) - 20, SPANS_PER_LAYER],
             )
-    Assignment.objects.filter(pk__in=layers).update(status="submitted")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # what autovacuum does after a bulk load, before the planner sees it
+    return Document.objects.filter(assignments__status="submitted").distinct().count()
 
 
 def _export(port: int, token: str, project_id: int, pids: list[int]) -> tuple[int, float, float]:
@@ -297,8 +324,8 @@ def main() -> None:
     args = parser.parse_args()
 
     _fresh_database()
-    tokens, layers, project_id, manager_token = _setup(N_CLIENTS)
-    print(f"SQL statements per span create: {_statements_per_create(tokens[0], layers[0])}")
+    tokens, layers, project_id, manager_token = _setup(N_CLIENTS, args.requests // SPANS_PER_LAYER + 1)
+    print(f"SQL statements per span create: {_statements_per_create(tokens[0], layers[0][-1])}")
 
     port = _free_port()
     env = dict(os.environ)
@@ -327,10 +354,11 @@ def main() -> None:
                 f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request"
             )
 
-        _fill_for_export(project_id, layers, args.export_spans)
+        articles = _fill_for_export(project_id, args.export_spans)
         spans, elapsed, peak = _export(port, manager_token, project_id, all_pids)
         print(
-            f"export: {spans:,} spans as JSONL in {elapsed:.1f} s = {spans / elapsed:,.0f} spans/s; "
+            f"export: {spans:,} spans of {articles:,} articles as JSONL in {elapsed:.1f} s = "
+            f"{spans / elapsed:,.0f} spans/s; "
             f"server memory peak {peak:.0f} MB (idle {idle:.0f} MB, +{peak - idle:.0f} MB)"
         )
     finally:

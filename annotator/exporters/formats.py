@@ -48,7 +48,16 @@ from annotator.exporters.base import (
 )
 
 # Characters that JSON allows raw inside strings but some line readers split on.
-_LINE_SEPARATORS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_LINE_SEPARATORS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _escape_line_separators(line: str) -> str:
+    # str.replace, not str.translate: translate looks every character up in a dict, ten times
+    # slower than the rest of the export.
+    for character, escape in _LINE_SEPARATORS.items():
+        if character in line:
+            line = line.replace(character, escape)
+    return line
 
 
 @register
@@ -81,7 +90,7 @@ class JsonlFormatter(Formatter):
                 for span in layer.spans
             ],
         }
-        yield json.dumps(record, ensure_ascii=False).translate(_LINE_SEPARATORS) + "\n"
+        yield _escape_line_separators(json.dumps(record, ensure_ascii=False)) + "\n"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -9,19 +9,23 @@ HistoryRequestMiddleware), or nobody outside a request.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
+from annotator import rows
 from annotator.errors import Conflict, NotFound, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
 from annotator.schema import is_missing
-from annotator.selectors import ProjectSchema, project_schema_get
+from annotator.selectors import ProjectSchema, project_schema_get, spans_nearby
 
 
 def _preview(text: str, limit: int = 80) -> str:
@@ -207,11 +211,7 @@ def span_create(
         text=text,
         attributes=attributes if attributes is not None else {},
     )
-    # One read answers both "was this create done before?" and "what does it overlap?".
-    nearby = Q(start__lt=end, end__gt=start)
-    if client_uuid is not None:
-        nearby |= Q(client_uuid=str(client_uuid))
-    neighbours = list(Span.objects.filter(nearby, assignment=assignment))
+    neighbours = spans_nearby(assignment_id=assignment.pk, start=start, end=end, client_uuid=client_uuid)
     for span in neighbours:
         if client_uuid is not None and span.client_uuid == client_uuid:
             return span, False
@@ -219,26 +219,23 @@ def span_create(
     _check_overlap(
         neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
     )
-    # One transaction (a savepoint inside the caller's) for the span, its history row and the
-    # layer's status: a request that fails part-way (the database lost mid-request: a 503 that
-    # says "nothing was saved") leaves nothing behind, and a failed INSERT does not spoil the
-    # caller's transaction.
+    now = timezone.now()
+    span = Span(
+        assignment=assignment,
+        label=label_obj,
+        start=start,
+        end=end,
+        text=text,
+        attributes=clean_attributes,
+        client_uuid=client_uuid or uuid.uuid4(),
+        created_at=now,
+        updated_at=now,
+    )
+    change_reason = None
+    if restore is not None:
+        span.pk, span.version, change_reason = restore
     try:
-        with transaction.atomic():
-            span = Span(
-                assignment=assignment,
-                label=label_obj,
-                start=start,
-                end=end,
-                text=text,
-                attributes=clean_attributes,
-                client_uuid=client_uuid or uuid.uuid4(),
-            )
-            if restore is not None:
-                span.pk, span.version, span._change_reason = restore  # type: ignore[attr-defined]
-            _name_actor(span, actor)
-            span.save(force_insert=True)  # its history row is written on post_save
-            _mark_in_progress(assignment)
+        _insert_with_history(span, actor=actor, change_reason=change_reason)
     except IntegrityError:
         # A concurrent retry with the same client_uuid won the race: answer with its span.
         if client_uuid is None:
@@ -247,15 +244,67 @@ def span_create(
         if existing is None:
             raise
         return existing, False
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        assignment.status = AssignmentStatus.IN_PROGRESS  # as _insert_with_history wrote it
     return span, True
 
 
-def _mark_in_progress(assignment: Assignment) -> None:
-    if assignment.status == AssignmentStatus.ASSIGNED:
-        Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ASSIGNED).update(
-            status=AssignmentStatus.IN_PROGRESS
-        )
-        assignment.status = AssignmentStatus.IN_PROGRESS
+def _insert_with_history(span: Span, *, actor: User | None, change_reason: str | None) -> None:
+    """Write a new span, its history row (what simple_history writes on post_save) and its
+    layer's move from assigned to in progress, all or nothing: on PostgreSQL as one statement
+    (one round trip, atomic without a transaction of its own), elsewhere in a transaction. A
+    request that fails part-way (the database lost: a 503 that says nothing was saved) leaves
+    nothing behind. Sets span.pk."""
+    HistoricalSpan = _historical_span()
+    history = HistoricalSpan(
+        **{f.attname: getattr(span, f.attname) for f in Span._meta.concrete_fields},
+        history_date=span.created_at,
+        history_type="+",
+        history_change_reason=change_reason,
+        history_user_id=_history_user_id(actor),
+    )
+    span_sql, span_params = rows.insert_sql(Span, span, with_pk=span.pk is not None, returning="id")
+    layer_sql = f"UPDATE {rows.table(Assignment)} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
+    layer_params: list[Any] = [AssignmentStatus.IN_PROGRESS, span.assignment_id, AssignmentStatus.ASSIGNED]
+    # Inside a caller's transaction, a savepoint: a refused INSERT (a concurrent retry's
+    # client_uuid) must not spoil the caller's transaction.
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            history_sql, history_params = rows.insert_sql(
+                HistoricalSpan,
+                history,
+                with_pk=False,
+                returning="id",
+                select_from="new_span",
+                expressions={"id": "new_span.id"},
+            )
+            cursor.execute(
+                f"WITH new_span AS ({span_sql}), layer AS ({layer_sql}) {history_sql}",
+                span_params + layer_params + history_params,
+            )
+            span.pk = cursor.fetchone()[0]
+        else:
+            with transaction.atomic():
+                cursor.execute(span_sql, span_params)
+                span.pk = history.id = cursor.fetchone()[0]
+                cursor.execute(*rows.insert_sql(HistoricalSpan, history, with_pk=False, returning="id"))
+                cursor.execute(layer_sql, layer_params)
+
+
+@functools.cache
+def _historical_span() -> type[Any]:
+    # Span.history builds a new manager class on each access.
+    return Span.history.model
+
+
+def _history_user_id(actor: User | None) -> int | None:
+    """Who simple_history would name: `actor`, else the current request's user, else nobody."""
+    if actor is not None and actor.is_authenticated:
+        return actor.pk
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 _UNSET: Any = object()
