@@ -24,9 +24,12 @@ matching document is exported whole, so an incremental pull replaces documents b
 
 Memory: documents are read in keyset pages on their id; a page holds at most `page_size`
 documents and stops early once it holds `max_page_spans` spans or `max_page_chars` characters of
-text (a single larger document still makes a page of its own). Four queries a page: the page
-plan (ids with their sizes), the documents, their layers, their spans. Pages are separate
-queries, so a long export sees layers submitted while it runs, page by page.
+text (a single larger document still makes a page of its own). Four queries a page: the next
+document ids with their text lengths, their layers, their spans (at most one more than the
+budget: when that many come, the page ends before the last document read), the documents. The
+next page asks for about as many documents as the last one held, so little of a span read is
+thrown away. Pages are separate queries, so a long export sees layers submitted while it runs,
+page by page.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast, Coalesce, Length
+from django.db.models.functions import Cast, Length
 
 from annotator.agreement.consensus import LayerSpan, consensus_spans
 from annotator.errors import ValidationError
@@ -227,44 +230,43 @@ def export_documents_iter(
 ) -> Iterator[ExportDocument]:
     """One ExportDocument per document of the export, in id order, read in keyset pages (see
     the module docstring). Lazy: nothing is read until the first document is asked for."""
-    documents = export_documents_query(project=project, filters=filters)
-    spans = Span.objects.filter(_layer_q(filters, "assignment__"), assignment__document=OuterRef("pk"))
-    if filters.label_id is not None:
-        spans = spans.filter(label_id=filters.label_id)
-    span_count = spans.order_by().values("assignment__document").annotate(n=Count("pk")).values("n")
-    plan = documents.order_by("pk").annotate(
-        n_chars=Length("text"),
-        n_spans=Coalesce(Subquery(span_count, output_field=IntegerField()), 0),
+    candidates = (
+        export_documents_query(project=project, filters=filters)
+        .order_by("pk")
+        .annotate(n_chars=Length("text"))
     )
     last_id = 0
+    take = page_size
     while True:
-        rows = list(plan.filter(pk__gt=last_id).values_list("pk", "n_chars", "n_spans")[:page_size])
+        rows = list(candidates.filter(pk__gt=last_id).values_list("pk", "n_chars")[:take])
         if not rows:
             return
-        ids = _page_ids(rows, max_page_spans=max_page_spans, max_page_chars=max_page_chars)
-        yield from _page(ids, filters)
-        last_id = ids[-1]
+        ids = _within_chars(rows, max_page_chars=max_page_chars)
+        page, covered = _page(ids, filters, max_page_spans=max_page_spans)
+        yield from page
+        last_id = covered[-1]
+        # Ask for about as many documents as the span budget held this time, so the next
+        # page's span read is not mostly thrown away.
+        cut = len(covered) < len(ids)
+        take = min(page_size, len(covered) + 1 if cut else 2 * take)
 
 
-def _page_ids(rows: list[tuple[int, int, int]], *, max_page_spans: int, max_page_chars: int) -> list[int]:
+def _within_chars(rows: list[tuple[int, int]], *, max_page_chars: int) -> list[int]:
     ids: list[int] = []
-    chars = spans = 0
-    for pk, n_chars, n_spans in rows:
+    chars = 0
+    for pk, n_chars in rows:
         chars += n_chars or 0
-        spans += n_spans
-        if ids and (chars > max_page_chars or spans > max_page_spans):
+        if ids and chars > max_page_chars:
             break
         ids.append(pk)
     return ids
 
 
-def _page(ids: list[int], filters: ExportFilters) -> Iterator[ExportDocument]:
-    documents = (
-        Document.objects.filter(pk__in=ids)
-        .select_related("source")
-        .only("id", "external_id", "title", "url", "published_at", "text", "source__slug")
-        .order_by("pk")
-    )
+def _page(
+    ids: list[int], filters: ExportFilters, *, max_page_spans: int
+) -> tuple[list[ExportDocument], list[int]]:
+    """The documents `ids` (ascending), or as many of the first ones as hold at most
+    `max_page_spans` spans between them (always at least one), and the ids it covered."""
     layers: dict[int, list[tuple[int, str]]] = {}  # document id -> [(layer id, username)]
     rows = (
         Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
@@ -281,24 +283,56 @@ def _page(ids: list[int], filters: ExportFilters) -> Iterator[ExportDocument]:
     else:
         for pk, document_id, username, _ in rows:
             layers.setdefault(document_id, []).append((pk, username))
-    layer_ids = [pk for entries in layers.values() for pk, _ in entries]
-    spans_query = Span.objects.filter(assignment_id__in=layer_ids)
+    # The layers' conditions rather than their ids: the planner then walks each document's layers
+    # and their spans in order (nested loop, incremental sort), twice as fast as a hash join.
+    spans_query = Span.objects.filter(_layer_q(filters, "assignment__"), assignment__document_id__in=ids)
+    if filters.basis == "gold":  # only the gold layer that counts
+        spans_query = spans_query.filter(assignment_id__in=[pk for e in layers.values() for pk, _ in e])
     if filters.label_id is not None:
         spans_query = spans_query.filter(label_id=filters.label_id)
-    spans: dict[int, list[ExportSpan]] = {pk: [] for pk in layer_ids}
-    # Attributes come as JSON text, each distinct text decoded once a page: most spans of a project
-    # share a few attribute sets, and decoding was a third of the export's time. The decoded
-    # mappings are shared between spans, so nothing downstream may change them.
-    decoded: dict[str, Mapping[str, Any]] = {}
-    for layer_id, label, start, end, text, attributes_json in (
-        spans_query.order_by("assignment_id", "start", "end", "pk")
+    span_rows = (
+        spans_query.order_by("assignment__document_id", "assignment_id", "start", "end", "pk")
         .annotate(attributes_json=Cast("attributes", TextField()))
-        .values_list("assignment_id", "label__key", "start", "end", "text", "attributes_json")
-    ):
+        .values_list(
+            "assignment__document_id",
+            "assignment_id",
+            "label__key",
+            "start",
+            "end",
+            "text",
+            "attributes_json",
+        )
+    )
+    # The span budget: read one span more than it allows; if that many came, the last document
+    # read may be incomplete, and the page ends before it.
+    found = list(span_rows[: max_page_spans + 1])
+    if len(found) > max_page_spans:
+        partial = found[-1][0]
+        if partial == ids[0]:  # one document over budget on its own: a page of its own
+            ids = [partial]
+            found = list(span_rows.filter(assignment__document_id=partial))
+        else:
+            ids = [pk for pk in ids if pk < partial]
+            found = [row for row in found if row[0] < partial]
+    spans: dict[int, list[ExportSpan]] = {pk: [] for e in layers.values() for pk, _ in e}
+    # Attributes come as JSON text, each distinct text decoded once a page: most spans of a
+    # project share a few attribute sets, and decoding was a third of the export's time. The
+    # decoded mappings are shared between spans, so nothing downstream may change them.
+    decoded: dict[str, Mapping[str, Any]] = {}
+    for _, layer_id, label, start, end, text, attributes_json in found:
         attributes = decoded.get(attributes_json)
         if attributes is None:
             attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
-        spans[layer_id].append(ExportSpan(label, start, end, text, attributes))
+        layer_spans = spans.get(layer_id)
+        if layer_spans is not None:  # None: a layer submitted since its document's layers were read
+            layer_spans.append(ExportSpan(label, start, end, text, attributes))
+    documents = (
+        Document.objects.filter(pk__in=ids)
+        .select_related("source")
+        .only("id", "external_id", "title", "url", "published_at", "text", "source__slug")
+        .order_by("pk")
+    )
+    page = []
     for document in documents:
         entries = layers.get(document.pk, [])
         if filters.basis == "consensus":
@@ -309,16 +343,19 @@ def _page(ids: list[int], filters: ExportFilters) -> Iterator[ExportDocument]:
                 ExportLayer(name=name or username, spans=spans[pk], annotators=(username,))
                 for pk, username in entries
             ]
-        yield ExportDocument(
-            document_id=document.pk,
-            external_id=document.external_id,
-            title=document.title,
-            url=document.url,
-            source=document.source.slug,
-            published_at=document.published_at,
-            text=document.text,
-            layers=export_layers,
+        page.append(
+            ExportDocument(
+                document_id=document.pk,
+                external_id=document.external_id,
+                title=document.title,
+                url=document.url,
+                source=document.source.slug,
+                published_at=document.published_at,
+                text=document.text,
+                layers=export_layers,
+            )
         )
+    return page, ids
 
 
 def _consensus_layer(

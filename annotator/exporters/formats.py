@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from annotator.agreement.positions import tokenize, unit_ranges
 from annotator.exporters.base import (
@@ -90,7 +91,7 @@ class JsonlFormatter(Formatter):
                 for span in layer.spans
             ],
         }
-        yield _escape_line_separators(json.dumps(record, ensure_ascii=False)) + "\n"
+        yield _escape_line_separators(orjson.dumps(record).decode()) + "\n"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

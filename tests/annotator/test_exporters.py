@@ -532,6 +532,24 @@ def test_selector_yields_each_document_once_in_id_order_across_pages(setup):
     assert [d.document_id for d in small] == [d.pk for d in documents]
 
 
+def test_selector_pages_never_split_a_document_whatever_the_span_budget(setup):
+    """A page ends before a document its span read did not finish; a document over the budget
+    on its own still comes whole, in a page of its own."""
+    from annotator.exports import ExportFilters, export_documents_iter
+
+    project, _, _, _ = setup
+    whole = list(export_documents_iter(project=project, filters=ExportFilters()))
+    assert sum(len(layer.spans) for d in whole for layer in d.layers) > 3
+    for budget in (1, 2, 3, 5, 8):
+        for page_size in (1, 2, 100):
+            paged = list(
+                export_documents_iter(
+                    project=project, filters=ExportFilters(), page_size=page_size, max_page_spans=budget
+                )
+            )
+            assert paged == whole, (budget, page_size)
+
+
 def test_selector_pages_cost_four_queries_each(setup, django_assert_num_queries):
     from annotator.exports import ExportFilters, export_documents_iter
 
