@@ -138,7 +138,7 @@ def assignment_with_role(*, assignment_id: int, user_id: int | None) -> Assignme
         f"FROM {rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "
         f"JOIN {rows.table(Project)} p ON p.id = d.project_id WHERE a.id = %s"
     )
-    with connection.cursor() as cursor:
+    with rows.hot_cursor() as cursor:
         cursor.execute(sql, [user_id or 0, assignment_id])
         row = cursor.fetchone()
     if row is None:
@@ -163,7 +163,7 @@ def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any =
     if client_uuid is not None:
         sql += " OR s.client_uuid = %s"
         params.append(Span._meta.get_field("client_uuid").get_db_prep_value(client_uuid, connection))
-    with connection.cursor() as cursor:
+    with rows.hot_cursor() as cursor:
         cursor.execute(sql + ")", params)
         return [rows.from_row(Span, row) for row in cursor.fetchall()]
 

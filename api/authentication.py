@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -19,7 +18,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             f"SELECT {rows.columns(Token, 't')}, {rows.columns(User, 'u')} FROM {rows.table(Token)} t "  # noqa: S608 (names from _meta)
             f"JOIN {rows.table(User)} u ON u.id = t.user_id WHERE t.key = %s"
         )
-        with connection.cursor() as cursor:
+        with rows.hot_cursor() as cursor:
             cursor.execute(sql, [key])
             row = cursor.fetchone()
         if row is None:

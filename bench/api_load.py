@@ -32,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
+import orjson
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_api")
@@ -305,7 +307,7 @@ def _export(port: int, token: str, project_id: int, pids: list[int]) -> tuple[in
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            spans += len(json.loads(line)["spans"])
+            spans += len(orjson.loads(line)["spans"])
     elapsed = time.perf_counter() - began
     done.set()
     sampler.join()

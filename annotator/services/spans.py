@@ -269,7 +269,7 @@ def _insert_with_history(span: Span, *, actor: User | None, change_reason: str |
     # Inside a caller's transaction, a savepoint: a refused INSERT (a concurrent retry's
     # client_uuid) must not spoil the caller's transaction.
     savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with savepoint, connection.cursor() as cursor:
+    with savepoint, rows.hot_cursor() as cursor:
         if connection.vendor == "postgresql":
             history_sql, history_params = rows.insert_sql(
                 HistoricalSpan,
