@@ -34,7 +34,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
-from annotator.selectors import assignment_with_role
+from annotator.selectors import assignment_with_role, project_schema_get, span_get
 
 User = AccountUser | AnonymousUser
 
@@ -148,13 +148,18 @@ def access_assignment(
 
 
 def access_span(*, user: User, span_id: int, write: bool = False) -> Span:
-    span = Span.objects.select_related("assignment", "label").filter(pk=span_id).first()
+    """The span if the user may read (with `write`, change) its layer, with its layer (as
+    access_assignment gives it) and its label."""
+    span = span_get(span_id=span_id)
     if span is None:
         raise NotFound("Span not found.")
     try:
         span.assignment = access_assignment(user=user, assignment_id=span.assignment_id, write=write)
     except NotFound:
         raise NotFound("Span not found.") from None
+    label = project_schema_get(project=span.assignment.document.project).labels_by_id.get(span.label_id)
+    if label is not None:  # else read on first use
+        span.label = label
     return span
 
 

@@ -27,7 +27,7 @@ def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
     return tuple(model._meta.concrete_fields)
 
 
-def _column(field: Any) -> str:
+def column(field: Any) -> str:
     column: str = field.column  # concrete fields always have one
     return column
 
@@ -46,7 +46,7 @@ def table(model: type[Model]) -> str:
 def columns(model: type[Model], alias: str) -> str:
     """`alias."col", ...` for every concrete field of `model`, in `from_row`'s order."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(_column(field))}" for field in _fields(model))
+    return ", ".join(f"{alias}.{quote(column(field))}" for field in _fields(model))
 
 
 def width(model: type[Model]) -> int:
@@ -59,10 +59,10 @@ def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, Any, tuple[
     converting: the backend's converters, then the field's, as the ORM's compiler applies them."""
     found = []
     for i, field in enumerate(_fields(model)):
-        column = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        col = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
         if converters:
-            found.append((i, column, tuple(converters)))
+            found.append((i, col, tuple(converters)))
     return tuple(found)
 
 
@@ -71,9 +71,9 @@ def from_row(model: type[M], row: Sequence[Any], offset: int = 0) -> M:
     db = connections[DEFAULT_DB_ALIAS]  # not the `connection` proxy: one lookup, not one per use
     names = _attnames(model)
     values = list(row[offset : offset + len(names)])
-    for i, column, converters in _converters(model, db.vendor):
+    for i, col, converters in _converters(model, db.vendor):
         for convert in converters:
-            values[i] = convert(values[i], column, db)
+            values[i] = convert(values[i], col, db)
     return model.from_db(db.alias, names, values)
 
 
@@ -107,8 +107,8 @@ def insert_sql(
         else f"VALUES ({', '.join(placeholders)})"
     )
     sql = (
-        f"INSERT INTO {table(model)} ({', '.join(quote(_column(f)) for f in fields)}) {rows_sql} "
-        f"RETURNING {quote(_column(model._meta.get_field(returning)))}"
+        f"INSERT INTO {table(model)} ({', '.join(quote(column(f)) for f in fields)}) {rows_sql} "
+        f"RETURNING {quote(column(model._meta.get_field(returning)))}"
     )
     return sql, values
 

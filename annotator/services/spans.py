@@ -17,13 +17,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from annotator import rows
 from annotator.errors import Conflict, NotFound, ValidationError
-from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
+from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Decision, Label, Span
 from annotator.schema import is_missing
 from annotator.selectors import ProjectSchema, project_schema_get, spans_nearby
 
@@ -255,14 +254,10 @@ def _insert_with_history(span: Span, *, actor: User | None, change_reason: str |
     (one round trip, atomic without a transaction of its own), elsewhere in a transaction. A
     request that fails part-way (the database lost: a 503 that says nothing was saved) leaves
     nothing behind. Sets span.pk."""
-    HistoricalSpan = _historical_span()
-    history = HistoricalSpan(
-        **{f.attname: getattr(span, f.attname) for f in Span._meta.concrete_fields},
-        history_date=span.created_at,
-        history_type="+",
-        history_change_reason=change_reason,
-        history_user_id=_history_user_id(actor),
+    history = _history_row(
+        span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
     )
+    HistoricalSpan = type(history)
     span_sql, span_params = rows.insert_sql(Span, span, with_pk=span.pk is not None, returning="id")
     layer_sql = f"UPDATE {rows.table(Assignment)} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
     layer_params: list[Any] = [AssignmentStatus.IN_PROGRESS, span.assignment_id, AssignmentStatus.ASSIGNED]
@@ -287,9 +282,22 @@ def _insert_with_history(span: Span, *, actor: User | None, change_reason: str |
         else:
             with transaction.atomic():
                 cursor.execute(span_sql, span_params)
-                span.pk = history.id = cursor.fetchone()[0]
+                # fetchall: SQLite finishes a statement with RETURNING only once its rows are read.
+                span.pk = history.id = cursor.fetchall()[0][0]
                 cursor.execute(*rows.insert_sql(HistoricalSpan, history, with_pk=False, returning="id"))
+                cursor.fetchall()
                 cursor.execute(layer_sql, layer_params)
+
+
+def _history_row(span: Span, *, history_type: str, user_id: int | None, change_reason: str | None) -> Any:
+    """The history row simple_history would write for `span` as it now is."""
+    return _historical_span()(
+        **{f.attname: getattr(span, f.attname) for f in Span._meta.concrete_fields},
+        history_date=timezone.now() if history_type != "+" else span.created_at,
+        history_type=history_type,
+        history_change_reason=change_reason,
+        history_user_id=user_id,
+    )
 
 
 @functools.cache
@@ -344,48 +352,97 @@ def span_update(
         text=new_text,
         attributes=new_attributes,
     )
-    neighbours = Span.objects.filter(assignment=assignment, start__lt=new_end, end__gt=new_start).exclude(
-        pk=span.pk
-    )
+    neighbours = spans_nearby(assignment_id=assignment.pk, start=new_start, end=new_end)
     _check_overlap(
-        list(neighbours),
+        [s for s in neighbours if s.pk != span.pk],
         allow_overlap=document.project.allow_overlap,
         label=label_obj,
         start=new_start,
         end=new_end,
     )
-    changes = {
-        "label": label_obj,
-        "start": new_start,
-        "end": new_end,
-        "text": new_text,
-        "attributes": clean_attributes,
-        "updated_at": timezone.now(),
-    }
-    with transaction.atomic():
-        # The version condition makes the write conditional: a stale read changes nothing.
-        if not Span.objects.filter(pk=span.pk, version=version).update(**changes, version=F("version") + 1):
-            raise _stale(span.pk)
-        for field, value in changes.items():
-            setattr(span, field, value)
-        span.version = version + 1
-        # A queryset update sends no signal: write the history row here, in the same transaction.
-        _name_actor(span, actor)
-        Span.history.bulk_history_create([span], update=True)
+    changed = Span(
+        pk=span.pk,
+        assignment_id=span.assignment_id,
+        label=label_obj,
+        start=new_start,
+        end=new_end,
+        text=new_text,
+        attributes=clean_attributes,
+        client_uuid=span.client_uuid,
+        version=version + 1,
+        created_at=span.created_at,
+        updated_at=timezone.now(),
+    )
+    # What simple_history's bulk_history_create writes for an update.
+    user_id = actor.pk if actor is not None and actor.is_authenticated else None
+    history = _history_row(changed, history_type="~", user_id=user_id, change_reason="")
+    if not _write_with_history("update", changed, history, version=version):
+        raise _stale(span.pk)
+    for field in ("label", "start", "end", "text", "attributes", "version", "updated_at"):
+        setattr(span, field, getattr(changed, field))
     return span
 
 
+def _write_with_history(action: str, span: Span, history: Any, *, version: int) -> bool:
+    """Update `span` (its new state) or delete it, if the stored row is still at `version`, and
+    write its history row, all or nothing. True if the row was at `version`. On PostgreSQL one
+    statement: the version condition, the write, the history row (and, for a delete, clearing
+    the decisions that name the span, as the ORM's SET_NULL would); elsewhere a transaction."""
+    quote = connection.ops.quote_name
+    table = rows.table(Span)
+    if action == "update":
+        fields = [
+            Span._meta.get_field(n)
+            for n in ("label", "start", "end", "text", "attributes", "version", "updated_at")
+        ]
+        assignments = ", ".join(f"{quote(rows.column(f))} = %s" for f in fields)
+        write_sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND version = %s RETURNING id"  # noqa: S608 (names from _meta)
+        write_params = [f.get_db_prep_save(getattr(span, f.attname), connection) for f in fields]  # type: ignore[union-attr]
+    else:
+        write_sql = f"DELETE FROM {table} WHERE id = %s AND version = %s RETURNING id"  # noqa: S608 (names from _meta)
+        write_params = []
+    write_params += [span.pk, version]
+    decisions = f"UPDATE {rows.table(Decision)} SET gold_span_id = NULL WHERE gold_span_id = %s"  # noqa: S608 (names from _meta)
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, rows.hot_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            history_sql, history_params = rows.insert_sql(
+                type(history), history, with_pk=False, returning="id", select_from="written"
+            )
+            unlink = (
+                f", unlinked AS ({decisions} AND EXISTS (SELECT 1 FROM written))"  # noqa: S608
+                if action == "delete"
+                else ""
+            )
+            cursor.execute(
+                f"WITH written AS ({write_sql}){unlink} {history_sql}",
+                write_params + ([span.pk] if action == "delete" else []) + history_params,
+            )
+            return cursor.fetchone() is not None
+        with transaction.atomic():
+            cursor.execute(write_sql, write_params)
+            if not cursor.fetchall():  # fetchall: see _insert_with_history
+                return False
+            if action == "delete":
+                cursor.execute(decisions, [span.pk])
+            cursor.execute(*rows.insert_sql(type(history), history, with_pk=False, returning="id"))
+            cursor.fetchall()
+            return True
+
+
 def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
-    """Delete a span if it is still at `version`; otherwise Conflict with the current span.
-    The row is locked and its version checked before the delete, so a stale read deletes
-    nothing; the history row (written on post_delete) keeps the span as it was."""
+    """Delete a span if it is still at `version`; otherwise Conflict with the current span. The
+    version is checked in the delete itself, so a stale read deletes nothing; the history row
+    keeps the span as it was (what simple_history writes on post_delete)."""
     _ensure_editable(span.assignment)
-    with transaction.atomic():
-        current = Span.objects.select_for_update().filter(pk=span.pk, version=version).first()
-        if current is None:
-            raise _stale(span.pk)
-        _name_actor(current, actor)
-        current.delete()
+    history = _history_row(
+        span,
+        history_type="-",
+        user_id=_history_user_id(actor),
+        change_reason=getattr(span, "_change_reason", None),
+    )
+    if not _write_with_history("delete", span, history, version=version):
+        raise _stale(span.pk)
 
 
 def _name_actor(span: Span, actor: User | None) -> None:

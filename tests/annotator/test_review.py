@@ -395,6 +395,8 @@ def test_reject_records_an_annotators_span_or_removes_a_gold_span(reviewed):
     assert removed.before["id"] == gold_span.pk
     assert (removed.gold_span, removed.after) == (None, None)
     assert _gold_spans(reviewed) == []
+    # The accept decision that made the span no longer names it (its foreign key holds at commit).
+    assert not Decision.objects.filter(gold_span_id=gold_span.pk).exists()
     with pytest.raises(ValidationError):
         review_reject(document=reviewed.document, reviewer=rita)
 

@@ -136,12 +136,20 @@ path = "/api/v1/assignments/%%d/spans/" %% layer.pk
 first = client.post(path, body, content_type="application/json")
 again = client.post(path, body, content_type="application/json")
 span = Span.objects.get()
+span_path = "/api/v1/spans/%%d/" %% span.pk
+changed = client.patch(span_path, {"version": 1, "label": "OPINION"}, content_type="application/json")
+stale = client.patch(span_path, {"version": 1, "label": "CLAIM"}, content_type="application/json")
+stored_after_change = Span.objects.values_list("label__key", "version").get()
+deleted = client.delete(span_path + "?version=2")
 print(json.dumps({
+    "changes": [changed.status_code, stale.status_code, deleted.status_code],
+    "after_change": list(stored_after_change),
+    "left": Span.objects.count(),
     "statuses": [first.status_code, again.status_code],
     "same": first.json() == again.json(),
     "answer": first.json(),
     "stored": {"id": span.pk, "attributes": span.attributes, "client_uuid": str(span.client_uuid)},
-    "history": list(Span.history.values_list("id", "history_type", "history_user_id")),
+    "history": list(Span.history.order_by("history_id").values_list("id", "history_type", "history_user_id", "version")),
     "status": Assignment.objects.get(pk=layer.pk).status,
     "user": user.pk,
 }))
@@ -173,5 +181,23 @@ def test_the_embedded_sqlite_default_creates_spans_with_history_the_same_way(tmp
         "attributes": {"evidence": "DATA"},
         "client_uuid": out["answer"]["client_uuid"],
     }
-    assert out["history"] == [[out["answer"]["id"], "+", out["user"]]]
+    assert out["changes"] == [200, 409, 204]
+    assert out["after_change"] == ["OPINION", 2]
+    assert out["left"] == 0
+    span_id, user = out["answer"]["id"], out["user"]
+    assert out["history"] == [[span_id, "+", user, 1], [span_id, "~", user, 2], [span_id, "-", user, 2]]
     assert out["status"] == "in_progress"
+
+
+def test_span_delete_clears_every_relation_that_points_at_spans():
+    """span_delete deletes with one hand-composed statement on PostgreSQL and clears the
+    decisions that name the span itself (what the ORM's SET_NULL does). A new relation to Span
+    must be handled there too: this lists the ones it handles."""
+    from annotator.models import Decision
+
+    relations = [
+        (rel.related_model, rel.field.name, rel.on_delete.__name__)
+        for rel in Span._meta.get_fields(include_hidden=True)
+        if rel.auto_created and not rel.concrete  # the relations other models hold to Span
+    ]
+    assert relations == [(Decision, "gold_span", "SET_NULL")]
