@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.errors import NotFound
+from annotator.importers.rows import unstorable
 from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
 from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
 from annotator.services.imports import documents_import_records
@@ -342,6 +343,8 @@ class DocumentImportApi(APIView):
         source_slug = None if isinstance(data, list) else data.get("source")
         source = None
         if source_slug:
+            if not isinstance(source_slug, str) or unstorable(source_slug):
+                raise serializers.ValidationError({"source": ["The source must be a source's slug."]})
             source = Source.objects.filter(slug=source_slug).first()
             if source is None:
                 raise serializers.ValidationError({"source": [f"No source has the slug {source_slug!r}."]})

@@ -14,7 +14,8 @@ Prints, per run:
   agreement statistics and the project report counts them all.
 Runs: one annotator for 10 s (service times without queueing), then 50 annotators for 60 s,
 then 50 for 60 s while the Celery worker is killed (SIGKILL, pool included) and restarted every
-15 s. Its tasks are acknowledged late, so a killed worker's task is handed out again after the
+15 s, then 50 for 60 s at a person's pace (about --think seconds, default 1, before each
+request: latency as annotators see it, with the server far from saturated). Its tasks are acknowledged late, so a killed worker's task is handed out again after the
 visibility timeout (CELERY_VISIBILITY_TIMEOUT, 10 s here).
 
     .venv/bin/python bench/load.py [--seconds 60] [--annotators 50]
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -91,6 +93,7 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
     from django.contrib.auth.models import User
     from django.core.cache import cache
     from django.core.management import call_command
+    from django.db import connection
     from rest_framework.authtoken.models import Token
 
     from annotator.importers import text_sha256
@@ -116,6 +119,8 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
         user = User.objects.create_user(f"annotator{i}")
         membership_set(project=project, user=user, role="annotator")
         tokens.append(Token.objects.create(user=user).key)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # what autovacuum does after a bulk load, before the planner needs it
     return project.pk, tokens
 
 
@@ -212,9 +217,11 @@ def _run(
     server: list[int],
     *,
     chaos: bool = False,
+    think: float = 0.0,
 ) -> dict[str, Any]:
-    """Every annotator loops (Next, OPERATIONS_PER_LAYER operations, submit) until time is up;
-    with `chaos`, the Celery worker is killed and restarted every KILL_EVERY seconds meanwhile."""
+    """Every annotator loops (Next, OPERATIONS_PER_LAYER operations, submit) until time is up,
+    pausing about `think` seconds (0.5 to 1.5 times it) before each request; with `chaos`, the
+    Celery worker is killed and restarted every KILL_EVERY seconds meanwhile."""
     for annotator in annotators:
         annotator.http.latencies.clear()
         annotator.http.statuses.clear()
@@ -223,14 +230,23 @@ def _run(
     stop = threading.Event()
 
     def annotate(annotator: Annotator) -> None:
+        pace = random.Random(id(annotator))
+
+        def pause() -> None:
+            if think:
+                time.sleep(think * pace.uniform(0.5, 1.5))
+
         while time.monotonic() < deadline:
+            pause()
             layer = annotator.next_layer(project_id)
             if layer is None:
                 return
             for _ in range(OPERATIONS_PER_LAYER):
+                pause()
                 if time.monotonic() >= deadline:
                     return  # the layer stays in progress; Next hands it back next run
                 annotator.step(layer)
+            pause()
             annotator.submit(layer)
 
     def kill_and_restart() -> None:
@@ -276,6 +292,7 @@ def _run(
         "cpu": used["gunicorn"],
         "used": used,
         "clients": len(annotators),
+        "think": think,
     }
 
 
@@ -353,10 +370,11 @@ def _report(title: str, run: dict[str, Any], annotators: list[Annotator], projec
             )
     print(f"  answers: {dict(sorted(statuses.items()))}")
     clients = run["clients"]
-    print(
-        f"  {clients} clients without think time: mean latency = clients / throughput = "
-        f"{clients / (n / run['elapsed']) * 1000:.0f} ms (Little's law); it is queueing, not service time"
-    )
+    if not run["think"]:
+        print(
+            f"  {clients} clients without think time: mean latency = clients / throughput = "
+            f"{clients / (n / run['elapsed']) * 1000:.0f} ms (Little's law); it is queueing, not service time"
+        )
     shares = ", ".join(f"{name} {seconds / run['elapsed']:.2f}" for name, seconds in run["used"].items())
     print(f"  CPUs busy, of {os.cpu_count()}: {shares}")
     print(f"errors: {errors}" + (f"  first: {run['unexpected'][:3]}" if run["unexpected"] else ""))
@@ -370,6 +388,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--annotators", type=int, default=50)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between requests in the last run")
     args = parser.parse_args()
 
     redis, os.environ["REDIS_URL"] = _start_redis()
@@ -413,6 +432,16 @@ def main() -> None:
         worker.kill()
         worker.restart()
         _print_catch_up(project_id, 300, log)
+
+        run = _run(annotators, project_id, args.seconds, worker, server, think=args.think)
+        _report(
+            f"{args.annotators} annotators, {args.seconds:.0f} s, at a person's pace: about {args.think:g} s "
+            "between requests",
+            run,
+            annotators,
+            project_id,
+        )
+        _print_catch_up(project_id, 180, log)
     finally:
         for annotator in annotators:
             annotator.http.close()

@@ -41,8 +41,9 @@ def _layer_count_subquery() -> Subquery:
 
 
 def queue_next(*, project: Project, user: User) -> Assignment | None:
-    """The user's next layer in this project: an unfinished one first, else a new one on the
-    document closest to complete that the user has not had. None when nothing is left.
+    """The user's next layer in this project (with its document, source and user): an
+    unfinished one first, else a new one on the document closest to complete that the user has
+    not had. None when nothing is left.
 
     Two annotators asking at once never push a document past k: candidate documents are locked
     (FOR UPDATE SKIP LOCKED on PostgreSQL) and their layer count is read again under the lock."""
@@ -50,6 +51,7 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
         Assignment.objects.filter(
             document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES
         )
+        .select_related("document__source", "user")
         .order_by("created_at", "pk")
         .first()
     )
@@ -85,10 +87,16 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
             )
             for document_id in ids:
                 if counts.get(document_id, 0) < k:
-                    return Assignment.objects.create(
+                    created = Assignment.objects.create(
                         document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
                     )
+                    return _with_document(created.pk)
         # Every locked candidate filled up meanwhile: look again.
+
+
+def _with_document(assignment_id: int) -> Assignment:
+    """The layer as Next answers it: with its document, the document's source, and its user."""
+    return Assignment.objects.select_related("document__source", "user").get(pk=assignment_id)
 
 
 def _unlocked_candidates(project: Project, k: int, not_mine: Combinable) -> list[int]:

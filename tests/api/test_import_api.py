@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotator.models import Document, JobRun
@@ -38,6 +39,17 @@ def test_unknown_default_source_is_a_field_error(world):
     )
     assert response.status_code == 400
     assert response.json() == {"source": ["No source has the slug 'nope'."]}
+
+
+@pytest.mark.parametrize("source", ["he\x00rald", ["herald"], 7])
+def test_a_default_source_that_is_no_slug_is_a_field_error_not_a_server_error(world, source):
+    before = Document.objects.count()
+    response = world.client("manager").post(
+        _url(world), {"documents": [{"text": "x"}], "source": source}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"source": ["The source must be a source's slug."]}
+    assert Document.objects.count() == before
 
 
 def test_file_upload_with_default_source(world):

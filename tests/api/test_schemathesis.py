@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
@@ -27,9 +27,23 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+def _has_surrogates(value) -> bool:
+    """Whether a generated body holds surrogate code points (U+D800 to U+DFFF). They are not
+    Unicode text, and JSON joins a high and a low one into one character, so the length the
+    server counts is not the one generated (a maxLength test goes wrong, not the server)."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
+
+
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_generated_request_within_its_schema(case, world):
+    assume(not _has_surrogates(case.body))
     token, _ = Token.objects.get_or_create(user=world.users["manager"])
     # Valid ids of the world's objects, so requests also reach past the 404s.
     ids = {
@@ -78,6 +92,7 @@ def _reachable_ids(world, role):
 @schema.parametrize()
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_other_role_within_its_schema(case, world):
+    assume(not _has_surrogates(case.body))
     generated = dict(case.path_parameters or {})
     for role in OTHER_ROLES:
         token, _ = Token.objects.get_or_create(user=world.users[role])

@@ -1,0 +1,45 @@
+"""The serializers rendered by hand for speed (SpanSerializer, AssignmentSerializer) give
+exactly what DRF's generic rendering of their declared fields gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from rest_framework import serializers
+
+from annotator.models import Assignment, AssignmentStatus, Span
+from annotator.services.spans import span_create
+from api.serializers import AssignmentSerializer, SpanSerializer
+from tests.factories import AssignmentFactory, DocumentFactory
+
+pytestmark = pytest.mark.django_db
+TEXT = "Tram 🚋 news. The council said costs rose 12%. “Fantasy”, critics said."
+
+
+def _generic(serializer_class, instance):
+    """What the declared fields render, through DRF's own Serializer.to_representation."""
+    return serializers.Serializer.to_representation(serializer_class(instance), instance)
+
+
+@pytest.mark.parametrize("published", [None, datetime(2026, 3, 1, 8, 30, tzinfo=UTC)])
+def test_hand_rendered_spans_and_layers_equal_the_generic_rendering(project, published):
+    document = DocumentFactory(
+        project=project, text=TEXT, published_at=published, url="https://example.org/a"
+    )
+    layer = AssignmentFactory(document=document)
+    span_create(
+        assignment=layer, label="CLAIM", start=14, end=46, text=TEXT[14:46], attributes={"evidence": "DATA"}
+    )
+    span_create(assignment=layer, label="OPINION", start=48, end=57, text=TEXT[48:57])
+    for span in Span.objects.select_related("label"):
+        assert SpanSerializer(span).data == _generic(SpanSerializer, span)
+    layer = Assignment.objects.select_related("document__source", "user").get(pk=layer.pk)
+    assert AssignmentSerializer(layer).data == _generic(AssignmentSerializer, layer)
+    Assignment.objects.filter(pk=layer.pk).update(
+        status=AssignmentStatus.SUBMITTED, submitted_at=datetime(2026, 3, 2, tzinfo=UTC)
+    )
+    layer = Assignment.objects.select_related("document__source", "user").get(pk=layer.pk)
+    rendered = AssignmentSerializer(layer).data
+    assert rendered == _generic(AssignmentSerializer, layer)
+    assert (rendered["status"], rendered["submitted_at"]) == ("submitted", "2026-03-02T00:00:00Z")
