@@ -373,9 +373,7 @@ def span_update(
         created_at=span.created_at,
         updated_at=timezone.now(),
     )
-    # What simple_history's bulk_history_create writes for an update.
-    user_id = actor.pk if actor is not None and actor.is_authenticated else None
-    history = _history_row(changed, history_type="~", user_id=user_id, change_reason="")
+    history = _history_row(changed, history_type="~", user_id=_history_user_id(actor), change_reason="")
     if not _write_with_history("update", changed, history, version=version):
         raise _stale(span.pk)
     for field in ("label", "start", "end", "text", "attributes", "version", "updated_at"):
@@ -439,17 +437,10 @@ def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
         span,
         history_type="-",
         user_id=_history_user_id(actor),
-        change_reason=getattr(span, "_change_reason", None),
+        change_reason=None,
     )
     if not _write_with_history("delete", span, history, version=version):
         raise _stale(span.pk)
-
-
-def _name_actor(span: Span, actor: User | None) -> None:
-    """The user simple_history records on the span's next history row; without one it falls
-    back to the current request's user."""
-    if actor is not None and actor.is_authenticated:
-        span._history_user = actor  # type: ignore[attr-defined]
 
 
 def span_restore(*, assignment: Assignment, history_id: int, actor: User | None = None) -> Span:

@@ -191,6 +191,12 @@ def test_every_action_through_the_api_writes_its_decision(reviewed):
     )
     (edit,) = response.json()["decisions"]
     assert (edit["before"]["start"], edit["after"]["start"], edit["after"]["version"]) == (36, start, 2)
+    # The span's history names the reviewer who made each change.
+    history = Span.history.filter(id=gold_span["id"]).order_by("history_id")
+    assert [(h.history_type, h.history_user.username) for h in history] == [
+        ("+", "rita-review"),
+        ("~", "rita-review"),
+    ]
 
     # take_attributes: anna's values replace ben's.
     response = _decide(
