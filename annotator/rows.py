@@ -131,5 +131,6 @@ def hot_cursor() -> Iterator[Any]:
     db.ensure_connection()
     with db.wrap_database_errors:
         raw = ServerBindingCursor(db.connection)  # type: ignore[call-arg]  # stubs: a psycopg Cursor
+    db.validate_thread_sharing()
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         yield cursor
