@@ -210,14 +210,6 @@ def span_create(
         text=text,
         attributes=attributes if attributes is not None else {},
     )
-    neighbours = spans_nearby(assignment_id=assignment.pk, start=start, end=end, client_uuid=client_uuid)
-    for span in neighbours:
-        if client_uuid is not None and span.client_uuid == client_uuid:
-            return span, False
-    _ensure_editable(assignment)
-    _check_overlap(
-        neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
-    )
     now = timezone.now()
     span = Span(
         assignment=assignment,
@@ -233,8 +225,29 @@ def span_create(
     change_reason = None
     if restore is not None:
         span.pk, span.version, change_reason = restore
+    allow_overlap = document.project.allow_overlap
+    editable = assignment.status not in (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED)
     try:
-        _insert_with_history(span, actor=actor, change_reason=change_reason)
+        if editable and connection.vendor == "postgresql":
+            created, neighbours = _insert_unless_blocked(
+                span,
+                client_uuid=client_uuid,
+                allow_overlap=allow_overlap,
+                actor=actor,
+                change_reason=change_reason,
+            )
+        else:
+            created = False
+            neighbours = spans_nearby(
+                assignment_id=assignment.pk, start=start, end=end, client_uuid=client_uuid
+            )
+        if not created:
+            for neighbour in neighbours:
+                if client_uuid is not None and neighbour.client_uuid == client_uuid:
+                    return neighbour, False
+            _ensure_editable(assignment)
+            _check_overlap(neighbours, allow_overlap=allow_overlap, label=label_obj, start=start, end=end)
+            _insert_with_history(span, actor=actor, change_reason=change_reason)
     except IntegrityError:
         # A concurrent retry with the same client_uuid won the race: answer with its span.
         if client_uuid is None:
@@ -287,6 +300,68 @@ def _insert_with_history(span: Span, *, actor: User | None, change_reason: str |
                 cursor.execute(*rows.insert_sql(HistoricalSpan, history, with_pk=False, returning="id"))
                 cursor.fetchall()
                 cursor.execute(layer_sql, layer_params)
+
+
+def _insert_unless_blocked(
+    span: Span, *, client_uuid: Any, allow_overlap: bool, actor: User | None, change_reason: str | None
+) -> tuple[bool, list[Span]]:
+    """PostgreSQL: _insert_with_history's statement, preceded by the read of the layer's nearby
+    spans (spans_nearby) and done only if none of them stands in the way, so a create is one
+    round trip. Returns whether the span was written (span.pk set) and the nearby spans. The
+    condition is _check_overlap's rule and the client_uuid repeat; when it holds the span back,
+    span_create reads the reason from the nearby spans with those very functions."""
+    history = _history_row(
+        span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
+    )
+    nearby_sql = (
+        f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s "  # noqa: S608 (names from _meta)
+        f'WHERE s.assignment_id = %s AND ((s.start < %s AND s."end" > %s) OR s.client_uuid = %s)'
+    )
+    nearby_params = [span.assignment_id, span.end, span.start, span.client_uuid]
+    blocked = 'n.client_uuid = %s OR (n.start < %s AND n."end" > %s AND (%s OR (n.start = %s AND n."end" = %s AND n.label_id = %s)))'
+    blocked_params = [
+        span.client_uuid,
+        span.end,
+        span.start,
+        not allow_overlap,
+        span.start,
+        span.end,
+        span.label_id,
+    ]
+    span_sql, span_params = rows.insert_sql(
+        Span,
+        span,
+        with_pk=span.pk is not None,
+        returning="id",
+        select_from=f"(SELECT 1) AS one WHERE NOT EXISTS (SELECT 1 FROM nearby n WHERE {blocked})",  # noqa: S608
+    )
+    layer_sql = (
+        f"UPDATE {rows.table(Assignment)} SET status = %s "  # noqa: S608 (names from _meta)
+        "WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM new_span)"
+    )
+    layer_params: list[Any] = [AssignmentStatus.IN_PROGRESS, span.assignment_id, AssignmentStatus.ASSIGNED]
+    history_sql, history_params = rows.insert_sql(
+        type(history),
+        history,
+        with_pk=False,
+        returning="id",
+        select_from="new_span",
+        expressions={"id": "new_span.id"},
+    )
+    sql = (
+        f"WITH nearby AS ({nearby_sql}), new_span AS ({span_sql}), layer AS ({layer_sql}), "  # noqa: S608
+        f"history AS ({history_sql}) "
+        f"SELECT (SELECT id FROM new_span), n.* FROM (SELECT 1) AS one LEFT JOIN nearby n ON true"
+    )
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, rows.hot_cursor() as cursor:
+        cursor.execute(sql, nearby_params + span_params + blocked_params + layer_params + history_params)
+        found = cursor.fetchall()
+    new_id = found[0][0]
+    neighbours = [rows.from_row(Span, row, 1) for row in found if row[1] is not None]
+    if new_id is not None:
+        span.pk = new_id
+    return new_id is not None, neighbours
 
 
 def _history_row(span: Span, *, history_type: str, user_id: int | None, change_reason: str | None) -> Any:
