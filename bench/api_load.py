@@ -127,10 +127,10 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """gunicorn as deployed (2 workers, 4 threads each, keep-alive) on 127.0.0.1:`port`."""
+    """gunicorn as the Dockerfile runs it (2 gthread workers, 4 threads each, keep-alive) on 127.0.0.1:`port`."""
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
-         "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
+         "--keep-alive", "30", "--worker-tmp-dir", "/dev/shm", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
