@@ -1,5 +1,6 @@
 """Hand-composed SQL for the few statements every span request runs (the token lookup, the
-layer with the caller's role, the layer's nearby spans, the span insert with its history row).
+layer with the caller's role, the span by id, the layer's nearby spans, a span write with its
+history row).
 
 The ORM spends several times longer composing such a query than the database takes to answer
 it (about 1 ms against 0.15 ms on a 2-core machine), and a span request used to run five of

@@ -161,10 +161,10 @@ def span_get(*, span_id: int) -> Span | None:
     return rows.from_row(Span, row) if row else None
 
 
-def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any = None) -> list[Span]:
-    """The layer's spans that share a code point with [start, end), and the one with
-    `client_uuid` if any: one read answers both "was this create done before?" and "what does
-    it overlap?". Composed by hand (annotator.rows): every span create runs it."""
+def spans_nearby_sql(
+    *, assignment_id: int, start: int, end: int, client_uuid: Any = None
+) -> tuple[str, list[Any]]:
+    """The query of spans_nearby, for a statement that embeds it (span_create's on PostgreSQL)."""
     sql = (
         f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s "  # noqa: S608 (names from _meta)
         f'WHERE s.assignment_id = %s AND ((s.start < %s AND s."end" > %s)'
@@ -173,8 +173,16 @@ def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any =
     if client_uuid is not None:
         sql += " OR s.client_uuid = %s"
         params.append(Span._meta.get_field("client_uuid").get_db_prep_value(client_uuid, connection))
+    return sql + ")", params
+
+
+def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any = None) -> list[Span]:
+    """The layer's spans that share a code point with [start, end), and the one with
+    `client_uuid` if any: one read answers both "was this create done before?" and "what does
+    it overlap?". Composed by hand (annotator.rows): span writes run it."""
+    sql, params = spans_nearby_sql(assignment_id=assignment_id, start=start, end=end, client_uuid=client_uuid)
     with rows.hot_cursor() as cursor:
-        cursor.execute(sql + ")", params)
+        cursor.execute(sql, params)
         return [rows.from_row(Span, row) for row in cursor.fetchall()]
 
 

@@ -24,7 +24,7 @@ from annotator import rows
 from annotator.errors import Conflict, NotFound, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Decision, Label, Span
 from annotator.schema import is_missing
-from annotator.selectors import ProjectSchema, project_schema_get, spans_nearby
+from annotator.selectors import ProjectSchema, project_schema_get, spans_nearby, spans_nearby_sql
 
 
 def _preview(text: str, limit: int = 80) -> str:
@@ -313,11 +313,9 @@ def _insert_unless_blocked(
     history = _history_row(
         span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
     )
-    nearby_sql = (
-        f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s "  # noqa: S608 (names from _meta)
-        f'WHERE s.assignment_id = %s AND ((s.start < %s AND s."end" > %s) OR s.client_uuid = %s)'
+    nearby_sql, nearby_params = spans_nearby_sql(
+        assignment_id=span.assignment_id, start=span.start, end=span.end, client_uuid=span.client_uuid
     )
-    nearby_params = [span.assignment_id, span.end, span.start, span.client_uuid]
     blocked = 'n.client_uuid = %s OR (n.start < %s AND n."end" > %s AND (%s OR (n.start = %s AND n."end" = %s AND n.label_id = %s)))'
     blocked_params = [
         span.client_uuid,
