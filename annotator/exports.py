@@ -67,9 +67,9 @@ from annotator.models import (
     Label,
     Membership,
     Project,
-    Source,
     Span,
 )
+from annotator.selectors import source_id_by_ref
 
 PAGE_SIZE = 100
 MAX_PAGE_SPANS = 5_000
@@ -113,9 +113,7 @@ def export_filters_resolve(
         errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
     source_id = None
     if source:
-        by_id = source.isascii() and source.isdigit()  # "²".isdigit() too, but int() refuses it
-        found = Source.objects.filter(pk=int(source)) if by_id else Source.objects.filter(slug=source)
-        source_id = found.values_list("pk", flat=True).first()
+        source_id = source_id_by_ref(source)
         if source_id is None:
             errors["source"] = [f"No source has the slug or id {source!r}."]
     label_id = None

@@ -19,6 +19,7 @@ from annotator.models import (
     Label,
     Membership,
     Project,
+    Source,
     Span,
     Target,
 )
@@ -125,6 +126,14 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
         )
         for p in projects
     ]
+
+
+def source_id_by_ref(ref: str) -> int | None:
+    """The id of the source a filter names: by id when `ref` is ASCII digits, else by slug.
+    None when there is no such source."""
+    by_id = ref.isascii() and ref.isdigit()  # "²".isdigit() too, but int() refuses it
+    found = Source.objects.filter(pk=int(ref)) if by_id else Source.objects.filter(slug=ref)
+    return found.values_list("pk", flat=True).first()
 
 
 def assignment_with_role(*, assignment_id: int, user_id: int | None) -> Assignment | None:

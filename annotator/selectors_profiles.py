@@ -48,7 +48,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 
 from annotator.agreement.consensus import LayerSpan, consensus_spans
@@ -456,22 +456,21 @@ def profile_state_get(
         if source_ids is not None:
             gold = gold.filter(assignment__document__source_id__in=list(source_ids))
             gold_layers = gold_layers.filter(document__source_id__in=list(source_ids))
-        for source_id, n, ids, last in (
-            gold_layers.order_by()
-            .values("document__source_id")
-            .annotate(n=Count("pk"), ids=Sum("pk"), last=Max("updated_at"))
-            .values_list("document__source_id", "n", "ids", "last")
-        ):
-            parts.setdefault(source_id, ["a0"]).append(f"g{n}:{ids}:{last.isoformat() if last else ''}")
-            newest[source_id] = _later(newest.get(source_id), last)
-        for source_id, n, ids, last in (
-            gold.order_by()
-            .values("assignment__document__source_id")
-            .annotate(n=Count("pk"), ids=Sum("pk"), last=Max("updated_at"))
-            .values_list("assignment__document__source_id", "n", "ids", "last")
-        ):
-            parts.setdefault(source_id, ["a0"]).append(f"s{n}:{ids}:{last.isoformat() if last else ''}")
-            newest[source_id] = _later(newest.get(source_id), last)
+        tallies: list[tuple[str, QuerySet[Any], str]] = [
+            ("g", gold_layers, "document__source_id"),
+            ("s", gold, "assignment__document__source_id"),
+        ]
+        for tag, queryset, source_field in tallies:
+            for source_id, n, ids, last in (
+                queryset.order_by()
+                .values(source_field)
+                .annotate(n=Count("pk"), ids=Sum("pk"), last=Max("updated_at"))
+                .values_list(source_field, "n", "ids", "last")
+            ):
+                parts.setdefault(source_id, ["a0"]).append(
+                    f"{tag}{n}:{ids}:{last.isoformat() if last else ''}"
+                )
+                newest[source_id] = _later(newest.get(source_id), last)
     return {source_id: SourceState("|".join(p), newest.get(source_id)) for source_id, p in parts.items()}
 
 

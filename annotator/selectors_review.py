@@ -36,6 +36,7 @@ from annotator.models import (
     Source,
     Span,
 )
+from annotator.selectors import source_id_by_ref
 from annotator.selectors_agreement import AgreementSchema
 
 # The queue orders by the token-resolution disagreement score, which is always kept.
@@ -68,9 +69,7 @@ def review_queue_filters_resolve(
     errors: dict[str, list[str]] = {}
     source_id = None
     if source:
-        by_id = source.isascii() and source.isdigit()
-        found = Source.objects.filter(pk=int(source)) if by_id else Source.objects.filter(slug=source)
-        source_id = found.values_list("pk", flat=True).first()
+        source_id = source_id_by_ref(source)
         if source_id is None:
             errors["source"] = [f"No source has the slug or id {source!r}."]
     label_id = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from annotator.services.agreement import (
     project_agreement_current,
 )
 from api import serializers as s
+from api.views import job_accepted
 
 NO_REPORT = "No agreement report yet; POST to compute one."
 NO_DOCUMENT_STATISTICS = "No agreement figures for this document: it needs two submitted annotation layers."
@@ -231,11 +232,7 @@ class ProjectAgreementApi(APIView):
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
         user = request.user if request.user.is_authenticated else None
         job = agreement_recompute_start(project=project, resolution=_resolution(request), user=user)
-        return Response(
-            s.JobSerializer(job).data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/jobs/{job.pk}/"},
-        )
+        return job_accepted(job)
 
 
 class DocumentAgreementApi(APIView):

@@ -24,7 +24,7 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +47,7 @@ from annotator.services.profiles import (
 from api import serializers as s
 from api.agreement import EstimateSerializer
 from api.exports import FileExportNegotiation
+from api.views import job_accepted
 
 BASIS_PARAMETER = OpenApiParameter(
     "basis",
@@ -273,11 +274,7 @@ class ProfileListApi(APIView):
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
         user = request.user if request.user.is_authenticated else None
         job = profiles_recompute_start(project=project, basis=_basis(request), user=user)
-        return Response(
-            s.JobSerializer(job).data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/jobs/{job.pk}/"},
-        )
+        return job_accepted(job)
 
 
 class ProfileDetailApi(APIView):

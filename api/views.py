@@ -369,7 +369,7 @@ class DocumentImportApi(APIView):
             else:
                 outcome = documents_import_records(project=project, records=records, default_source=source)
         if isinstance(outcome, JobRun):
-            return Response(s.JobSerializer(outcome).data, status=status.HTTP_202_ACCEPTED)
+            return job_accepted(outcome)
         failed = outcome.refused_files and not outcome.created
         return Response(
             outcome.to_dict(), status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED
@@ -522,6 +522,15 @@ class SkipApi(APIView):
         return Response(
             s.AssignmentBriefSerializer(assignment_skip(assignment=assignment, reason=data["reason"])).data
         )
+
+
+def job_accepted(job: JobRun) -> Response:
+    """202 with the job, and where to follow it: every endpoint that starts a background job."""
+    return Response(
+        s.JobSerializer(job).data,
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/jobs/{job.pk}/"},
+    )
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

@@ -22,15 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
-from .alpha import alpha_from_coincidences, binary_coincidences, binary_collapse, coincidences
+from .alpha import alpha_from_coincidences
 from .core import NO_SPANS, Estimate, FloatArray
-from .positions import character_units, code_matrix, indicator_tensor
 from .report import overall_coincidences
 from .spans import SpanCounts, SpanSet, f1_values, span_counts
-from .stats import SpanInput
+from .stats import SpanInput, position_coincidences
 
 
 @dataclass(frozen=True)
@@ -85,19 +83,7 @@ def gold_statistics(
     labels = tuple(label_keys)
     k = len(labels)
     sets = [_span_set(gold, labels, text_length, 0), _span_set(layer, labels, text_length, 1)]
-    units = (
-        character_units(text_length) if tokens is None else np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
-    )
-    position_spans = [
-        list(zip(s.starts.tolist(), s.ends.tolist(), (s.labels + 1).tolist(), strict=True)) for s in sets
-    ]
-    codes = code_matrix(units, position_spans)
-    o = coincidences(codes, k + 1)
-    label_o = (
-        binary_coincidences(indicator_tensor(units, position_spans, k))
-        if allow_overlap
-        else binary_collapse(o)[1:]
-    )
+    _, o, label_o = position_coincidences(sets, k, text_length, tokens, allow_overlap)
     return GoldStats(labels, allow_overlap, 1, span_counts(sets[0], sets[1], k, threshold), o, label_o)
 
 

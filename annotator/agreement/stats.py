@@ -241,6 +241,32 @@ def _parse(
     return SpanSet.of(rows, owner), raw
 
 
+def position_coincidences(
+    sets: Sequence[SpanSet],
+    k: int,
+    text_length: int,
+    tokens: npt.ArrayLike | None,
+    allow_overlap: bool,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The position level of a document: each layer's value per position (0 = none, 1..K =
+    labels; positions are `tokens` or, if None, characters), their coincidence matrix, and the
+    per-label binary coincidences (from the labels' indicators where spans may overlap)."""
+    units = (
+        character_units(text_length) if tokens is None else np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
+    )
+    position_spans = [
+        list(zip(s.starts.tolist(), s.ends.tolist(), (s.labels + 1).tolist(), strict=True)) for s in sets
+    ]
+    codes = code_matrix(units, position_spans)
+    o = coincidences(codes, k + 1)
+    label_o = (
+        binary_coincidences(indicator_tensor(units, position_spans, k))
+        if allow_overlap
+        else binary_collapse(o)[1:]
+    )
+    return codes, o, label_o
+
+
 def document_statistics(
     layers: Mapping[Hashable, Sequence[SpanInput]],
     label_keys: Sequence[str],
@@ -266,21 +292,7 @@ def document_statistics(
         return DocumentStatistics.empty(labels, resolution, allow_overlap, threshold)
     parsed = [_parse(layers[a], labels, text_length, owner) for owner, a in enumerate(annotators)]
     sets = [spans for spans, _ in parsed]
-    units = (
-        character_units(text_length) if tokens is None else np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
-    )
-
-    # Per-position values: 0 = none, 1..K = labels.
-    position_spans = [
-        list(zip(s.starts.tolist(), s.ends.tolist(), (s.labels + 1).tolist(), strict=True)) for s in sets
-    ]
-    codes = code_matrix(units, position_spans)
-    o = coincidences(codes, k + 1)
-    label_o = (
-        binary_coincidences(indicator_tensor(units, position_spans, k))
-        if allow_overlap
-        else binary_collapse(o)[1:]
-    )
+    codes, o, label_o = position_coincidences(sets, k, text_length, tokens, allow_overlap)
 
     m = len(annotators)
     group = RaterGroup(

@@ -245,6 +245,8 @@ def span_create(
             for neighbour in neighbours:
                 if client_uuid is not None and neighbour.client_uuid == client_uuid:
                     return neighbour, False
+            # On PostgreSQL one of these says why the statement held the span back; elsewhere
+            # (SQLite) nothing was written yet, and the span is written once they pass.
             _ensure_editable(assignment)
             _check_overlap(neighbours, allow_overlap=allow_overlap, label=label_obj, start=start, end=end)
             _insert_with_history(span, actor=actor, change_reason=change_reason)
@@ -263,51 +265,32 @@ def span_create(
 
 def _insert_with_history(span: Span, *, actor: User | None, change_reason: str | None) -> None:
     """Write a new span, its history row (what simple_history writes on post_save) and its
-    layer's move from assigned to in progress, all or nothing: on PostgreSQL as one statement
-    (one round trip, atomic without a transaction of its own), elsewhere in a transaction. A
-    request that fails part-way (the database lost: a 503 that says nothing was saved) leaves
-    nothing behind. Sets span.pk."""
+    layer's move from assigned to in progress in one transaction (a savepoint inside a
+    caller's): a request that fails part-way (the database lost: a 503 that says nothing was
+    saved) leaves nothing behind, and a refused INSERT (a concurrent retry's client_uuid) does
+    not spoil the caller's transaction. Sets span.pk. On PostgreSQL, span_create writes with
+    _insert_unless_blocked, in one statement."""
     history = _history_row(
         span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
     )
-    HistoricalSpan = type(history)
-    span_sql, span_params = rows.insert_sql(Span, span, with_pk=span.pk is not None, returning="id")
     layer_sql = f"UPDATE {rows.table(Assignment)} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
-    layer_params: list[Any] = [AssignmentStatus.IN_PROGRESS, span.assignment_id, AssignmentStatus.ASSIGNED]
-    # Inside a caller's transaction, a savepoint: a refused INSERT (a concurrent retry's
-    # client_uuid) must not spoil the caller's transaction.
-    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with savepoint, rows.hot_cursor() as cursor:
-        if connection.vendor == "postgresql":
-            history_sql, history_params = rows.insert_sql(
-                HistoricalSpan,
-                history,
-                with_pk=False,
-                returning="id",
-                select_from="new_span",
-                expressions={"id": "new_span.id"},
-            )
-            cursor.execute(
-                f"WITH new_span AS ({span_sql}), layer AS ({layer_sql}) {history_sql}",
-                span_params + layer_params + history_params,
-            )
-            span.pk = cursor.fetchone()[0]
-        else:
-            with transaction.atomic():
-                cursor.execute(span_sql, span_params)
-                # fetchall: SQLite finishes a statement with RETURNING only once its rows are read.
-                span.pk = history.id = cursor.fetchall()[0][0]
-                cursor.execute(*rows.insert_sql(HistoricalSpan, history, with_pk=False, returning="id"))
-                cursor.fetchall()
-                cursor.execute(layer_sql, layer_params)
+    with transaction.atomic(), rows.hot_cursor() as cursor:
+        cursor.execute(*rows.insert_sql(Span, span, with_pk=span.pk is not None, returning="id"))
+        # fetchall: SQLite finishes a statement with RETURNING only once its rows are read.
+        span.pk = history.id = cursor.fetchall()[0][0]
+        cursor.execute(*rows.insert_sql(type(history), history, with_pk=False, returning="id"))
+        cursor.fetchall()
+        cursor.execute(
+            layer_sql, [AssignmentStatus.IN_PROGRESS, span.assignment_id, AssignmentStatus.ASSIGNED]
+        )
 
 
 def _insert_unless_blocked(
     span: Span, *, client_uuid: Any, allow_overlap: bool, actor: User | None, change_reason: str | None
 ) -> tuple[bool, list[Span]]:
-    """PostgreSQL: _insert_with_history's statement, preceded by the read of the layer's nearby
-    spans (spans_nearby) and done only if none of them stands in the way, so a create is one
-    round trip. Returns whether the span was written (span.pk set) and the nearby spans. The
+    """PostgreSQL: what _insert_with_history writes, as one statement (atomic without a
+    transaction of its own) that first reads the layer's nearby spans (spans_nearby) and writes
+    only if none of them stands in the way, so a create is one round trip. Returns whether the span was written (span.pk set) and the nearby spans. The
     condition is _check_overlap's rule and the client_uuid repeat; when it holds the span back,
     span_create reads the reason from the nearby spans with those very functions."""
     history = _history_row(

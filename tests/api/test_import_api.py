@@ -72,7 +72,8 @@ def test_large_upload_becomes_a_job_that_finishes(
     with django_capture_on_commit_callbacks(execute=True):
         response = world.client("manager").post(_url(world), {"files": [upload]}, format="multipart")
     assert response.status_code == 202
-    job = world.client("manager").get(f"/api/v1/jobs/{response.json()['id']}/").json()
+    assert response["Location"] == f"/api/v1/jobs/{response.json()['id']}/"
+    job = world.client("manager").get(response["Location"]).json()
     # Tasks run in-process in this test, so the job has finished by now.
     assert job["status"] == "succeeded"
     assert job["result"]["created"] == 25
