@@ -117,9 +117,10 @@ def insert_sql(
 @contextlib.contextmanager
 def hot_cursor() -> Iterator[Any]:
     """A cursor for the statements above. On PostgreSQL it binds parameters on the server, so
-    psycopg prepares each statement once it has run a few times on a connection, and the server
-    stops parsing and planning it on every request (half a millisecond a span request); the ORM
-    keeps Django's client-side binding. Prepared statements live in the session: a pooler in
+    psycopg prepares each statement once it has run a few times on a connection (the settings
+    set prepare_threshold; Django's default turns preparing off), and the server stops parsing
+    and planning it on every request (about a millisecond a span create); the ORM keeps
+    Django's client-side binding, which psycopg never prepares. Prepared statements live in the session: a pooler in
     front of PostgreSQL must pool sessions, not transactions."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:

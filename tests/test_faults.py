@@ -32,7 +32,8 @@ def _terminate_other_backends() -> int:
     restart or failover does to the server's connections."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            # Each call waits (up to 5 s) until the backend has gone.
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return int(cursor.fetchone()[0])

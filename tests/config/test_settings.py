@@ -58,7 +58,7 @@ def test_database_url_and_redis_url_select_postgresql_and_a_real_broker():
     )
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout)
-    assert probe["engine"] == "django.db.backends.postgresql"
+    assert probe["engine"] == "config.postgresql"
     assert probe["name"] == "annotator"
     assert probe["eager"] is False
     assert probe["broker"] == "redis://127.0.0.1:6379/3"
