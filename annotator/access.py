@@ -34,7 +34,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
-from annotator.selectors import assignment_with_role, project_schema_get, span_get
+from annotator.selectors import LayerRead, assignment_with_role, project_schema_get, span_get
 
 User = AccountUser | AnonymousUser
 
@@ -121,8 +121,9 @@ def access_assignment(
 ) -> Assignment:
     """A layer the user may read (or, with `write`, change), with its document and project and
     any `related` objects (fetched once the layer is allowed). One query, the user's role
-    included, and one per `related` relation."""
-    assignment = assignment_with_role(assignment_id=assignment_id, user_id=user.pk)
+    included, and one per `related` relation; none for the layer when the token lookup read it
+    along (api.authentication)."""
+    assignment = _layer_with_role(user=user, assignment_id=assignment_id)
     if assignment is None:
         raise NotFound("Assignment not found.")
     project = assignment.document.project
@@ -145,6 +146,16 @@ def access_assignment(
     if related:
         prefetch_related_objects([assignment], *related)
     return assignment
+
+
+def _layer_with_role(*, user: User, assignment_id: int) -> Assignment | None:
+    """assignment_with_role for the user: the read the request's credentials brought along,
+    once (a second look in the same request, after a write, reads afresh), else a query."""
+    read: LayerRead | None = getattr(user, "layer_read", None)
+    if read is not None and read.assignment_id == assignment_id:
+        user.layer_read = None  # type: ignore[union-attr]
+        return read.assignment
+    return assignment_with_role(assignment_id=assignment_id, user_id=user.pk)
 
 
 def access_span(*, user: User, span_id: int, write: bool = False) -> Span:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,28 +137,48 @@ def source_id_by_ref(ref: str) -> int | None:
     return found.values_list("pk", flat=True).first()
 
 
+def layer_sql(user_id_sql: str) -> tuple[str, str]:
+    """(select list, join tree) of a layer with its document and project, and the role in the
+    project of the user whose id `user_id_sql` gives, for a statement that embeds them
+    (assignment_with_role, the token lookup). Aliases a, d and p; read back by layer_from_row."""
+    role = f"SELECT m.role FROM {rows.table(Membership)} m WHERE m.project_id = d.project_id AND m.user_id = {user_id_sql}"  # noqa: S608 (names from _meta, user_id_sql from the callers above)
+    select = f"{rows.columns(Assignment, 'a')}, {rows.columns(Document, 'd')}, {rows.columns(Project, 'p')}, ({role})"
+    joins = (
+        f"{rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "
+        f"JOIN {rows.table(Project)} p ON p.id = d.project_id"
+    )
+    return select, joins
+
+
+def layer_from_row(row: Sequence[Any], offset: int = 0) -> Assignment:
+    assignment = rows.from_row(Assignment, row, offset)
+    offset += rows.width(Assignment)
+    document = rows.from_row(Document, row, offset)
+    document.project = rows.from_row(Project, row, offset + rows.width(Document))
+    assignment.document = document
+    assignment.member_role = row[offset + rows.width(Document) + rows.width(Project)]  # type: ignore[attr-defined]
+    return assignment
+
+
 def assignment_with_role(*, assignment_id: int, user_id: int | None) -> Assignment | None:
     """The layer with its document (text included) and project, and `member_role`: the role of
     user `user_id` in the project, or None. One query, composed by hand (annotator.rows):
-    every span request starts here."""
-    sql = (
-        f"SELECT {rows.columns(Assignment, 'a')}, {rows.columns(Document, 'd')}, "  # noqa: S608 (names from _meta)
-        f"{rows.columns(Project, 'p')}, "
-        f"(SELECT m.role FROM {rows.table(Membership)} m WHERE m.project_id = d.project_id AND m.user_id = %s) "
-        f"FROM {rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "
-        f"JOIN {rows.table(Project)} p ON p.id = d.project_id WHERE a.id = %s"
-    )
+    every span request starts here, unless the token lookup read it along (LayerRead)."""
+    select, joins = layer_sql("%s")
     with rows.hot_cursor() as cursor:
-        cursor.execute(sql, [user_id or 0, assignment_id])
+        cursor.execute(f"SELECT {select} FROM {joins} WHERE a.id = %s", [user_id or 0, assignment_id])  # noqa: S608
         row = cursor.fetchone()
-    if row is None:
-        return None
-    assignment = rows.from_row(Assignment, row)
-    document = rows.from_row(Document, row, rows.width(Assignment))
-    document.project = rows.from_row(Project, row, rows.width(Assignment) + rows.width(Document))
-    assignment.document = document
-    assignment.member_role = row[-1]  # type: ignore[attr-defined]
-    return assignment
+    return layer_from_row(row) if row else None
+
+
+@dataclass(frozen=True)
+class LayerRead:
+    """A layer read along with a request's credentials (api.authentication): what
+    assignment_with_role gives for `assignment_id` and the credentials' user (None: no such
+    layer). access_assignment takes it from `user.layer_read` instead of reading again."""
+
+    assignment_id: int
+    assignment: Assignment | None
 
 
 def span_get(*, span_id: int) -> Span | None:

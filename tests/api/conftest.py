@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotator.models import Assignment, Role
@@ -34,9 +35,13 @@ class World:
     span_a: Any
     other_layer: Assignment
 
-    def client(self, who: str | None) -> APIClient:
+    def client(self, who: str | None, *, token: bool = False) -> APIClient:
+        """A client logged in as `who` (None: anonymous), with an API token if `token`."""
         client = APIClient()
-        if who is not None:
+        if who is not None and token:
+            key = Token.objects.get_or_create(user=self.users[who])[0].key
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        elif who is not None:
             client.force_authenticate(self.users[who])
         return client
 

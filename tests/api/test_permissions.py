@@ -338,9 +338,26 @@ def test_every_endpoint_for_every_role(world, role, name, method, path, body, ex
         assert response["Content-Type"].startswith(expected_type)
 
 
+# Routes that name a layer: with a token, the token lookup reads the layer along
+# (api.authentication), a path of its own through access_assignment.
+ROUTES = {p.name: p for p in urlpatterns if isinstance(p, URLPattern)}
+LAYER_CASES = [c for c in CASES if "<int:assignment_id>" in str(ROUTES[c[0]].pattern)]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "expected"), LAYER_CASES, ids=[f"{c[1]}-{c[0]}" for c in LAYER_CASES]
+)
+def test_every_layer_endpoint_for_every_role_with_a_token(world, role, name, method, path, body, expected):
+    client = world.client(role, token=True)
+    body = body(world) if callable(body) else body
+    response = getattr(client, method)(path(world), body, format="json")
+    assert response.status_code == expected[role], response.content
+
+
 def test_every_api_route_has_permission_cases():
-    routes = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
-    assert routes == {c[0] for c in CASES}
+    assert set(ROUTES) == {c[0] for c in CASES}
+    assert len(LAYER_CASES) >= 8
 
 
 def test_project_list_shows_only_the_callers_projects(world):
