@@ -120,8 +120,8 @@ def hot_cursor() -> Iterator[Any]:
     psycopg prepares each statement once it has run a few times on a connection (the settings
     set prepare_threshold; Django's default turns preparing off), and the server stops parsing
     and planning it on every request (about a millisecond a span create); the ORM keeps
-    Django's client-side binding, which psycopg never prepares. Prepared statements live in the session: a pooler in
-    front of PostgreSQL must pool sessions, not transactions."""
+    Django's client-side binding, which psycopg never prepares. Prepared statements live in the
+    session: a pooler in front of PostgreSQL must pool sessions, not transactions."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor

@@ -141,7 +141,10 @@ def layer_sql(user_id_sql: str) -> tuple[str, str]:
     """(select list, join tree) of a layer with its document and project, and the role in the
     project of the user whose id `user_id_sql` gives, for a statement that embeds them
     (assignment_with_role, the token lookup). Aliases a, d and p; read back by layer_from_row."""
-    role = f"SELECT m.role FROM {rows.table(Membership)} m WHERE m.project_id = d.project_id AND m.user_id = {user_id_sql}"  # noqa: S608 (names from _meta, user_id_sql from the callers above)
+    role = (
+        f"SELECT m.role FROM {rows.table(Membership)} m "  # noqa: S608 (names from _meta; user_id_sql is %s or a column)
+        f"WHERE m.project_id = d.project_id AND m.user_id = {user_id_sql}"
+    )
     select = f"{rows.columns(Assignment, 'a')}, {rows.columns(Document, 'd')}, {rows.columns(Project, 'p')}, ({role})"
     joins = (
         f"{rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "

@@ -49,8 +49,6 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         if self.layer_id is not None:
             offset = rows.width(Token) + rows.width(User)
-            layer = (
-                layer_from_row(row, offset) if row[offset] is not None else None
-            )  # row[offset]: the layer's id
-            token.user.layer_read = LayerRead(self.layer_id, layer)
+            found = row[offset] is not None  # the layer's id, NULL when the left join found none
+            token.user.layer_read = LayerRead(self.layer_id, layer_from_row(row, offset) if found else None)
         return token.user, token

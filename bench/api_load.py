@@ -3,6 +3,8 @@
 
 Prints:
 - server memory (PSS of gunicorn and the Celery worker) idle;
+- a reference measured in the same run: the p50 of GET /healthz/ (no database, no DRF) at 1
+  client, the floor of any request on this machine at that moment;
 - SQL statements per span create;
 - 20,000 span creates, one request each, at 1 and at 8 concurrent keep-alive clients, each
   client filling one layer (article) after another with 50 spans: requests per second,
@@ -238,6 +240,23 @@ def _load(
     return [x for xs in latencies for x in xs], elapsed
 
 
+def _reference(port: int, n: int = 3_000) -> float:
+    """p50 (ms) of GET /healthz/ at 1 keep-alive client: the same server, middleware and client,
+    no database and no DRF. The floor of any request on this machine at this moment, printed
+    beside the span creates so runs on machines of different speed compare."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    latencies = []
+    for _ in range(n):
+        began = time.perf_counter()
+        conn.request("GET", "/healthz/")
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - began)
+        assert response.status == 200
+    conn.close()
+    return _percentile(latencies[n // 10 :], 0.5)
+
+
 def _fill_for_export(project_id: int, n_spans: int) -> int:
     """Submit the layers the load wrote to, then add articles with two submitted layers of
     SPANS_PER_LAYER spans each (written in bulk) until the project holds `n_spans` spans.
@@ -345,6 +364,9 @@ def main() -> None:
         idle = _pss_mb(all_pids)
         print(f"server memory idle (PSS, gunicorn 2 workers + 1 Celery worker): {idle:.0f} MB")
 
+        reference = _reference(port)
+        print(f"reference, GET /healthz/ at 1 client (no database, no DRF): p50 {reference:.2f} ms")
+
         # Each run its own label, so no span repeats an earlier one (an exact duplicate is refused).
         for clients, label in ((1, "CLAIM"), (N_CLIENTS, "OPINION")):
             cpu_before = _cpu_seconds(server_pids)
@@ -353,7 +375,8 @@ def main() -> None:
             print(
                 f"{clients} client(s): {len(latencies):,} span creates in {elapsed:.1f} s = "
                 f"{len(latencies) / elapsed:.0f} requests/s; latency p50 {_percentile(latencies, 0.5):.1f} ms, "
-                f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms; "
+                f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms "
+                f"(p50 {_percentile(latencies, 0.5) / reference:.1f}x the reference); "
                 f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request"
             )
 
