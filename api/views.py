@@ -339,6 +339,14 @@ class DocumentImportApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         data: Any = request.data
+        if not isinstance(data, list | dict):  # a JSON scalar or null (a form is a dict too)
+            raise serializers.ValidationError(
+                {
+                    "documents": [
+                        "Send files in `files`, a JSON list of documents, or an object with `documents`."
+                    ]
+                }
+            )
         records: Any = data if isinstance(data, list) else None
         source_slug = None if isinstance(data, list) else data.get("source")
         source = None

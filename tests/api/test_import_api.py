@@ -52,6 +52,15 @@ def test_a_default_source_that_is_no_slug_is_a_field_error_not_a_server_error(wo
     assert Document.objects.count() == before
 
 
+@pytest.mark.parametrize("body", ["true", "7", '"herald"', "null"])
+def test_a_body_that_is_neither_a_list_nor_an_object_is_a_field_error_not_a_server_error(world, body):
+    before = Document.objects.count()
+    response = world.client("manager").post(_url(world), body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "documents" in response.json()
+    assert Document.objects.count() == before
+
+
 def test_file_upload_with_default_source(world):
     upload = SimpleUploadedFile("story.txt", "Headline\r\nBody with an emoji 🚋.\r\n".encode())
     response = world.client("manager").post(
