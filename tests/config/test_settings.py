@@ -125,3 +125,20 @@ def test_production_answers_carry_the_security_headers():
     # Plain HTTP is sent to HTTPS.
     assert probe["plain_status"] == 301
     assert probe["plain_location"] == "https://testserver/accounts/login/"
+
+
+WSGI_PROBE = (
+    "import gc, json, sys; import config.wsgi; "
+    "print(json.dumps({'threshold': gc.get_threshold(), 'frozen': gc.get_freeze_count(), "
+    "'views_loaded': 'api.views' in sys.modules and 'frontend.views' in sys.modules}))"
+)
+
+
+def test_the_wsgi_module_loads_the_views_and_freezes_what_it_loaded():
+    """config.wsgi loads every view before the first request and settles the garbage collector."""
+    result = _run(WSGI_PROBE, "config.settings.base")
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["threshold"] == [50_000, 20, 100]
+    assert probe["frozen"] > 10_000  # Django, DRF and the project's modules
+    assert probe["views_loaded"] is True
