@@ -24,9 +24,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         # DRF makes an authenticator for each request, so this is the request's own.
-        self.layer_id = (
-            (getattr(request, "parser_context", None) or {}).get("kwargs", {}).get("assignment_id")
-        )
+        self.layer_id = request.parser_context.get("kwargs", {}).get("assignment_id")
         return super().authenticate(request)
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:

@@ -347,8 +347,10 @@ class DocumentImportApi(APIView):
                     ]
                 }
             )
-        records: Any = data if isinstance(data, list) else None
-        source_slug = None if isinstance(data, list) else data.get("source")
+        # A list is the documents; an object (or a form) holds them in `documents`, with `source`.
+        records, source_slug = (
+            (data, None) if isinstance(data, list) else (data.get("documents"), data.get("source"))
+        )
         source = None
         if source_slug:
             if not isinstance(source_slug, str) or unstorable(source_slug):
@@ -363,8 +365,6 @@ class DocumentImportApi(APIView):
                 project=project, uploads=uploads, default_source=source, user=user
             )
         else:
-            if records is None and not isinstance(data, list):
-                records = data.get("documents")
             if not isinstance(records, list) or not records:
                 raise serializers.ValidationError(
                     {"documents": ["Send files in `files`, or a non-empty JSON list of documents."]}

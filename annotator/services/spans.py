@@ -270,9 +270,7 @@ def _insert_with_history(span: Span, *, actor: User | None, change_reason: str |
     saved) leaves nothing behind, and a refused INSERT (a concurrent retry's client_uuid) does
     not spoil the caller's transaction. Sets span.pk. On PostgreSQL, span_create writes with
     _insert_unless_blocked, in one statement."""
-    history = _history_row(
-        span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
-    )
+    history = _history_row(span, history_type="+", actor=actor, change_reason=change_reason)
     layer_sql = f"UPDATE {rows.table(Assignment)} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
     with transaction.atomic(), rows.hot_cursor() as cursor:
         cursor.execute(*rows.insert_sql(Span, span, with_pk=span.pk is not None, returning="id"))
@@ -290,12 +288,11 @@ def _insert_unless_blocked(
 ) -> tuple[bool, list[Span]]:
     """PostgreSQL: what _insert_with_history writes, as one statement (atomic without a
     transaction of its own) that first reads the layer's nearby spans (spans_nearby) and writes
-    only if none of them stands in the way, so a create is one round trip. Returns whether the span was written (span.pk set) and the nearby spans. The
-    condition is _check_overlap's rule and the client_uuid repeat; when it holds the span back,
-    span_create reads the reason from the nearby spans with those very functions."""
-    history = _history_row(
-        span, history_type="+", user_id=_history_user_id(actor), change_reason=change_reason
-    )
+    only if none of them stands in the way, so a create is one round trip. Returns whether the
+    span was written (span.pk set) and the nearby spans. The condition is _check_overlap's rule
+    and the client_uuid repeat; when it holds the span back, span_create reads the reason from
+    the nearby spans with those very functions."""
+    history = _history_row(span, history_type="+", actor=actor, change_reason=change_reason)
     nearby_sql, nearby_params = spans_nearby_sql(
         assignment_id=span.assignment_id, start=span.start, end=span.end, client_uuid=span.client_uuid
     )
@@ -345,14 +342,15 @@ def _insert_unless_blocked(
     return new_id is not None, neighbours
 
 
-def _history_row(span: Span, *, history_type: str, user_id: int | None, change_reason: str | None) -> Any:
-    """The history row simple_history would write for `span` as it now is."""
+def _history_row(span: Span, *, history_type: str, actor: User | None, change_reason: str | None) -> Any:
+    """The history row simple_history would write for `span` as it now is, naming the user
+    _history_user_id names."""
     return _historical_span()(
         **{f.attname: getattr(span, f.attname) for f in Span._meta.concrete_fields},
         history_date=timezone.now() if history_type != "+" else span.created_at,
         history_type=history_type,
         history_change_reason=change_reason,
-        history_user_id=user_id,
+        history_user_id=_history_user_id(actor),
     )
 
 
@@ -372,6 +370,8 @@ def _history_user_id(actor: User | None) -> int | None:
 
 
 _UNSET: Any = object()
+# What span_update writes (the rest of a span never changes).
+_UPDATED_FIELDS = ("label", "start", "end", "text", "attributes", "version", "updated_at")
 
 
 def span_update(
@@ -429,10 +429,10 @@ def span_update(
         created_at=span.created_at,
         updated_at=timezone.now(),
     )
-    history = _history_row(changed, history_type="~", user_id=_history_user_id(actor), change_reason="")
+    history = _history_row(changed, history_type="~", actor=actor, change_reason="")
     if not _write_with_history("update", changed, history, version=version):
         raise _stale(span.pk)
-    for field in ("label", "start", "end", "text", "attributes", "version", "updated_at"):
+    for field in _UPDATED_FIELDS:
         setattr(span, field, getattr(changed, field))
     return span
 
@@ -445,10 +445,7 @@ def _write_with_history(action: str, span: Span, history: Any, *, version: int) 
     quote = connection.ops.quote_name
     table = rows.table(Span)
     if action == "update":
-        fields = [
-            Span._meta.get_field(n)
-            for n in ("label", "start", "end", "text", "attributes", "version", "updated_at")
-        ]
+        fields = [Span._meta.get_field(name) for name in _UPDATED_FIELDS]
         assignments = ", ".join(f"{quote(rows.column(f))} = %s" for f in fields)
         write_sql = f"UPDATE {table} SET {assignments} WHERE id = %s AND version = %s RETURNING id"  # noqa: S608 (names from _meta)
         write_params = [f.get_db_prep_save(getattr(span, f.attname), connection) for f in fields]  # type: ignore[union-attr]
@@ -457,27 +454,24 @@ def _write_with_history(action: str, span: Span, history: Any, *, version: int) 
         write_params = []
     write_params += [span.pk, version]
     decisions = f"UPDATE {rows.table(Decision)} SET gold_span_id = NULL WHERE gold_span_id = %s"  # noqa: S608 (names from _meta)
+    deleting = action == "delete"
     savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     with savepoint, rows.hot_cursor() as cursor:
         if connection.vendor == "postgresql":
             history_sql, history_params = rows.insert_sql(
                 type(history), history, with_pk=False, returning="id", select_from="written"
             )
-            unlink = (
-                f", unlinked AS ({decisions} AND EXISTS (SELECT 1 FROM written))"  # noqa: S608
-                if action == "delete"
-                else ""
-            )
+            unlink = f", unlinked AS ({decisions} AND EXISTS (SELECT 1 FROM written))" if deleting else ""  # noqa: S608
             cursor.execute(
                 f"WITH written AS ({write_sql}){unlink} {history_sql}",
-                write_params + ([span.pk] if action == "delete" else []) + history_params,
+                write_params + ([span.pk] if deleting else []) + history_params,
             )
             return cursor.fetchone() is not None
         with transaction.atomic():
             cursor.execute(write_sql, write_params)
             if not cursor.fetchall():  # fetchall: see _insert_with_history
                 return False
-            if action == "delete":
+            if deleting:
                 cursor.execute(decisions, [span.pk])
             cursor.execute(*rows.insert_sql(type(history), history, with_pk=False, returning="id"))
             cursor.fetchall()
@@ -489,12 +483,7 @@ def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
     version is checked in the delete itself, so a stale read deletes nothing; the history row
     keeps the span as it was (what simple_history writes on post_delete)."""
     _ensure_editable(span.assignment)
-    history = _history_row(
-        span,
-        history_type="-",
-        user_id=_history_user_id(actor),
-        change_reason=None,
-    )
+    history = _history_row(span, history_type="-", actor=actor, change_reason=None)
     if not _write_with_history("delete", span, history, version=version):
         raise _stale(span.pk)
 

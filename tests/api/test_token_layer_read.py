@@ -23,8 +23,8 @@ def _authenticate(user, assignment_id):
     request = APIRequestFactory().get(
         "/", HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
     )
-    drf_request = SpanListApi().initialize_request(request, assignment_id=assignment_id)
-    drf_request.parser_context["kwargs"] = {"assignment_id": assignment_id}
+    drf_request = SpanListApi().initialize_request(request)
+    drf_request.parser_context["kwargs"] = {"assignment_id": assignment_id}  # what dispatch passes
     found_user, _ = TokenAuthentication().authenticate(drf_request)
     return found_user
 

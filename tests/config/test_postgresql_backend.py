@@ -4,6 +4,7 @@ pg_stat_activity through a second connection."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,20 +29,17 @@ def _last_statement(watcher: Any, pid: int) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_live_idle_connection_passes_without_a_query(watcher):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 'the last statement'")
-    assert connection.is_usable()
-    assert _last_statement(watcher, connection.connection.info.backend_pid) == "SELECT 'the last statement'"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_connection_inside_a_transaction_is_asked(watcher):
-    with transaction.atomic():
+@pytest.mark.parametrize(
+    ("in_transaction", "last_statement"),
+    [(False, "SELECT 'the last statement'"), (True, "SELECT 1")],
+    ids=["idle: not asked", "in a transaction: asked"],
+)
+def test_a_live_connection_is_asked_only_inside_a_transaction(watcher, in_transaction, last_statement):
+    with transaction.atomic() if in_transaction else contextlib.nullcontext():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 'the last statement'")
         assert connection.is_usable()
-        assert _last_statement(watcher, connection.connection.info.backend_pid) == "SELECT 1"
+        assert _last_statement(watcher, connection.connection.info.backend_pid) == last_statement
 
 
 @pytest.mark.django_db(transaction=True)
