@@ -91,7 +91,8 @@ def insert_sql(
     prepared by each field; the pk is included only `with_pk`. `expressions` puts SQL in place
     of some fields' values, and `select_from` turns VALUES into `SELECT ... FROM select_from`,
     so a row can take a value from a CTE (a new row's id)."""
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: each field's preparation reads it
+    quote = db.ops.quote_name
     expressions = expressions or {}
     pk = model._meta.pk
     fields = [f for f in _fields(model) if with_pk or f is not pk]
@@ -101,7 +102,7 @@ def insert_sql(
             placeholders.append(expressions[field.attname])
         else:
             placeholders.append("%s")
-            values.append(field.get_db_prep_save(getattr(instance, field.attname), connection))
+            values.append(field.get_db_prep_save(getattr(instance, field.attname), db))
     rows_sql = (
         f"SELECT {', '.join(placeholders)} FROM {select_from}"  # noqa: S608 (names from _meta)
         if select_from
@@ -122,13 +123,15 @@ def hot_cursor() -> Iterator[Any]:
     and planning it on every request (about a millisecond a span create); the ORM keeps
     Django's client-side binding, which psycopg never prepares. Prepared statements live in the
     session: a pooler in front of PostgreSQL must pool sessions, not transactions."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    # The connection itself, not the `connection` proxy, which looks it up on every use.
+    db: Any = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             yield cursor
         return
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    db: Any = connection  # what Django's own cursor() does, with a server-binding cursor
+    # What Django's own cursor() does, with a server-binding cursor.
     db.close_if_health_check_failed()
     db.ensure_connection()
     with db.wrap_database_errors:
