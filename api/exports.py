@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.exporters import BASES, FORMATTERS
 from annotator.exports import export_filters_resolve, export_stream
-from api.serializers import QueryChoiceField, QueryDateTimeField
+from api.serializers import QueryChoiceField, QueryDateTimeField, StrictCharField
 
 FORMATS = sorted(FORMATTERS)
 
@@ -65,9 +65,9 @@ class ExportApi(APIView):
         format = QueryChoiceField(choices=FORMATS, default="jsonl")
         basis = QueryChoiceField(choices=BASES, default="all")
         # stubs: Field.source and Field.label are attributes of a field, not of the input
-        source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
-        label = serializers.CharField(required=False, max_length=50)  # type: ignore[assignment]
-        annotator = serializers.CharField(required=False, max_length=150)
+        source = StrictCharField(required=False, max_length=100)  # type: ignore[assignment]
+        label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]
+        annotator = StrictCharField(required=False, max_length=150)
         since = QueryDateTimeField(required=False)
 
     @extend_schema(

@@ -189,9 +189,9 @@ class DecisionInputSerializer(serializers.Serializer):
 
 class QueueInputSerializer(serializers.Serializer):
     # stubs: Field.source and Field.label are attributes of a field, not of the input
-    source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
-    label = serializers.CharField(required=False, max_length=50)  # type: ignore[assignment]
-    annotator = serializers.CharField(required=False, max_length=150)
+    source = StrictCharField(required=False, max_length=100)  # type: ignore[assignment]
+    label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]
+    annotator = StrictCharField(required=False, max_length=150)
     adjudicated = QueryChoiceField(choices=["true", "false"], required=False)
 
 

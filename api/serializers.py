@@ -42,11 +42,16 @@ class InputSerializer(serializers.Serializer):
 
 
 class StrictStringMixin:
-    """Refuses numbers and booleans where text is expected (DRF would turn 123 into "123")."""
+    """Refuses numbers and booleans where text is expected (DRF would turn 123 into "123"), and
+    text longer than max_length as sent: DRF checks the length after trimming whitespace, so
+    201 characters with a leading space passed a field whose schema says maxLength 200."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")  # type: ignore[attr-defined]
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
