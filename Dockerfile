@@ -2,8 +2,8 @@
 #
 # Production image for the annotator: gunicorn serves config.wsgi:application, whitenoise serves
 # the collected static files. The same image runs the Celery worker and the one-shot migrate job
-# (see compose.yaml). No secret is baked in: DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL and
-# DJANGO_ALLOWED_HOSTS are given at run time.
+# (see compose.yaml). No secret is baked in: DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL,
+# REDIS_CACHE_URL and DJANGO_ALLOWED_HOSTS are given at run time.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

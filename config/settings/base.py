@@ -7,8 +7,10 @@ config.settings.production for a deployment.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -177,9 +179,39 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # CACHE AND CELERY
 # ------------------------------------------------------------------------------
+
+
+def _next_redis_database(url: str) -> str:
+    """`url` with the Redis database after its own (redis://h:6379/1 -> redis://h:6379/2)."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    if parts.scheme not in ("redis", "rediss") or "db=" in parts.query or not number.isdigit():
+        raise ImproperlyConfigured(
+            "Set REDIS_CACHE_URL: REDIS_URL does not end in a database number (redis://host:6379/N), "
+            "so the cache's database cannot follow it."
+        )
+    if int(number) >= 15:
+        raise ImproperlyConfigured(
+            "REDIS_URL names database 15, the last of Redis's default 16: set REDIS_CACHE_URL to another one."
+        )
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The cache has a Redis database of its own, never the broker's: clearing the cache empties its
+# whole database (FLUSHDB), and in the broker's that would drop queued jobs, leaving their Job
+# rows waiting for ever. REDIS_CACHE_URL names it; unset, it is the database after REDIS_URL's.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or (
+    _next_redis_database(REDIS_URL) if REDIS_URL else ""
+)
+if REDIS_CACHE_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured(
+        "REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker's)."
+    )
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -15,12 +15,14 @@ PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
     "'name': str(settings.DATABASES['default']['NAME']), 'eager': settings.CELERY_TASK_ALWAYS_EAGER, "
-    "'broker': settings.CELERY_BROKER_URL, 'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG}))"
+    "'broker': settings.CELERY_BROKER_URL, 'cache': settings.CACHES['default']['BACKEND'], "
+    "'cache_location': settings.CACHES['default'].get('LOCATION'), 'debug': settings.DEBUG}))"
 )
 # Variables the probes set themselves; DJANGO_ALLOW_ASYNC_UNSAFE comes from the browser tests.
 MANAGED = (
     "DATABASE_URL",
     "REDIS_URL",
+    "REDIS_CACHE_URL",
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
@@ -63,6 +65,35 @@ def test_database_url_and_redis_url_select_postgresql_and_a_real_broker():
     assert probe["eager"] is False
     assert probe["broker"] == "redis://127.0.0.1:6379/3"
     assert probe["cache"].endswith("RedisCache")
+    assert probe["cache_location"] == "redis://127.0.0.1:6379/4"  # the broker's database + 1
+
+
+def test_redis_cache_url_names_the_cache_database():
+    result = _run(
+        PROBE,
+        "config.settings.base",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        REDIS_CACHE_URL="redis://127.0.0.1:6379/9",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cache_location"] == "redis://127.0.0.1:6379/9"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "cache_url", "message"),
+    [
+        ("redis://127.0.0.1:6379/3", "redis://127.0.0.1:6379/3", "must name another Redis database"),
+        ("redis://127.0.0.1:6379/15", "", "names database 15"),
+        ("unix:///run/redis.sock?db=1", "", "Set REDIS_CACHE_URL"),
+    ],
+)
+def test_a_cache_sharing_the_brokers_database_or_none_to_derive_refuses_to_start(
+    redis_url, cache_url, message
+):
+    """Clearing the cache empties its whole Redis database: in the broker's, queued jobs would go."""
+    result = _run(PROBE, "config.settings.base", REDIS_URL=redis_url, REDIS_CACHE_URL=cache_url)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -142,3 +173,23 @@ def test_the_wsgi_module_loads_the_views_and_freezes_what_it_loaded():
     assert probe["threshold"] == [50_000, 20, 100]
     assert probe["frozen"] > 10_000  # Django, DRF and the project's modules
     assert probe["views_loaded"] is True
+
+
+def test_clearing_the_cache_leaves_the_brokers_queued_messages(settings):
+    """Against the suite's real Redis: cache.clear() (FLUSHDB) empties the cache's database only;
+    a message waiting in the broker's database is still there."""
+    import redis
+    from django.core.cache import cache
+
+    assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = "test-clearing-the-cache"
+    broker.delete(queue)
+    try:
+        broker.lpush(queue, b"a queued job")
+        cache.set("test-clearing-the-cache", 1)
+        cache.clear()
+        assert cache.get("test-clearing-the-cache") is None
+        assert broker.lrange(queue, 0, -1) == [b"a queued job"]
+    finally:
+        broker.delete(queue)
