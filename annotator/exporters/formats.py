@@ -79,7 +79,7 @@ class JsonlFormatter(Formatter):
             "text": document.text,
             "annotators": [name for layer in document.layers for name in layer.annotators],
             # Unpacked rather than read by name, and attributes passed as they are when they
-            # are a dict (orjson writes only dicts): a third less time a span.
+            # are a dict (orjson writes only dicts): about a quarter less time a span.
             "spans": [
                 {
                     "label": label,
