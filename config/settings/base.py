@@ -142,6 +142,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+# How many reverse proxies in front of the site append the client's address to X-Forwarded-For.
+# 0: the header is ignored (a client could write anything in it) and REMOTE_ADDR counts.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # CONTENT SECURITY POLICY (config.security.ContentSecurityPolicyMiddleware)
 # ------------------------------------------------------------------------------
@@ -252,6 +256,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("ANNOTATOR_AUTH_THROTTLE", default="10/min")},
+    # Not None, DRF's default, which reads a client's X-Forwarded-For as is: a new value each
+    # time escaped the login throttle.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "News source annotation API",

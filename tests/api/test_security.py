@@ -187,6 +187,57 @@ def test_wrong_passwords_at_the_token_endpoint_lock_the_account_out_as_json():
     assert _sign_in(Client(), "scripter", DEFAULT_PASSWORD).status_code == 429
 
 
+def test_a_forged_x_forwarded_for_escapes_neither_the_token_throttle_nor_the_lockout():
+    """With no trusted proxy (the default) X-Forwarded-For is the client's own writing: a new
+    address in it for each attempt must not buy a fresh throttle or a fresh lockout count."""
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    assert settings.AXES_CLIENT_IP_CALLABLE == "config.security.client_address"
+    UserFactory(username="scripter")
+    client = APIClient()
+    codes = [
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "scripter", "password": DEFAULT_PASSWORD},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(11)
+    ]
+    assert codes == [200] * 10 + [429]
+
+    UserFactory(username="lena")
+    for i in range(5):
+        _sign_in(Client(HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"), "lena", f"wrong-{i}")
+    assert _sign_in(Client(HTTP_X_FORWARDED_FOR="198.51.100.99"), "lena", DEFAULT_PASSWORD).status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_counts_by_the_address_the_proxy_saw(settings):
+    """DJANGO_TRUSTED_PROXY_COUNT=1: everyone arrives from the proxy's address, so the lockout
+    and the throttle count the client address the proxy appended instead; one client locked
+    out or throttled leaves the others alone."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.0.0.2"
+    UserFactory(username="lena")
+    for i in range(5):
+        _sign_in(Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1"), "lena", f"wrong-{i}")
+    # Spoofed entries before the proxy's own are ignored: the proxy appends the real address last.
+    mallory = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="192.0.2.50, 198.51.100.1")
+    assert _sign_in(mallory, "lena", DEFAULT_PASSWORD).status_code == 429
+    colleague = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    assert _sign_in(colleague, "lena", DEFAULT_PASSWORD).status_code == 302
+
+    UserFactory(username="scripter")
+    body = {"username": "scripter", "password": DEFAULT_PASSWORD}
+    busy = [
+        APIClient(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.3").post("/api/v1/auth/token/", body)
+        for _ in range(11)
+    ]
+    assert [r.status_code for r in busy] == [200] * 10 + [429]
+    other = APIClient(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.4").post(
+        "/api/v1/auth/token/", body
+    )
+    assert other.status_code == 200
+
+
 # -- passwords, tokens, accounts -------------------------------------------------------------
 
 
