@@ -11,8 +11,10 @@ Bases (which layers a document's spans come from):
   here").
 * consensus: documents with at least two submitted annotation layers; one layer named
   `consensus` holding the spans a majority agrees on (annotator.agreement.consensus).
-* gold: the gold layer (kind gold, any status). Documents without one are left out; if a
-  document has several (one per reviewer), the one changed last counts.
+* gold: the adjudicated gold layer (kind gold, submitted by `review_adjudicate`). Documents
+  whose gold layer is missing or still being worked on are left out: half-adjudicated spans are
+  not gold. If a document has several (older data: one per reviewer), the one changed last
+  counts.
 
 Filters: `source` keeps that source's documents; `label` keeps only spans of that label (the
 consensus is computed on them, which gives the same spans as filtering afterwards, since only
@@ -108,7 +110,7 @@ def export_filters_resolve(
 ) -> ExportFilters:
     """Check and resolve the filters of an export of `project`. Raises ValidationError with a
     message per field: an unknown basis, source (slug or id), label key or annotator username,
-    an annotator with a basis other than all, or basis gold before any gold layer exists."""
+    an annotator with a basis other than all, or basis gold before any document is adjudicated."""
     errors: dict[str, list[str]] = {}
     if basis not in BASES:
         errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
@@ -135,7 +137,9 @@ def export_filters_resolve(
         raise ValidationError(errors)
     if (
         basis == "gold"
-        and not Assignment.objects.filter(document__project=project, kind=AssignmentKind.GOLD).exists()
+        and not Assignment.objects.filter(
+            document__project=project, kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        ).exists()
     ):
         raise ValidationError(
             {
@@ -165,15 +169,13 @@ def _annotator_id(*, project: Project, username: str) -> int | None:
     return None
 
 
-def _layer_q(filters: ExportFilters, prefix: str = "") -> Q:
-    """The layers of the basis, as a condition on Assignment (or, with a prefix, on a relation)."""
+def _layer_q(filters: ExportFilters) -> Q:
+    """The layers of the basis, as a condition on Assignment."""
     if filters.basis == "gold":
-        return Q(**{f"{prefix}kind": AssignmentKind.GOLD})
-    condition = Q(
-        **{f"{prefix}kind": AssignmentKind.ANNOTATION, f"{prefix}status": AssignmentStatus.SUBMITTED}
-    )
+        return Q(kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED)
+    condition = Q(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED)
     if filters.annotator_id is not None:
-        condition &= Q(**{f"{prefix}user_id": filters.annotator_id})
+        condition &= Q(user_id=filters.annotator_id)
     return condition
 
 

@@ -12,9 +12,9 @@ Bases (which spans an article's counts come from; the article is always the boot
   its layers marked one. Articles with at least one submitted layer count.
 * consensus: the consensus layer of each article with two or more submitted annotation layers,
   built exactly as the consensus export builds it (annotator.agreement.consensus).
-* gold: the gold layer (Assignment kind gold, any status; with several, the one changed last,
-  as in the exports) where one exists, else the consensus layer; articles with neither are left
-  out. `ProfileCounts.layers` says how many articles of each source came from which.
+* gold: the adjudicated gold layer (Assignment kind gold, submitted; with several, the one
+  changed last, as in the exports) where one exists, else the consensus layer; articles with
+  neither are left out. A gold layer still being worked on counts as none. `ProfileCounts.layers` says how many articles of each source came from which.
 
 What is counted (the default schema's keys; a project that renamed them counts nothing there):
 
@@ -272,7 +272,8 @@ def profile_counts_get(
 
 
 def _layer_counts(*, project_id: int, source_ids: Collection[int] | None) -> dict[int, tuple[int, int]]:
-    """document id -> (submitted annotation layers, gold layers), for documents with any."""
+    """document id -> (submitted annotation layers, adjudicated gold layers), for documents with
+    any layer."""
     layers = Assignment.objects.filter(document__project_id=project_id)
     if source_ids is not None:
         layers = layers.filter(document__source_id__in=list(source_ids))
@@ -283,7 +284,7 @@ def _layer_counts(*, project_id: int, source_ids: Collection[int] | None) -> dic
             submitted=Count(
                 "pk", filter=Q(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED)
             ),
-            gold=Count("pk", filter=Q(kind=AssignmentKind.GOLD)),
+            gold=Count("pk", filter=Q(kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED)),
         )
         .values_list("document_id", "submitted", "gold")
     )
@@ -302,18 +303,21 @@ def _read_chunk(
         pk: word_count(text) for pk, text in Document.objects.filter(pk__in=ids).values_list("pk", "text")
     }
     submitted: dict[int, list[tuple[int, int]]] = {}  # document -> [(layer id, user id)]
-    gold: dict[int, tuple[datetime, int]] = {}  # document -> (updated_at, layer id) of the newest
+    # document -> (updated_at, layer id) of the newest adjudicated gold layer
+    gold: dict[int, tuple[datetime, int]] = {}
     layers = (
         Assignment.objects.filter(
-            document_id__in=ids, kind__in=[AssignmentKind.ANNOTATION, AssignmentKind.GOLD]
+            document_id__in=ids,
+            kind__in=[AssignmentKind.ANNOTATION, AssignmentKind.GOLD],
+            status=AssignmentStatus.SUBMITTED,
         )
         .order_by("document_id", "pk")
-        .values_list("pk", "document_id", "user_id", "kind", "status", "updated_at")
+        .values_list("pk", "document_id", "user_id", "kind", "updated_at")
     )
-    for pk, document_id, user_id, kind, status, updated_at in layers:
+    for pk, document_id, user_id, kind, updated_at in layers:
         if kind == AssignmentKind.GOLD:
             gold[document_id] = max(gold.get(document_id, (updated_at, pk)), (updated_at, pk))
-        elif status == AssignmentStatus.SUBMITTED:
+        else:
             submitted.setdefault(document_id, []).append((pk, user_id))
     # Which layers each document's counts come from: ("all" | "consensus" | "gold", layer ids).
     use: dict[int, tuple[str, list[int]]] = {}

@@ -599,17 +599,22 @@ def test_consensus_basis_skips_documents_with_fewer_than_two_submitted_layers(se
     ]
 
 
-def test_gold_basis_takes_the_gold_layer_changed_last(setup):
+def test_gold_basis_takes_the_adjudicated_gold_layer_changed_last(setup):
+    """Gold layers still being worked on (not submitted) are not gold: the newest of the
+    adjudicated ones counts, and a document with none is left out."""
     from annotator.models import Assignment, AssignmentKind
 
     project, documents, users, layer = setup
     layer(documents[3], users[3], [("OPINION", 7, 11, {})], kind=AssignmentKind.GOLD, submitted=False)
-    older = layer(documents[3], users[2], [("CLAIM", 7, 11, {"evidence": "NONE"})], kind=AssignmentKind.GOLD)
+    older = layer(documents[3], users[1], [("OPINION", 0, 3, {})], kind=AssignmentKind.GOLD)
+    newer = layer(documents[3], users[2], [("CLAIM", 7, 11, {"evidence": "NONE"})], kind=AssignmentKind.GOLD)
     Assignment.objects.filter(pk=older.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    Assignment.objects.filter(pk=newer.pk).update(updated_at=datetime(2021, 1, 1, tzinfo=UTC))
+    layer(documents[4], users[3], [("OPINION", 7, 11, {})], kind=AssignmentKind.GOLD, submitted=False)
     exported = _iter(project, basis="gold")
     assert [d.document_id for d in exported] == [documents[3].pk]
     gold = exported[0].layers[0]
-    assert (gold.name, gold.annotators, [s.label for s in gold.spans]) == ("gold", ("rita",), ["OPINION"])
+    assert (gold.name, gold.annotators, [s.label for s in gold.spans]) == ("gold", ("cara",), ["CLAIM"])
 
 
 def test_filters_by_source_label_annotator_and_since(setup):

@@ -17,6 +17,7 @@ from annotator.models import (
     Assignment,
     AssignmentKind,
     AssignmentStatus,
+    Document,
     JobRun,
     JobStatus,
     Label,
@@ -248,6 +249,20 @@ def test_basis_gold_takes_the_gold_layer_and_else_the_consensus(bases):
     }
     for key, values in expected.items():
         assert got[key] == values, key
+
+
+def test_basis_gold_passes_over_gold_layers_not_yet_adjudicated(bases):
+    """A gold layer a reviewer is still working on is no gold: D3 keeps its consensus, and D2
+    (one submitted layer) still has no basis at all."""
+    project = bases["project"]
+    reviewer = UserFactory(username="bases-rev2")
+    for title in ("e", "f"):
+        document = Document.objects.get(project=project, title=f"Article {title}")
+        Assignment.objects.create(
+            document=document, user=reviewer, kind=AssignmentKind.GOLD, status=AssignmentStatus.IN_PROGRESS
+        )
+    counts = profile_counts_get(project_id=project.pk, basis="gold")
+    assert counts.layers == {bases["source"].pk: {"gold": 1, "consensus": 1}}
 
 
 def test_the_stored_profile_names_its_basis_and_where_its_articles_came_from(bases):

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Document, Role, Span
 from annotator.services.assignments import assignment_submit
+from annotator.services.review import review_adjudicate
 from annotator.services.spans import span_create
 from tests.api.conftest import PHRASE, TEXT
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
@@ -208,18 +209,21 @@ def test_consensus_skips_documents_with_a_single_submitted_layer(world):
     assert _body(_get(world, basis="consensus")) == ""
 
 
-def test_gold_export_is_refused_until_a_gold_layer_exists(labelled):
+def test_gold_export_is_refused_until_a_document_is_adjudicated(labelled):
+    """Gold is the adjudicated layer: a gold layer a reviewer is still working on is not gold."""
     response = _get(labelled, basis="gold")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["basis"][0].startswith("No gold layer yet: ")
-    _add_layer(
+    gold = _add_layer(
         labelled,
         "rita",
         [("CLAIM", PHRASE, {"evidence": "DATA"})],
         kind=AssignmentKind.GOLD,
         submit=False,
     )
+    assert _get(labelled, basis="gold").status_code == 400
+    review_adjudicate(document=labelled.document, reviewer=gold.user)
     response = _get(labelled, basis="gold", format="csv")
     assert response["Content-Disposition"] == 'attachment; filename="world-gold.csv"'
     frame = pd.read_csv(io.StringIO(_body(response)))
