@@ -115,7 +115,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django turns psycopg's statement preparation off; the statements annotator.rows sends with
     # server-side binding (the span requests') are worth preparing: planning them cost more than
     # running them. The ORM's client-side-bound queries are never prepared, whatever this says.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["prepare_threshold"] = 5
+    # No JIT compilation: it pays off for long analytic queries, not for a request's. Queue Next
+    # on a project of 10,000 started documents spent 27 ms of its 61 compiling a 50 ms query.
+    options["options"] = f"-c jit=off {options.get('options', '')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # AUTH

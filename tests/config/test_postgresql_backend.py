@@ -56,3 +56,11 @@ def test_a_connection_the_server_ended_fails_and_the_next_query_reconnects(watch
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+@pytest.mark.django_db
+def test_sessions_run_without_jit_compilation():
+    """Request queries are short: compiling them cost more than it saved (settings)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
