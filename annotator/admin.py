@@ -195,16 +195,9 @@ class DocumentAdmin(admin.ModelAdmin):
     inlines = [AssignmentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return super().get_queryset(request).annotate(n_layers=Count("assignments"))
-
     @admin.display(description="characters")
     def n_chars(self, obj: Document) -> int:
         return len(obj.text)
-
-    @admin.display(description="layers", ordering="n_layers")
-    def n_layers(self, obj: Any) -> int:
-        return obj.n_layers
 
     change_list_template = "admin/annotator/document/change_list.html"
 

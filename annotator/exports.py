@@ -211,8 +211,8 @@ def export_documents_query(*, project: Project, filters: ExportFilters) -> Query
         documents = documents.filter(source_id=filters.source_id)
     if filters.basis == "consensus":
         counts = layers.order_by().values("document").annotate(n=Count("pk")).values("n")
-        documents = documents.annotate(n_layers=Subquery(counts, output_field=IntegerField())).filter(
-            n_layers__gte=2
+        documents = documents.annotate(n_submitted=Subquery(counts, output_field=IntegerField())).filter(
+            n_submitted__gte=2
         )
     else:
         documents = documents.filter(Exists(layers))

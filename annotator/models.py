@@ -181,13 +181,21 @@ class Document(models.Model):
     text_sha256 = models.CharField(max_length=64)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept by database triggers on the layer table (annotator.layer_counts), never by hand.
+    n_layers = models.PositiveIntegerField(
+        "layers", default=0, editable=False, help_text="Counted annotation layers: every one but the skipped."
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "text_sha256"], name="document_unique_project_text"),
         ]
-        indexes = [models.Index(fields=["project", "source"])]
+        indexes = [
+            models.Index(fields=["project", "source"]),
+            # Queue Next: a project's documents with room, most layers first, in one range scan.
+            models.Index(fields=["project", "-n_layers", "id"], name="document_queue"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Document {self.pk}"
