@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-COUNTED = "{row}.kind = 'annotation' AND {row}.status <> 'skipped'"
+from django.db import transaction
+from django.db.models import Q
+
+from annotator.models import AssignmentKind, AssignmentStatus
+
+# The layers that count toward a document's k: every annotation layer except a skipped one. The
+# same rule as a condition on Assignment and as SQL on a layer row (OLD, NEW or an alias).
+COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
+COUNTED = f"{{row}}.kind = '{AssignmentKind.ANNOTATION}' AND {{row}}.status <> '{AssignmentStatus.SKIPPED}'"
 # Only when a layer starts or stops counting, or moves: a submit or reopen changes nothing here.
 # `differs` is the null-safe inequality: IS DISTINCT FROM (PostgreSQL), IS NOT (SQLite).
 CHANGES = (
@@ -34,21 +42,19 @@ POSTGRESQL = [
         RETURN NULL;
     END $$
     """,
-    "DROP TRIGGER IF EXISTS annotator_layer_count_insert_delete ON annotator_assignment",
     "CREATE TRIGGER annotator_layer_count_insert_delete AFTER INSERT OR DELETE ON annotator_assignment "
     "FOR EACH ROW EXECUTE FUNCTION annotator_document_n_layers()",
-    "DROP TRIGGER IF EXISTS annotator_layer_count_update ON annotator_assignment",
     "CREATE TRIGGER annotator_layer_count_update AFTER UPDATE OF kind, status, document_id "
     f"ON annotator_assignment FOR EACH ROW WHEN ({CHANGES.format(differs='IS DISTINCT FROM')}) "
     "EXECUTE FUNCTION annotator_document_n_layers()",
 ]
 
 SQLITE = [
-    "CREATE TRIGGER IF NOT EXISTS annotator_layer_count_insert AFTER INSERT ON annotator_assignment "
+    "CREATE TRIGGER annotator_layer_count_insert AFTER INSERT ON annotator_assignment "
     f"WHEN {COUNTED.format(row='NEW')} BEGIN {INCREMENT}; END",
-    "CREATE TRIGGER IF NOT EXISTS annotator_layer_count_delete AFTER DELETE ON annotator_assignment "
+    "CREATE TRIGGER annotator_layer_count_delete AFTER DELETE ON annotator_assignment "
     f"WHEN {COUNTED.format(row='OLD')} BEGIN {DECREMENT}; END",
-    "CREATE TRIGGER IF NOT EXISTS annotator_layer_count_update AFTER UPDATE OF kind, status, document_id "
+    "CREATE TRIGGER annotator_layer_count_update AFTER UPDATE OF kind, status, document_id "
     f"ON annotator_assignment WHEN {CHANGES.format(differs='IS NOT')} BEGIN "
     f"{DECREMENT} AND {COUNTED.format(row='OLD')}; {INCREMENT} AND {COUNTED.format(row='NEW')}; END",
 ]
@@ -81,7 +87,11 @@ def is_counted(connection: Any) -> bool:
 
 
 def install_triggers(connection: Any) -> None:
-    _run(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
+    """Drop, then create: a definition changed since the last install replaces the old one. One
+    transaction, so no layer written meanwhile goes uncounted."""
+    with transaction.atomic(using=connection.alias):
+        drop_triggers(connection)
+        _run(connection, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
 
 
 def drop_triggers(connection: Any) -> None:

@@ -14,7 +14,8 @@ Bases (which spans an article's counts come from; the article is always the boot
   built exactly as the consensus export builds it (annotator.agreement.consensus).
 * gold: the adjudicated gold layer (Assignment kind gold, submitted; with several, the one
   changed last, as in the exports) where one exists, else the consensus layer; articles with
-  neither are left out. A gold layer still being worked on counts as none. `ProfileCounts.layers` says how many articles of each source came from which.
+  neither are left out. A gold layer still being worked on counts as none.
+  `ProfileCounts.layers` says how many articles of each source came from which.
 
 What is counted (the default schema's keys; a project that renamed them counts nothing there):
 

@@ -22,7 +22,8 @@ visibility timeout (CELERY_VISIBILITY_TIMEOUT, 10 s here).
 
 It drops and recreates the database named by BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/annotator_bench_load), and starts a Redis of its own
-(redis-server on a free port), so no one else's queues or flushes meet the run's. The Celery worker's log goes to var/bench-load-celery.log.
+(redis-server on a free port), so no one else's queues or flushes meet the run's. The Celery
+worker's log goes to var/bench-load-celery.log.
 Targets: p95 under 50 ms, 0 errors, 0 lost.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer
@@ -21,9 +21,6 @@ from annotator.selectors import project_schema_get
 from annotator.services.agreement import document_agreement_enqueue
 from annotator.services.spans import span_missing_required
 
-# Layers that count toward a document's k: every annotation layer except a skipped one (the rule
-# annotator.layer_counts keeps Document.n_layers by).
-COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 _CANDIDATE_BATCH = 20
 
@@ -35,7 +32,8 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
 
     Two annotators asking at once never push a document past k: candidate documents are locked
     (FOR UPDATE SKIP LOCKED on PostgreSQL) and their layer count is read again under the lock.
-    Counts are Document.n_layers, which database triggers keep (annotator.layer_counts)."""
+    Counts are Document.n_layers: the layers annotator.layer_counts.COUNTED_LAYER counts, kept
+    by database triggers."""
     unfinished = (
         Assignment.objects.filter(
             document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES

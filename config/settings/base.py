@@ -189,20 +189,29 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # ------------------------------------------------------------------------------
 
 
-def _next_redis_database(url: str) -> str:
-    """`url` with the Redis database after its own (redis://h:6379/1 -> redis://h:6379/2)."""
+def _redis_database(url: str) -> tuple[str, int] | None:
+    """(server, database number) of a redis:// or rediss:// URL whose path names the database
+    (none: database 0); None for any other form (a unix socket, ?db=)."""
     parts = urlsplit(url)
     number = parts.path.strip("/") or "0"
     if parts.scheme not in ("redis", "rediss") or "db=" in parts.query or not number.isdigit():
+        return None
+    return parts.netloc, int(number)
+
+
+def _next_redis_database(url: str) -> str:
+    """`url` with the Redis database after its own (redis://h:6379/1 -> redis://h:6379/2)."""
+    database = _redis_database(url)
+    if database is None:
         raise ImproperlyConfigured(
             "Set REDIS_CACHE_URL: REDIS_URL does not end in a database number (redis://host:6379/N), "
             "so the cache's database cannot follow it."
         )
-    if int(number) >= 15:
+    if database[1] >= 15:
         raise ImproperlyConfigured(
             "REDIS_URL names database 15, the last of Redis's default 16: set REDIS_CACHE_URL to another one."
         )
-    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database[1] + 1}"))
 
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -212,7 +221,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or (
     _next_redis_database(REDIS_URL) if REDIS_URL else ""
 )
-if REDIS_CACHE_URL and REDIS_CACHE_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+_cache_database = _redis_database(REDIS_CACHE_URL)
+if REDIS_URL and (
+    REDIS_CACHE_URL == REDIS_URL
+    or (_cache_database is not None and _cache_database == _redis_database(REDIS_URL))
+):
     raise ImproperlyConfigured(
         "REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker's)."
     )

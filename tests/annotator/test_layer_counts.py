@@ -14,8 +14,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from annotator import layer_counts
+from annotator.layer_counts import COUNTED_LAYER
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Document
-from annotator.services.assignments import COUNTED_LAYER, assignment_skip
+from annotator.services.assignments import assignment_skip
 from tests.factories import DocumentFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

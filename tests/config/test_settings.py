@@ -83,6 +83,7 @@ def test_redis_cache_url_names_the_cache_database():
     ("redis_url", "cache_url", "message"),
     [
         ("redis://127.0.0.1:6379/3", "redis://127.0.0.1:6379/3", "must name another Redis database"),
+        ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "must name another Redis database"),
         ("redis://127.0.0.1:6379/15", "", "names database 15"),
         ("unix:///run/redis.sock?db=1", "", "Set REDIS_CACHE_URL"),
     ],
