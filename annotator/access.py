@@ -34,7 +34,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
-from annotator.selectors import LayerRead, assignment_with_role, project_schema_get, span_get
+from annotator.selectors import layer_with_role, project_schema_get, span_get
 
 User = AccountUser | AnonymousUser
 
@@ -117,13 +117,19 @@ def access_document(*, user: User, document_id: int, roles: tuple[str, ...] | No
 
 
 def access_assignment(
-    *, user: User, assignment_id: int, write: bool = False, related: tuple[str, ...] = ()
+    *,
+    user: User,
+    assignment_id: int,
+    write: bool = False,
+    lock: bool = False,
+    related: tuple[str, ...] = (),
 ) -> Assignment:
     """A layer the user may read (or, with `write`, change), with its document and project and
     any `related` objects (fetched once the layer is allowed). One query, the user's role
-    included, and one per `related` relation; none for the layer when the token lookup read it
-    along (api.authentication)."""
-    assignment = _layer_with_role(user=user, assignment_id=assignment_id)
+    included, and one per `related` relation. With `lock` (inside a transaction), the layer's
+    row stays locked until the transaction ends: span writes and submit hold it, so they
+    happen one after the other on a layer."""
+    assignment = layer_with_role(assignment_id=assignment_id, user_id=user.pk, lock=lock)
     if assignment is None:
         raise NotFound("Assignment not found.")
     project = assignment.document.project
@@ -148,24 +154,16 @@ def access_assignment(
     return assignment
 
 
-def _layer_with_role(*, user: User, assignment_id: int) -> Assignment | None:
-    """assignment_with_role for the user: the read the request's credentials brought along,
-    once (a second look in the same request, after a write, reads afresh), else a query."""
-    read: LayerRead | None = getattr(user, "layer_read", None)
-    if read is not None and read.assignment_id == assignment_id:
-        user.layer_read = None  # type: ignore[union-attr]
-        return read.assignment
-    return assignment_with_role(assignment_id=assignment_id, user_id=user.pk)
-
-
-def access_span(*, user: User, span_id: int, write: bool = False) -> Span:
+def access_span(*, user: User, span_id: int, write: bool = False, lock: bool = False) -> Span:
     """The span if the user may read (with `write`, change) its layer, with its layer (as
-    access_assignment gives it) and its label."""
+    access_assignment gives it, locked with `lock`) and its label."""
     span = span_get(span_id=span_id)
     if span is None:
         raise NotFound("Span not found.")
     try:
-        span.assignment = access_assignment(user=user, assignment_id=span.assignment_id, write=write)
+        span.assignment = access_assignment(
+            user=user, assignment_id=span.assignment_id, write=write, lock=lock
+        )
     except NotFound:
         raise NotFound("Span not found.") from None
     label = project_schema_get(project=span.assignment.document.project).labels_by_id.get(span.label_id)

@@ -32,6 +32,7 @@ from annotator.models import (
     Span,
     Target,
 )
+from annotator.services.assignments import layers_delete
 from annotator.services.uploads import documents_import_upload
 
 
@@ -176,11 +177,17 @@ class TargetAdmin(admin.ModelAdmin):
 
 
 class AssignmentInline(admin.TabularInline):
+    """Layers are shown here; they change through the queue and the review, so every rule and
+    count holds."""
+
     model = Assignment
     extra = 0
-    fields = ["user", "kind", "status", "submitted_at"]
-    readonly_fields = ["user", "kind", "submitted_at"]
+    fields = readonly_fields = ("user", "kind", "status", "submitted_at")
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Document)
@@ -273,8 +280,18 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "document__project"]
     search_fields = ["document__title", "user__username"]
     list_select_related = ["document", "user"]
-    readonly_fields = ["document", "user", "kind", "created_at", "updated_at", "submitted_at"]
+    # Status changes through submit, reopen and skip, which check the layer and keep the counts.
+    readonly_fields = ["document", "user", "kind", "status", "created_at", "updated_at", "submitted_at"]
     inlines = [SpanInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # layers are handed out by queue Next, which keeps each document within k
+
+    def delete_model(self, request: HttpRequest, obj: Assignment) -> None:
+        layers_delete(assignments=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
+        layers_delete(assignments=list(queryset))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
         return super().get_queryset(request).annotate(n_spans=Count("spans"))

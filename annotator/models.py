@@ -181,7 +181,7 @@ class Document(models.Model):
     text_sha256 = models.CharField(max_length=64)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Kept by database triggers on the layer table (annotator.layer_counts), never by hand.
+    # Kept by the layer services (annotator.services.assignments), never by hand.
     n_layers = models.PositiveIntegerField(
         "layers", default=0, editable=False, help_text="Counted annotation layers: every one but the skipped."
     )
@@ -233,6 +233,10 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["document", "user", "kind"], name="assignment_unique_document_user_kind"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values), name="assignment_status_known"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=AssignmentKind.values), name="assignment_kind_known"),
         ]
         indexes = [
             models.Index(fields=["user", "status"]),
@@ -285,6 +289,9 @@ class Span(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["assignment", "client_uuid"], name="span_unique_assignment_client_uuid"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "label", "start", "end"], name="span_unique_assignment_label_offsets"
             ),
         ]
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from annotator import rows
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -137,86 +134,32 @@ def source_id_by_ref(ref: str) -> int | None:
     return found.values_list("pk", flat=True).first()
 
 
-def layer_sql(user_id_sql: str) -> tuple[str, str]:
-    """(select list, join tree) of a layer with its document and project, and the role in the
-    project of the user whose id `user_id_sql` gives, for a statement that embeds them
-    (assignment_with_role, the token lookup). Aliases a, d and p; read back by layer_from_row."""
-    role = (
-        f"SELECT m.role FROM {rows.table(Membership)} m "  # noqa: S608 (names from _meta; user_id_sql is %s or a column)
-        f"WHERE m.project_id = d.project_id AND m.user_id = {user_id_sql}"
-    )
-    select = f"{rows.columns(Assignment, 'a')}, {rows.columns(Document, 'd')}, {rows.columns(Project, 'p')}, ({role})"
-    joins = (
-        f"{rows.table(Assignment)} a JOIN {rows.table(Document)} d ON d.id = a.document_id "
-        f"JOIN {rows.table(Project)} p ON p.id = d.project_id"
-    )
-    return select, joins
-
-
-def layer_from_row(row: Sequence[Any], offset: int = 0) -> Assignment:
-    assignment = rows.from_row(Assignment, row, offset)
-    offset += rows.width(Assignment)
-    document = rows.from_row(Document, row, offset)
-    document.project = rows.from_row(Project, row, offset + rows.width(Document))
-    assignment.document = document
-    assignment.member_role = row[offset + rows.width(Document) + rows.width(Project)]  # type: ignore[attr-defined]
-    return assignment
-
-
-def assignment_with_role(*, assignment_id: int, user_id: int | None) -> Assignment | None:
+def layer_with_role(*, assignment_id: int, user_id: int | None, lock: bool = False) -> Assignment | None:
     """The layer with its document (text included) and project, and `member_role`: the role of
-    user `user_id` in the project, or None. One query, composed by hand (annotator.rows):
-    every span request starts here, unless the token lookup read it along (LayerRead)."""
-    select, joins = layer_sql("%s")
-    with rows.hot_cursor() as cursor:
-        cursor.execute(f"SELECT {select} FROM {joins} WHERE a.id = %s", [user_id or 0, assignment_id])  # noqa: S608
-        row = cursor.fetchone()
-    return layer_from_row(row) if row else None
-
-
-@dataclass(frozen=True)
-class LayerRead:
-    """A layer read along with a request's credentials (api.authentication): what
-    assignment_with_role gives for `assignment_id` and the credentials' user (None: no such
-    layer). access_assignment takes it from `user.layer_read` instead of reading again."""
-
-    assignment_id: int
-    assignment: Assignment | None
+    user `user_id` in the project, or None. One query. With `lock`, the layer's row stays locked
+    until the caller's transaction ends (SELECT ... FOR UPDATE): every span write holds it."""
+    role = Membership.objects.filter(project_id=OuterRef("document__project_id"), user_id=user_id or 0)
+    layers = Assignment.objects.select_related("document__project").annotate(
+        member_role=Subquery(role.values("role")[:1])
+    )
+    if lock:
+        layers = layers.select_for_update(of=("self",))
+    return layers.filter(pk=assignment_id).first()
 
 
 def span_get(*, span_id: int) -> Span | None:
-    """The span, without its relations (access_span adds them). Composed by hand (annotator.rows):
-    every span change and delete starts here."""
-    sql = f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s WHERE s.id = %s"  # noqa: S608 (names from _meta)
-    with rows.hot_cursor() as cursor:
-        cursor.execute(sql, [span_id])
-        row = cursor.fetchone()
-    return rows.from_row(Span, row) if row else None
-
-
-def spans_nearby_sql(
-    *, assignment_id: int, start: int, end: int, client_uuid: Any = None
-) -> tuple[str, list[Any]]:
-    """The query of spans_nearby, for a statement that embeds it (span_create's on PostgreSQL)."""
-    sql = (
-        f"SELECT {rows.columns(Span, 's')} FROM {rows.table(Span)} s "  # noqa: S608 (names from _meta)
-        f'WHERE s.assignment_id = %s AND ((s.start < %s AND s."end" > %s)'
-    )
-    params: list[Any] = [assignment_id, end, start]
-    if client_uuid is not None:
-        sql += " OR s.client_uuid = %s"
-        params.append(Span._meta.get_field("client_uuid").get_db_prep_value(client_uuid, connection))
-    return sql + ")", params
+    """The span, without its relations (access_span adds them)."""
+    return Span.objects.filter(pk=span_id).first()
 
 
 def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any = None) -> list[Span]:
     """The layer's spans that share a code point with [start, end), and the one with
     `client_uuid` if any: one read answers both "was this create done before?" and "what does
-    it overlap?". Composed by hand (annotator.rows): span writes run it."""
-    sql, params = spans_nearby_sql(assignment_id=assignment_id, start=start, end=end, client_uuid=client_uuid)
-    with rows.hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        return [rows.from_row(Span, row) for row in cursor.fetchall()]
+    it overlap?"."""
+    near = Q(start__lt=end, end__gt=start)
+    if client_uuid is not None:
+        near |= Q(client_uuid=client_uuid)
+    return list(Span.objects.filter(near, assignment_id=assignment_id).order_by())
 
 
 def span_history_list(*, assignment_id: int | None = None, span_id: int | None = None) -> QuerySet[Any]:

@@ -1,17 +1,13 @@
 """Keeps Project.schema_version current when labels, attributes or targets change by any path
-(services, admin inlines), so cached schemas are never used stale; installs the triggers that
-keep Document.n_layers after every migrate (annotator.layer_counts)."""
+(services, admin inlines), so cached schemas are never used stale."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
-from django.db import connections
 from django.db.models import F
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_save
 
-from annotator import layer_counts
 from annotator.models import Attribute, Label, Project, Target
 
 
@@ -23,16 +19,7 @@ def _on_schema_row_change(sender: Any, instance: Label | Attribute | Target, **k
     schema_changed(project_id=instance.project_id)
 
 
-def _install_layer_count_triggers(sender: Any, using: str, **kwargs: Any) -> None:
-    connection = connections[using]
-    if layer_counts.is_counted(connection):
-        layer_counts.install_triggers(connection)
-
-
 def connect() -> None:
-    post_migrate.connect(
-        _install_layer_count_triggers, sender=apps.get_app_config("annotator"), dispatch_uid="layer-counts"
-    )
     for model in (Label, Attribute, Target):
         post_save.connect(
             _on_schema_row_change, sender=model, dispatch_uid=f"schema-version-{model.__name__}"

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import models
 from rest_framework import serializers
-from rest_framework.utils.serializer_helpers import BindingDict
 
 from annotator.models import (
     Assignment,
@@ -22,23 +21,6 @@ from annotator.models import (
     Source,
     Target,
 )
-
-
-class InputSerializer(serializers.Serializer):
-    """A request body checked by type alone: no instance, no context, no validator that reads
-    either. Its fields are bound once per class, where DRF deep-copies and binds every declared
-    field for each serializer it makes (most of the cost of checking a span write's body).
-    The fields keep no state between calls, so requests on any thread share them."""
-
-    @property
-    def fields(self) -> BindingDict:
-        cls = type(self)
-        shared: BindingDict | None = cls.__dict__.get("_shared_fields")
-        if shared is None:
-            # Bound to an empty instance of the class, so no request's data stays referenced.
-            shared = serializers.Serializer.fields.func(cls())  # type: ignore[attr-defined]
-            cls._shared_fields = shared  # type: ignore[attr-defined]
-        return shared
 
 
 class StrictStringMixin:
@@ -240,9 +222,7 @@ class DocumentDetailSerializer(DocumentSerializer):
 
 
 class SpanSerializer(serializers.Serializer):
-    """Declared field by field for the schema, rendered by hand: it renders every span write and
-    every span listed, and the generic path (model introspection, or a copy of each field per
-    use) costs more than the rest of such a request."""
+    """A span as the API shows it; `label` is the label's key."""
 
     id = serializers.IntegerField(read_only=True)
     client_uuid = serializers.UUIDField(read_only=True)
@@ -255,24 +235,8 @@ class SpanSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
-    _datetime = serializers.DateTimeField().to_representation
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {
-            "id": instance.pk,
-            "client_uuid": str(instance.client_uuid),
-            "label": instance.label.key,
-            "start": instance.start,
-            "end": instance.end,
-            "text": instance.text,
-            "attributes": instance.attributes,
-            "version": instance.version,
-            "created_at": self._datetime(instance.created_at),
-            "updated_at": self._datetime(instance.updated_at),
-        }
-
-
-class SpanCreateSerializer(InputSerializer):
+class SpanCreateSerializer(serializers.Serializer):
     """Types only: offsets, text and attributes are checked by the span service."""
 
     client_uuid = serializers.UUIDField(required=False)
@@ -283,7 +247,7 @@ class SpanCreateSerializer(InputSerializer):
     attributes = serializers.DictField(required=False, default=dict)
 
 
-class SpanUpdateSerializer(InputSerializer):
+class SpanUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text="The version you read; 409 if it changed since."
     )
@@ -303,7 +267,7 @@ class SpanConflictSerializer(serializers.Serializer):
     )
 
 
-class SpanDeleteSerializer(InputSerializer):
+class SpanDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text="The version you read; 409 if it changed since."
     )
@@ -340,40 +304,6 @@ class AssignmentSerializer(serializers.ModelSerializer):
     def get_spans(self, assignment: Assignment) -> list[dict[str, Any]]:
         spans = assignment.spans.select_related("label").order_by("start", "end", "pk")
         return SpanSerializer(spans, many=True).data  # type: ignore[return-value]
-
-    _datetime = serializers.DateTimeField().to_representation
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        """By hand, like SpanSerializer: a ModelSerializer builds its fields from the model on
-        every use, which cost more than the rest of a Next. The fields above stay for the
-        schema; tests compare this with the generic rendering."""
-        document, source = instance.document, instance.document.source
-        return {
-            "id": instance.pk,
-            "document": {
-                "id": document.pk,
-                "project": document.project_id,
-                "source": {
-                    "id": source.pk,
-                    "name": source.name,
-                    "slug": source.slug,
-                    "domain": source.domain,
-                },
-                "title": document.title,
-                "url": document.url,
-                "author": document.author,
-                "published_at": self._datetime(document.published_at),
-                "text": document.text,
-            },
-            "username": instance.user.username,
-            "kind": str(instance.kind),
-            "status": str(instance.status),
-            "skip_reason": instance.skip_reason,
-            "created_at": self._datetime(instance.created_at),
-            "updated_at": self._datetime(instance.updated_at),
-            "submitted_at": self._datetime(instance.submitted_at),
-            "spans": self.get_spans(instance),
-        }
 
 
 class AssignmentBriefSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -458,9 +459,12 @@ class SpanListApi(APIView):
         responses={201: s.SpanSerializer, 200: OpenApiResponse(s.SpanSerializer, "Repeated client_uuid.")},
     )
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
-        data = _valid(s.SpanCreateSerializer, request.data)
-        span, created = span_create(assignment=assignment, actor=request.user, **data)  # type: ignore[arg-type]
+        with transaction.atomic():
+            assignment = access.access_assignment(
+                user=request.user, assignment_id=assignment_id, write=True, lock=True
+            )
+            data = _valid(s.SpanCreateSerializer, request.data)
+            span, created = span_create(assignment=assignment, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(
             s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -475,9 +479,10 @@ class SpanDetailApi(APIView):
         request=s.SpanUpdateSerializer, responses={200: s.SpanSerializer, 409: s.SpanConflictSerializer}
     )
     def patch(self, request: Request, span_id: int) -> Response:
-        span = access.access_span(user=request.user, span_id=span_id, write=True)
-        data = _valid(s.SpanUpdateSerializer, request.data)
-        span = span_update(span=span, actor=request.user, **data)  # type: ignore[arg-type]
+        with transaction.atomic():
+            span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
+            data = _valid(s.SpanUpdateSerializer, request.data)
+            span = span_update(span=span, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(s.SpanSerializer(span).data)
 
     @extend_schema(
@@ -486,9 +491,10 @@ class SpanDetailApi(APIView):
         responses={204: None, 409: s.SpanConflictSerializer},
     )
     def delete(self, request: Request, span_id: int) -> Response:
-        span = access.access_span(user=request.user, span_id=span_id, write=True)
-        data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
-        span_delete(span=span, version=data["version"], actor=request.user)  # type: ignore[arg-type]
+        with transaction.atomic():
+            span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
+            data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
+            span_delete(span=span, version=data["version"], actor=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -16,8 +16,9 @@ Prints:
 
 It drops and recreates the database named by BENCH_DATABASE_URL
 (default postgres://postgres@127.0.0.1:5432/annotator_bench_api).
-Targets: p50 under 5 ms at 1 client; at 8 clients at least 290 requests/s with p95 under 50 ms;
-export at least 100,000 spans/s; memory under 400 MB idle and within 100 MB of that while exporting.
+Targets: at 1 client at least 120 requests/s; at 8 clients at least 250 requests/s with p95
+under 50 ms; at most 5 SQL statements per create; export at least 100,000 spans/s; memory under
+400 MB idle and within 100 MB of that while exporting.
 """
 
 from __future__ import annotations

@@ -8,9 +8,12 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from annotator.models import Assignment, Document, Membership, Role, Source, Span
+from annotator.services.assignments import layer_assign
 from annotator.services.projects import project_create
+from annotator.services.spans import layer_lock, span_create
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -75,11 +78,18 @@ class DocumentFactory(factory.django.DjangoModelFactory):
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
+    """An annotation layer, handed out as queue Next does (layer_assign), so its document's
+    layer count holds."""
+
     class Meta:
         model = Assignment
 
     document = factory.SubFactory(DocumentFactory)
     user = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[Assignment], *args: Any, **kwargs: Any) -> Assignment:
+        return layer_assign(document=kwargs["document"], user=kwargs["user"])
 
 
 class SpanFactory(factory.django.DjangoModelFactory):
@@ -97,3 +107,10 @@ class SpanFactory(factory.django.DjangoModelFactory):
     label = factory.LazyAttribute(lambda s: s.assignment.document.project.labels.get(key="CLAIM"))
     text = factory.LazyAttribute(lambda s: s.assignment.document.text[s.start : s.end])
     attributes = factory.LazyFunction(lambda: {"evidence": "NAMED_SOURCE"})
+
+
+def span_add(layer: Assignment, **fields: Any) -> Span:
+    """A span written as the API writes one: in a transaction holding the layer's lock."""
+    with transaction.atomic():
+        span, _ = span_create(assignment=layer_lock(assignment=layer), **fields)
+    return span

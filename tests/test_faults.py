@@ -18,6 +18,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from annotator.models import Assignment, Role
+from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 from tests.span_clients import Annotator, Http, Layer, ledger_problems
 
@@ -55,7 +56,7 @@ def test_cut_database_connections_fail_requests_cleanly_and_the_server_recovers(
     for i in range(6):
         user = UserFactory(username=f"cut-{i}")
         MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-        assignment = Assignment.objects.create(document=document, user=user)
+        assignment = layer_assign(document=document, user=user)
         token = Token.objects.create(user=user).key
         annotator = Annotator(Http(live_server.url, token), seed=i, retry_unavailable=True)
         annotator.layers[assignment.pk] = Layer(assignment.pk, document.text)
@@ -109,7 +110,7 @@ def test_a_request_after_the_servers_connections_were_cut_succeeds_on_a_fresh_co
     document = DocumentFactory(project=project, source=SourceFactory(slug="herald"), text=ARTICLE)
     user = UserFactory(username="idle")
     MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-    assignment = Assignment.objects.create(document=document, user=user)
+    assignment = layer_assign(document=document, user=user)
     http = Http(live_server.url, Token.objects.create(user=user).key)
     path = f"/api/v1/assignments/{assignment.pk}/spans/"
     body = {"label": "OPINION", "start": 0, "end": 11, "text": ARTICLE[:11]}
@@ -156,10 +157,14 @@ def _submitted_project(n_documents: int, n_annotators: int = 3, spans_per_layer:
     spans = []
     for layer in layers:
         text = layer.document.text
+        placed: set[tuple[str, int, int]] = set()  # a layer holds one span per label and offsets
         for _ in range(spans_per_layer):
             start = rng.randrange(0, len(text) - 30)
             end = start + rng.randint(3, 30)
             label = rng.choice(["CLAIM", "OPINION", "DISCLAIMER"])
+            if (label, start, end) in placed:
+                continue
+            placed.add((label, start, end))
             attributes = {"evidence": rng.choice(["DATA", "QUOTE"])} if label == "CLAIM" else {}
             spans.append(
                 Span(

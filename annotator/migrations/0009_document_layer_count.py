@@ -2,18 +2,14 @@
 
 from django.db import migrations, models
 
-from annotator import layer_counts
-
-
-def count_and_install(apps, schema_editor):
-    """Count the layers there are, then keep counting: the triggers (reinstalled after every
-    migrate too, see annotator.signals)."""
-    layer_counts.recount(schema_editor.connection)
-    layer_counts.install_triggers(schema_editor.connection)
-
-
-def uninstall(apps, schema_editor):
-    layer_counts.drop_triggers(schema_editor.connection)
+# The layers there are, counted once: annotation layers that are not skipped. From here on the
+# layer services keep the count.
+RECOUNT = """
+UPDATE annotator_document SET n_layers = (
+    SELECT COUNT(*) FROM annotator_assignment a
+    WHERE a.document_id = annotator_document.id AND a.kind = 'annotation' AND a.status <> 'skipped'
+)
+"""
 
 
 class Migration(migrations.Migration):
@@ -32,5 +28,5 @@ class Migration(migrations.Migration):
             model_name='document',
             index=models.Index(fields=['project', '-n_layers', 'id'], name='document_queue'),
         ),
-        migrations.RunPython(count_and_install, uninstall),
+        migrations.RunSQL(RECOUNT, migrations.RunSQL.noop),
     ]

@@ -1,10 +1,19 @@
-"""Writes to annotation layers: handing out documents, submitting, reopening, skipping."""
+"""Writes to annotation layers: handing out documents, submitting, reopening, skipping, removing.
+
+Document.n_layers counts each document's counted layers (COUNTED_LAYER: annotation layers not
+skipped), so queue Next reads one indexed column instead of counting layers. The services here
+that add, skip or remove a layer keep it, under the document's row lock; `layers_recount` sets
+it from the layers after bulk loads and repairs (manage.py recount_layers).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer
@@ -23,6 +32,55 @@ from annotator.services.spans import span_missing_required
 
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 _CANDIDATE_BATCH = 20
+# The layers that count toward a document's k: every annotation layer except a skipped one.
+COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
+
+
+def _count_layers(document_id: int, change: int) -> None:
+    """Move the document's layer count; the UPDATE holds the document's row lock to the end of
+    the caller's transaction."""
+    Document.objects.filter(pk=document_id).update(n_layers=F("n_layers") + change)
+
+
+def layer_assign(*, document: Document | int, user: User) -> Assignment:
+    """Give `user` an annotation layer on the document and count it. Queue Next hands out
+    layers through this, under the document's lock; so do the demo and bulk loads."""
+    document_id = document if isinstance(document, int) else document.pk
+    with transaction.atomic():
+        assignment = Assignment.objects.create(
+            document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
+        )
+        _count_layers(document_id, +1)
+    return assignment
+
+
+def layers_delete(*, assignments: Iterable[Assignment]) -> None:
+    """Remove layers with their spans (the admin's delete), uncounting the counted ones."""
+    with transaction.atomic():
+        for assignment in assignments:
+            locked = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+            if locked is None:
+                continue
+            counted = Assignment.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
+            locked.delete()
+            if counted:
+                _count_layers(locked.document_id, -1)
+
+
+def layers_recount(*, document_ids: Iterable[int] | None = None) -> int:
+    """Set Document.n_layers from the layers (all documents, or those given); returns how many
+    rows were written. For bulk loads that write layers directly, and for repairs."""
+    counted = (
+        Assignment.objects.filter(COUNTED_LAYER, document=OuterRef("pk"))
+        .order_by()
+        .values("document")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    documents = Document.objects.all()
+    if document_ids is not None:
+        documents = documents.filter(pk__in=list(document_ids))
+    return documents.update(n_layers=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
 
 
 def queue_next(*, project: Project, user: User) -> Assignment | None:
@@ -32,8 +90,7 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
 
     Two annotators asking at once never push a document past k: candidate documents are locked
     (FOR UPDATE SKIP LOCKED on PostgreSQL) and their layer count is read again under the lock.
-    Counts are Document.n_layers: the layers annotator.layer_counts.COUNTED_LAYER counts, kept
-    by database triggers."""
+    Counts are Document.n_layers (COUNTED_LAYER), kept by the services of this module."""
     unfinished = (
         Assignment.objects.filter(
             document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES
@@ -68,9 +125,7 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
             counts = dict(Document.objects.filter(pk__in=ids).values_list("pk", "n_layers"))
             for document_id in ids:
                 if counts[document_id] < k:
-                    created = Assignment.objects.create(
-                        document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
-                    )
+                    created = layer_assign(document=document_id, user=user)
                     return _with_document(created.pk)
         # Every locked candidate filled up meanwhile: look again.
 
@@ -164,9 +219,14 @@ def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "")
 def assignment_skip(*, assignment: Assignment, reason: str) -> Assignment:
     """Give a document back with a reason; it no longer counts toward k, and the user will not
     be handed it again."""
-    if assignment.status == AssignmentStatus.SUBMITTED:
-        raise Conflict("A submitted layer cannot be skipped.")
-    assignment.status = AssignmentStatus.SKIPPED
-    assignment.skip_reason = reason
-    assignment.save(update_fields=["status", "skip_reason", "updated_at"])
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status == AssignmentStatus.SUBMITTED:
+            raise Conflict("A submitted layer cannot be skipped.")
+        was_counted = Assignment.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
+        assignment.status = AssignmentStatus.SKIPPED
+        assignment.skip_reason = reason
+        assignment.save(update_fields=["status", "skip_reason", "updated_at"])
+        if was_counted:
+            _count_layers(assignment.document_id, -1)
     return assignment

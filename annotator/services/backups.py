@@ -59,6 +59,7 @@ from annotator.models import (
     Span,
     Target,
 )
+from annotator.services.assignments import layers_recount
 from annotator.signals import schema_changed
 
 FORMAT = "news-source-annotator/project"
@@ -475,6 +476,7 @@ def project_import(*, lines: Iterable[str], slug: str | None = None) -> ImportRe
             raise BackupError(f"the file ends at line {number} without its 'end' record: it is cut off")
         project = importer._project()
         schema_changed(project_id=project.pk)  # caches keyed by the schema version start afresh
+        layers_recount(document_ids=Document.objects.filter(project=project).values_list("pk", flat=True))
         report = ImportReport(
             project=project,
             counts=importer.counts,

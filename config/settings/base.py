@@ -106,17 +106,18 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # SQLite serialises writers; waiting for the lock beats "database is locked" under a demo load.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction takes the write lock when it begins (IMMEDIATE): SQLite has no row locks, so
+    # this is what holds a layer still while a span is checked and written (SELECT ... FOR
+    # UPDATE does on PostgreSQL), and a reader never fails when it later writes.
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    sqlite_options["timeout"] = 20
+    sqlite_options["transaction_mode"] = "IMMEDIATE"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that makes no round trip while nothing is wrong.
     DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Django turns psycopg's statement preparation off; the statements annotator.rows sends with
-    # server-side binding (the span requests') are worth preparing: planning them cost more than
-    # running them. The ORM's client-side-bound queries are never prepared, whatever this says.
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["prepare_threshold"] = 5
     # No JIT compilation: it pays off for long analytic queries, not for a request's. Queue Next
     # on a project of 10,000 started documents spent 27 ms of its 61 compiling a 50 ms query.
     options["options"] = f"-c jit=off {options.get('options', '')}".strip()
@@ -260,7 +261,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous requests a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

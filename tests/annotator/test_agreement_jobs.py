@@ -33,8 +33,15 @@ from annotator.services.agreement import (
     project_agreement_refresh,
     project_agreement_refresh_count,
 )
-from annotator.services.spans import span_create
-from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
+from annotator.services.assignments import layer_assign
+from tests.factories import (
+    DocumentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    SourceFactory,
+    UserFactory,
+    span_add,
+)
 from tests.workers import celery_worker, wait_until
 
 COUNCIL = "Harbour City Council"
@@ -112,15 +119,10 @@ def random_spans(text: str, seed: int) -> list[tuple[int, int, str, dict[str, An
 
 
 def make_layer(document: Any, user: Any, spans: list[tuple[int, int, str, dict[str, Any]]]) -> Assignment:
-    layer = Assignment.objects.create(document=document, user=user)
+    layer = layer_assign(document=document, user=user)
     for start, end, label, attributes in spans:
-        span_create(
-            assignment=layer,
-            label=label,
-            start=start,
-            end=end,
-            text=document.text[start:end],
-            attributes=attributes,
+        span_add(
+            layer, label=label, start=start, end=end, text=document.text[start:end], attributes=attributes
         )
     return layer
 

@@ -19,6 +19,7 @@ import pytest
 from annotator.exporters import formats as export_formats
 from annotator.exports import export_filters_resolve, export_stream
 from annotator.models import Assignment, AssignmentStatus, Document, Project, Source
+from annotator.services.assignments import layer_assign
 from annotator.services.imports import ImportFile, ImportSummary, documents_import
 from annotator.services.spans import span_create
 from tests.factories import ProjectFactory, SourceFactory, UserFactory
@@ -315,7 +316,7 @@ def test_formula_like_csv_cells_import_as_plain_text_and_are_neutralised_on_csv_
     # A span over each whole text, in a submitted layer, then the CSV export.
     annotator = UserFactory(username="anna")
     for document in Document.objects.filter(project=project):
-        layer = Assignment.objects.create(document=document, user=annotator)
+        layer = layer_assign(document=document, user=annotator)
         span_create(assignment=layer, label="OPINION", start=0, end=len(document.text), text=document.text)
         Assignment.objects.filter(pk=layer.pk).update(status=AssignmentStatus.SUBMITTED)
     export = export_stream(

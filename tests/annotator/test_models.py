@@ -35,6 +35,20 @@ def test_span_client_uuid_is_unique_within_a_layer():
     SpanFactory(client_uuid=span.client_uuid)
 
 
+def test_a_layer_holds_one_span_per_label_and_offsets():
+    span = SpanFactory()
+    assert _violates(lambda: SpanFactory(assignment=span.assignment))
+    # Another label on the same stretch, or the same span in another layer, is a different span.
+    SpanFactory(assignment=span.assignment, label=span.assignment.document.project.labels.get(key="OPINION"))
+    SpanFactory()
+
+
+def test_a_layer_has_a_known_status_and_kind():
+    layer = AssignmentFactory()
+    assert _violates(lambda: Assignment.objects.filter(pk=layer.pk).update(status="finished"))
+    assert _violates(lambda: Assignment.objects.filter(pk=layer.pk).update(kind="draft"))
+
+
 def test_document_text_is_unique_within_a_project_but_not_across_projects():
     document = DocumentFactory()
     assert _violates(

@@ -32,7 +32,7 @@ from annotator.models import (
 )
 from annotator.selectors_review import review_state_get
 from annotator.services.agreement import document_agreement_refresh, project_agreement_refresh
-from annotator.services.assignments import assignment_submit
+from annotator.services.assignments import assignment_submit, layer_assign
 from annotator.services.review import (
     review_accept,
     review_accept_agreed,
@@ -44,8 +44,14 @@ from annotator.services.review import (
     review_reopen,
     review_take_attributes,
 )
-from annotator.services.spans import span_create
-from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
+from tests.factories import (
+    DocumentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    SourceFactory,
+    UserFactory,
+    span_add,
+)
 
 TEXT = "Tram costs rose. Critics fumed. The council said costs rose 12%. Fares stay."
 TINY = "Tram costs rose. Critics fumed."
@@ -58,15 +64,9 @@ def _fresh_cache() -> None:
 
 def add_span(layer: Assignment, label: str, phrase: str, **attributes: Any) -> Span:
     start = layer.document.text.index(phrase)
-    span, _ = span_create(
-        assignment=layer,
-        label=label,
-        start=start,
-        end=start + len(phrase),
-        text=phrase,
-        attributes=attributes,
+    return span_add(
+        layer, label=label, start=start, end=start + len(phrase), text=phrase, attributes=attributes
     )
-    return span
 
 
 @dataclass
@@ -95,9 +95,7 @@ def make_reviewed(slug: str = "review", text: str = TEXT) -> Reviewed:
     document = DocumentFactory(
         project=project, source=SourceFactory(slug=f"{slug}-herald"), text=text, title="Tram"
     )
-    layers = {
-        name: Assignment.objects.create(document=document, user=users[name]) for name in ("anna", "ben")
-    }
+    layers = {name: layer_assign(document=document, user=users[name]) for name in ("anna", "ben")}
     spans = {
         "tram_a": add_span(layers["anna"], "CLAIM", "Tram costs rose.", evidence="DATA"),
         "tram_b": add_span(layers["ben"], "CLAIM", "Tram costs rose.", evidence="DATA"),

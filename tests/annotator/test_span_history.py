@@ -8,6 +8,7 @@ import pytest
 from annotator.errors import Conflict, NotFound, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Role, Span
 from annotator.selectors import span_history_list, span_layer_id
+from annotator.services.assignments import layer_assign
 from annotator.services.spans import span_create, span_delete, span_restore, span_update
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -21,7 +22,7 @@ def layer() -> Assignment:
     project = ProjectFactory()
     annotator = UserFactory(username="anna")
     MembershipFactory(project=project, user=annotator, role=Role.ANNOTATOR)
-    return Assignment.objects.create(document=DocumentFactory(project=project, text=TEXT), user=annotator)
+    return layer_assign(document=DocumentFactory(project=project, text=TEXT), user=annotator)
 
 
 def _create(layer: Assignment, actor=None, start: int = 4, end: int = 11) -> Span:
@@ -168,7 +169,7 @@ def test_only_a_deletion_of_this_layer_can_be_restored(layer):
     with pytest.raises(ValidationError, match="not a deletion"):
         span_restore(assignment=layer, history_id=created, actor=None)
 
-    other = Assignment.objects.create(document=layer.document, user=UserFactory(username="ben"))
+    other = layer_assign(document=layer.document, user=UserFactory(username="ben"))
     span_delete(span=span, version=1, actor=layer.user)
     with pytest.raises(NotFound):
         span_restore(assignment=other, history_id=_deletion(span.pk), actor=None)

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotator.models import Assignment, Role
+from annotator.services.assignments import layer_assign
 from annotator.services.spans import span_create
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
@@ -68,8 +69,8 @@ def world(db: None) -> World:
     MembershipFactory(project=other_project, user=users["outsider"], role=Role.MANAGER)
     source = SourceFactory(slug="herald")
     document = DocumentFactory(project=project, source=source, text=TEXT, title="Tram costs")
-    layer_a = Assignment.objects.create(document=document, user=users["annotator"])
-    layer_b = Assignment.objects.create(document=document, user=users["annotator_b"])
+    layer_a = layer_assign(document=document, user=users["annotator"])
+    layer_b = layer_assign(document=document, user=users["annotator_b"])
     start = TEXT.index(PHRASE)
     span_a, _ = span_create(
         assignment=layer_a,
@@ -80,5 +81,5 @@ def world(db: None) -> World:
         attributes={"evidence": "NAMED_SOURCE"},
     )
     other_document = DocumentFactory(project=other_project, source=source)
-    other_layer = Assignment.objects.create(document=other_document, user=users["outsider"])
+    other_layer = layer_assign(document=other_document, user=users["outsider"])
     return World(project, other_project, users, document, layer_a, layer_b, span_a, other_layer)

@@ -13,6 +13,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Role, Span
+from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 from tests.span_clients import Annotator, Http, Layer, ledger_problems, queue_problems
 
@@ -69,7 +70,7 @@ def test_sixteen_annotators_at_once_lose_nothing_and_the_queue_never_passes_k(li
     for i in range(N_ANNOTATORS):
         user = UserFactory(username=f"busy-{i}")
         MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-        assignment = Assignment.objects.create(document=document, user=user)
+        assignment = layer_assign(document=document, user=user)
         annotator = Annotator(Http(live_server.url, token_for(user)), seed=i)
         layer = annotator.layers[assignment.pk] = Layer(assignment.pk, document.text)
         annotators.append(annotator)

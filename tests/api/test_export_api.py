@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Document, Role, Span
-from annotator.services.assignments import assignment_submit
+from annotator.services.assignments import assignment_submit, layer_assign
 from annotator.services.review import review_adjudicate
 from annotator.services.spans import span_create
 from tests.api.conftest import PHRASE, TEXT
@@ -165,7 +165,7 @@ def test_conll_export_tags_each_layers_tokens(labelled):
 def test_csv_export_neutralises_formulas_in_span_text(world):
     text = '=HYPERLINK("http://evil.example") said the mayor.\n-5 percent, she said.'
     document = DocumentFactory(project=world.project, source=world.document.source, text=text)
-    layer = Assignment.objects.create(document=document, user=world.users["annotator"])
+    layer = layer_assign(document=document, user=world.users["annotator"])
     for start, end in ((0, 33), (50, 60)):
         span_create(
             assignment=layer,

@@ -338,8 +338,7 @@ def test_every_endpoint_for_every_role(world, role, name, method, path, body, ex
         assert response["Content-Type"].startswith(expected_type)
 
 
-# Routes that name a layer: with a token, the token lookup reads the layer along
-# (api.authentication), a path of its own through access_assignment.
+# Routes that name a layer, called with a token: the same answers as with a session.
 ROUTES = {p.name: p for p in urlpatterns if isinstance(p, URLPattern)}
 LAYER_CASES = [c for c in CASES if "<int:assignment_id>" in str(ROUTES[c[0]].pattern)]
 

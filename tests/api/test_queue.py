@@ -10,6 +10,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from annotator.models import Assignment, AssignmentKind, Role
+from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 
@@ -46,7 +47,7 @@ def test_documents_closest_to_complete_are_handed_out_first():
     project = ProjectFactory(annotators_per_document=3)
     fresh, started = DocumentFactory(project=project), DocumentFactory(project=project)
     first, second = _annotators(project, 2)
-    Assignment.objects.create(document=started, user=first)
+    layer_assign(document=started, user=first)
     assert (
         _client(second).post(f"/api/v1/projects/{project.pk}/queue/next/").json()["document"]["id"]
         == started.pk

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotator.models import Assignment, AssignmentKind, Decision, DecisionAction, DocumentAgreement, Span
+from annotator.models import AssignmentKind, Decision, DecisionAction, DocumentAgreement, Span
 from annotator.services.agreement import document_agreement_refresh
-from annotator.services.assignments import assignment_submit
+from annotator.services.assignments import assignment_submit, layer_assign
 from tests.annotator.test_review import TEXT, Reviewed, add_span, make_reviewed
 from tests.factories import DocumentFactory, SourceFactory
 
@@ -45,11 +45,11 @@ def queue(reviewed):
         project=project, source=SourceFactory(slug="calm-times"), text="Fares stay. Trams run."
     )
     for name in ("anna", "ben"):
-        layer = Assignment.objects.create(document=calm, user=users[name])
+        layer = layer_assign(document=calm, user=users[name])
         add_span(layer, "OPINION", "Trams run.")
         assignment_submit(assignment=layer)
     half = DocumentFactory(project=project, source=reviewed.document.source, text="Half done.")
-    assignment_submit(assignment=Assignment.objects.create(document=half, user=users["anna"]))
+    assignment_submit(assignment=layer_assign(document=half, user=users["anna"]))
     for document in (reviewed.document, calm):
         document_agreement_refresh(document_id=document.pk)
     return reviewed, calm, half

@@ -8,12 +8,18 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from annotator.models import Assignment, Decision, Role
+from annotator.models import Decision, Role
 from annotator.services.agreement import document_agreement_refresh
-from annotator.services.assignments import assignment_submit
-from annotator.services.spans import span_create
+from annotator.services.assignments import assignment_submit, layer_assign
 from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, select_text, sign_in
-from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
+from tests.factories import (
+    DocumentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    SourceFactory,
+    UserFactory,
+    span_add,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -25,14 +31,7 @@ QUIET = "The ferry ran on time. Nobody complained."
 
 def _span(layer, label, phrase, **attributes):
     start = layer.document.text.index(phrase)
-    span_create(
-        assignment=layer,
-        label=label,
-        start=start,
-        end=start + len(phrase),
-        text=phrase,
-        attributes=attributes,
-    )
+    span_add(layer, label=label, start=start, end=start + len(phrase), text=phrase, attributes=attributes)
 
 
 @pytest.fixture
@@ -47,9 +46,7 @@ def review_project(transactional_db):
     quiet = DocumentFactory(project=project, source=source, title="A quiet day", text=QUIET)
     tram = DocumentFactory(project=project, source=source, title="Tram chaos returns", text=ARTICLE)
     layers = {
-        (d.pk, n): Assignment.objects.create(document=d, user=users[n])
-        for d in (quiet, tram)
-        for n in ("anna", "ben")
+        (d.pk, n): layer_assign(document=d, user=users[n]) for d in (quiet, tram) for n in ("anna", "ben")
     }
     for name in ("anna", "ben"):
         _span(layers[quiet.pk, name], "CLAIM", "The ferry ran on time.", evidence="NONE")

@@ -28,7 +28,7 @@ from annotator.models import (
 )
 from annotator.selectors import project_schema_get
 from annotator.services.agreement import project_agreement_recompute
-from annotator.services.assignments import assignment_submit
+from annotator.services.assignments import assignment_submit, layer_assign
 from annotator.services.imports import documents_import_records
 from annotator.services.projects import membership_set, project_create
 from annotator.services.spans import span_create
@@ -119,9 +119,9 @@ class Command(BaseCommand):
                 if username == annotators[-1] and external_id in open_ids:
                     continue
                 document = documents[external_id]
-                assignment, _ = Assignment.objects.get_or_create(
+                assignment = Assignment.objects.filter(
                     document=document, user=user, kind=AssignmentKind.ANNOTATION
-                )
+                ).first() or layer_assign(document=document, user=user)
                 if assignment.status == AssignmentStatus.SUBMITTED:
                     continue
                 for index, span in enumerate(spans):

@@ -1,0 +1,33 @@
+"""manage.py recount_layers [--project SLUG]
+
+Sets every document's layer count (Document.n_layers, what queue Next reads) from its layers:
+after a bulk load that wrote layers directly, or to repair counts. The layer services keep the
+counts as they go; this is the door for everything else.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator.models import Document, Project
+from annotator.services.assignments import layers_recount
+
+
+class Command(BaseCommand):
+    help = "Recount each document's annotation layers (the counts queue Next reads)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--project", help="Only this project's documents (its slug).")
+
+    def handle(self, *args: Any, project: str | None = None, **options: Any) -> None:
+        document_ids = None
+        if project is not None:
+            found = Project.objects.filter(slug=project).first()
+            if found is None:
+                raise CommandError(f"No project has the slug {project!r}.")
+            document_ids = Document.objects.filter(project=found).values_list("pk", flat=True)
+        written = layers_recount(document_ids=document_ids)
+        self.stdout.write(f"Recounted the layers of {written} documents.")
