@@ -49,11 +49,10 @@ class Project(models.Model):
     schema_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every change of labels, attributes or targets."
     )
-    # Set when a layer change could not reach the background refresh (Redis or the broker away);
-    # the next project agreement refresh recomputes every document first and clears it
-    # (annotator.services.agreement, "Redis or the broker away").
-    agreement_stale = models.BooleanField(
-        default=False, editable=False, help_text="The agreement reports may miss a change."
+    # Counts the changes that agreement and profiles read (annotator.jobs.scheduling): stored
+    # figures keep the count they were computed at, and are stale while it is below this.
+    layers_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Changes of submitted layers and gold so far."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -185,6 +184,8 @@ class Document(models.Model):
     n_layers = models.PositiveIntegerField(
         "layers", default=0, editable=False, help_text="Counted annotation layers: every one but the skipped."
     )
+    # As Project.layers_version, for this document's layers (annotator.jobs.scheduling).
+    layers_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -349,6 +350,7 @@ class AgreementReport(models.Model):
     data_watermark = models.DateTimeField(
         null=True, blank=True, help_text="Newest layer change the figures include."
     )
+    layers_version = models.PositiveIntegerField(default=0, help_text="The project's layers_version read.")
 
     class Meta:
         constraints = [
@@ -448,6 +450,7 @@ class DocumentAgreement(models.Model):
     layers_watermark = models.DateTimeField(
         null=True, blank=True, help_text="Newest submitted_at among the layers the statistics include."
     )
+    layers_version = models.PositiveIntegerField(default=0, help_text="The document's layers_version read.")
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -479,6 +482,7 @@ class ProfileCorpus(models.Model):
     data_watermark = models.DateTimeField(
         null=True, blank=True, help_text="Newest layer change the figures include."
     )
+    layers_version = models.PositiveIntegerField(default=0, help_text="The project's layers_version read.")
 
     class Meta:
         verbose_name_plural = "profile corpora"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Length
 
 from annotator.agreement.attributes import AttributeKind as SpecKind
@@ -168,6 +168,18 @@ def agreement_documents(*, project_id: int) -> QuerySet[Assignment, int]:
         .order_by("document_id")
         .values_list("document_id", flat=True)
     )
+
+
+def agreement_documents_behind(*, project_id: int, resolution: str) -> list[int]:
+    """Ids of the project's documents with two or more submitted annotation layers whose stored
+    statistics at `resolution` are missing or older than their layers (Document.layers_version)."""
+    current = DocumentAgreement.objects.filter(
+        document_id=OuterRef("pk"), resolution=resolution, layers_version=OuterRef("layers_version")
+    )
+    behind = Document.objects.filter(pk__in=agreement_documents(project_id=project_id)).exclude(
+        Exists(current)
+    )
+    return list(behind.order_by("pk").values_list("pk", flat=True))
 
 
 def document_statistics_iter(*, project_id: int, resolution: str) -> Iterator[StoredStatistics]:

@@ -69,10 +69,12 @@ def document_agreement_task(document_id: int) -> None:
 
 
 @shared_task(**_DATABASE_RETRY)
-def project_agreement_task(project_id: int, resolution: str = "token") -> None:
+def project_agreement_task(project_id: int, resolution: str | None = None) -> None:
+    """Refreshes every kept resolution; `resolution` is read from messages queued by earlier
+    releases, and ignored."""
     from annotator.services.agreement import project_agreement_refresh_scheduled
 
-    project_agreement_refresh_scheduled(project_id=project_id, resolution=resolution)
+    project_agreement_refresh_scheduled(project_id=project_id)
 
 
 @shared_task(bind=True, base=JobTask)

@@ -140,8 +140,8 @@ class ProjectAgreementSerializer(serializers.Serializer):
     )
     pending = serializers.BooleanField(help_text="A change waits for the next refresh.")
     stale = serializers.BooleanField(
-        help_text="A change could not reach the background refresh (Redis away): the figures may "
-        "miss it until a refresh catches up, which reading this report requests."
+        help_text="The figures miss a change and no refresh could be asked for (Redis away): "
+        "reading this report asks again, and the refresh follows once Redis answers."
     )
     metrics = MetricsField()
     sources = SourceAgreementSerializer(many=True)
@@ -198,9 +198,7 @@ class ProjectAgreementApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
         resolution = _resolution(request)
-        current = project_agreement_current(
-            project_id=project.pk, resolution=resolution, stale=project.agreement_stale
-        )
+        current = project_agreement_current(project_id=project.pk, resolution=resolution)
         report: AgreementReport | None = current.report
         if report is None:
             raise NotFound(NO_REPORT)

@@ -70,9 +70,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
     resolution = request.GET.get("resolution", "token")
     if resolution not in ("token", "char"):
         resolution = "token"
-    current = project_agreement_current(
-        project_id=project.pk, resolution=resolution, stale=project.agreement_stale
-    )
+    current = project_agreement_current(project_id=project.pk, resolution=resolution)
     context: dict[str, Any] = {
         "project": project,
         "resolution": resolution,

@@ -6,9 +6,10 @@
 * Per project: `project_agreement_refresh` sums the stored statistics into AgreementReport rows:
   scope "project" (the per-label figures live in its `labels`) and scope "source" per source
   (`scope_key` = the source's slug), with cluster-bootstrap intervals from a fixed seed.
-* Kept current: submitting or reopening a layer enqueues `document_agreement_task` on commit;
-  it refreshes the document, then `project_agreement_request` asks for a coalesced project
-  refresh (see there): a burst of submits costs one or two project refreshes, not one each.
+* Kept current: submitting or reopening a layer counts a change on its document and project
+  (annotator.jobs.scheduling.layers_changed) and asks for a coalesced project refresh, which
+  first recomputes every document whose statistics are behind its layers, then sums. Reads
+  compare the report's layers_version with the project's (`project_agreement_current`).
 * Full recompute: `project_agreement_recompute` runs it in the caller (the command, in one
   process or several);
   `agreement_recompute_start` runs it as a JobRun "agreement_recompute": one Celery task per
@@ -32,15 +33,14 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import connections, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
 from annotator.agreement import DocumentStatistics, document_statistics, report_from_statistics, tokenize
 from annotator.agreement.gold import GoldStats, gold_report, gold_statistics
 from annotator.errors import ValidationError
+from annotator.jobs import scheduling
+from annotator.jobs.scheduling import Refresh
 from annotator.models import (
     AgreementReport,
     AgreementResolution,
@@ -55,6 +55,7 @@ from annotator.selectors_agreement import (
     AgreementSchema,
     DocumentLayers,
     agreement_documents,
+    agreement_documents_behind,
     agreement_reports_get,
     agreement_schema_get,
     document_layers_list,
@@ -63,14 +64,11 @@ from annotator.selectors_agreement import (
 )
 from annotator.selectors_review import gold_document_ids, gold_spans_by_document
 from annotator.services.jobs import job_create, job_start, job_succeed
-from annotator.services.profiles import profiles_after_agreement
 from annotator.tasks import (
     agreement_chunk_task,
     agreement_recompute_finish_task,
     agreement_recompute_task,
-    document_agreement_task,
     follow_up,
-    project_agreement_task,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,13 +79,6 @@ CHUNK_SIZE = 200  # documents per recompute task
 N_BOOT = 1000  # bootstrap replicates behind each "ci95"
 BOOTSTRAP_SEED = 0
 THRESHOLD = 0.5  # overlap ratio for span matching and attribute groups (AGREEMENT.md 4.1)
-# A project refresh waits this long for more changes to gather (with a broker); without one
-# (eager mode) it is the shortest time between two refreshes that a change starts.
-REFRESH_COUNTDOWN = 3
-# Bounds how long a lost refresh (a worker killed before it could schedule the next) can
-# hold the slot: after this the next change schedules a new one.
-REFRESH_SLOT_TIMEOUT = 15 * 60
-DIRTY_TIMEOUT = 24 * 60 * 60
 
 
 def _check_resolution(resolution: str) -> None:
@@ -125,8 +116,10 @@ def documents_agreement_refresh(
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         by_project: dict[int, list[int]] = defaultdict(list)
-        for pk, project_id in locked.values_list("pk", "project_id"):
+        versions: dict[int, int] = {}
+        for pk, project_id, version in locked.values_list("pk", "project_id", "layers_version"):
             by_project[project_id].append(pk)
+            versions[pk] = version
         for project_id, pks in by_project.items():
             schema = agreement_schema_get(project_id=project_id)
             documents = document_layers_list(
@@ -148,6 +141,7 @@ def documents_agreement_refresh(
                         disagreement=statistics.disagreement()["score"],
                         n_layers=statistics.n_layers,
                         layers_watermark=document.watermark,
+                        layers_version=versions[document.document_id],
                         computed_at=now,
                     )
                 )
@@ -163,6 +157,7 @@ def documents_agreement_refresh(
                         "disagreement",
                         "n_layers",
                         "layers_watermark",
+                        "layers_version",
                         "computed_at",
                     ],
                 )
@@ -178,14 +173,13 @@ def document_agreement_refresh(*, document_id: int, resolution: str = "token") -
 
 
 def document_agreement_changed(*, document_id: int) -> None:
-    """A layer of the document was submitted or reopened: refresh the document at every kept
-    resolution, then ask for a (coalesced) refresh of its project's reports."""
+    """A layer of the document was submitted or reopened: refresh its statistics at every kept
+    resolution, so the review queue has them before the project refresh sums them."""
     project_id = Document.objects.filter(pk=document_id).values_list("project_id", flat=True).first()
     if project_id is None:
         return  # deleted meanwhile; its row went with it
     for resolution in kept_resolutions(project_id=project_id):
         document_agreement_refresh(document_id=document_id, resolution=resolution)
-        project_agreement_request(project_id=project_id, resolution=resolution)
 
 
 # PROJECTS
@@ -275,18 +269,20 @@ def _fits(statistics: DocumentStatistics, schema: AgreementSchema, resolution: s
 
 
 def project_agreement_refresh(
-    *, project_id: int, resolution: str = "token", n_boot: int = N_BOOT, marked_stale: bool | None = None
+    *, project_id: int, resolution: str = "token", n_boot: int = N_BOOT
 ) -> AgreementReport:
     """Sum the stored per-document statistics into the project report and one report per
-    source; returns the project report. Statistics stored under other settings (the project's
-    overlap mode or schema changed since, or an older format) are recomputed first. Raises
-    Project.DoesNotExist for a project that is gone."""
+    source; returns the project report. Documents whose statistics are behind their layers
+    are recomputed first, and so are statistics stored under other settings (the project's
+    overlap mode or schema changed since, or an older format). Raises Project.DoesNotExist for
+    a project that is gone."""
     _check_resolution(resolution)
-    # Everything committed before this point is included below: a change after it marks again.
-    _quietly(cache.delete, _dirty_key(project_id, resolution))
-    _quietly(_count_refresh, project_id, resolution)
-    if marked_stale is not False:  # False: the caller just read the project row, unmarked
-        _catch_up_if_stale(project_id=project_id, resolution=resolution)
+    # Every change committed before this read is included below; one after it counts higher.
+    version = scheduling.project_layers_version(project_id=project_id)
+    behind = agreement_documents_behind(project_id=project_id, resolution=resolution)
+    for start in range(0, len(behind), CHUNK_SIZE):
+        documents_agreement_refresh(document_ids=behind[start : start + CHUNK_SIZE], resolution=resolution)
+    _forget_documents_below_two_layers(project_id=project_id, resolution=resolution)
     schema = agreement_schema_get(project_id=project_id)
     project = _Summary()  # its sum is the sum of the sources' sums
     by_source: dict[int, _Summary] = defaultdict(_Summary)
@@ -334,6 +330,7 @@ def project_agreement_refresh(
                 metrics=_report(total, summary.light, n_boot),
                 computed_at=now,
                 data_watermark=summary.watermark,
+                layers_version=version,
             )
         )
     metrics = _report(project.sum.total() or empty, project.light, n_boot)
@@ -350,6 +347,7 @@ def project_agreement_refresh(
             metrics=metrics,
             computed_at=now,
             data_watermark=project.watermark,
+            layers_version=version,
         ),
     )
     with transaction.atomic():
@@ -357,7 +355,7 @@ def project_agreement_refresh(
             reports,
             update_conflicts=True,
             unique_fields=["project", "scope", "scope_key", "resolution"],
-            update_fields=["metrics", "computed_at", "data_watermark"],
+            update_fields=["metrics", "computed_at", "data_watermark", "layers_version"],
         )
         AgreementReport.objects.filter(
             project_id=project_id, scope=ReportScope.SOURCE, resolution=resolution
@@ -427,140 +425,63 @@ def project_agreement_recompute(
     return project_agreement_refresh(project_id=project_id, resolution=resolution, n_boot=n_boot)
 
 
-# COALESCED PROJECT REFRESHES
+# KEPT CURRENT IN THE BACKGROUND (annotator.jobs.scheduling)
 # ------------------------------------------------------------------------------
 
 
-def _slot_key(project_id: int, resolution: str) -> str:
-    return f"agreement-refresh:{project_id}:{resolution}"
+def _behind(*, project_id: int, resolution: str) -> bool:
+    """Whether the project's report at `resolution` misses committed changes: one is older than
+    the project's last layer change, or missing while layers have changed."""
+    stored = (
+        AgreementReport.objects.filter(
+            project_id=project_id, scope=ReportScope.PROJECT, scope_key="", resolution=resolution
+        )
+        .values_list("layers_version", flat=True)
+        .first()
+    )
+    return (stored or 0) < scheduling.project_layers_version(project_id=project_id)
 
 
-def _dirty_key(project_id: int, resolution: str) -> str:
-    return f"agreement-dirty:{project_id}:{resolution}"
+def project_agreement_refresh_scheduled(*, project_id: int) -> None:
+    """The body of `project_agreement_task`: refresh the project's reports at every kept
+    resolution, then ask for its source profiles' refresh, which read them."""
 
+    def refresh() -> None:
+        for resolution in kept_resolutions(project_id=project_id):
+            project_agreement_refresh(project_id=project_id, resolution=resolution)
+        scheduling.refresh_request(Refresh.PROFILES, project_id=project_id)
 
-def _runs_key(project_id: int, resolution: str) -> str:
-    return f"agreement-refreshes:{project_id}:{resolution}"
+    def behind() -> bool:
+        return any(
+            _behind(project_id=project_id, resolution=r) for r in kept_resolutions(project_id=project_id)
+        )
 
-
-def _count_refresh(project_id: int, resolution: str) -> None:
-    key = _runs_key(project_id, resolution)
-    cache.add(key, 0, timeout=DIRTY_TIMEOUT)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=DIRTY_TIMEOUT)
-
-
-def project_agreement_refresh_count(*, project_id: int, resolution: str = "token") -> int:
-    """How many project refreshes ran recently (the count lives in the cache for a day): shows
-    that coalescing works, in operation and in tests."""
-    return int(cache.get(_runs_key(project_id, resolution)) or 0)
-
-
-def _eager() -> bool:
-    return bool(project_agreement_task.app.conf.task_always_eager)
-
-
-def project_agreement_request(*, project_id: int, resolution: str = "token") -> None:
-    """Ask for a refresh of the project's reports soon. Call after the document's statistics
-    are stored (committed, or inside the transaction that stores them).
-
-    The cache holds two keys per project and resolution: "dirty" (a change is not in the report
-    yet) and "slot" (a refresh is scheduled or running). A request marks dirty and, if it wins
-    the slot (`cache.add`), schedules `project_agreement_task` REFRESH_COUNTDOWN seconds later.
-    The refresh clears dirty before it reads, releases the slot when done, and schedules one
-    more if dirty was marked meanwhile. A burst of any size thus costs one refresh, or two when
-    changes keep arriving while the first runs.
-
-    Eager mode (no broker) ignores countdowns and runs the task in-process at once. There the
-    slot is a throttle instead: the first change in REFRESH_COUNTDOWN seconds refreshes at
-    once; later ones only mark dirty, and `project_agreement_current` (the API's read) refreshes
-    a dirty project before it answers, so what is read is current.
-
-    With Redis away (the cache, or the broker) the request cannot be recorded there: the project
-    is marked stale in PostgreSQL instead (see "Redis or the broker away" below)."""
-    try:
-        cache.set(_dirty_key(project_id, resolution), 1, timeout=DIRTY_TIMEOUT)
-        timeout = REFRESH_COUNTDOWN if _eager() else REFRESH_SLOT_TIMEOUT
-        won = cache.add(_slot_key(project_id, resolution), 1, timeout=timeout)
-    except BACKGROUND_ERRORS:
-        logger.warning("Cache unavailable: project %s marked agreement-stale", project_id, exc_info=True)
-        project_agreement_mark_stale(project_id=project_id)
-        return
-    if won:
-        transaction.on_commit(lambda: _schedule_project_refresh(project_id, resolution))
-
-
-def _schedule_project_refresh(project_id: int, resolution: str) -> None:
-    try:
-        follow_up(project_agreement_task, (project_id, resolution), countdown=REFRESH_COUNTDOWN)
-    except BACKGROUND_ERRORS:
-        logger.warning("Broker unavailable: project %s marked agreement-stale", project_id, exc_info=True)
-        project_agreement_mark_stale(project_id=project_id)
-        _quietly(cache.delete, _slot_key(project_id, resolution))  # let a later request try again
-
-
-def project_agreement_refresh_scheduled(*, project_id: int, resolution: str = "token") -> None:
-    """The body of `project_agreement_task`: refresh, release the slot, and schedule one more
-    refresh when a change arrived during this one."""
-    eager = _eager()
-    try:
-        project_agreement_refresh(project_id=project_id, resolution=resolution)
-    except Project.DoesNotExist:
-        return
-    finally:
-        if not eager:
-            _quietly(cache.delete, _slot_key(project_id, resolution))
-    # Source profiles follow: their own coalesced refresh (annotator.services.profiles).
-    profiles_after_agreement(project_id=project_id, resolution=resolution)
-    if not eager and _quietly(cache.get, _dirty_key(project_id, resolution)):
-        project_agreement_request(project_id=project_id, resolution=resolution)
-
-
-# READS THAT CATCH UP
-# ------------------------------------------------------------------------------
+    if not Project.objects.filter(pk=project_id).exists():
+        return  # deleted meanwhile
+    scheduling.refresh_run(Refresh.AGREEMENT, project_id=project_id, body=refresh, behind=behind)
 
 
 @dataclass(frozen=True)
 class ProjectAgreement:
     report: AgreementReport | None
     sources: list[tuple[Source | None, AgreementReport]]
-    pending: bool  # a change may not be in the report yet; a scheduled refresh will include it
-    # A change could not reach the background refresh (Redis away): the reports may miss it
-    # until a refresh catches up (see "Redis or the broker away").
-    stale: bool = False
+    pending: bool  # the reports miss a committed change; a scheduled refresh will include it
+    stale: bool = False  # ... and no refresh could be scheduled (Redis away): it waits for Redis
 
 
-def project_agreement_current(
-    *, project_id: int, resolution: str = "token", stale: bool | None = None
-) -> ProjectAgreement:
-    """The project and source reports as they stand. In eager mode a project with changes not
-    yet summed is refreshed first (see `project_agreement_request`); with a broker the
-    scheduled refresh will include them, and `pending` says so.
-
-    A stale project (a change that could not reach the background refresh) is swept here: in
-    eager mode refreshed at once; with a broker a refresh is requested, which catches up once
-    Redis answers again. Until then `stale` says the figures may miss changes. Pass `stale`
-    (Project.agreement_stale) when the project row was just read, to spare a query."""
+def project_agreement_current(*, project_id: int, resolution: str = "token") -> ProjectAgreement:
+    """The project and source reports as they stand. Reports that miss committed changes are
+    refreshed first when tasks run in-process (the embedded default); with a broker a refresh
+    is asked for and `pending` says the figures are behind meanwhile (`stale` as well when
+    Redis is away and nothing could be asked)."""
     _check_resolution(resolution)
-    try:
-        dirty = bool(cache.get(_dirty_key(project_id, resolution)))
-        scheduled = cache.get(_slot_key(project_id, resolution)) is not None
-        cache_up = True
-    except BACKGROUND_ERRORS:  # Redis away: what is pending is unknown
-        dirty, scheduled, cache_up = False, False, False
-    if stale is None:
-        stale = project_agreement_is_stale(project_id=project_id)
-    if _eager():
-        if dirty or stale:
-            project_agreement_refresh(project_id=project_id, resolution=resolution, marked_stale=stale)
-            stale = stale and project_agreement_is_stale(project_id=project_id)
-        pending = False
-    else:  # a change not summed yet, or a refresh scheduled or running
-        if stale and cache_up:
-            project_agreement_request(project_id=project_id, resolution=resolution)
-        pending = dirty or scheduled or not cache_up
+    pending = stale = False
+    if _behind(project_id=project_id, resolution=resolution):
+        if scheduling.in_process():
+            project_agreement_refresh(project_id=project_id, resolution=resolution)
+        else:
+            pending = True
+            stale = not scheduling.refresh_request(Refresh.AGREEMENT, project_id=project_id)
     report, sources = agreement_reports_get(project_id=project_id, resolution=resolution)
     return ProjectAgreement(report, sources, pending, stale)
 
@@ -572,78 +493,6 @@ def document_agreement_summary(*, agreement: DocumentAgreement) -> dict[str, Any
         "metrics": report_from_statistics([statistics]),
         "disagreement": statistics.disagreement(),
     }
-
-
-# REDIS OR THE BROKER AWAY
-# ------------------------------------------------------------------------------
-# Coalescing lives in the cache and refreshes travel through the broker, both Redis. When Redis
-# is away a layer change must still reach the reports, so the project is marked stale in
-# PostgreSQL (Project.agreement_stale): by the submit hook when the document's refresh cannot be
-# sent, and by a refresh request that cannot reach the cache or the broker. The next project
-# refresh that runs takes the mark and first recomputes every document's statistics (the lost
-# per-document refreshes are among them). Reads sweep (`project_agreement_current`): in eager
-# mode they refresh at once; with a broker they request a refresh, which gets through once Redis
-# is back. Pages and the API say the figures may be stale meanwhile. No Celery beat needed.
-
-# What Redis being away raises: redis-py from the cache, kombu from the broker (after its retries).
-BACKGROUND_ERRORS: tuple[type[Exception], ...] = (RedisError, BrokerError, OSError)
-
-
-def _quietly(call: Callable[..., Any], *args: Any) -> Any:
-    """A cache call whose failure (Redis away) must not fail the caller; None then."""
-    try:
-        return call(*args)
-    except BACKGROUND_ERRORS:
-        logger.warning("Cache unavailable during %s", getattr(call, "__name__", call), exc_info=True)
-        return None
-
-
-def project_agreement_mark_stale(*, project_id: int) -> None:
-    Project.objects.filter(pk=project_id, agreement_stale=False).update(agreement_stale=True)
-
-
-def project_agreement_is_stale(*, project_id: int) -> bool:
-    return Project.objects.filter(pk=project_id, agreement_stale=True).exists()
-
-
-def document_agreement_enqueue(*, document_id: int) -> None:
-    """Call inside the transaction that changes a document's submitted layers: once it
-    commits, refresh the document's agreement in the background. Robust: the write stands if
-    that cannot be sent (the broker away) or, in eager mode, fails; the project is then marked
-    stale so a later refresh catches up."""
-    transaction.on_commit(lambda: _document_agreement_send(document_id), robust=True)
-
-
-def _document_agreement_send(document_id: int) -> None:
-    try:
-        document_agreement_task.delay(document_id)
-    except Exception:
-        project_id = Document.objects.filter(pk=document_id).values_list("project_id", flat=True).first()
-        if project_id is not None:
-            project_agreement_mark_stale(project_id=project_id)
-        raise  # logged by the robust on_commit, with the traceback
-
-
-def _catch_up_if_stale(*, project_id: int, resolution: str) -> None:
-    """If the project is marked stale, take the mark and recompute every document's statistics
-    at every kept resolution; ask for the other resolutions' project refreshes. The mark is
-    taken before reading, like the dirty key: a change after it marks again. Put back if the
-    catch-up fails."""
-    if not Project.objects.filter(pk=project_id, agreement_stale=True).update(agreement_stale=False):
-        return
-    try:
-        ids = list(agreement_documents(project_id=project_id))
-        resolutions = kept_resolutions(project_id=project_id)
-        for kept in resolutions:
-            for start in range(0, len(ids), CHUNK_SIZE):
-                documents_agreement_refresh(document_ids=ids[start : start + CHUNK_SIZE], resolution=kept)
-            _forget_documents_below_two_layers(project_id=project_id, resolution=kept)
-    except BaseException:
-        project_agreement_mark_stale(project_id=project_id)
-        raise
-    for kept in resolutions:
-        if kept != resolution:
-            project_agreement_request(project_id=project_id, resolution=kept)
 
 
 # FULL RECOMPUTE AS A JOB
@@ -735,8 +584,9 @@ def agreement_recompute_finish(*, job_id: int) -> None:
     resolution = job.params["resolution"]
     _forget_documents_below_two_layers(project_id=job.project_id, resolution=resolution)
     report = project_agreement_refresh(project_id=job.project_id, resolution=resolution)
-    # Source profiles follow: their own coalesced refresh (annotator.services.profiles).
-    profiles_after_agreement(project_id=job.project_id, resolution=resolution)
+    project_id = job.project_id
+    # Source profiles read the reports: their own coalesced refresh follows, once committed.
+    transaction.on_commit(lambda: scheduling.refresh_request(Refresh.PROFILES, project_id=project_id))
     job_succeed(
         job_id=job_id,
         result={

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer
+from annotator.jobs.scheduling import layers_changed
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -27,7 +28,6 @@ from annotator.models import (
     Project,
 )
 from annotator.selectors import project_schema_get
-from annotator.services.agreement import document_agreement_enqueue
 from annotator.services.spans import span_missing_required
 
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
@@ -188,11 +188,10 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
 
 
 def _agreement_changed(assignment: Assignment) -> None:
-    """Once committed, refresh the document's agreement (annotation layers only; gold is not a
-    coder). Robust: a broker or agreement failure is logged and never undoes the write; the
-    project is marked agreement-stale so a later refresh catches up."""
+    """Count the change for agreement and profiles, which refresh once it is committed
+    (annotation layers only; gold changes through the review actions)."""
     if assignment.kind == AssignmentKind.ANNOTATION:
-        document_agreement_enqueue(document_id=assignment.document_id)
+        layers_changed(document_id=assignment.document_id, project_id=assignment.document.project_id)
 
 
 def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "") -> Assignment:

@@ -17,21 +17,18 @@
   asks). Intervals: a cluster bootstrap over articles, N_BOOT resamples, seed BOOTSTRAP_SEED, so
   a rerun gives identical numbers.
 * Kept current: when a project agreement refresh completes (every layer submitted or reopened
-  ends in one, coalesced), `profiles_after_agreement` asks for a coalesced profile refresh,
-  `project_profiles_request`, built like the agreement's (a "dirty" and a "slot" key in the
-  cache, one refresh per burst). That refresh recomputes only the sources whose layers changed:
+  ends in one, coalesced), it asks for a coalesced profile refresh (annotator.jobs.scheduling,
+  Refresh.PROFILES). That refresh recomputes only the sources whose layers changed:
   `profile_state_get` fingerprints each source's layers in one aggregate query, the corpus row
   keeps the fingerprints its profiles were computed from, and the sources whose fingerprints
   differ are recomputed (the corpus is recomputed whenever any is, since it pools them all).
   Being a comparison with the database rather than a memory of events, a lost cache entry or
   a killed worker never leaves a profile stale for good: the next refresh, or read in eager
   mode, catches up. Bases kept current: DEFAULT_BASIS always, and any basis computed once.
-  Gold edits do not end in an agreement refresh: they reach the gold profiles at the next
-  layer change, or at once by a recompute.
-* Eager mode (no broker): the first change in REFRESH_COUNTDOWN seconds refreshes at once, and
-  `project_profiles_current` (what the API and pages read) first refreshes the sources whose
-  layers changed, so what is read is current. With a broker reads only read, and `pending`
-  says whether a change waits for the scheduled refresh.
+* Without a broker (the embedded default) `project_profiles_current` (what the API and pages
+  read) first refreshes the sources whose layers changed, so what is read is current. With a
+  broker reads ask for a refresh when the corpus is behind the project's layers_version, and
+  `pending` says a change waits for it.
 * A full recompute as a job: `profiles_recompute_start` (JobRun "profiles_recompute").
 """
 
@@ -44,11 +41,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from annotator.errors import ValidationError
+from annotator.jobs import scheduling
+from annotator.jobs.scheduling import Refresh
 from annotator.models import (
     AgreementReport,
     JobRun,
@@ -62,7 +60,7 @@ from annotator.models import (
 from annotator.profiles import EVIDENCE_VALUES, corpus_profile, source_profile
 from annotator.selectors_profiles import SourceState, profile_counts_get, profile_state_get
 from annotator.services.jobs import job_create, job_progress, job_start, job_succeed
-from annotator.tasks import follow_up, profiles_recompute_task, project_profiles_task
+from annotator.tasks import profiles_recompute_task
 
 DEFAULT_BASIS = ProfileBasis.ALL.value
 N_BOOT = 2000  # bootstrap resamples behind each "ci95" (SOURCE-PROFILES.md: B = 2,000)
@@ -72,11 +70,6 @@ AGREEMENT_RESOLUTION = "token"
 # marks: alpha >= .800 reliable, .667 to .800 tentative conclusions only.
 MIN_AGREEMENT_DOCUMENTS = 10
 TENTATIVE, RELIABLE = 0.667, 0.800
-# Profiles move slowly and their intervals are wide: a refresh waits this long for more changes
-# (with a broker), or (eager mode) this is the shortest time between two that a change starts.
-REFRESH_COUNTDOWN = 30
-REFRESH_SLOT_TIMEOUT = 60 * 60  # a lost refresh holds the slot no longer than this
-DIRTY_TIMEOUT = 24 * 60 * 60
 RECOMPUTE_JOB = "profiles_recompute"
 
 
@@ -160,8 +153,9 @@ def project_profiles_refresh(
     _check_basis(basis)
     began = time.perf_counter()
     project = Project.objects.get(pk=project_id)
-    # The fingerprints are read before the counts: a change in between shows as a difference
-    # at the next comparison, so it is recomputed rather than missed.
+    # The version and fingerprints are read before the counts: a change in between shows as a
+    # difference at the next comparison, so it is recomputed rather than missed.
+    version = project.layers_version
     state = profile_state_get(project_id=project_id, basis=basis)
     counts = profile_counts_get(project_id=project_id, basis=basis)
     options = _options(project, n_boot)
@@ -246,6 +240,7 @@ def project_profiles_refresh(
                 "sources_state": fingerprints,
                 "computed_at": now,
                 "data_watermark": _newest([s.watermark for s in state.values()]),
+                "layers_version": version,
             },
         )
     return ProfileRefresh(
@@ -283,10 +278,14 @@ def project_profiles_refresh_changed(
 ) -> ProfileRefresh | None:
     """Recompute the profiles of the sources whose layers changed (and the corpus); everything
     when the basis was never computed; nothing (None) when nothing changed."""
+    version = scheduling.project_layers_version(project_id=project_id)
     changed = project_profiles_changed(project_id=project_id, basis=basis)
     if changed is None:
         return project_profiles_refresh(project_id=project_id, basis=basis, n_boot=n_boot)
-    if not changed:
+    if not changed:  # the change was elsewhere (another source's gold, say): up to date as is
+        ProfileCorpus.objects.filter(project_id=project_id, basis=basis, layers_version__lt=version).update(
+            layers_version=version
+        )
         return None
     return project_profiles_refresh(project_id=project_id, basis=basis, sources=changed, n_boot=n_boot)
 
@@ -297,60 +296,33 @@ def kept_bases(*, project_id: int) -> list[str]:
     return [DEFAULT_BASIS, *sorted(set(computed) - {DEFAULT_BASIS})]
 
 
-# COALESCED REFRESHES AFTER AGREEMENT
+# KEPT CURRENT IN THE BACKGROUND (annotator.jobs.scheduling)
 # ------------------------------------------------------------------------------
 
 
-def _slot_key(project_id: int) -> str:
-    return f"profiles-refresh:{project_id}"
-
-
-def _dirty_key(project_id: int) -> str:
-    return f"profiles-dirty:{project_id}"
-
-
-def _eager() -> bool:
-    return bool(project_profiles_task.app.conf.task_always_eager)
-
-
-def profiles_after_agreement(*, project_id: int, resolution: str = AGREEMENT_RESOLUTION) -> None:
-    """The hook the agreement jobs call when a project refresh completed: layers may have
-    changed, so ask for a (coalesced) refresh of the profiles of the sources concerned. Only
-    the resolution profiles show (tokens) asks; a refresh at another one follows the same
-    changes."""
-    if resolution == AGREEMENT_RESOLUTION:
-        project_profiles_request(project_id=project_id)
-
-
-def project_profiles_request(*, project_id: int) -> None:
-    """Ask for a refresh of the project's changed profiles soon; the same two cache keys as
-    `annotator.services.agreement.project_agreement_request`: mark "dirty", and if this wins the
-    "slot", schedule `project_profiles_task` REFRESH_COUNTDOWN seconds later, on commit. A burst
-    of requests costs one refresh, or two when changes keep coming while the first runs.
-    Robust: a failing broker or refresh is logged and never undoes the caller's work."""
-    cache.set(_dirty_key(project_id), 1, timeout=DIRTY_TIMEOUT)
-    timeout = REFRESH_COUNTDOWN if _eager() else REFRESH_SLOT_TIMEOUT
-    if cache.add(_slot_key(project_id), 1, timeout=timeout):
-        transaction.on_commit(
-            lambda: follow_up(project_profiles_task, (project_id,), countdown=REFRESH_COUNTDOWN), robust=True
-        )
+def _behind(*, project_id: int, basis: str) -> bool:
+    """Whether the corpus on `basis` was computed before the project's last layer change."""
+    stored = (
+        ProfileCorpus.objects.filter(project_id=project_id, basis=basis)
+        .values_list("layers_version", flat=True)
+        .first()
+    )
+    return stored is not None and stored < scheduling.project_layers_version(project_id=project_id)
 
 
 def project_profiles_refresh_scheduled(*, project_id: int) -> None:
-    """The body of `project_profiles_task`: refresh what changed on every kept basis, release
-    the slot, and ask again when a change arrived meanwhile."""
-    eager = _eager()
-    cache.delete(_dirty_key(project_id))  # whatever is committed from here on is read below
-    try:
+    """The body of `project_profiles_task`: refresh what changed on every kept basis."""
+
+    def refresh() -> None:
         for basis in kept_bases(project_id=project_id):
             project_profiles_refresh_changed(project_id=project_id, basis=basis)
-    except Project.DoesNotExist:
-        return
-    finally:
-        if not eager:
-            cache.delete(_slot_key(project_id))
-    if not eager and cache.get(_dirty_key(project_id)):
-        project_profiles_request(project_id=project_id)
+
+    def behind() -> bool:
+        return any(_behind(project_id=project_id, basis=b) for b in kept_bases(project_id=project_id))
+
+    if not Project.objects.filter(pk=project_id).exists():
+        return  # deleted meanwhile
+    scheduling.refresh_run(Refresh.PROFILES, project_id=project_id, body=refresh, behind=behind)
 
 
 # READS THAT CATCH UP
@@ -372,12 +344,14 @@ def project_profiles_current(
     mode the sources whose layers changed are refreshed first (on a basis never computed:
     everything); with a broker `pending` says whether a change waits."""
     _check_basis(basis)
-    if _eager():
+    if scheduling.in_process():
         project_profiles_refresh_changed(project_id=project_id, basis=basis)
         pending = False
     else:
         changed = project_profiles_changed(project_id=project_id, basis=basis)
-        pending = bool(changed) or bool(cache.get(_dirty_key(project_id)))
+        pending = bool(changed) or _behind(project_id=project_id, basis=basis)
+        if pending:
+            scheduling.refresh_request(Refresh.PROFILES, project_id=project_id)
     corpus = ProfileCorpus.objects.filter(project_id=project_id, basis=basis).first()
     profiles = SourceProfile.objects.filter(project_id=project_id, basis=basis).select_related("source")
     if source_id is not None:

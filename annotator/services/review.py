@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from annotator.agreement.review import answered
 from annotator.errors import Conflict, IncompleteLayer, ValidationError
+from annotator.jobs.scheduling import layers_changed
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -47,7 +48,6 @@ from annotator.models import (
 )
 from annotator.selectors import ProjectSchema, project_schema_get
 from annotator.selectors_review import gold_layer_get, review_groups, review_layers_get
-from annotator.services.agreement import document_agreement_enqueue
 from annotator.services.assignments import assignment_reopen
 from annotator.services.spans import span_create, span_delete, span_missing_required, span_update
 
@@ -134,9 +134,9 @@ def _ensure_open(gold: Assignment | None) -> None:
 
 
 def _gold_changed(document: Document) -> None:
-    """Once committed, refresh the document's agreement and, through it, the project report,
-    whose `gold` section compares annotators with adjudicated gold layers."""
-    document_agreement_enqueue(document_id=document.pk)
+    """Count the change: the project report's `gold` section compares annotators with
+    adjudicated gold layers, and gold profiles read them."""
+    layers_changed(document_id=document.pk, project_id=document.project_id)
 
 
 def _source_span(document: Document, span_id: int) -> Span:

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from annotator.agreement import DocumentStatistics, document_statistics, report_from_statistics, tokenize
 from annotator.agreement.attributes import AttributeSpec
+from annotator.jobs.scheduling import Refresh, refresh_count
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -31,7 +32,6 @@ from annotator.services.agreement import (
     agreement_recompute_start,
     project_agreement_current,
     project_agreement_refresh,
-    project_agreement_refresh_count,
 )
 from annotator.services.assignments import layer_assign
 from tests.factories import (
@@ -301,15 +301,15 @@ def test_a_burst_of_50_submits_runs_far_fewer_than_50_project_refreshes(django_c
         with django_capture_on_commit_callbacks(execute=True):
             submit(layer)
 
-    refreshes = project_agreement_refresh_count(project_id=project.pk)
+    refreshes = refresh_count(Refresh.AGREEMENT, project_id=project.pk)
     assert 1 <= refreshes <= 10
     assert DocumentAgreement.objects.filter(project=project).count() == 50
     # What is read is current: the read sums the changes the throttle held back, once.
     current = project_agreement_current(project_id=project.pk)
     assert current.report.metrics["n_documents"] == 50
-    assert project_agreement_refresh_count(project_id=project.pk) <= refreshes + 1
+    assert refresh_count(Refresh.AGREEMENT, project_id=project.pk) <= refreshes + 1
     project_agreement_current(project_id=project.pk)
-    assert project_agreement_refresh_count(project_id=project.pk) <= refreshes + 1
+    assert refresh_count(Refresh.AGREEMENT, project_id=project.pk) <= refreshes + 1
 
 
 @pytest.mark.django_db
@@ -450,7 +450,7 @@ def test_real_worker_coalesces_a_burst_of_50_submits_into_a_few_project_refreshe
         # Let a refresh scheduled behind the last one run out before counting.
         wait_until(lambda: not project_agreement_current(project_id=project.pk).pending, timeout=60)
 
-    refreshes = project_agreement_refresh_count(project_id=project.pk)
+    refreshes = refresh_count(Refresh.AGREEMENT, project_id=project.pk)
     assert 1 <= refreshes <= 10, worker.log.read_text()[-3000:]
 
 

@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
+from annotator.jobs import scheduling
+from annotator.jobs.scheduling import Refresh
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -593,11 +595,11 @@ def test_submitting_a_layer_refreshes_the_profiles_after_the_agreement(
 
 def test_a_burst_of_requests_schedules_one_refresh(corpus, monkeypatch, django_capture_on_commit_callbacks):
     sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(service, "follow_up", lambda task, args, countdown=None: sent.append(args))
-    monkeypatch.setattr(service, "_eager", lambda: False)
+    monkeypatch.setattr(scheduling, "follow_up", lambda task, args, countdown=None: sent.append(args))
+    monkeypatch.setattr(scheduling, "in_process", lambda: False)
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(20):
-            service.project_profiles_request(project_id=corpus["project"].pk)
+            scheduling.refresh_request(Refresh.PROFILES, project_id=corpus["project"].pk)
     assert sent == [(corpus["project"].pk,)]
     # The scheduled refresh clears the marks and, with nothing new meanwhile, asks no more.
     with django_capture_on_commit_callbacks(execute=True):
@@ -606,19 +608,23 @@ def test_a_burst_of_requests_schedules_one_refresh(corpus, monkeypatch, django_c
     assert SourceProfile.objects.filter(project=corpus["project"], basis="all").count() == 2
     # A request now wins the released slot again.
     with django_capture_on_commit_callbacks(execute=True):
-        service.project_profiles_request(project_id=corpus["project"].pk)
+        scheduling.refresh_request(Refresh.PROFILES, project_id=corpus["project"].pk)
     assert len(sent) == 2
 
 
-def test_reads_with_a_broker_say_pending_instead_of_computing(corpus, monkeypatch):
+def test_reads_with_a_broker_say_pending_and_ask_for_a_refresh_instead_of_computing(corpus, monkeypatch):
     project = corpus["project"]
     project_profiles_refresh(project_id=project.pk, n_boot=0)
-    monkeypatch.setattr(service, "_eager", lambda: False)
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(scheduling, "follow_up", lambda task, args, countdown=None: sent.append(args))
+    monkeypatch.setattr(scheduling, "in_process", lambda: False)
     assert project_profiles_current(project_id=project.pk).pending is False
+    assert sent == []
     document, bounds = article(project, corpus["alpha"], 20, "a8")
     layer(document, bounds, UserFactory(username="hand-u6"), [(0, "CLAIM", claim("DATA"))])
     current = project_profiles_current(project_id=project.pk)
     assert current.pending is True
+    assert sent == [(project.pk,)]
     assert {s.slug: p.n_articles for s, p in current.sources}["alpha-post"] == 5
     # Never computed on a basis: nothing stored, nothing pending.
     assert project_profiles_current(project_id=project.pk, basis="gold").corpus is None
@@ -741,8 +747,8 @@ def test_real_worker_runs_the_recompute_job_and_the_coalesced_refresh(tmp_path, 
         document, bounds = article(project, source, 12, "w9")
         layer(document, bounds, users[0], [(0, "CLAIM", claim("NONE"))])
         assert project_profiles_changed(project_id=project.pk, basis="consensus") == [source.pk]
-        monkeypatch.setattr(service, "REFRESH_COUNTDOWN", 0)
-        service.project_profiles_request(project_id=project.pk)
+        monkeypatch.setattr(Refresh, "countdown", property(lambda refresh: 0))
+        scheduling.refresh_request(Refresh.PROFILES, project_id=project.pk)
         wait_until(
             lambda: (
                 SourceProfile.objects.filter(project=project, basis="all").exists()

@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from annotator.jobs import scheduling
 from annotator.models import JobRun, JobStatus, Role
-from annotator.services import profiles as service
 from tests.annotator.test_profiles_service import article, claim, layer, stance
 from tests.factories import MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
@@ -116,7 +116,7 @@ def test_one_source_comes_with_the_corpus(setup):
 
 
 def test_with_a_broker_a_basis_never_computed_is_a_404_with_a_hint(setup, monkeypatch):
-    monkeypatch.setattr(service, "_eager", lambda: False)
+    monkeypatch.setattr(scheduling, "in_process", lambda: False)
     response = client_for(setup["users"]["reviewer"]).get(url(setup), {"basis": "gold"})
     assert response.status_code == 404
     assert response.json() == {"detail": "No source profiles yet on basis gold; POST to compute them."}
@@ -203,7 +203,7 @@ def test_the_csv_is_the_comparison_table_with_text_cells_neutralised(setup):
 
 
 def test_the_csv_errors_are_json_whatever_the_client_accepts(setup, monkeypatch):
-    monkeypatch.setattr(service, "_eager", lambda: False)
+    monkeypatch.setattr(scheduling, "in_process", lambda: False)
     response = client_for(setup["users"]["manager"]).get(url(setup, "export.csv"), HTTP_ACCEPT="text/csv")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")

@@ -93,3 +93,51 @@ def test_the_embedded_sqlite_default_writes_spans_with_history_through_the_api(t
     span_id, user = out["answer"]["id"], out["user"]
     assert out["history"] == [[span_id, "+", user, 1], [span_id, "~", user, 2], [span_id, "-", user, 2]]
     assert out["status"] == "in_progress"
+
+
+DEMO_READ = """
+import json, django
+django.setup()
+from annotator.models import Assignment, Project
+from annotator.services.agreement import project_agreement_current
+from annotator.services.profiles import project_profiles_current
+project = Project.objects.get(slug="demo")
+complete = {
+    d for d in project.documents.values_list("pk", flat=True)
+    if Assignment.objects.filter(document_id=d, kind="annotation", status="submitted").count() >= 2
+}
+agreement = project_agreement_current(project_id=project.pk)
+profiles = project_profiles_current(project_id=project.pk)
+print(json.dumps({
+    "complete": len(complete),
+    "agreement": agreement.report.metrics["n_documents"],
+    "pending": agreement.pending,
+    "profiled": profiles.corpus.n_articles if profiles.corpus else None,
+    "submitted": project.documents.filter(assignments__status="submitted").distinct().count(),
+}))
+"""
+
+
+def test_after_make_run_the_pages_cover_every_complete_demo_document(tmp_path):
+    """`make run` loads the demo in one process and serves it from another: what the loader
+    submitted reaches the server's first read of agreement and profiles."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    )
+    for command in (["migrate", "--noinput"], ["load_demo"]):
+        loaded = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=300, check=False,
+        )  # fmt: skip
+        assert loaded.returncode == 0, loaded.stderr
+    read = subprocess.run(
+        [sys.executable, "-c", DEMO_READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    out = json.loads(read.stdout.strip().splitlines()[-1])
+    assert out["complete"] >= 10
+    assert (out["agreement"], out["pending"]) == (out["complete"], False)
+    assert out["profiled"] == out["submitted"]

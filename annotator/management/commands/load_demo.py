@@ -20,14 +20,12 @@ from annotator.models import (
     Assignment,
     AssignmentKind,
     AssignmentStatus,
-    DocumentAgreement,
     Project,
     Role,
     Source,
     Target,
 )
 from annotator.selectors import project_schema_get
-from annotator.services.agreement import project_agreement_recompute
 from annotator.services.assignments import assignment_submit, layer_assign
 from annotator.services.imports import documents_import_records
 from annotator.services.projects import membership_set, project_create
@@ -48,9 +46,8 @@ class Command(BaseCommand):
             logins = self._users(demo["users"])
             project = self._project(demo, logins)
             self._layers(project, demo)
-        if not DocumentAgreement.objects.filter(project=project).exists():
-            # Layers loaded by an older version have no agreement statistics yet.
-            project_agreement_recompute(project_id=project.pk)
+        # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
+        # worker refreshes them, or without one the first read does.
         self._print_logins(logins, demo["users"])
 
     def _users(self, names: dict[str, Any]) -> dict[str, str]:
