@@ -33,7 +33,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
-from annotator.models import Assignment, AssignmentKind, Document, Membership, Project, Role, Span
+from annotator.models import Assignment, AssignmentKind, Document, JobRun, Membership, Project, Role, Span
 from annotator.selectors import layer_with_role, project_schema_get, span_get
 
 User = AccountUser | AnonymousUser
@@ -184,6 +184,27 @@ def can_export(*, role: str | None, project: Project, basis: str) -> bool:
     if role in REVIEWERS:
         return True
     return role == Role.ANNOTATOR and not project.blind and basis != "gold"
+
+
+ANNOTATES = (Role.ANNOTATOR, Role.MANAGER)
+
+
+def can_annotate(*, role: str | None) -> bool:
+    """Annotators and managers take documents from the queue and annotate them."""
+    return role in ANNOTATES
+
+
+def access_job(*, user: User, job_id: int) -> JobRun:
+    """A background job: a project's for the project's members, one of no project for whoever
+    started it and for staff."""
+    job = JobRun.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("Job not found.")
+    if job.project_id is not None:
+        access_project(user=user, project_id=job.project_id)
+    elif job.created_by_id != user.pk and not _is_staff(user):
+        raise NotFound("Job not found.")
+    return job
 
 
 def can_review(*, role: str | None) -> bool:

@@ -32,7 +32,9 @@ from annotator.models import (
     Span,
     Target,
 )
+from annotator.selectors import schema_locked
 from annotator.services.assignments import layers_delete
+from annotator.services.projects import PROJECT_SETTINGS, project_create, project_update
 from annotator.services.uploads import documents_import_upload
 
 
@@ -123,13 +125,15 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            project_update(project=obj, changes={name: form.cleaned_data[name] for name in form.changed_data})
             return
-        from annotator.services.projects import project_schema_reset
-
-        obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-        project_schema_reset(project=obj)
+        # A new project as the API makes one: the default schema, its creator a manager.
+        created = project_create(
+            created_by=request.user,  # type: ignore[arg-type]
+            **{name: form.cleaned_data[name] for name in PROJECT_SETTINGS if name in form.cleaned_data},
+        )
+        obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+        obj._state.adding = False
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         # The schema is filled in by the service when the project is created.
@@ -137,7 +141,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         instances = super().get_inline_instances(request, obj)
-        if obj is not None and Span.objects.filter(assignment__document__project=obj).exists():
+        if obj is not None and schema_locked(project=obj):
             # Labels and attributes lose their meaning if they change under existing spans.
             for inline in instances:
                 if isinstance(inline, LabelInline | AttributeInline):

@@ -65,6 +65,12 @@ def _schema_load(project_id: int) -> ProjectSchema:
     )
 
 
+def schema_locked(*, project: Project) -> bool:
+    """Whether the project's labels and attributes are fixed: once a span exists, changing them
+    would change what existing spans mean."""
+    return Span.objects.filter(assignment__document__project=project).exists()
+
+
 @dataclass(frozen=True)
 class ProjectProgress:
     project: Project

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -24,12 +23,17 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.errors import NotFound
 from annotator.importers.rows import unstorable
 from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
+from annotator.selectors import source_id_by_ref
 from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.services.imports import documents_import_records
-from annotator.services.projects import membership_set, project_create, project_schema_replace
+from annotator.services.projects import (
+    membership_set,
+    project_create,
+    project_schema_replace,
+    project_update,
+    source_create,
+)
 from annotator.services.spans import span_create, span_delete, span_update
 from annotator.services.uploads import documents_import_records_upload, documents_import_upload
 from api import serializers as s
@@ -148,8 +152,8 @@ class ProjectDetailApi(APIView):
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         serializer = s.ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data)
+        project = project_update(project=project, changes=serializer.validated_data)
+        return Response(s.ProjectSerializer(project).data)
 
 
 class MemberListApi(APIView):
@@ -207,10 +211,8 @@ class SourceListApi(APIView):
     def post(self, request: Request) -> Response:
         if not access.can_create_project(user=request.user):
             raise PermissionDenied("Only staff and project managers add sources.")
-        serializer = s.SourceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        data = _valid(s.SourceSerializer, request.data)
+        return Response(s.SourceSerializer(source_create(**data)).data, status=status.HTTP_201_CREATED)
 
 
 # DOCUMENTS
@@ -240,9 +242,10 @@ class DocumentFilter(django_filters.FilterSet):
         fields = ["source", "search", "layers_submitted", "status"]
 
     def filter_source(self, queryset: QuerySet[Document], name: str, value: str) -> QuerySet[Document]:
-        return (
-            queryset.filter(source_id=int(value)) if value.isdigit() else queryset.filter(source__slug=value)
-        )
+        source_id = source_id_by_ref(value)
+        if source_id is None:
+            raise serializers.ValidationError({"source": [f"No source has the id or slug {value!r}."]})
+        return queryset.filter(source_id=source_id)
 
     def filter_status(self, queryset: QuerySet[Document], name: str, value: str) -> QuerySet[Document]:
         k = self.request.project.annotators_per_document
@@ -370,13 +373,13 @@ class DocumentImportApi(APIView):
                 raise serializers.ValidationError(
                     {"documents": ["Send files in `files`, or a non-empty JSON list of documents."]}
                 )
-            body_size = int(request.headers.get("Content-Length") or 0)
-            if body_size > settings.ANNOTATOR_IMPORT_INLINE_BYTES:
-                outcome = documents_import_records_upload(
-                    project=project, records=records, default_source=source, user=user
-                )
-            else:
-                outcome = documents_import_records(project=project, records=records, default_source=source)
+            outcome = documents_import_records_upload(
+                project=project,
+                records=records,
+                body_size=int(request.headers.get("Content-Length") or 0),
+                default_source=source,
+                user=user,
+            )
         if isinstance(outcome, JobRun):
             return job_accepted(outcome)
         failed = outcome.refused_files and not outcome.created
@@ -392,14 +395,7 @@ class DocumentImportApi(APIView):
 class JobDetailApi(APIView):
     @extend_schema(responses=s.JobSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = JobRun.objects.filter(pk=job_id).first()
-        if job is None:
-            raise NotFound("Job not found.")
-        if job.project_id is not None:
-            access.access_project(user=request.user, project_id=job.project_id)
-        elif job.created_by_id != request.user.pk and not request.user.is_staff:
-            raise NotFound("Job not found.")
-        return Response(s.JobSerializer(job).data)
+        return Response(s.JobSerializer(access.access_job(user=request.user, job_id=job_id)).data)
 
 
 # THE QUEUE AND LAYERS
@@ -415,9 +411,7 @@ class QueueNextApi(APIView):
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = access.access_project(
-            user=request.user, project_id=project_id, roles=("annotator", "manager")
-        )
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.ANNOTATES)
         assignment = queue_next(project=project, user=request.user)  # type: ignore[arg-type]
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from annotator.access import can_review
 from annotator.profiles import EVIDENCE_VALUES
 from annotator.services.profiles import METRIC_KEYS, RELIABLE, TENTATIVE, ProjectProfiles, profile_targets
 from frontend.charts import (
@@ -447,7 +448,7 @@ def _common(project: Any, current: ProjectProfiles) -> dict[str, Any]:
         "bases": [("all", "all layers"), ("consensus", "consensus"), ("gold", "gold, else consensus")],
         "current": current,
         "corpus": current.corpus,
-        "can_recompute": role in ("reviewer", "manager"),
+        "can_recompute": can_review(role=role),
     }
 
 

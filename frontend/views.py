@@ -58,6 +58,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "progress": progress,
             "layers": layers,
             "role": project.user_role,
+            "can_review": access.can_review(role=project.user_role),
+            "can_annotate": access.can_annotate(role=project.user_role),
             "profiles": access.can_read_profiles(role=project.user_role, project=project),
         },
     )

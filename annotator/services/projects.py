@@ -9,9 +9,24 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotator.errors import ValidationError
-from annotator.models import Attribute, AttributeKind, Label, Membership, Project, Role, Span, Target
+from annotator.models import Attribute, AttributeKind, Label, Membership, Project, Role, Source, Target
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+from annotator.selectors import schema_locked
 from annotator.signals import schema_changed
+
+# A project's settings: what project_create takes and project_update changes. The schema
+# changes through project_schema_replace.
+PROJECT_SETTINGS = (
+    "name",
+    "slug",
+    "description",
+    "guidelines",
+    "annotators_per_document",
+    "blind",
+    "allow_overlap",
+    "min_profile_articles",
+    "profiles_visible_to_annotators",
+)
 
 
 @transaction.atomic
@@ -20,25 +35,16 @@ def project_create(
     name: str,
     slug: str,
     created_by: User | None = None,
-    description: str = "",
-    guidelines: str = "",
-    annotators_per_document: int = 3,
-    blind: bool = True,
-    allow_overlap: bool = True,
     targets: Iterable[str] = (),
     with_default_schema: bool = True,
+    **settings: Any,
 ) -> Project:
-    """Create a project with the default labels and attributes; its creator becomes a manager."""
-    project = Project(
-        name=name,
-        slug=slug,
-        description=description,
-        guidelines=guidelines,
-        annotators_per_document=annotators_per_document,
-        blind=blind,
-        allow_overlap=allow_overlap,
-        created_by=created_by,
-    )
+    """Create a project with the default labels and attributes; its creator becomes a manager.
+    `settings` are any of PROJECT_SETTINGS (the model's defaults for the rest)."""
+    unknown = sorted(set(settings) - set(PROJECT_SETTINGS))
+    if unknown:
+        raise ValidationError({key: ["Not a project setting."] for key in unknown})
+    project = Project(name=name, slug=slug, created_by=created_by, **settings)
     project.full_clean()
     project.save()
     if with_default_schema:
@@ -51,13 +57,36 @@ def project_create(
     return project
 
 
+@transaction.atomic
+def project_update(*, project: Project, changes: Mapping[str, Any]) -> Project:
+    """Change a project's settings (PROJECT_SETTINGS), checked as the model checks them."""
+    unknown = sorted(set(changes) - set(PROJECT_SETTINGS))
+    if unknown:
+        raise ValidationError({key: ["This setting cannot be changed here."] for key in unknown})
+    for name, value in changes.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save(update_fields=list(changes))
+    return project
+
+
+@transaction.atomic
+def source_create(*, name: str, slug: str, **details: str) -> Source:
+    """Add a news outlet (sources are shared by every project); `details` are its domain,
+    country, language and notes."""
+    source = Source(name=name, slug=slug, **details)
+    source.full_clean()
+    source.save()
+    return source
+
+
 def project_schema_reset(*, project: Project) -> None:
     """Replace the project's labels and attributes by the default schema."""
     project_schema_replace(project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES)
 
 
 def _ensure_schema_editable(project: Project) -> None:
-    if Span.objects.filter(assignment__document__project=project).exists():
+    if schema_locked(project=project):
         raise ValidationError(
             {
                 "schema": [

@@ -18,7 +18,7 @@ from django.db import reset_queries, transaction
 from django.utils.text import get_valid_filename
 
 from annotator.models import JobRun, JobStatus, Project, Source
-from annotator.services.imports import ImportFile, ImportSummary, documents_import
+from annotator.services.imports import ImportFile, ImportSummary, documents_import, documents_import_records
 from annotator.services.jobs import job_create, job_progress, job_start, job_succeed
 
 IMPORT_JOB = "import_documents"
@@ -45,9 +45,17 @@ def documents_import_upload(
 
 
 def documents_import_records_upload(
-    *, project: Project, records: list[Any], default_source: Source | None, user: User | None
-) -> JobRun:
-    """A large JSON list of records, imported by a job as one .json file."""
+    *,
+    project: Project,
+    records: list[Any],
+    body_size: int,
+    default_source: Source | None,
+    user: User | None,
+) -> ImportSummary | JobRun:
+    """Import a JSON list of records that came in a request body of `body_size` bytes: at once
+    when the body is small, else by a job that reads them from one .json file."""
+    if body_size <= settings.ANNOTATOR_IMPORT_INLINE_BYTES:
+        return documents_import_records(project=project, records=records, default_source=default_source)
     content = ContentFile(json.dumps(records, ensure_ascii=False).encode())
     return _enqueue(
         project=project, saved=[("request.json", content)], default_source=default_source, user=user

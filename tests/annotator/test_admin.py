@@ -37,6 +37,29 @@ def test_admin_changelist_and_add_pages_load_for_staff(staff_client, model):
         assert staff_client.get(reverse(f"admin:annotator_{model}_change", args=[obj.pk])).status_code == 200
 
 
+def test_a_project_added_in_the_admin_is_made_as_the_api_makes_one(staff_client):
+    from annotator.models import Membership, Project
+
+    response = staff_client.post(
+        reverse("admin:annotator_project_add"),
+        {
+            "name": "Harbour study",
+            "slug": "harbour-study",
+            "annotators_per_document": 2,
+            "min_profile_articles": 15,
+            "blind": "on",
+            "allow_overlap": "on",
+            **{f"{prefix}-{field}": value for prefix in ("memberships", "labels", "attributes", "targets")
+               for field, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))},
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    project = Project.objects.get(slug="harbour-study")
+    assert (project.annotators_per_document, project.created_by.username) == (2, "admin")
+    assert list(project.labels.values_list("key", flat=True)) == ["CLAIM", "OPINION", "DISCLAIMER"]
+    assert Membership.objects.get(project=project).role == "manager"
+
+
 def test_document_text_is_read_only_once_it_has_spans(staff_client):
     document = DocumentFactory()
     page = staff_client.get(reverse("admin:annotator_document_change", args=[document.pk])).content.decode()

@@ -47,6 +47,11 @@ def test_document_filters(world):
     assert ids(status="unstarted") == [world.document.pk]
     assert ids(layers_submitted=3) == [done.pk]
     assert reviewer.get(url, {"status": "bogus"}).status_code == 400
+    # A source that does not exist, named by slug or by something that only looks like a number.
+    for ref in ("nowhere", "²", "999999"):
+        refused = reviewer.get(url, {"source": ref})
+        assert refused.status_code == 400, (ref, refused.content)
+        assert refused.json() == {"source": [f"No source has the id or slug {ref!r}."]}
 
 
 def test_annotator_sees_only_documents_handed_to_them(world):
