@@ -10,7 +10,7 @@ Rules:
 - Annotators read and write only their own annotation layers; in a blind project they never
   see another annotator's layer, nor its spans or counts. A submitted layer is read-only.
 - Reviewers and managers read every layer of their projects and write the gold layer, only
-  through review decisions (annotator.services.review), so every change of it is recorded
+  through review decisions (annotator.review.services), so every change of it is recorded
   (`can_review`, `access_review_project`, `access_review_document`).
 - Managers change the project, its members and its schema, and import documents.
 - Exports show every layer: reviewers and managers export; annotators only from a project
@@ -33,8 +33,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
+from annotator.layers.selectors import layer_with_role
 from annotator.models import Assignment, AssignmentKind, Document, JobRun, Membership, Project, Role, Span
-from annotator.selectors import layer_with_role, project_schema_get, span_get
+from annotator.projects.selectors import project_schema_get
+from annotator.spans.selectors import span_get
 
 User = AccountUser | AnonymousUser
 

@@ -16,7 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from annotator.forms import DocumentImportForm
-from annotator.importers import normalize_text, text_sha256
+from annotator.imports import normalize_text, text_sha256
+from annotator.imports.uploads import documents_import_upload
+from annotator.layers.services import layers_delete
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -32,10 +34,8 @@ from annotator.models import (
     Span,
     Target,
 )
-from annotator.selectors import schema_locked
-from annotator.services.assignments import layers_delete
-from annotator.services.projects import PROJECT_SETTINGS, project_create, project_update
-from annotator.services.uploads import documents_import_upload
+from annotator.projects.selectors import schema_locked
+from annotator.projects.services import PROJECT_SETTINGS, project_create, project_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

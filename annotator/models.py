@@ -1,5 +1,5 @@
 """The domain model. Fields, database constraints and trivial properties only: rules live in
-services.py (writes) and selectors.py (reads)."""
+each feature's services.py (writes) and selectors.py (reads), and in access.py."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ class Document(models.Model):
     text_sha256 = models.CharField(max_length=64)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Kept by the layer services (annotator.services.assignments), never by hand.
+    # Kept by the layer services (annotator.layers.services), never by hand.
     n_layers = models.PositiveIntegerField(
         "layers", default=0, editable=False, help_text="Counted annotation layers: every one but the skipped."
     )
@@ -271,7 +271,7 @@ class Span(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The audit trail (django-simple-history): one row per create, change, delete and restore,
-    # with who and when. annotator.services.spans names the user; a conditional UPDATE sends no
+    # with who and when. annotator.spans.services names the user; a conditional UPDATE sends no
     # signal, so span_update writes its row itself.
     history = HistoricalRecords(
         history_id_field=models.BigAutoField(primary_key=True),
@@ -433,7 +433,7 @@ class AgreementResolution(models.TextChoices):
 
 
 class DocumentAgreement(models.Model):
-    """One document's agreement sufficient statistics (`annotator.agreement`'s
+    """One document's agreement sufficient statistics (`annotator.agreement.maths`'s
     `DocumentStatistics.to_dict()`), kept current by the agreement jobs; a project or source
     report is their sum. A row exists only while the document has two or more submitted
     annotation layers. `project` repeats `document.project` so the review queue (most
@@ -468,7 +468,7 @@ class DocumentAgreement(models.Model):
 class ProfileCorpus(models.Model):
     """The corpus profile of a project on one basis: every source's articles pooled, the value
     each source's figures are shown against. Written together with the project's SourceProfile
-    rows (annotator.services.profiles). `sources_state` maps each profiled source's id to the
+    rows (annotator.profiles.services). `sources_state` maps each profiled source's id to the
     fingerprint of the layers its profile was computed from, so a refresh can tell which
     sources changed since."""
 

@@ -23,7 +23,7 @@ class JobTask(Task):
     max_retries = 5
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        from annotator.services.jobs import job_fail
+        from annotator.jobs.services import job_fail
 
         job_id = kwargs.get("job_id", args[0] if args else None)
         logger.error("Job %s failed: %s", job_id, exc)
@@ -33,7 +33,7 @@ class JobTask(Task):
 
 @shared_task(bind=True, base=JobTask)
 def documents_import_task(self: JobTask, job_id: int) -> None:
-    from annotator.services.uploads import documents_import_job_run
+    from annotator.imports.uploads import documents_import_job_run
 
     documents_import_job_run(job_id=job_id, celery_id=self.request.id or "")
 
@@ -51,7 +51,7 @@ def follow_up(task: Task, args: tuple[Any, ...], *, countdown: float | None = No
     task.apply_async(args, countdown=countdown, **options)
 
 
-# Agreement (annotator.services.agreement). Retried with backoff while the database is away;
+# Agreement (annotator.agreement.services). Retried with backoff while the database is away;
 # each is idempotent: it recomputes from the database and overwrites.
 _DATABASE_RETRY: dict[str, Any] = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -63,7 +63,7 @@ _DATABASE_RETRY: dict[str, Any] = {
 
 @shared_task(**_DATABASE_RETRY)
 def document_agreement_task(document_id: int) -> None:
-    from annotator.services.agreement import document_agreement_changed
+    from annotator.agreement.services import document_agreement_changed
 
     document_agreement_changed(document_id=document_id)
 
@@ -72,42 +72,42 @@ def document_agreement_task(document_id: int) -> None:
 def project_agreement_task(project_id: int, resolution: str | None = None) -> None:
     """Refreshes every kept resolution; `resolution` is read from messages queued by earlier
     releases, and ignored."""
-    from annotator.services.agreement import project_agreement_refresh_scheduled
+    from annotator.agreement.services import project_agreement_refresh_scheduled
 
     project_agreement_refresh_scheduled(project_id=project_id)
 
 
 @shared_task(bind=True, base=JobTask)
 def agreement_recompute_task(self: JobTask, job_id: int) -> None:
-    from annotator.services.agreement import agreement_recompute_job_run
+    from annotator.agreement.services import agreement_recompute_job_run
 
     agreement_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
 @shared_task(base=JobTask)
 def agreement_chunk_task(job_id: int, chunk: int, document_ids: list[int]) -> None:
-    from annotator.services.agreement import agreement_recompute_chunk
+    from annotator.agreement.services import agreement_recompute_chunk
 
     agreement_recompute_chunk(job_id=job_id, chunk=chunk, document_ids=document_ids)
 
 
 @shared_task(base=JobTask)
 def agreement_recompute_finish_task(job_id: int) -> None:
-    from annotator.services.agreement import agreement_recompute_finish
+    from annotator.agreement.services import agreement_recompute_finish
 
     agreement_recompute_finish(job_id=job_id)
 
 
-# Source profiles (annotator.services.profiles): idempotent, they recompute and overwrite.
+# Source profiles (annotator.profiles.services): idempotent, they recompute and overwrite.
 @shared_task(**_DATABASE_RETRY)
 def project_profiles_task(project_id: int) -> None:
-    from annotator.services.profiles import project_profiles_refresh_scheduled
+    from annotator.profiles.services import project_profiles_refresh_scheduled
 
     project_profiles_refresh_scheduled(project_id=project_id)
 
 
 @shared_task(bind=True, base=JobTask)
 def profiles_recompute_task(self: JobTask, job_id: int) -> None:
-    from annotator.services.profiles import profiles_recompute_job_run
+    from annotator.profiles.services import profiles_recompute_job_run
 
     profiles_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")

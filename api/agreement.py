@@ -4,7 +4,7 @@ job, and one document's figures. Reviewers and managers only.
 GET /projects/{id}/agreement/?resolution=token|char answers 404 {"detail": "No agreement report
 yet; POST to compute one."} until a report exists: a report appears by itself once a document
 has two submitted layers, or by POSTing to the same path. `metrics` is the report of
-`annotator.agreement.report_from_statistics` as stored (its own `resolution` says "character"
+`annotator.agreement.maths.report_from_statistics` as stored (its own `resolution` says "character"
 where the parameter says "char"); pairs name annotators by user id, and `annotators` maps those
 ids to usernames. `pending` is true while a change waits for the next (coalesced) refresh;
 `stale` while a change could not reach the background refresh at all (Redis away).
@@ -21,14 +21,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.errors import NotFound
-from annotator.models import AgreementReport, AgreementResolution
-from annotator.selectors_agreement import document_agreement_get, usernames_get
-from annotator.services.agreement import (
+from annotator.agreement.selectors import document_agreement_get, usernames_get
+from annotator.agreement.services import (
     agreement_recompute_start,
     document_agreement_summary,
     project_agreement_current,
 )
+from annotator.errors import NotFound
+from annotator.models import AgreementReport, AgreementResolution
 from api import serializers as s
 from api.views import job_accepted
 
@@ -113,7 +113,7 @@ class AgreementMetricsSerializer(serializers.Serializer):
         help_text="Project reports: each annotator against the adjudicated gold layers, "
         '{"n_documents", "annotators": {user id: {"n_documents", "n_spans", "n_gold_spans", '
         '"overall": {f1_exact, f1_overlap, precision_/recall_ exact and overlap, alpha}, '
-        '"labels": {key: {f1_exact, f1_overlap, alpha}}}}} (annotator.agreement.gold).',
+        '"labels": {key: {f1_exact, f1_overlap, alpha}}}}} (annotator.agreement.maths.gold).',
     )
 
 

@@ -1,7 +1,7 @@
 """GET /api/v1/projects/{id}/export/: the project's labelled data as a streamed file.
 
 Thin, like every view: the query is checked by a serializer, the project comes through
-annotator.access (with `can_export` for the rule), annotator.exports resolves the filters and
+annotator.access (with `can_export` for the rule), annotator.exports.services resolves the filters and
 streams the rows through a formatter. Everything that can fail is checked before the first byte
 is sent; after that the response is a stream that reads the database a page at a time.
 """
@@ -23,8 +23,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.exporters import BASES, FORMATTERS
-from annotator.exports import export_filters_resolve, export_stream
+from annotator.exports import BASES, FORMATTERS
+from annotator.exports.services import export_filters_resolve, export_stream
 from api.serializers import QueryChoiceField, QueryDateTimeField, StrictCharField
 
 FORMATS = sorted(FORMATTERS)

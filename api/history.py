@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.errors import NotFound
 from annotator.models import Assignment
-from annotator.selectors import span_history_list, span_layer_id
-from annotator.services.spans import span_restore
+from annotator.spans.selectors import span_history_list, span_layer_id
+from annotator.spans.services import span_restore
 from api import serializers as s
 from api.views import StrictCursorPagination, cursor_page
 

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.models import Invitation, Role
-from annotator.services.invitations import DEFAULT_VALIDITY, MAX_VALIDITY, invitation_create
+from annotator.projects.invitations import DEFAULT_VALIDITY, MAX_VALIDITY, invitation_create
 
 
 class InvitationSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ reviewers and managers recompute. Outsiders get 404, anonymous callers 401.
 GET /projects/{id}/profiles/?basis=all|consensus|gold answers 404 {"detail": "No source
 profiles yet on basis consensus; POST to compute them."} until that basis was computed (in
 eager mode, without a broker, a read computes what is missing or changed first). A profile is
-`annotator.profiles.source_profile`'s JSON (coverage, metrics, evidence_mix, stance,
+`annotator.profiles.maths.source_profile`'s JSON (coverage, metrics, evidence_mix, stance,
 settings; each figure {value, ci95, n, unit, status, reason}) plus "basis", "layers" (articles
 per origin) and "agreement" (the source's agreement report, summarised, with its badge). The
 corpus has the same shape, for all sources pooled. `pending` is true while a layer change waits
@@ -32,10 +32,10 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.errors import NotFound
-from annotator.exporters.formats import neutralise
+from annotator.exports.formats import neutralise
 from annotator.models import ProfileBasis, ProfileCorpus, Source, SourceProfile
-from annotator.profiles import EVIDENCE_VALUES
-from annotator.services.profiles import (
+from annotator.profiles.maths import EVIDENCE_VALUES
+from annotator.profiles.services import (
     COVERAGE_KEYS,
     DEFAULT_BASIS,
     METRIC_KEYS,

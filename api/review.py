@@ -11,7 +11,7 @@
 * GET  /projects/{id}/decisions/export/: every decision of the project as JSONL, streamed.
 
 Thin, like every view: a serializer checks the input, annotator.access gives the object,
-annotator.services.review acts, annotator.selectors_review reads.
+annotator.review.services acts, annotator.review.selectors reads.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.agreement.review import KINDS
-from annotator.exporters.writers import encode_chunks
+from annotator.agreement.maths.review import KINDS
+from annotator.exports.writers import encode_chunks
 from annotator.models import DecisionAction, Document
-from annotator.selectors_review import (
+from annotator.review.selectors import (
     ReviewState,
     decision_rows_iter,
     review_queue,
@@ -43,7 +43,7 @@ from annotator.selectors_review import (
     review_queue_rows,
     review_state_get,
 )
-from annotator.services.review import review_decide
+from annotator.review.services import review_decide
 from api.exports import FileExportNegotiation
 from api.serializers import (
     AssignmentDocumentSerializer,
@@ -155,7 +155,7 @@ class DecisionResultSerializer(serializers.Serializer):
 
 
 class DecisionInputSerializer(serializers.Serializer):
-    """Types only; which fields each action needs is checked by annotator.services.review."""
+    """Types only; which fields each action needs is checked by annotator.review.services."""
 
     action = serializers.ChoiceField(choices=DecisionAction.choices)
     span_id = serializers.IntegerField(

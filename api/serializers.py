@@ -1,5 +1,5 @@
 """Input and output shapes of the API. Serializers validate types and render; the rules live in
-annotator.services and annotator.access."""
+the feature services and annotator.access."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from annotator.models import (
     Source,
     Target,
 )
+from annotator.projects.services import PROJECT_SETTINGS
 
 
 class StrictStringMixin:
@@ -89,20 +90,7 @@ class ProjectSerializer(StrictModelSerializer):
 
     class Meta:
         model = Project
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "description",
-            "guidelines",
-            "annotators_per_document",
-            "blind",
-            "allow_overlap",
-            "min_profile_articles",
-            "profiles_visible_to_annotators",
-            "role",
-            "created_at",
-        ]
+        fields = ["id", *PROJECT_SETTINGS, "role", "created_at"]
         read_only_fields = ["id", "role", "created_at"]
 
     def get_role(self, project: Project) -> str | None:

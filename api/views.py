@@ -23,19 +23,19 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.importers.rows import unstorable
+from annotator.imports.rows import unstorable
+from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
+from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
 from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
-from annotator.selectors import source_id_by_ref
-from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.services.projects import (
+from annotator.projects.selectors import source_id_by_ref
+from annotator.projects.services import (
     membership_set,
     project_create,
     project_schema_replace,
     project_update,
     source_create,
 )
-from annotator.services.spans import span_create, span_delete, span_update
-from annotator.services.uploads import documents_import_records_upload, documents_import_upload
+from annotator.spans.services import span_create, span_delete, span_update
 from api import serializers as s
 
 

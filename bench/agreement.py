@@ -86,7 +86,7 @@ def generate(n_documents: int, seed: int = 11) -> int:
     from django.utils import timezone
 
     from annotator.models import Assignment, AssignmentStatus, Document, Label, Project, Source, Span
-    from annotator.services.projects import project_create
+    from annotator.projects.services import project_create
 
     Project.objects.filter(slug=PROJECT_SLUG).delete()
     rng = random.Random(seed)
@@ -159,12 +159,12 @@ def _peak_kb() -> int:
 def child(project_id: int) -> None:
     """Runs in its own process: the recompute, a project refresh, one document's refresh."""
     _setup_django()
-    from annotator.models import Document
-    from annotator.services.agreement import (
+    from annotator.agreement.services import (
         document_agreement_refresh,
         project_agreement_recompute,
         project_agreement_refresh,
     )
+    from annotator.models import Document
 
     before = _current_rss_kb()
     started = time.perf_counter()

@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from annotator.agreement.alpha import Level, alpha
-from annotator.agreement.unitizing import category_statistics, unitizing_alpha
+from annotator.agreement.maths.alpha import Level, alpha
+from annotator.agreement.maths.unitizing import category_statistics, unitizing_alpha
 
 T = TypeVar("T")
 

@@ -77,10 +77,10 @@ def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]]
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
+    from annotator.layers.services import layers_recount
     from annotator.models import Assignment, Document, Source
-    from annotator.services.assignments import layers_recount
-    from annotator.services.projects import membership_set, project_create
+    from annotator.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
     project = project_create(name="Load", slug="load", annotators_per_document=n_clients)
@@ -267,7 +267,7 @@ def _fill_for_export(project_id: int, n_spans: int) -> int:
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
     from annotator.models import Assignment, Document, Label, Source, Span
 
     Assignment.objects.filter(spans__isnull=False).distinct().update(status="submitted")

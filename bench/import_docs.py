@@ -132,8 +132,8 @@ def child(path: Path, n: int, batch_size: int, writer: str) -> None:
     from django.conf import settings
 
     settings.ANNOTATOR_IMPORT_USE_COPY = writer == "copy"
+    from annotator.imports.services import ImportFile, documents_import
     from annotator.models import Project, Source
-    from annotator.services.imports import ImportFile, documents_import
 
     source, _ = Source.objects.get_or_create(slug=SOURCE_SLUG, defaults={"name": "Bench Daily"})
     project = Project.objects.create(name=f"Bench {n}", slug=f"bench-{uuid.uuid4().hex[:12]}")

@@ -96,9 +96,9 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
     from annotator.models import Document, Source
-    from annotator.services.projects import membership_set, project_create
+    from annotator.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
     cache.clear()

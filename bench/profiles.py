@@ -10,8 +10,8 @@
    BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_profiles),
    which is dropped, recreated and migrated first.
 2. From the database, in a child process (its peak RSS is its own): the selector alone
-   (annotator.selectors_profiles.profile_counts_get), the maths alone on the arrays it read
-   (annotator.profiles.profiles), and the whole service (project_profiles_refresh: read,
+   (annotator.profiles.selectors.profile_counts_get), the maths alone on the arrays it read
+   (annotator.profiles.maths.profiles), and the whole service (project_profiles_refresh: read,
    2,000 bootstrap resamples per source and for the pooled corpus, store), per basis.
 3. From arrays: bench/profiles_maths.py, the same maths on synthetic arrays of the same size.
 
@@ -131,7 +131,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
     from django.db import connection
 
     from annotator.models import Label, Source
-    from annotator.services.projects import project_create
+    from annotator.projects.services import project_create
 
     rng = random.Random(seed)
     vocabulary = _vocabulary(rng)
@@ -237,9 +237,9 @@ def child(project_id: int, basis: str) -> None:
     """In its own process: the selector, the maths on its arrays, the whole service."""
     _setup_django()
     from annotator.models import SourceProfile
-    from annotator.profiles import profiles
-    from annotator.selectors_profiles import profile_counts_get
-    from annotator.services.profiles import project_profiles_refresh
+    from annotator.profiles.maths import profiles
+    from annotator.profiles.selectors import profile_counts_get
+    from annotator.profiles.services import project_profiles_refresh
 
     t0, c0 = time.perf_counter(), time.process_time()
     counts = profile_counts_get(project_id=project_id, basis=basis)

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from annotator.profiles import ArticleCounts, corpus_profile, source_profile
+from annotator.profiles.maths import ArticleCounts, corpus_profile, source_profile
 
 N_SOURCES, N_ARTICLES, N_TARGETS, TARGETS_PER_SOURCE, N_BOOT = 200, 100, 40, 8, 2000
 

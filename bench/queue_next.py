@@ -53,10 +53,10 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
+    from annotator.layers.services import layers_recount
     from annotator.models import Assignment, Document, Source
-    from annotator.services.assignments import layers_recount
-    from annotator.services.projects import membership_set, project_create
+    from annotator.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
     project = project_create(name="Queue", slug="queue", annotators_per_document=3)

@@ -78,9 +78,9 @@ def _setup() -> tuple[int, str, str]:
     call_command("migrate", verbosity=0)
     from django.contrib.auth.models import User
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
     from annotator.models import Assignment, Document, Label, Project, Source, Span
-    from annotator.services.projects import membership_set, project_create
+    from annotator.projects.services import membership_set, project_create
 
     Project.objects.filter(slug="bench-ui").delete()
     project = project_create(name="UI bench", slug="bench-ui")

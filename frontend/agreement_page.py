@@ -1,4 +1,4 @@
-"""Shapes an agreement report (annotator.agreement's JSON) into the rows, tables and charts of
+"""Shapes an agreement report (annotator.agreement.maths's JSON) into the rows, tables and charts of
 the agreement page. Reads only the report; no queries."""
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def source_chart(sources: list[dict[str, Any]]) -> str | None:
 
 
 def gold_rows(metrics: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
-    """One row per annotator of the report's `gold` section (annotator.agreement.gold)."""
+    """One row per annotator of the report's `gold` section (annotator.agreement.maths.gold)."""
     annotators = (metrics.get("gold") or {}).get("annotators", {})
     return [
         {"annotator": names.get(key, key), "n_documents": entry["n_documents"], **entry["overall"]}

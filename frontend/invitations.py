@@ -1,5 +1,5 @@
 """The page behind an invitation link: choose a username and a password, and the account is
-made and added to the project (annotator.services.invitations). Anyone holding the link may
+made and added to the project (annotator.projects.invitations). Anyone holding the link may
 open it, signed in or not."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from annotator.errors import ValidationError
-from annotator.services.invitations import InvitationUnusable, invitation_accept, invitation_find
+from annotator.projects.invitations import InvitationUnusable, invitation_accept, invitation_find
 
 TEMPLATE = "frontend/invitation.html"
 

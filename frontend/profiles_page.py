@@ -1,4 +1,4 @@
-"""Shapes stored source profiles (annotator.services.profiles) into the rows, tables and charts of
+"""Shapes stored source profiles (annotator.profiles.services) into the rows, tables and charts of
 the profile pages: the source list, one source's profile card, and the comparison across
 sources. Reads only the profiles handed in; no queries."""
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotator.access import can_review
-from annotator.profiles import EVIDENCE_VALUES
-from annotator.services.profiles import METRIC_KEYS, RELIABLE, TENTATIVE, ProjectProfiles, profile_targets
+from annotator.profiles.maths import EVIDENCE_VALUES
+from annotator.profiles.services import METRIC_KEYS, RELIABLE, TENTATIVE, ProjectProfiles, profile_targets
 from frontend.charts import (
     Interval,
     Mark,

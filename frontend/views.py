@@ -12,19 +12,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotator import access
+from annotator.agreement.selectors import usernames_get
+from annotator.agreement.services import project_agreement_current
 from annotator.errors import NotFound, ValidationError
 from annotator.models import AssignmentKind, ProfileBasis
-from annotator.selectors import project_progress_list
-from annotator.selectors_agreement import usernames_get
-from annotator.selectors_profiles import profile_source_get
-from annotator.selectors_review import (
+from annotator.profiles.selectors import profile_source_get
+from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
+from annotator.projects.selectors import project_progress_list
+from annotator.review.selectors import (
     review_queue,
     review_queue_choices,
     review_queue_filters_resolve,
     review_queue_rows,
 )
-from annotator.services.agreement import project_agreement_current
-from annotator.services.profiles import DEFAULT_BASIS, project_profiles_current
 from frontend import agreement_page as page
 from frontend import profiles_page
 

@@ -10,10 +10,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Document, Membership, Role, Source, Span
-from annotator.services.assignments import layer_assign
-from annotator.services.projects import project_create
-from annotator.services.spans import layer_lock, span_create
+from annotator.projects.services import project_create
+from annotator.spans.services import layer_lock, span_create
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 

@@ -382,8 +382,8 @@ def queue_problems(*, project_id: int, k: int) -> list[str]:
     """Documents of the project holding more than k counted layers, or one user twice."""
     from django.db.models import Count
 
+    from annotator.layers.services import COUNTED_LAYER
     from annotator.models import Assignment
-    from annotator.services.assignments import COUNTED_LAYER
 
     counted = (
         Assignment.objects.filter(COUNTED_LAYER, document__project_id=project_id)

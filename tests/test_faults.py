@@ -18,8 +18,8 @@ from django.db import connection
 from django.db.models import F
 from rest_framework.authtoken.models import Token
 
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Role
-from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 from tests.span_clients import Annotator, Http, Layer, ledger_problems
 
@@ -136,7 +136,7 @@ def _submitted_project(n_documents: int, n_annotators: int = 3, spans_per_layer:
 
     from django.utils import timezone
 
-    from annotator.importers import text_sha256
+    from annotator.imports import text_sha256
     from annotator.models import AssignmentStatus, Document, Label, Span
 
     rng = random.Random(7)
@@ -188,8 +188,8 @@ def test_a_worker_killed_mid_recompute_is_replaced_and_the_job_ends_with_the_cle
     after the visibility timeout (shortened here through CELERY_VISIBILITY_TIMEOUT) the next
     worker gets it again. The JobRun shows the retry, and the report equals an in-process
     recompute of the same data."""
+    from annotator.agreement.services import agreement_recompute_start, project_agreement_recompute
     from annotator.models import AgreementReport, JobRun, JobStatus, ReportScope
-    from annotator.services.agreement import agreement_recompute_start, project_agreement_recompute
     from tests.workers import WorkerProcess, celery_worker, wait_until
 
     project = _submitted_project(n_documents=300)
@@ -382,8 +382,8 @@ def test_with_redis_away_annotating_works_and_the_figures_catch_up_once_redis_re
 def test_in_eager_mode_reading_a_report_behind_its_layers_catches_up_at_once():
     """As after `make run`: the demo loader submitted layers in another process, whose refreshes
     this process never heard of. The data says the report is behind, and the read catches up."""
+    from annotator.agreement.services import project_agreement_current
     from annotator.models import Document, DocumentAgreement, Project
-    from annotator.services.agreement import project_agreement_current
 
     w = _agreement_world()
     project, users = w["project"], w["users"]

@@ -14,9 +14,20 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from annotator.agreement import DocumentStatistics, document_statistics, report_from_statistics, tokenize
-from annotator.agreement.attributes import AttributeSpec
+from annotator.agreement.maths import (
+    DocumentStatistics,
+    document_statistics,
+    report_from_statistics,
+    tokenize,
+)
+from annotator.agreement.maths.attributes import AttributeSpec
+from annotator.agreement.services import (
+    agreement_recompute_start,
+    project_agreement_current,
+    project_agreement_refresh,
+)
 from annotator.jobs.scheduling import Refresh, refresh_count
+from annotator.layers.services import layer_assign
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -28,12 +39,6 @@ from annotator.models import (
     Role,
 )
 from annotator.schema import DEFAULT_ATTRIBUTES
-from annotator.services.agreement import (
-    agreement_recompute_start,
-    project_agreement_current,
-    project_agreement_refresh,
-)
-from annotator.services.assignments import layer_assign
 from tests.factories import (
     DocumentFactory,
     MembershipFactory,

@@ -13,13 +13,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from annotator.backups.services import PROJECT_FIELDS
+from annotator.imports.services import documents_import_records
+from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
 from annotator.models import Assignment, Decision, Document, Label, Membership, Project, Role, Source, Span
-from annotator.services.assignments import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.services.backups import PROJECT_FIELDS
-from annotator.services.imports import documents_import_records
-from annotator.services.projects import membership_set, project_create
-from annotator.services.review import review_accept
-from annotator.services.spans import span_create, span_delete, span_update
+from annotator.projects.services import membership_set, project_create
+from annotator.review.services import review_accept
+from annotator.spans.services import span_create, span_delete, span_update
 from tests.factories import SourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from annotator.agreement.consensus import ConsensusSpan, LayerSpan, consensus_spans
-from annotator.agreement.positions import tokenize
-from annotator.exporters import (
+from annotator.agreement.maths.consensus import ConsensusSpan, LayerSpan, consensus_spans
+from annotator.agreement.maths.positions import tokenize
+from annotator.exports import (
     FORMATTERS,
     ExportContext,
     ExportDocument,
@@ -26,7 +26,7 @@ from annotator.exporters import (
     formatter_for,
     write_chunks,
 )
-from annotator.exporters.formats import neutralise, sentence_starts
+from annotator.exports.formats import neutralise, sentence_starts
 
 TEXT = "Tram 🚋 news. 𝐁old move: café vs cafe\u0301.\nThe council said costs rose 12%."
 ATTRIBUTE_KEYS = ("stance", "evidence", "voice", "hedged", "check_worthy")
@@ -78,7 +78,7 @@ def _export(name: str, *documents: ExportDocument, basis: str = "all") -> str:
 def test_formats_and_consensus_import_without_django():
     script = (
         "import sys; sys.modules['django'] = None\n"
-        "import annotator.exporters, annotator.agreement.consensus\n"
+        "import annotator.exports, annotator.agreement.maths.consensus\n"
         "assert not [m for m in sys.modules if m.startswith('django.')]\n"
     )
     root = Path(__file__).resolve().parents[2]
@@ -474,7 +474,7 @@ def test_consensus_compares_list_values_regardless_of_order():
 @pytest.fixture
 def setup(db):
     from annotator.models import Assignment, AssignmentKind, AssignmentStatus
-    from annotator.services.spans import span_create
+    from annotator.spans.services import span_create
     from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, UserFactory
 
     project = ProjectFactory(slug="selector")
@@ -507,7 +507,7 @@ def setup(db):
 
 
 def _iter(project, **filters):
-    from annotator.exports import export_documents_iter, export_filters_resolve
+    from annotator.exports.services import export_documents_iter, export_filters_resolve
 
     return list(
         export_documents_iter(project=project, filters=export_filters_resolve(project=project, **filters))
@@ -515,7 +515,7 @@ def _iter(project, **filters):
 
 
 def test_selector_yields_each_document_once_in_id_order_across_pages(setup):
-    from annotator.exports import ExportFilters, export_documents_iter
+    from annotator.exports.services import ExportFilters, export_documents_iter
 
     project, documents, _, _ = setup
     every = list(export_documents_iter(project=project, filters=ExportFilters(), page_size=2))
@@ -535,7 +535,7 @@ def test_selector_yields_each_document_once_in_id_order_across_pages(setup):
 def test_selector_pages_never_split_a_document_whatever_the_span_budget(setup):
     """A page ends before a document its span read did not finish; a document over the budget
     on its own still comes whole, in a page of its own."""
-    from annotator.exports import ExportFilters, export_documents_iter
+    from annotator.exports.services import ExportFilters, export_documents_iter
 
     project, _, _, _ = setup
     whole = list(export_documents_iter(project=project, filters=ExportFilters()))
@@ -552,7 +552,7 @@ def test_selector_pages_never_split_a_document_whatever_the_span_budget(setup):
 
 def test_selector_counts_the_span_budget_after_the_label_filter(setup):
     """With a label filter, a page's budget counts only the spans it will export."""
-    from annotator.exports import export_documents_iter, export_filters_resolve
+    from annotator.exports.services import export_documents_iter, export_filters_resolve
 
     project, documents, users, layer = setup
     layer(documents[2], users[3], [("OPINION", 0, 3, {}), ("OPINION", 4, 6, {})])
@@ -566,7 +566,7 @@ def test_selector_counts_the_span_budget_after_the_label_filter(setup):
 def test_selector_reads_a_label_added_while_the_export_runs(setup):
     """Spans carry their label's id; a label the export has not seen yet is read when a span
     first uses it (the schema is frozen once spans exist, but an admin can still add one)."""
-    from annotator.exports import ExportFilters, export_documents_iter
+    from annotator.exports.services import ExportFilters, export_documents_iter
     from annotator.models import Label, Span
 
     project, documents, users, layer = setup
@@ -580,7 +580,7 @@ def test_selector_reads_a_label_added_while_the_export_runs(setup):
 
 
 def test_selector_pages_cost_four_queries_each(setup, django_assert_num_queries):
-    from annotator.exports import ExportFilters, export_documents_iter
+    from annotator.exports.services import ExportFilters, export_documents_iter
 
     project, _, _, _ = setup
     # The label keys, pages of 2, 2 and 1 document, then an empty plan.
@@ -660,7 +660,7 @@ def test_filters_by_source_label_annotator_and_since(setup):
 )
 def test_bad_filters_are_refused_with_a_message_per_field(setup, filters, field, message):
     from annotator.errors import ValidationError
-    from annotator.exports import export_filters_resolve
+    from annotator.exports.services import export_filters_resolve
 
     project = setup[0]
     with pytest.raises(ValidationError) as caught:
@@ -672,7 +672,7 @@ def test_bad_filters_are_refused_with_a_message_per_field(setup, filters, field,
 @pytest.mark.parametrize("source", ["²", "99999999999999999999999", "0"])
 def test_odd_source_values_are_refused_not_crashed_on(setup, source):
     from annotator.errors import ValidationError
-    from annotator.exports import export_filters_resolve
+    from annotator.exports.services import export_filters_resolve
 
     with pytest.raises(ValidationError) as caught:
         export_filters_resolve(project=setup[0], source=source)

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from annotator.exporters import formats as export_formats
-from annotator.exports import export_filters_resolve, export_stream
+from annotator.exports import formats as export_formats
+from annotator.exports.services import export_filters_resolve, export_stream
+from annotator.imports.services import ImportFile, ImportSummary, documents_import
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, AssignmentStatus, Document, Project, Source
-from annotator.services.assignments import layer_assign
-from annotator.services.imports import ImportFile, ImportSummary, documents_import
-from annotator.services.spans import span_create
+from annotator.spans.services import span_create
 from tests.factories import ProjectFactory, SourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

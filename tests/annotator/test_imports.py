@@ -16,15 +16,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotator.importers import ImportIssue, normalize_text
-from annotator.importers.formats import JsonParser
-from annotator.models import Document, Project, Source
-from annotator.services.imports import (
+from annotator.imports import ImportIssue, normalize_text
+from annotator.imports.formats import JsonParser
+from annotator.imports.services import (
     ImportFile,
     ImportSummary,
     documents_import,
     documents_import_records,
 )
+from annotator.models import Document, Project, Source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -762,8 +762,8 @@ def test_a_text_stored_by_a_concurrent_import_refuses_the_file_cleanly(
         project=project, source=source, text="raced", text_sha256=hashlib.sha256(b"raced").hexdigest()
     )
     # As if another import committed the same text between our lookup and our write.
-    monkeypatch.setattr("annotator.services.imports._OrmWriter.stored", lambda self, hashes: set())
-    monkeypatch.setattr("annotator.services.imports._PostgresCopyWriter.stored", lambda self, hashes: set())
+    monkeypatch.setattr("annotator.imports.services._OrmWriter.stored", lambda self, hashes: set())
+    monkeypatch.setattr("annotator.imports.services._PostgresCopyWriter.stored", lambda self, hashes: set())
     summary = run(
         project,
         write(tmp_path, "a.jsonl", jsonl({"text": "new"}, {"text": "raced"})),

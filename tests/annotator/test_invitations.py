@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from annotator.errors import ValidationError
 from annotator.models import Invitation, Membership, Role
-from annotator.services.invitations import (
+from annotator.projects.invitations import (
     EXPIRED,
     UNUSABLE,
     InvitationUnusable,

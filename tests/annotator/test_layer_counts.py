@@ -9,8 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from annotator.models import Assignment, AssignmentStatus, Document, Role
-from annotator.services.assignments import (
+from annotator.layers.services import (
     COUNTED_LAYER,
     assignment_reopen,
     assignment_skip,
@@ -20,7 +19,8 @@ from annotator.services.assignments import (
     layers_recount,
     queue_next,
 )
-from annotator.services.review import gold_layer_ensure
+from annotator.models import Assignment, AssignmentStatus, Document, Role
+from annotator.review.services import gold_layer_ensure
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
+from annotator.agreement.services import project_agreement_refresh
 from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
 from annotator.models import (
@@ -27,11 +28,10 @@ from annotator.models import (
     ReportScope,
     SourceProfile,
 )
-from annotator.profiles import source_profile
-from annotator.selectors_profiles import WORD_PATTERN, profile_counts_get, word_count
-from annotator.services import profiles as service
-from annotator.services.agreement import project_agreement_refresh
-from annotator.services.profiles import (
+from annotator.profiles import services as service
+from annotator.profiles.maths import source_profile
+from annotator.profiles.selectors import WORD_PATTERN, profile_counts_get, word_count
+from annotator.profiles.services import (
     METRIC_KEYS,
     agreement_summary,
     profiles_recompute_start,
@@ -113,7 +113,7 @@ def stance(target: str, value: str, voice: str | None = None) -> dict[str, Any]:
 
 
 def test_words_are_the_agreement_tokenizers_word_tokens():
-    from annotator.agreement.positions import TOKEN_PATTERN
+    from annotator.agreement.maths.positions import TOKEN_PATTERN
 
     text = "Don't panic: the state-run line won 3-2 — 🚋 café’s 12% rise, 𝐁old!"
     assert WORD_PATTERN.findall(text) == [
@@ -482,7 +482,7 @@ def test_the_service_gives_what_the_maths_gives_for_the_selectors_counts(corpus)
 
 def test_the_agreement_badge_follows_the_sources_report(corpus):
     project = corpus["project"]
-    from annotator.services.agreement import documents_agreement_refresh
+    from annotator.agreement.services import documents_agreement_refresh
 
     documents_agreement_refresh(document_ids=project.documents.values_list("pk", flat=True))
     project_agreement_refresh(project_id=project.pk, n_boot=0)
@@ -561,7 +561,7 @@ def test_submitting_a_layer_refreshes_the_profiles_after_the_agreement(
 ):
     """Eager mode: the submit's agreement job ends by asking for a profile refresh, which
     recomputes the changed source."""
-    from annotator.services.assignments import assignment_submit
+    from annotator.layers.services import assignment_submit
 
     project = corpus["project"]
     calls: list[list[int] | None] = []

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotator.models import Membership, Role
-from annotator.services.projects import project_create, project_schema_replace
+from annotator.projects.services import project_create, project_schema_replace
 from tests.factories import SpanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,13 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from annotator.agreement import tokenize
-from annotator.agreement.gold import gold_annotator_report, gold_statistics
-from annotator.agreement.review import ReviewSpan, align_layers, gold_matches
+from annotator.agreement.maths import tokenize
+from annotator.agreement.maths.gold import gold_annotator_report, gold_statistics
+from annotator.agreement.maths.review import ReviewSpan, align_layers, gold_matches
+from annotator.agreement.services import document_agreement_refresh, project_agreement_refresh
 from annotator.errors import Conflict, IncompleteLayer, ValidationError
-from annotator.exports import export_filters_resolve, export_stream
+from annotator.exports.services import export_filters_resolve, export_stream
+from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import (
     AgreementReport,
     Assignment,
@@ -30,10 +32,8 @@ from annotator.models import (
     Role,
     Span,
 )
-from annotator.selectors_review import review_state_get
-from annotator.services.agreement import document_agreement_refresh, project_agreement_refresh
-from annotator.services.assignments import assignment_submit, layer_assign
-from annotator.services.review import (
+from annotator.review.selectors import review_state_get
+from annotator.review.services import (
     review_accept,
     review_accept_agreed,
     review_add,

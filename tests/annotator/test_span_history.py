@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from annotator.errors import Conflict, NotFound, ValidationError
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, AssignmentStatus, Role, Span
-from annotator.selectors import span_history_list, span_layer_id
-from annotator.services.assignments import layer_assign
-from annotator.services.spans import span_create, span_delete, span_restore, span_update
+from annotator.spans.selectors import span_history_list, span_layer_id
+from annotator.spans.services import span_create, span_delete, span_restore, span_update
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from annotator.errors import Conflict
 from annotator.models import AssignmentStatus, Span
-from annotator.services.spans import span_create, span_delete, span_update
+from annotator.spans.services import span_create, span_delete, span_update
 from tests.factories import AssignmentFactory, DocumentFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from annotator.imports.uploads import documents_import_upload
 from annotator.models import Document, JobRun, JobStatus
-from annotator.services.uploads import documents_import_upload
 from tests.factories import ProjectFactory, SourceFactory, UserFactory
 from tests.workers import celery_worker, wait_until
 

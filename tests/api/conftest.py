@@ -11,9 +11,9 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Role
-from annotator.services.assignments import layer_assign
-from annotator.services.spans import span_create
+from annotator.spans.services import span_create
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
 TEXT = "Tram 🚋 news. 𝐁old move: café vs cafe\u0301.\nThe council said costs rose 12%."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.agreement import report_from_statistics
+from annotator.agreement.maths import report_from_statistics
 from annotator.models import JobStatus
 from tests.annotator.test_agreement_jobs import as_json, build_world, client_for, expected_statistics, submit
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rest_framework.authtoken.models import Token
 
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Role, Span
-from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 from tests.span_clients import Annotator, Http, Layer, ledger_problems, queue_problems
 

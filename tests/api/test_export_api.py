@@ -15,10 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Document, Role, Span
-from annotator.services.assignments import assignment_submit, layer_assign
-from annotator.services.review import review_adjudicate
-from annotator.services.spans import span_create
+from annotator.review.services import review_adjudicate
+from annotator.spans.services import span_create
 from tests.api.conftest import PHRASE, TEXT
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 

@@ -30,7 +30,7 @@ def _job(world: World) -> int:
 
 def _project_agreement(world: World) -> str:
     """The path of a project agreement report that exists."""
-    from annotator.services.agreement import project_agreement_refresh
+    from annotator.agreement.services import project_agreement_refresh
 
     project_agreement_refresh(project_id=world.project.pk, n_boot=0)
     return f"/api/v1/projects/{world.project.pk}/agreement/"
@@ -40,8 +40,8 @@ def _document_agreement(world: World) -> str:
     """The path of the agreement of a document whose two layers are submitted."""
     from django.utils import timezone
 
+    from annotator.agreement.services import document_agreement_refresh
     from annotator.models import Assignment, AssignmentStatus
-    from annotator.services.agreement import document_agreement_refresh
 
     Assignment.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
         status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now()
@@ -53,7 +53,7 @@ def _document_agreement(world: World) -> str:
 def _deleted_span(world: World) -> dict[str, int]:
     """Delete the annotator's span and answer the body that restores it."""
     from annotator.models import Span
-    from annotator.services.spans import span_delete
+    from annotator.spans.services import span_delete
 
     span_delete(span=world.span_a, version=world.span_a.version, actor=world.users["annotator"])
     deletion = Span.history.get(id=world.span_a.pk, history_type="-")
@@ -417,7 +417,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
     see: from the other project for the world project's members, from the world project for
     the outsider (who manages only the other project)."""
     from annotator.models import Source
-    from annotator.services.spans import span_create
+    from annotator.spans.services import span_create
 
     if foreign_to == "outsider":
         project, layer = world.project, world.layer_a

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from annotator.layers.services import layer_assign
 from annotator.models import Assignment, AssignmentKind, Role
-from annotator.services.assignments import layer_assign
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from annotator.agreement.services import document_agreement_refresh
+from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import AssignmentKind, Decision, DecisionAction, DocumentAgreement, Span
-from annotator.services.agreement import document_agreement_refresh
-from annotator.services.assignments import assignment_submit, layer_assign
 from tests.annotator.test_review import TEXT, Reviewed, add_span, make_reviewed
 from tests.factories import DocumentFactory, SourceFactory
 

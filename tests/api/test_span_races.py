@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotator.layers.services import layer_assign
 from annotator.models import Project, Role, Span
-from annotator.selectors import project_schema_get
-from annotator.services.assignments import layer_assign
+from annotator.projects.selectors import project_schema_get
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.span_clients import Http
 

@@ -22,10 +22,10 @@ call_command("migrate", verbosity=0)
 from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.authtoken.models import Token
-from annotator.importers import text_sha256
+from annotator.imports import text_sha256
 from annotator.models import Assignment, Document, Source, Span
-from annotator.services.assignments import layer_assign
-from annotator.services.projects import membership_set, project_create
+from annotator.layers.services import layer_assign
+from annotator.projects.services import membership_set, project_create
 text = %(text)r
 project = project_create(name="Embedded", slug="embedded")
 user = User.objects.create_user("anna")
@@ -99,8 +99,8 @@ DEMO_READ = """
 import json, django
 django.setup()
 from annotator.models import Assignment, Project
-from annotator.services.agreement import project_agreement_current
-from annotator.services.profiles import project_profiles_current
+from annotator.agreement.services import project_agreement_current
+from annotator.profiles.services import project_profiles_current
 project = Project.objects.get(slug="demo")
 complete = {
     d for d in project.documents.values_list("pk", flat=True)

@@ -8,9 +8,9 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from annotator.agreement.services import document_agreement_refresh
+from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import Decision, Role
-from annotator.services.agreement import document_agreement_refresh
-from annotator.services.assignments import assignment_submit, layer_assign
 from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, select_text, sign_in
 from tests.factories import (
     DocumentFactory,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from annotator.models import Membership, Role
-from annotator.services.invitations import invitation_create
+from annotator.projects.invitations import invitation_create
 
 pytestmark = [pytest.mark.browser]
 

@@ -152,7 +152,7 @@ def test_pages_with_values_draw_dots_bars_cells_and_points(client, demo):
     low-confidence badge shows) and every chart draws them."""
     demo.min_profile_articles = 1
     demo.save()
-    from annotator.services.profiles import project_profiles_refresh
+    from annotator.profiles.services import project_profiles_refresh
 
     project_profiles_refresh(project_id=demo.pk, n_boot=200)
     reviewer = _client_for(client, "demo-reviewer")

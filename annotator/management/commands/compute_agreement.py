@@ -1,6 +1,6 @@
 """manage.py compute_agreement --project SLUG [--resolution token|char] [--bootstrap N] [--processes N]
 
-A door onto annotator.services.agreement.project_agreement_recompute: recomputes every
+A door onto annotator.agreement.services.project_agreement_recompute: recomputes every
 document's agreement statistics and the project and source reports, here and now (no worker
 needed), and prints the project report as JSON (indent 2) on stdout. Progress goes to stderr
 with -v 2. `--processes` shares the documents among that many processes.
@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import reset_queries
 
+from annotator.agreement.services import N_BOOT, project_agreement_recompute
 from annotator.models import AgreementResolution, Project
-from annotator.services.agreement import N_BOOT, project_agreement_recompute
 
 
 class Command(BaseCommand):

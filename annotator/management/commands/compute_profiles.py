@@ -1,6 +1,6 @@
 """manage.py compute_profiles --project SLUG [--basis all|consensus|gold] [--bootstrap N]
 
-A door onto annotator.services.profiles.project_profiles_refresh: computes every source's
+A door onto annotator.profiles.services.project_profiles_refresh: computes every source's
 profile and the corpus profile on the basis, here and now (no worker needed), stores them
 (SourceProfile, ProfileCorpus) and prints a summary: one line per source with its articles,
 status, a few headline figures and its agreement badge, then the corpus and the time taken.
@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator.models import ProfileBasis, Project
-from annotator.services.profiles import (
+from annotator.profiles.services import (
     DEFAULT_BASIS,
     N_BOOT,
     project_profiles_current,

@@ -1,6 +1,6 @@
 """manage.py export_project --project SLUG --output FILE
 
-Writes everything needed to rebuild the project to FILE as JSON lines (annotator.services.backups
+Writes everything needed to rebuild the project to FILE as JSON lines (annotator.backups.services
 describes the format and what is left out), gzip-compressed when FILE ends in .gz. Reads one
 consistent snapshot and streams it: memory stays flat however large the project. Prints the
 count of each record type.
@@ -17,8 +17,8 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from annotator.backups.services import project_export
 from annotator.models import Project
-from annotator.services.backups import project_export
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """manage.py import_documents PATH [PATH ...] --project SLUG [--source SLUG] [--batch-size N] [--no-progress]
 
-A door onto annotator.services.imports.documents_import. A directory is imported recursively,
+A door onto annotator.imports.services.documents_import. A directory is imported recursively,
 its files sorted by path (hidden files and folders skipped). Prints the summary and exits
 non-zero if any file was refused.
 """
@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import reset_queries
 from tqdm import tqdm
 
+from annotator.imports.services import ImportFile, documents_import
 from annotator.models import Project, Source
-from annotator.services.imports import ImportFile, documents_import
 
 
 def _count(number: int, noun: str) -> str:

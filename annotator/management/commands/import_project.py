@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.services.backups import BackupError, project_import
+from annotator.backups.services import BackupError, project_import
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -16,6 +16,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from annotator.imports.services import documents_import_records
+from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -25,11 +27,9 @@ from annotator.models import (
     Source,
     Target,
 )
-from annotator.selectors import project_schema_get
-from annotator.services.assignments import assignment_submit, layer_assign
-from annotator.services.imports import documents_import_records
-from annotator.services.projects import membership_set, project_create
-from annotator.services.spans import span_create
+from annotator.projects.selectors import project_schema_get
+from annotator.projects.services import membership_set, project_create
+from annotator.spans.services import span_create
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 # The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.

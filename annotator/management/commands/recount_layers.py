@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotator.layers.services import layers_recount
 from annotator.models import Document, Project
-from annotator.services.assignments import layers_recount
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import pytest
 from nltk.metrics.agreement import AnnotationTask
 from nltk.metrics.distance import binary_distance, interval_distance
 
-from annotator.agreement.alpha import (
+from annotator.agreement.maths.alpha import (
     Level,
     alpha,
     alpha_from_coincidences,
@@ -17,7 +17,7 @@ from annotator.agreement.alpha import (
     disagreements,
     encode,
 )
-from annotator.agreement.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
+from annotator.agreement.maths.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
 
 from . import oracles
 

@@ -4,8 +4,8 @@ import krippendorff
 import numpy as np
 import pytest
 
-from annotator.agreement.alpha import coincidences
-from annotator.agreement.attributes import (
+from annotator.agreement.maths.alpha import coincidences
+from annotator.agreement.maths.attributes import (
     AttributeSpec,
     AttributeStats,
     attribute_alpha,
@@ -13,8 +13,8 @@ from annotator.agreement.attributes import (
     coverage,
     group_spans,
 )
-from annotator.agreement.core import INSUFFICIENT_DATA, NO_SPANS, Estimate
-from annotator.agreement.spans import SpanSet
+from annotator.agreement.maths.core import INSUFFICIENT_DATA, NO_SPANS, Estimate
+from annotator.agreement.maths.spans import SpanSet
 
 LABELS = ("CLAIM", "OPINION")
 STANCE = ("FAVOR", "AGAINST", "NEUTRAL")

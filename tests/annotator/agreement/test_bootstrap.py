@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from annotator.agreement.bootstrap import percentile_interval, replicate_values
+from annotator.agreement.maths.bootstrap import percentile_interval, replicate_values
 
 
 def test_each_replicate_draws_n_documents_with_replacement():

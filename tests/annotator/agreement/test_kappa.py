@@ -6,9 +6,9 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from annotator.agreement.alpha import alpha
-from annotator.agreement.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
-from annotator.agreement.kappa import (
+from annotator.agreement.maths.alpha import alpha
+from annotator.agreement.maths.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
+from annotator.agreement.maths.kappa import (
     FleissSums,
     category_counts,
     cohen_kappa,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from annotator.agreement.positions import (
+from annotator.agreement.maths.positions import (
     character_units,
     code_matrix,
     indicator_tensor,

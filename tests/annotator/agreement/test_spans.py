@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from annotator.agreement.core import NO_SPANS, Estimate
-from annotator.agreement.spans import (
+from annotator.agreement.maths.core import NO_SPANS, Estimate
+from annotator.agreement.maths.spans import (
     SpanCounts,
     SpanSet,
     greedy_groups,

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from annotator.agreement.attributes import AttributeSpec
-from annotator.agreement.kappa import fleiss_kappa, fleiss_sums
-from annotator.agreement.positions import character_units, code_matrix, tokenize
-from annotator.agreement.report import report_from_statistics
-from annotator.agreement.stats import DocumentStatistics, SpanInput, combine, document_statistics
+from annotator.agreement.maths.attributes import AttributeSpec
+from annotator.agreement.maths.kappa import fleiss_kappa, fleiss_sums
+from annotator.agreement.maths.positions import character_units, code_matrix, tokenize
+from annotator.agreement.maths.report import report_from_statistics
+from annotator.agreement.maths.stats import DocumentStatistics, SpanInput, combine, document_statistics
 
 LABELS = ("CLAIM", "OPINION", "DISCLAIMER")
 SPECS = (

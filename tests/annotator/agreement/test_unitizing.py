@@ -6,8 +6,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from annotator.agreement.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
-from annotator.agreement.unitizing import (
+from annotator.agreement.maths.core import INSUFFICIENT_DATA, NO_VARIATION, Estimate
+from annotator.agreement.maths.unitizing import (
     UnitizingStats,
     category_alpha,
     category_statistics,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.profiles import (
+from annotator.profiles.maths import (
     EVIDENCE_VALUES,
     INSUFFICIENT,
     LOW_CONFIDENCE,
@@ -19,7 +19,7 @@ from annotator.profiles import (
     profiles,
     source_profile,
 )
-from annotator.profiles.bootstrap import percentile_intervals, quantiles, resample
+from annotator.profiles.maths.bootstrap import percentile_intervals, quantiles, resample
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -415,7 +415,7 @@ def test_resample_medians_skip_articles_without_a_value_and_handle_ties():
 
 
 def test_resample_blocks_do_not_change_the_shape(monkeypatch):
-    import annotator.profiles.bootstrap as bootstrap
+    import annotator.profiles.maths.bootstrap as bootstrap
 
     monkeypatch.setattr(bootstrap, "MAX_CELLS", 30)  # blocks of 3 replicates for n = 10
     sums, medians = bootstrap.resample(np.ones((10, 2)), np.ones((10, 1)), n_boot=11, seed=0)
@@ -516,8 +516,8 @@ def test_arrays_are_read_only_copies():
 SCRIPT = """
 import json, sys
 sys.modules["django"] = None  # any "import django..." now raises ImportError
-import annotator.profiles as profiles
-from annotator.profiles import bootstrap, counts, maths
+import annotator.profiles.maths as profiles
+from annotator.profiles.maths import bootstrap, counts, figures
 p = profiles.source_profile(profiles.ArticleCounts.of([100.0] * 20, claims=[1.0] * 20), n_annotators=1, n_boot=50)
 json.dumps(p, allow_nan=False)
 assert not [name for name in sys.modules if name.startswith("django.")]

@@ -1,0 +1,103 @@
+"""The pieces every export format shares: the rows a selector yields (ExportDocument with its
+ExportLayers of ExportSpans), what a whole export is about (ExportContext), and the Formatter
+class each format implements, with its registry.
+
+Exporters are rows -> formatter -> writer: annotator.exports.services reads the database a page at a
+time and yields one ExportDocument per document; a Formatter turns each into pieces of text;
+`writers.write_chunks` encodes the pieces into byte chunks of a bounded size for a streaming
+response. Nothing here touches the database.
+
+Offsets are Unicode code points, half-open [start, end), exactly as stored.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, NamedTuple
+
+Basis = Literal["all", "consensus", "gold"]
+BASES: tuple[Basis, ...] = ("all", "consensus", "gold")
+
+
+class ExportSpan(NamedTuple):
+    """A named tuple rather than a frozen dataclass: an export makes one per span, and a
+    frozen dataclass takes twice as long to build."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+    attributes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLayer:
+    """One layer of a document: an annotator's (`name` is the username) or the consensus or gold
+    layer (`name` is the basis). `annotators` names the layers behind it: the annotator
+    themself, the submitted layers that voted for the consensus, the gold layer's reviewer."""
+
+    name: str
+    spans: Sequence[ExportSpan]
+    annotators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDocument:
+    document_id: int
+    external_id: str
+    title: str
+    url: str
+    source: str  # the source's slug
+    published_at: datetime | None
+    text: str
+    layers: Sequence[ExportLayer]
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What every document of one export shares: the basis, and the project's attribute keys in
+    schema order (the CSV columns)."""
+
+    basis: Basis = "all"
+    attribute_keys: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def owner_field(self) -> str:
+        """The name of the field that says whose span it is: `annotator` (a username) for basis
+        all, else `basis` (consensus or gold)."""
+        return "annotator" if self.basis == "all" else "basis"
+
+
+class Formatter(ABC):
+    """One export format: `begin` yields what comes before the first document (a header row),
+    `document` the text of one document. Pieces are str; the writer encodes them as UTF-8."""
+
+    name: ClassVar[str]
+    content_type: ClassVar[str]
+    extension: ClassVar[str]
+
+    def __init__(self, context: ExportContext) -> None:
+        self.context = context
+
+    def begin(self) -> Iterator[str]:
+        return iter(())
+
+    @abstractmethod
+    def document(self, document: ExportDocument) -> Iterator[str]: ...
+
+
+FORMATTERS: dict[str, type[Formatter]] = {}
+
+
+def register(cls: type[Formatter]) -> type[Formatter]:
+    """Class decorator: make a format available under its name."""
+    FORMATTERS[cls.name] = cls
+    return cls
+
+
+def formatter_for(name: str, context: ExportContext) -> Formatter:
+    """The formatter registered as `name`; KeyError for an unknown name."""
+    return FORMATTERS[name](context)

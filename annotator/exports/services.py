@@ -1,0 +1,406 @@
+"""Labelled-data exports: rows -> formatter -> writer.
+
+`export_filters_resolve` checks what was asked for, `export_documents_iter` (the selector) reads
+the project a page at a time and yields one ExportDocument per document, and `export_stream`
+(the service) puts them through a format of annotator.exports into byte chunks.
+
+Bases (which layers a document's spans come from):
+
+* all: every submitted annotation layer, one ExportLayer each, named by its annotator. Documents
+  with no submitted layer are left out; a submitted layer without spans is kept (it says "nothing
+  here").
+* consensus: documents with at least two submitted annotation layers; one layer named
+  `consensus` holding the spans a majority agrees on (annotator.agreement.maths.consensus).
+* gold: the adjudicated gold layer (kind gold, submitted by `review_adjudicate`). Documents
+  whose gold layer is missing or still being worked on are left out: half-adjudicated spans are
+  not gold. If a document has several (older data: one per reviewer), the one changed last
+  counts.
+
+Filters: `source` keeps that source's documents; `label` keeps only spans of that label (the
+consensus is computed on them, which gives the same spans as filtering afterwards, since only
+spans of one label are ever matched); `annotator` keeps that annotator's layer (basis all only);
+`since` keeps the documents whose layers on the basis changed at or after that moment: for all
+and consensus, an annotation layer created, submitted, reopened or skipped then (its updated_at);
+for gold, the gold layer updated, a gold span created, or an adjudication decision recorded. A
+matching document is exported whole, so an incremental pull replaces documents by document_id.
+
+Memory: documents are read in keyset pages on their id; a page holds at most `page_size`
+documents and stops early once it would hold more than `max_page_spans` spans or
+`max_page_chars` characters of text (a single larger document still makes a page of its own).
+Four queries a page: the next document ids with their text lengths; their layers, each with its
+number of spans to export, which sets where the page ends before any span is read; the spans of
+those layers, read off the span_layer_position index in order; the documents. The next page asks
+for about as many documents as the last one held. Pages are separate queries, so a long export
+sees layers submitted while it runs, page by page. One more query, at the start, reads the
+project's label keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce, Length
+
+from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
+from annotator.errors import ValidationError
+from annotator.exports import (
+    BASES,
+    FORMATTERS,
+    Basis,
+    ExportContext,
+    ExportDocument,
+    ExportLayer,
+    ExportSpan,
+    formatter_for,
+    write_chunks,
+)
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Attribute,
+    Decision,
+    Document,
+    Label,
+    Membership,
+    Project,
+    Span,
+)
+from annotator.projects.selectors import source_id_by_ref
+
+PAGE_SIZE = 100
+MAX_PAGE_SPANS = 5_000
+MAX_PAGE_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """What to export, resolved to ids (see the module docstring)."""
+
+    basis: Basis = "all"
+    source_id: int | None = None
+    label_id: int | None = None
+    annotator_id: int | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExportStream:
+    """An export ready to send: `chunks` reads the database lazily, as it is consumed."""
+
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+def export_filters_resolve(
+    *,
+    project: Project,
+    basis: str = "all",
+    source: str | None = None,
+    label: str | None = None,
+    annotator: str | None = None,
+    since: datetime | None = None,
+) -> ExportFilters:
+    """Check and resolve the filters of an export of `project`. Raises ValidationError with a
+    message per field: an unknown basis, source (slug or id), label key or annotator username,
+    an annotator with a basis other than all, or basis gold before any document is adjudicated."""
+    errors: dict[str, list[str]] = {}
+    if basis not in BASES:
+        errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
+    source_id = None
+    if source:
+        source_id = source_id_by_ref(source)
+        if source_id is None:
+            errors["source"] = [f"No source has the slug or id {source!r}."]
+    label_id = None
+    if label:
+        label_id = Label.objects.filter(project=project, key=label).values_list("pk", flat=True).first()
+        if label_id is None:
+            keys = ", ".join(Label.objects.filter(project=project).values_list("key", flat=True))
+            errors["label"] = [f"No label {label!r} in this project; its labels are {keys}."]
+    annotator_id = None
+    if annotator:
+        if basis != "all":
+            errors["annotator"] = ["The annotator filter goes with basis all only."]
+        else:
+            annotator_id = _annotator_id(project=project, username=annotator)
+            if annotator_id is None:
+                errors["annotator"] = [f"No annotator called {annotator!r} in this project."]
+    if errors:
+        raise ValidationError(errors)
+    if (
+        basis == "gold"
+        and not Assignment.objects.filter(
+            document__project=project, kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "basis": [
+                    "No gold layer yet: no document of this project has been adjudicated. "
+                    "Export basis consensus or all instead."
+                ]
+            }
+        )
+    return ExportFilters(
+        basis=cast(Basis, basis),
+        source_id=source_id,
+        label_id=label_id,
+        annotator_id=annotator_id,
+        since=since,
+    )
+
+
+def _annotator_id(*, project: Project, username: str) -> int | None:
+    """A user of that name who is a member of the project or has a layer in it."""
+    user_id = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is None:
+        return None
+    member = Membership.objects.filter(project=project, user_id=user_id).exists()
+    if member or Assignment.objects.filter(document__project=project, user_id=user_id).exists():
+        return int(user_id)
+    return None
+
+
+def _layer_q(filters: ExportFilters) -> Q:
+    """The layers of the basis, as a condition on Assignment."""
+    if filters.basis == "gold":
+        return Q(kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED)
+    condition = Q(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED)
+    if filters.annotator_id is not None:
+        condition &= Q(user_id=filters.annotator_id)
+    return condition
+
+
+def _changed_since(filters: ExportFilters, since: datetime) -> Q:
+    document = OuterRef("pk")
+    if filters.basis == "gold":
+        gold = Q(kind=AssignmentKind.GOLD)
+        return (
+            Q(Exists(Assignment.objects.filter(gold, document=document, updated_at__gte=since)))
+            | Q(
+                Exists(
+                    Span.objects.filter(
+                        assignment__document=document, assignment__kind=AssignmentKind.GOLD
+                    ).filter(Q(created_at__gte=since) | Q(updated_at__gte=since))
+                )
+            )
+            | Q(Exists(Decision.objects.filter(document=document, created_at__gte=since)))
+        )
+    layers = Assignment.objects.filter(
+        document=document, kind=AssignmentKind.ANNOTATION, updated_at__gte=since
+    )
+    if filters.annotator_id is not None:
+        layers = layers.filter(user_id=filters.annotator_id)
+    return Q(Exists(layers))
+
+
+def export_documents_query(*, project: Project, filters: ExportFilters) -> QuerySet[Document]:
+    """The documents of the export (not yet paged): those with a layer on the basis (two
+    submitted layers for consensus) that pass the source and since filters."""
+    layers = Assignment.objects.filter(_layer_q(filters), document=OuterRef("pk"))
+    documents = Document.objects.filter(project=project)
+    if filters.source_id is not None:
+        documents = documents.filter(source_id=filters.source_id)
+    if filters.basis == "consensus":
+        counts = layers.order_by().values("document").annotate(n=Count("pk")).values("n")
+        documents = documents.annotate(n_submitted=Subquery(counts, output_field=IntegerField())).filter(
+            n_submitted__gte=2
+        )
+    else:
+        documents = documents.filter(Exists(layers))
+    if filters.since is not None:
+        documents = documents.filter(_changed_since(filters, filters.since))
+    return documents
+
+
+def export_documents_iter(
+    *,
+    project: Project,
+    filters: ExportFilters,
+    page_size: int = PAGE_SIZE,
+    max_page_spans: int = MAX_PAGE_SPANS,
+    max_page_chars: int = MAX_PAGE_CHARS,
+) -> Iterator[ExportDocument]:
+    """One ExportDocument per document of the export, in id order, read in keyset pages (see
+    the module docstring). Lazy: nothing is read until the first document is asked for."""
+    candidates = (
+        export_documents_query(project=project, filters=filters)
+        .order_by("pk")
+        .annotate(n_chars=Length("text"))
+    )
+    labels = _LabelKeys(project)
+    last_id = 0
+    take = page_size
+    while True:
+        rows = list(candidates.filter(pk__gt=last_id).values_list("pk", "n_chars")[:take])
+        if not rows:
+            return
+        ids = _within_chars(rows, max_page_chars=max_page_chars)
+        page = _page(ids, filters, labels=labels, max_page_spans=max_page_spans)
+        yield from page
+        last_id = page[-1].document_id
+        # Ask for about as many documents as the span budget held this time, so the next
+        # page's layer read is not mostly thrown away.
+        cut = len(page) < len(ids)
+        take = min(page_size, len(page) + 1 if cut else 2 * take)
+
+
+class _LabelKeys(dict[int, str]):
+    """Label id -> key of a project. Spans are read with their label id, not joined to the
+    label: the join cost PostgreSQL a lookup per span. A label added while the export runs is
+    read when a span first uses it."""
+
+    def __init__(self, project: Project) -> None:
+        super().__init__(Label.objects.filter(project=project).values_list("pk", "key"))
+
+    def __missing__(self, label_id: int) -> str:
+        self[label_id] = key = Label.objects.values_list("key", flat=True).get(pk=label_id)
+        return key
+
+
+def _within_chars(rows: list[tuple[int, int]], *, max_page_chars: int) -> list[int]:
+    ids: list[int] = []
+    chars = 0
+    for pk, n_chars in rows:
+        chars += n_chars or 0
+        if ids and chars > max_page_chars:
+            break
+        ids.append(pk)
+    return ids
+
+
+def _page(
+    ids: list[int], filters: ExportFilters, *, labels: _LabelKeys, max_page_spans: int
+) -> list[ExportDocument]:
+    """The documents `ids` (ascending), or as many of the first ones as hold at most
+    `max_page_spans` spans between them (always at least one)."""
+    layers = _page_layers(ids, filters)
+    # The span budget, counted before any span is read: the first documents that fit.
+    covered: list[int] = []
+    n_spans = 0
+    for document_id in ids:
+        n = sum(count for _, _, count in layers.get(document_id, ()))
+        if covered and n_spans + n > max_page_spans:
+            break
+        covered.append(document_id)
+        n_spans += n
+    spans: dict[int, list[ExportSpan]] = {pk: [] for d in covered for pk, _, _ in layers.get(d, ())}
+    # By layer id, in span_layer_position's order: PostgreSQL reads each layer's spans off that
+    # index already sorted. The layer ids are the ones just counted, so a layer submitted since
+    # then waits for the next export.
+    spans_query = Span.objects.filter(assignment_id__in=list(spans))
+    if filters.label_id is not None:
+        spans_query = spans_query.filter(label_id=filters.label_id)
+    span_rows = (
+        spans_query.order_by("assignment_id", "start", "end", "pk")
+        .annotate(attributes_json=Cast("attributes", TextField()))
+        .values_list("assignment_id", "label_id", "start", "end", "text", "attributes_json")
+    )
+    # Attributes come as JSON text, each distinct text decoded once a page: most spans of a
+    # project share a few attribute sets, and decoding was a third of the export's time. The
+    # decoded mappings are shared between spans, so nothing downstream may change them.
+    decoded: dict[str, Mapping[str, Any]] = {}
+    # tuple.__new__ straight: the named tuple's own __new__ is a Python function, which made
+    # building a span cost four times as much as building a plain tuple.
+    new = tuple.__new__
+    for layer_id, label_id, start, end, text, attributes_json in span_rows:
+        attributes = decoded.get(attributes_json)
+        if attributes is None:
+            attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
+        spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes)))
+    documents = (
+        Document.objects.filter(pk__in=covered)
+        .order_by("pk")
+        .values_list("pk", "external_id", "title", "url", "published_at", "text", "source__slug")
+    )
+    page = []
+    for document_id, external_id, title, url, published_at, text, source in documents:
+        entries = [(pk, username) for pk, username, _ in layers.get(document_id, ())]
+        if filters.basis == "consensus":
+            export_layers = [_consensus_layer(text, entries, spans)]
+        else:
+            name = "gold" if filters.basis == "gold" else None
+            export_layers = [
+                ExportLayer(name=name or username, spans=spans[pk], annotators=(username,))
+                for pk, username in entries
+            ]
+        page.append(
+            ExportDocument(
+                document_id=document_id,
+                external_id=external_id,
+                title=title,
+                url=url,
+                source=source,
+                published_at=published_at,
+                text=text,
+                layers=export_layers,
+            )
+        )
+    return page
+
+
+def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[tuple[int, str, int]]]:
+    """Document id -> its layers on the basis as (layer id, username, spans to export), in
+    layer id order; for gold, the one gold layer that counts."""
+    span_counts = Span.objects.filter(assignment_id=OuterRef("pk"))
+    if filters.label_id is not None:
+        span_counts = span_counts.filter(label_id=filters.label_id)
+    rows = (
+        Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
+        .annotate(
+            n_spans=Coalesce(
+                Subquery(span_counts.order_by().values("assignment_id").annotate(n=Count("*")).values("n")),
+                0,
+            )
+        )
+        .order_by("document_id", "pk")
+        .values_list("pk", "document_id", "user__username", "updated_at", "n_spans")
+    )
+    if filters.basis == "gold":  # one gold layer per document: the one changed last
+        newest: dict[int, tuple[datetime, int, str, int]] = {}
+        for pk, document_id, username, updated_at, n_spans in rows:
+            candidate = (updated_at, pk, username, n_spans)
+            newest[document_id] = max(newest.get(document_id, candidate), candidate)
+        return {document_id: [(pk, username, n)] for document_id, (_, pk, username, n) in newest.items()}
+    layers: dict[int, list[tuple[int, str, int]]] = {}
+    for pk, document_id, username, _, n_spans in rows:
+        layers.setdefault(document_id, []).append((pk, username, n_spans))
+    return layers
+
+
+def _consensus_layer(
+    text: str, entries: list[tuple[int, str]], spans: dict[int, list[ExportSpan]]
+) -> ExportLayer:
+    votes = [[LayerSpan(s.start, s.end, s.label, s.attributes) for s in spans[pk]] for pk, _ in entries]
+    agreed = [
+        ExportSpan(s.label, s.start, s.end, text[s.start : s.end], s.attributes)
+        for s in consensus_spans(votes)
+    ]
+    return ExportLayer(name="consensus", spans=agreed, annotators=tuple(username for _, username in entries))
+
+
+def export_filename(*, project: Project, basis: str, format: str) -> str:
+    return f"{project.slug}-{basis}.{FORMATTERS[format].extension}"
+
+
+def export_stream(*, project: Project, format: str, filters: ExportFilters) -> ExportStream:
+    """The export of `project` in `format` (a name in annotator.exports.FORMATTERS), as
+    lazily read byte chunks. Call export_filters_resolve first: it does the checking."""
+    keys = tuple(
+        Attribute.objects.filter(project=project).order_by("order", "id").values_list("key", flat=True)
+    )
+    formatter = formatter_for(format, ExportContext(basis=filters.basis, attribute_keys=keys))
+    documents = export_documents_iter(project=project, filters=filters)
+    return ExportStream(
+        filename=export_filename(project=project, basis=filters.basis, format=format),
+        content_type=formatter.content_type,
+        chunks=write_chunks(formatter, documents),
+    )

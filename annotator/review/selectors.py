@@ -1,0 +1,424 @@
+"""Reads for reviewing (DESIGN.md section 5, step 5): the review queue, one document's review
+state (its annotation layers side by side, the gold layer, the aligned span groups with their
+kinds of disagreement, the decisions), the decisions as export rows, and the adjudicated gold
+layers that the agreement report compares each annotator with.
+
+One gold layer per document: an Assignment of kind gold, made by the first reviewer who acts
+(annotator.review.services); every reviewer then acts on that layer. Should a document ever
+hold several (made outside the services), the oldest is the one (`gold_layer_get`). A document
+is adjudicated when its gold layer is submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers, gold_matches
+from annotator.agreement.maths.stats import SpanInput
+from annotator.agreement.selectors import AgreementSchema
+from annotator.errors import ValidationError
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Decision,
+    Document,
+    DocumentAgreement,
+    Label,
+    Membership,
+    Project,
+    Source,
+    Span,
+)
+from annotator.projects.selectors import source_id_by_ref
+
+# The queue orders by the token-resolution disagreement score, which is always kept.
+QUEUE_RESOLUTION = "token"
+# Alignment uses the agreement's overlap threshold (annotator.agreement.services.THRESHOLD).
+ALIGN_THRESHOLD = 0.5
+
+
+# THE QUEUE
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    source_id: int | None = None
+    label_id: int | None = None
+    annotator_id: int | None = None
+    adjudicated: bool | None = None
+
+
+def review_queue_filters_resolve(
+    *,
+    project: Project,
+    source: str | None = None,
+    label: str | None = None,
+    annotator: str | None = None,
+    adjudicated: bool | None = None,
+) -> QueueFilters:
+    """Resolve the queue's filters to ids; ValidationError with a message per unknown one."""
+    errors: dict[str, list[str]] = {}
+    source_id = None
+    if source:
+        source_id = source_id_by_ref(source)
+        if source_id is None:
+            errors["source"] = [f"No source has the slug or id {source!r}."]
+    label_id = None
+    if label:
+        label_id = Label.objects.filter(project=project, key=label).values_list("pk", flat=True).first()
+        if label_id is None:
+            errors["label"] = [f"No label {label!r} in this project."]
+    annotator_id = None
+    if annotator:
+        annotator_id = (
+            get_user_model()
+            .objects.filter(username=annotator)
+            .filter(Exists(Membership.objects.filter(project=project, user=OuterRef("pk"))))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if annotator_id is None:
+            errors["annotator"] = [f"No member called {annotator!r} in this project."]
+    if errors:
+        raise ValidationError(errors)
+    return QueueFilters(source_id, label_id, annotator_id, adjudicated)
+
+
+def review_queue(*, project: Project, filters: QueueFilters | None = None) -> QuerySet[Document]:
+    """The documents whose k annotation layers are all submitted, most disagreement first (the
+    stored token-resolution score; documents without one, e.g. k = 1, last), then by id. Each
+    is annotated with `n_submitted`, `disagreement` (float or None), `gold_layer_id`,
+    `gold_status` and `adjudicated`. One query; the text is deferred."""
+    filters = filters or QueueFilters()
+    submitted = Assignment.objects.filter(
+        document=OuterRef("pk"), kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+    )
+    n_submitted = submitted.order_by().values("document").annotate(n=Count("pk")).values("n")
+    gold = Assignment.objects.filter(document=OuterRef("pk"), kind=AssignmentKind.GOLD).order_by("pk")
+    disagreement = DocumentAgreement.objects.filter(
+        document=OuterRef("pk"), resolution=QUEUE_RESOLUTION
+    ).values("disagreement")[:1]
+    documents = (
+        Document.objects.filter(project=project)
+        .annotate(n_submitted=Coalesce(Subquery(n_submitted, output_field=IntegerField()), 0))
+        .filter(n_submitted__gte=project.annotators_per_document)
+        .annotate(
+            disagreement=Subquery(disagreement),
+            gold_layer_id=Subquery(gold.values("pk")[:1]),
+            gold_status=Subquery(gold.values("status")[:1]),
+            adjudicated=Exists(gold.filter(status=AssignmentStatus.SUBMITTED)),
+        )
+        .select_related("source")
+        .defer("text", "metadata")
+    )
+    if filters.source_id is not None:
+        documents = documents.filter(source_id=filters.source_id)
+    if filters.label_id is not None:
+        documents = documents.filter(
+            Exists(
+                Span.objects.filter(
+                    assignment__document=OuterRef("pk"),
+                    assignment__kind=AssignmentKind.ANNOTATION,
+                    assignment__status=AssignmentStatus.SUBMITTED,
+                    label_id=filters.label_id,
+                )
+            )
+        )
+    if filters.annotator_id is not None:
+        documents = documents.filter(Exists(submitted.filter(user_id=filters.annotator_id)))
+    if filters.adjudicated is not None:
+        documents = documents.filter(adjudicated=filters.adjudicated)
+    return documents.order_by(F("disagreement").desc(nulls_last=True), "pk")
+
+
+@dataclass(frozen=True)
+class QueueLayer:
+    id: int
+    user_id: int
+    username: str
+    kind: str
+    status: str
+    n_spans: int
+
+
+def review_queue_layers(*, document_ids: Collection[int]) -> dict[int, list[QueueLayer]]:
+    """The layers (annotation layers not skipped, and gold) of these documents with their span
+    counts, by document; one query."""
+    rows = (
+        Assignment.objects.filter(document_id__in=list(document_ids))
+        .exclude(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SKIPPED)
+        .annotate(n_spans=Count("spans"))
+        .order_by("document_id", "kind", "pk")
+        .values_list("pk", "document_id", "user_id", "user__username", "kind", "status", "n_spans")
+    )
+    layers: dict[int, list[QueueLayer]] = {pk: [] for pk in document_ids}
+    for pk, document_id, user_id, username, kind, status, n_spans in rows:
+        layers[document_id].append(QueueLayer(pk, user_id, username, kind, status, n_spans))
+    return layers
+
+
+def _queue_layer(layer: QueueLayer) -> dict[str, Any]:
+    return {
+        "id": layer.id,
+        "user_id": layer.user_id,
+        "username": layer.username,
+        "status": layer.status,
+        "n_spans": layer.n_spans,
+    }
+
+
+def review_queue_rows(*, documents: list[Document]) -> list[dict[str, Any]]:
+    """The rows of a page of `review_queue` documents (plain data, the source a Source), with
+    their annotation layers and gold layer; one query."""
+    layers = review_queue_layers(document_ids=[d.pk for d in documents])
+    rows = []
+    for document in documents:
+        mine = layers[document.pk]
+        rows.append(
+            {
+                "id": document.pk,
+                "title": document.title,
+                "external_id": document.external_id,
+                "source": document.source,
+                "disagreement": document.disagreement,  # type: ignore[attr-defined]
+                "layers_submitted": document.n_submitted,  # type: ignore[attr-defined]
+                "layers": [_queue_layer(la) for la in mine if la.kind == AssignmentKind.ANNOTATION],
+                "gold": next((_queue_layer(la) for la in mine if la.kind == AssignmentKind.GOLD), None),
+                "adjudicated": document.adjudicated,  # type: ignore[attr-defined]
+            }
+        )
+    return rows
+
+
+def review_queue_choices(*, project: Project) -> dict[str, list[tuple[str, str]]]:
+    """(value, name) pairs for the queue page's filters: sources, labels and annotators."""
+    sources = (
+        Source.objects.filter(documents__project=project)
+        .distinct()
+        .order_by("name")
+        .values_list("slug", "name")
+    )
+    labels = Label.objects.filter(project=project).values_list("key", "name")
+    annotators = (
+        get_user_model()
+        .objects.filter(assignments__document__project=project, assignments__kind=AssignmentKind.ANNOTATION)
+        .distinct()
+        .order_by("username")
+        .values_list("username", "username")
+    )
+    return {"sources": list(sources), "labels": list(labels), "annotators": list(annotators)}
+
+
+# ONE DOCUMENT
+# ------------------------------------------------------------------------------
+
+
+def gold_layer_get(*, document_id: int) -> Assignment | None:
+    """The document's gold layer (the oldest, should there be several), or None."""
+    return (
+        Assignment.objects.filter(document_id=document_id, kind=AssignmentKind.GOLD)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReviewLayer:
+    assignment: Assignment  # its user is selected
+    spans: list[Span]  # with their labels, in reading order
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    group: SpanGroup
+    gold_span_ids: list[int]  # gold spans that overlap a member (annotator.agreement.maths.review)
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    document: Document
+    layers: list[ReviewLayer]  # annotation layers not skipped, oldest first
+    gold: ReviewLayer | None
+    groups: list[ReviewGroup]
+    decisions: list[Decision]  # with their reviewers, oldest first
+    disagreement: float | None
+
+    @property
+    def adjudicated(self) -> bool:
+        return self.gold is not None and self.gold.assignment.status == AssignmentStatus.SUBMITTED
+
+
+def review_span(span: Span) -> ReviewSpan:
+    return ReviewSpan(
+        span.pk, span.assignment_id, span.start, span.end, span.label.key, span.attributes or {}
+    )
+
+
+def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewLayer | None]:
+    """The annotation layers (not skipped) and the gold layer of the document, with their spans;
+    two queries."""
+    assignments = list(
+        Assignment.objects.filter(document=document)
+        .exclude(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SKIPPED)
+        .select_related("user")
+        .order_by("pk")
+    )
+    gold_assignment = next((a for a in assignments if a.kind == AssignmentKind.GOLD), None)
+    wanted = [a for a in assignments if a.kind == AssignmentKind.ANNOTATION or a is gold_assignment]
+    spans: dict[int, list[Span]] = {a.pk: [] for a in wanted}
+    for span in (
+        Span.objects.filter(assignment_id__in=list(spans))
+        .select_related("label")
+        .order_by("start", "end", "pk")
+    ):
+        spans[span.assignment_id].append(span)
+    for assignment in wanted:
+        assignment.document = document  # the caller's copy, text and project included
+    layers = [ReviewLayer(a, spans[a.pk]) for a in wanted if a.kind == AssignmentKind.ANNOTATION]
+    gold = ReviewLayer(gold_assignment, spans[gold_assignment.pk]) if gold_assignment else None
+    return layers, gold
+
+
+def review_groups(*, layers: list[ReviewLayer], gold: ReviewLayer | None) -> list[ReviewGroup]:
+    """The aligned groups of the annotation layers' spans with their disagreement kinds, each
+    with the gold spans that already cover it."""
+    groups = align_layers(
+        [layer.assignment.pk for layer in layers],
+        [review_span(span) for layer in layers for span in layer.spans],
+        threshold=ALIGN_THRESHOLD,
+    )
+    gold_spans = [review_span(span) for span in gold.spans] if gold else []
+    return [ReviewGroup(g, gold_matches(g, gold_spans, threshold=ALIGN_THRESHOLD)) for g in groups]
+
+
+def review_state_get(*, document: Document) -> ReviewState:
+    """Everything the review page shows of one document; five queries."""
+    layers, gold = review_layers_get(document=document)
+    decisions = list(
+        Decision.objects.filter(document=document).select_related("reviewer").order_by("created_at", "pk")
+    )
+    disagreement = (
+        DocumentAgreement.objects.filter(document=document, resolution=QUEUE_RESOLUTION)
+        .values_list("disagreement", flat=True)
+        .first()
+    )
+    return ReviewState(
+        document=document,
+        layers=layers,
+        gold=gold,
+        groups=review_groups(layers=layers, gold=gold),
+        decisions=decisions,
+        disagreement=disagreement,
+    )
+
+
+# THE AUDIT TRAIL AS ROWS
+# ------------------------------------------------------------------------------
+
+
+def decision_rows_iter(
+    *, project: Project, since: datetime | None = None, action: str | None = None, page_size: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """Every decision of the project (made at or after `since`, of `action`), oldest first, as
+    plain rows; read in keyset pages of `page_size`, so memory stays constant."""
+    decisions = Decision.objects.filter(document__project=project)
+    if since is not None:
+        decisions = decisions.filter(created_at__gte=since)
+    if action is not None:
+        decisions = decisions.filter(action=action)
+    fields = (
+        "pk",
+        "document_id",
+        "document__external_id",
+        "reviewer__username",
+        "action",
+        "gold_span_id",
+        "source_span_ids",
+        "before",
+        "after",
+        "note",
+        "created_at",
+    )
+    last = 0
+    while True:
+        page = list(decisions.filter(pk__gt=last).order_by("pk").values_list(*fields)[:page_size])
+        if not page:
+            return
+        for (
+            pk,
+            document_id,
+            external_id,
+            reviewer,
+            act,
+            gold_span_id,
+            sources,
+            before,
+            after,
+            note,
+            at,
+        ) in page:
+            yield {
+                "id": pk,
+                "document_id": document_id,
+                "external_id": external_id,
+                "reviewer": reviewer,
+                "action": act,
+                "gold_span_id": gold_span_id,
+                "source_span_ids": sources,
+                "before": before,
+                "after": after,
+                "note": note,
+                "created_at": at.isoformat(),
+            }
+        last = page[-1][0]
+
+
+# GOLD FOR THE AGREEMENT REPORT
+# ------------------------------------------------------------------------------
+
+
+def gold_document_ids(*, project_id: int) -> list[int]:
+    """Ids of the project's adjudicated documents (gold layer submitted), ascending."""
+    return list(
+        Assignment.objects.filter(
+            document__project_id=project_id, kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        )
+        .order_by("document_id")
+        .values_list("document_id", flat=True)
+        .distinct()
+    )
+
+
+def gold_spans_by_document(
+    *, schema: AgreementSchema, document_ids: Collection[int]
+) -> dict[int, list[SpanInput]]:
+    """The spans (start, end, label key) of the adjudicated gold layer of each document; should
+    a document have several submitted gold layers, the oldest counts. Two queries."""
+    layers: dict[int, int] = {}
+    for pk, document_id in (
+        Assignment.objects.filter(
+            document_id__in=list(document_ids), kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        )
+        .order_by("-pk")
+        .values_list("pk", "document_id")
+    ):
+        layers[document_id] = pk  # descending, so the oldest is written last
+    spans: dict[int, list[SpanInput]] = {document_id: [] for document_id in layers}
+    document_of: dict[Hashable, int] = {pk: document_id for document_id, pk in layers.items()}
+    for assignment_id, start, end, label_id in (
+        Span.objects.filter(assignment_id__in=list(document_of))
+        .order_by()
+        .values_list("assignment_id", "start", "end", "label_id")
+    ):
+        spans[document_of[assignment_id]].append((start, end, schema.label_keys[label_id]))
+    return spans
