@@ -90,7 +90,16 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
 
     Two annotators asking at once never push a document past k: candidate documents are locked
     (FOR UPDATE SKIP LOCKED on PostgreSQL) and their layer count is read again under the lock.
-    Counts are Document.n_layers (COUNTED_LAYER), kept by the services of this module."""
+    Counts are Document.n_layers (COUNTED_LAYER), kept by the services of this module.
+
+    One user asking several times at once (a double click, two tabs) gets one layer: the calls
+    hold the user's row lock in turn, so the later ones find the layer the first one made."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        return _next_layer(project=project, user=user)
+
+
+def _next_layer(*, project: Project, user: User) -> Assignment | None:
     unfinished = (
         Assignment.objects.filter(
             document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES

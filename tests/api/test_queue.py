@@ -112,3 +112,32 @@ def test_concurrent_annotators_never_push_a_document_past_k():
     assert sorted(per_document.values()) == [k] * n_documents
     pairs = Counter(layers.values_list("document_id", "user_id"))
     assert max(pairs.values()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_user_pressing_next_ten_times_at_once_gets_one_layer():
+    """A double click, or two tabs: every call answers the same layer, and the user holds one."""
+    project = ProjectFactory(annotators_per_document=3)
+    for _ in range(5):
+        DocumentFactory(project=project)
+    (user,) = _annotators(project, 1)
+    barrier = threading.Barrier(10)
+    answers: list[tuple[int, object]] = []
+
+    def press() -> None:
+        try:
+            client = _client(user)
+            barrier.wait()
+            response = client.post(f"/api/v1/projects/{project.pk}/queue/next/")
+            answers.append((response.status_code, response.json().get("id")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    held = Assignment.objects.filter(document__project=project, user=user)
+    assert held.count() == 1
+    assert answers == [(200, held.get().pk)] * 10
