@@ -111,6 +111,20 @@ def unstorable(value: str) -> str | None:
     return None
 
 
+# The years a publication time may fall in, in UTC: Python's datetime holds years 1 to 9999 in
+# every time zone, and a time stored past that (9999-12-31T23:59:59-14:00) could not be read back.
+PUBLISHED_YEARS = (1, 9998)
+
+
+def published_at_readable(value: datetime) -> bool:
+    """Whether `value`, once in UTC, falls within PUBLISHED_YEARS."""
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        return False
+    return PUBLISHED_YEARS[0] <= year <= PUBLISHED_YEARS[1]
+
+
 def parse_published_at(value: str) -> datetime | None:
     """An ISO 8601 date or date-time; naive means UTC. None when it is not one."""
     try:
@@ -272,6 +286,12 @@ def row_from_record(record: Record, *, file: str, max_chars: int) -> DocumentRow
                 problems.append(
                     ("published_at", f"'{value}' is not an ISO 8601 date-time such as {DATE_EXAMPLE}")
                 )
+            elif not published_at_readable(published_at):
+                first, last = PUBLISHED_YEARS
+                problems.append(
+                    ("published_at", f"'{value}' lies outside the years {first} to {last} in UTC")
+                )
+                published_at = None
 
     metadata: dict[str, Any] = {}
     value = fields.get("metadata")

@@ -451,6 +451,18 @@ BAD_INPUT = [
     ),
     pytest.param(
         "bad.jsonl",
+        b'{"text": "x", "published_at": "9999-12-31T23:59:59-14:00"}\n'
+        b'{"text": "y", "published_at": "0001-01-01T00:00:00+14:00"}\n'
+        b'{"text": "z", "published_at": "9999-06-01T00:00:00Z"}\n',
+        [
+            "bad.jsonl:1: published_at: '9999-12-31T23:59:59-14:00' lies outside the years 1 to 9998 in UTC",
+            "bad.jsonl:2: published_at: '0001-01-01T00:00:00+14:00' lies outside the years 1 to 9998 in UTC",
+            "bad.jsonl:3: published_at: '9999-06-01T00:00:00Z' lies outside the years 1 to 9998 in UTC",
+        ],
+        id="published-at-unreadable-once-stored",
+    ),
+    pytest.param(
+        "bad.jsonl",
         b'{"text": "x", "titel": "Typo", "body": 1}\n',
         [
             "bad.jsonl:1: body: unknown field; the fields are text, title, url, source, author, published_at, "
