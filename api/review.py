@@ -46,6 +46,7 @@ from annotator.review.selectors import (
 from annotator.review.services import review_decide
 from api.exports import FileExportNegotiation
 from api.serializers import (
+    MAX_INTEGER,
     AssignmentDocumentSerializer,
     QueryChoiceField,
     QueryDateTimeField,
@@ -54,7 +55,6 @@ from api.serializers import (
     StrictCharField,
 )
 
-MAX_ID = 2**31 - 1
 # Characters that JSON allows raw inside strings but some line readers split on.
 _LINE_SEPARATORS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
@@ -159,17 +159,17 @@ class DecisionInputSerializer(serializers.Serializer):
 
     action = serializers.ChoiceField(choices=DecisionAction.choices)
     span_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="An annotator's span."
+        required=False, min_value=1, max_value=MAX_INTEGER, help_text="An annotator's span."
     )
-    gold_span_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    gold_span_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INTEGER)
     version = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_ID,
+        max_value=MAX_INTEGER,
         help_text="The gold span's version you read; 409 if stale.",
     )
     assignment_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="The layer to reopen."
+        required=False, min_value=1, max_value=MAX_INTEGER, help_text="The layer to reopen."
     )
     label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField(required=False)

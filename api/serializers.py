@@ -23,6 +23,9 @@ from annotator.models import (
 )
 from annotator.projects.services import PROJECT_SETTINGS
 
+# The largest value of the database's integer columns (ids of some tables, versions, counts).
+MAX_INTEGER = 2**31 - 1
+
 
 class StrictStringMixin:
     """Refuses numbers and booleans where text is expected (DRF would turn 123 into "123"), and
@@ -92,6 +95,8 @@ class ProjectSerializer(StrictModelSerializer):
         model = Project
         fields = ["id", *PROJECT_SETTINGS, "role", "created_at"]
         read_only_fields = ["id", "role", "created_at"]
+        # As ProjectCreateSerializer: a document needs at least one layer.
+        extra_kwargs = {"annotators_per_document": {"min_value": 1, "max_value": 50}}
 
     def get_role(self, project: Project) -> str | None:
         return getattr(project, "user_role", None)
@@ -237,7 +242,7 @@ class SpanCreateSerializer(serializers.Serializer):
 
 class SpanUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(
-        min_value=1, help_text="The version you read; 409 if it changed since."
+        min_value=1, max_value=MAX_INTEGER, help_text="The version you read; 409 if it changed since."
     )
     label = StrictCharField(max_length=50, required=False)  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField(required=False)
@@ -257,7 +262,7 @@ class SpanConflictSerializer(serializers.Serializer):
 
 class SpanDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(
-        min_value=1, help_text="The version you read; 409 if it changed since."
+        min_value=1, max_value=MAX_INTEGER, help_text="The version you read; 409 if it changed since."
     )
 
 

@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +37,7 @@ from annotator.projects.services import (
 )
 from annotator.spans.services import span_create, span_delete, span_update
 from api import serializers as s
+from api.parsers import JSONParser
 
 
 class StrictCursorPagination(CursorPagination):

@@ -91,6 +91,8 @@ def _check_value(attribute: Attribute, value: Any, schema: ProjectSchema) -> str
     for item in value:
         if not isinstance(item, dict) or set(item) != {"target", "stance"}:
             return 'each entry must be {"target": "...", "stance": "..."}'
+        if not isinstance(item["target"], str) or not isinstance(item["stance"], str):
+            return "names its target and stance as strings"
         if item["target"] not in schema.targets:
             return f"unknown target {item['target']!r}; choose one from the project's target list"
         if item["stance"] not in allowed:
