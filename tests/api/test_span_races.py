@@ -35,22 +35,29 @@ def _layer(*, allow_overlap: bool) -> tuple[Any, str]:
 
 
 def _all_at_once(base_url: str, token: str, path: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
-    """POST each body from its own connection, all released together. The connections open one
-    by one first: the test server's listen queue is short."""
-    clients = [Http(base_url, token) for _ in bodies]
+    """POST each body to `path` from its own connection, all released together."""
+    return _requests_at_once(base_url, token, [(path, body) for body in bodies])
+
+
+def _requests_at_once(
+    base_url: str, token: str, requests: list[tuple[str, dict[str, Any] | None]]
+) -> list[tuple[int, Any]]:
+    """POST each (path, body) from its own connection, all released together. The connections
+    open one by one first: the test server's listen queue is short."""
+    clients = [Http(base_url, token) for _ in requests]
     for client in clients:
         client.conn = http.client.HTTPConnection(client.host, client.port, timeout=client.timeout)
         client.conn.connect()
         client.last_used = time.monotonic()
-    start = threading.Barrier(len(bodies))
-    answers: list[tuple[int, Any]] = [(0, None)] * len(bodies)
+    start = threading.Barrier(len(requests))
+    answers: list[tuple[int, Any]] = [(0, None)] * len(requests)
 
     def send(i: int) -> None:
         start.wait()
-        answers[i] = clients[i].call("POST", path, bodies[i])
+        answers[i] = clients[i].call("POST", *requests[i])
         clients[i].close()
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -92,6 +99,32 @@ def test_fifty_creates_repeating_one_client_uuid_store_one_span_and_every_answer
     assert sorted(status for status, _ in answers) == [200] * (N_CLIENTS - 1) + [201]
     assert {answer["id"] for _, answer in answers} == {stored.pk}
     assert {answer["client_uuid"] for _, answer in answers} == {body["client_uuid"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creates_racing_a_submit_never_leave_an_incomplete_span_in_a_submitted_layer(live_server):
+    """CLAIM spans need `evidence` before a layer is submitted. Creates of CLAIM spans without it
+    sent at the same moment as the submit either land before it (and the submit is refused,
+    naming them) or after it (and are refused): never inside a submitted layer."""
+    for trial in range(5):
+        layer, token = _layer(allow_overlap=True)
+        requests: list[tuple[str, dict[str, Any] | None]] = [
+            (f"/api/v1/assignments/{layer.pk}/submit/", None)
+        ]
+        for i in range(12):
+            start = 4 + 6 * i
+            body = {"label": "CLAIM", "start": start, "end": start + 4, "text": TEXT[start : start + 4]}
+            requests.append((f"/api/v1/assignments/{layer.pk}/spans/", body))
+        answers = _requests_at_once(live_server.url, token, requests)
+
+        layer.refresh_from_db()
+        stored = Span.objects.filter(assignment=layer).count()
+        assert sorted({status for status, _ in answers[1:]}) <= [201, 409], (trial, answers)
+        if layer.status == "submitted":
+            assert answers[0][0] == 200 and stored == 0, (trial, answers)
+        else:
+            assert answers[0][0] == 400 and stored > 0, (trial, answers)
+        assert stored == sum(1 for status, _ in answers[1:] if status == 201)
 
 
 @pytest.mark.django_db
