@@ -7,6 +7,7 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -96,7 +97,12 @@ class Label(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
     key = models.SlugField(max_length=50, help_text="Stable identifier used in exports, e.g. CLAIM.")
     name = models.CharField(max_length=100)
-    color = models.CharField(max_length=7, default="#888888", help_text="#rrggbb")
+    color = models.CharField(
+        max_length=7,
+        default="#888888",
+        help_text="#rrggbb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Give the colour as #rrggbb, six hex digits.")],
+    )
     shortcut = models.CharField(max_length=1, blank=True)
     description = models.TextField(blank=True, help_text="The one-line definition annotators see.")
     order = models.PositiveSmallIntegerField(default=0)

@@ -101,7 +101,8 @@ class TokenApi(APIView):
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the given username and password.")
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # A credential: no cache on the way may keep it.
+        return Response({"token": token.key}, headers={"Cache-Control": "no-store"})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:

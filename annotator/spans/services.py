@@ -182,6 +182,30 @@ def _check_overlap(
         )
 
 
+def _ensure_same_repeat(
+    span: Span, *, label: Label, start: int, end: int, attributes: Mapping[str, Any]
+) -> None:
+    """A create that repeats a client_uuid is a retry of the same create; one that asks for
+    something else under it is refused, naming what differs, rather than answered with the
+    first span as if it had been made."""
+    differs = [
+        name
+        for name, stored, sent in (
+            ("label", span.label_id, label.pk),
+            ("start", span.start, start),
+            ("end", span.end, end),
+            ("attributes", span.attributes, dict(attributes)),
+        )
+        if stored != sent
+    ]
+    if differs:
+        raise Conflict(
+            f"A span with this client_uuid exists in this layer with another {', '.join(differs)}: "
+            "a repeated create must send the same span.",
+            current=span,
+        )
+
+
 def _ensure_editable(assignment: Assignment) -> None:
     if assignment.status == AssignmentStatus.SUBMITTED:
         raise Conflict("This layer is submitted and read-only; a reviewer can reopen it.")
@@ -242,6 +266,7 @@ def span_create(
     neighbours = spans_nearby(assignment_id=assignment.pk, start=start, end=end, client_uuid=client_uuid)
     for neighbour in neighbours:
         if client_uuid is not None and neighbour.client_uuid == client_uuid:
+            _ensure_same_repeat(neighbour, label=label_obj, start=start, end=end, attributes=clean_attributes)
             return neighbour, False
     _ensure_editable(assignment)
     _check_overlap(

@@ -1,4 +1,5 @@
-"""Input that used to answer 500: each is now a 400 naming the field, and nothing is written."""
+"""Input that was answered wrongly (a 500, or accepted): each is now a 4xx naming the field, and
+nothing is written."""
 
 from __future__ import annotations
 
@@ -53,3 +54,44 @@ def test_a_project_with_no_annotators_per_document_is_a_400(world):
     assert response.status_code == 400, response.content
     assert "annotators_per_document" in str(response.json())
     assert Project.objects.get(pk=world.project.pk).annotators_per_document != 0
+
+
+def test_a_repeated_client_uuid_with_another_span_is_a_409_naming_the_difference(world):
+    client = world.client("annotator")
+    path = f"/api/v1/assignments/{world.layer_a.pk}/spans/"
+    text = world.document.text
+    body = {"client_uuid": "7b0f2f5e-8d3a-4c39-9c1e-1f4f3b8f0a11", "label": "OPINION", "start": 0, "end": 5,
+            "text": text[:5]}  # fmt: skip
+    first = client.post(path, body, format="json")
+    assert first.status_code == 201, first.content
+    assert client.post(path, body, format="json").json() == first.json()
+    changed = client.post(path, {**body, "label": "DISCLAIMER"}, format="json")
+    assert changed.status_code == 409, changed.content
+    assert "another label" in changed.json()["detail"]
+    assert changed.json()["current"]["label"] == "OPINION"
+    assert Span.objects.filter(client_uuid=body["client_uuid"]).count() == 1
+
+
+def test_a_label_colour_that_is_not_rrggbb_is_a_400(world):
+    from annotator.models import Label, Membership, Role
+
+    project = Project.objects.create(name="Colours", slug="colours")  # no spans: its schema may change
+    Membership.objects.create(project=project, user=world.users["manager"], role=Role.MANAGER)
+    response = world.client("manager").put(
+        f"/api/v1/projects/{project.pk}/schema/",
+        {"labels": [{"key": "CLAIM", "color": "url(x)"}]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {"color": ["Give the colour as #rrggbb, six hex digits."]}
+    assert not Label.objects.filter(project=project).exists()
+
+
+def test_the_token_answer_is_never_cached(world):
+    from tests.factories import DEFAULT_PASSWORD
+
+    response = world.client(None).post(
+        "/api/v1/auth/token/", {"username": "anna", "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
