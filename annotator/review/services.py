@@ -139,14 +139,18 @@ def _gold_changed(document: Document) -> None:
     layers_changed(document_id=document.pk, project_id=document.project_id)
 
 
-def _source_span(document: Document, span_id: int) -> Span:
-    span = (
-        Span.objects.select_related("label", "assignment__user")
-        .filter(pk=span_id, assignment__document_id=document.pk, assignment__kind=AssignmentKind.ANNOTATION)
-        .first()
+def _source_span(document: Document, span_id: int, *, into_gold: bool) -> Span:
+    """An annotator's span of the document. One copied `into_gold` must come from a submitted
+    layer: a layer in progress (or reopened) is not the annotator's word yet."""
+    spans = Span.objects.select_related("label", "assignment__user").filter(
+        pk=span_id, assignment__document_id=document.pk, assignment__kind=AssignmentKind.ANNOTATION
     )
+    if into_gold:
+        spans = spans.filter(assignment__status=AssignmentStatus.SUBMITTED)
+    span = spans.first()
     if span is None:
-        raise ValidationError({"span_id": [f"No span {span_id} in an annotation layer of this document."]})
+        layer = "a submitted annotation layer" if into_gold else "an annotation layer"
+        raise ValidationError({"span_id": [f"No span {span_id} in {layer} of this document."]})
     return span
 
 
@@ -211,7 +215,7 @@ def review_accept(*, document: Document, reviewer: User, span_id: int, note: str
     """Copy an annotator's span, with its attributes, into the gold layer."""
     with transaction.atomic():
         _lock(document)
-        source = _source_span(document, span_id)
+        source = _source_span(document, span_id, into_gold=True)
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
         _ensure_open(gold)
         span, _ = span_create(
@@ -368,7 +372,7 @@ def review_reject(
         if span_id is not None:
             if version is not None:
                 raise ValidationError({"version": ["version goes with gold_span_id."]})
-            source = _source_span(document, span_id)
+            source = _source_span(document, span_id, into_gold=False)
             _ensure_open(gold_layer_get(document_id=document.pk))
             rejected = {
                 **snapshot(source),
@@ -405,7 +409,7 @@ def review_take_attributes(
     is removed from the gold span."""
     with transaction.atomic():
         _lock(document)
-        source = _source_span(document, span_id)
+        source = _source_span(document, span_id, into_gold=True)
         span = _gold_span(document, gold_span_id)
         _ensure_open(span.assignment)
         schema = project_schema_get(project=document.project)
@@ -454,6 +458,11 @@ def review_adjudicate(*, document: Document, reviewer: User, note: str = "") -> 
     required attribute."""
     with transaction.atomic():
         _lock(document)
+        submitted = Assignment.objects.filter(
+            document=document, kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+        )
+        if not submitted.exists():
+            raise Conflict("Nothing to adjudicate yet: no annotation layer of this document is submitted.")
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
         if gold.status == AssignmentStatus.SUBMITTED:
             raise Conflict("This document is already adjudicated.")

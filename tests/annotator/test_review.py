@@ -564,3 +564,25 @@ def test_the_agreement_report_compares_each_annotator_with_gold(db, django_captu
     assert ben_figures["overall"]["alpha"]["value"] == pytest.approx(67 / 108)
     assert ben_figures["labels"]["CLAIM"]["alpha"]["value"] == pytest.approx(11 / 24)
     assert ben_figures["labels"]["CLAIM"]["f1_exact"]["value"] == 0.0
+
+
+def test_a_reviewer_works_only_on_submitted_layers(reviewed):
+    """A layer that was reopened is the annotator's draft again: its spans cannot be accepted,
+    and a document with no submitted layer has nothing to adjudicate."""
+    rita = reviewed.users["rita"]
+    review_reopen(document=reviewed.document, reviewer=rita, assignment_id=reviewed.layers["anna"].pk)
+    with pytest.raises(ValidationError) as refused:
+        review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["tram_a"].pk)
+    assert refused.value.message_dict == {
+        "span_id": [
+            f"No span {reviewed.spans['tram_a'].pk} in a submitted annotation layer of this document."
+        ]
+    }
+    review_accept(
+        document=reviewed.document, reviewer=rita, span_id=reviewed.spans["tram_b"].pk
+    )  # ben's stands
+
+    review_reopen(document=reviewed.document, reviewer=rita, assignment_id=reviewed.layers["ben"].pk)
+    with pytest.raises(Conflict, match="no annotation layer of this document is submitted"):
+        review_adjudicate(document=reviewed.document, reviewer=rita)
+    assert not Assignment.objects.filter(document=reviewed.document, kind="gold", status="submitted").exists()
