@@ -55,7 +55,9 @@ class ResolutionSerializer(serializers.Serializer):
 class EstimateSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     reason = serializers.CharField(
-        allow_null=True, help_text='Why value is null: "no variation", "insufficient data" or "no spans".'
+        allow_null=True,
+        help_text='Why value is null: "no variation", "insufficient data", "no spans" or "not used" '
+        "(a label no annotator used).",
     )
     ci95 = serializers.ListField(
         child=serializers.FloatField(),
@@ -63,10 +65,19 @@ class EstimateSerializer(serializers.Serializer):
         required=False,
         help_text="95 % cluster-bootstrap interval [low, high] (project and source reports).",
     )
+    ci95_reason = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text='Why ci95 is null: "too few documents for an interval", the value\'s own reason, or '
+        '"undefined in N% of the bootstrap resamples (more than 5%)".',
+    )
 
 
 class OverallAgreementSerializer(serializers.Serializer):
-    alpha = EstimateSerializer(help_text="Krippendorff's alpha (nominal) over positions.")
+    alpha = EstimateSerializer(
+        help_text="Krippendorff's alpha over positions: a position's value is its label (nominal), or, "
+        "where the project allows overlapping spans, the set of labels covering it (Jaccard distance)."
+    )
     alpha_u = EstimateSerializer(help_text="Unitizing alpha_U over characters (DKPro semantics).")
     f1_exact = EstimateSerializer()
     f1_overlap = EstimateSerializer()

@@ -62,7 +62,8 @@ def _layer_spans(
             end = min(length, max(start + 1, end + rng.randint(-5, 5)))
             if rng.random() < 0.15:
                 label = rng.choice(labels)
-        spans.append((start, end, label))
+        if (start, end, label) not in spans:  # a layer holds a label at given offsets once
+            spans.append((start, end, label))
     return spans
 
 

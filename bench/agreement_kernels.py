@@ -5,7 +5,7 @@
    interval; best of 3 runs; data generation excluded.
 2. Unitizing alpha_U on 3 annotators x 10,000 spans: a synthetic continuum of spans of 20-200
    characters with gaps of 5-100; each annotator jitters both boundaries by +-5, relabels 15 %,
-   drops 10 % and adds 10 % spurious spans (AGREEMENT.md section 3).
+   drops 10 % and adds 10 % spurious spans.
 """
 
 from __future__ import annotations

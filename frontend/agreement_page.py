@@ -17,7 +17,8 @@ def _value(estimate: dict[str, Any] | None) -> float | None:
 def _interval(label: str, estimate: dict[str, Any] | None) -> Interval:
     estimate = estimate or {}
     ci = estimate.get("ci95") or (None, None)
-    return Interval(label, estimate.get("value"), ci[0], ci[1], note=estimate.get("reason") or "")
+    note = estimate.get("reason") or estimate.get("ci95_reason") or ""
+    return Interval(label, estimate.get("value"), ci[0], ci[1], note=note)
 
 
 def _axis_low(rows: list[Interval]) -> float:

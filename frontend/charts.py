@@ -18,7 +18,8 @@ ACCENT = "#0b5cad"
 
 @dataclass(frozen=True)
 class Interval:
-    """One row of a dot plot: a value with its 95% interval, or a note where there is none."""
+    """One row of a dot plot: a value with its 95% interval, or a note where there is none (shown
+    in place of the value, or on hover beside a value without an interval)."""
 
     label: str
     value: float | None
@@ -175,7 +176,7 @@ def _ticks(low: float, high: float) -> list[float]:
 
 def _interval_text(row: Interval, value_format: str) -> str:
     if row.low is None or row.high is None:
-        return ""
+        return f" ({row.note})" if row.note else ""
     return f" (95% interval {value_format.format(row.low)} to {value_format.format(row.high)})"
 
 

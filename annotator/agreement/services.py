@@ -1,4 +1,4 @@
-"""Inter-annotator agreement kept current (DESIGN.md sections 6 and 8, AGREEMENT.md 4.1-4.6).
+"""Inter-annotator agreement kept current (docs/agreement.md).
 
 * Per document: `document_agreement_refresh` stores the document's sufficient statistics
   (DocumentAgreement, `DocumentStatistics.to_dict()`) and its review-queue disagreement score.
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections, transaction
 from django.utils import timezone
@@ -83,7 +84,7 @@ RECOMPUTE_JOB = "agreement_recompute"
 CHUNK_SIZE = 200  # documents per recompute task
 N_BOOT = 1000  # bootstrap replicates behind each "ci95"
 BOOTSTRAP_SEED = 0
-THRESHOLD = 0.5  # overlap ratio for span matching and attribute groups (AGREEMENT.md 4.1)
+THRESHOLD = 0.5  # overlap ratio for span matching and attribute groups (docs/agreement.md section 4)
 
 
 def _check_resolution(resolution: str) -> None:
@@ -241,13 +242,18 @@ def _report(total: DocumentStatistics, light: list[DocumentStatistics], n_boot: 
     report = report_from_statistics([total])
     if n_boot <= 0:
         return report
-    intervals = report_from_statistics(light or [total], n_boot=n_boot, seed=BOOTSTRAP_SEED)
+    intervals = report_from_statistics(
+        light or [total],
+        n_boot=n_boot,
+        seed=BOOTSTRAP_SEED,
+        min_documents=settings.ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS,
+    )
     pairs = [(report["overall"], intervals["overall"])]
     pairs += [(report["labels"][key], intervals["labels"][key]) for key in report["labels"]]
     for ours, theirs in pairs:
         for name, estimate in theirs.items():
             if "ci95" in estimate:
-                ours[name] = {**ours[name], "ci95": estimate["ci95"]}
+                ours[name] = {**ours[name], "ci95": estimate["ci95"], "ci95_reason": estimate["ci95_reason"]}
     report["bootstrap"] = intervals["bootstrap"]
     return report
 

@@ -309,6 +309,9 @@ SPECTACULAR_SETTINGS = {
 # ------------------------------------------------------------------------------
 # A document longer than this (in characters) is refused at import.
 ANNOTATOR_MAX_DOCUMENT_CHARS = env.int("ANNOTATOR_MAX_DOCUMENT_CHARS", default=1_000_000)
+# Agreement figures from fewer documents carry no bootstrap interval: a handful of documents
+# gives an interval narrower than the data can support (one document gives zero width).
+ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS = env.int("ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS", default=10)
 # Uploads larger than this (bytes, all files together) are imported by a background job.
 ANNOTATOR_IMPORT_INLINE_BYTES = env.int("ANNOTATOR_IMPORT_INLINE_BYTES", default=2 * 1024 * 1024)
 

@@ -1,4 +1,5 @@
-"""Template filters for figures that may be missing: an estimate is {"value", "reason", "ci95"}."""
+"""Template filters for figures that may be missing: an estimate is {"value", "reason", "ci95",
+"ci95_reason"}."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def estimate(value: Any, digits: int = 3) -> str:
     if ci and ci[0] is not None:
         return format_html(
             '{} <span class="ci">[{}, {}]</span>', text, f"{ci[0]:.{digits}f}", f"{ci[1]:.{digits}f}"
+        )
+    if value.get("ci95_reason"):
+        return format_html(
+            '{} <span class="ci na" title="{}">[no interval]</span>', text, value["ci95_reason"]
         )
     return text
 

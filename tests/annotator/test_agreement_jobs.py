@@ -220,7 +220,10 @@ def test_submitting_layers_over_the_api_stores_each_documents_statistics_and_the
 
 
 @pytest.mark.django_db
-def test_the_report_names_every_figure_and_gives_a_reason_for_each_null(django_capture_on_commit_callbacks):
+def test_the_report_names_every_figure_and_gives_a_reason_for_each_null(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS = 2
     w = build_world(n_documents=2)
     for layer in w["layers"].values():
         with django_capture_on_commit_callbacks(execute=True):
@@ -233,6 +236,8 @@ def test_the_report_names_every_figure_and_gives_a_reason_for_each_null(django_c
         assert isinstance(metrics["overall"][name]["value"], float)
         assert metrics["overall"][name]["reason"] is None
     assert metrics["overall"]["alpha"]["ci95"][0] <= metrics["overall"]["alpha"]["value"]
+    assert metrics["overall"]["alpha"]["ci95_reason"] is None
+    assert metrics["bootstrap"]["min_documents"] == 2
     for label in LABELS:
         assert set(metrics["labels"][label]) == {"alpha", "alpha_u", "f1_exact", "f1_overlap"}
     for key in ("evidence", "stance", "hedged", "check_worthy", "voice"):
@@ -255,7 +260,12 @@ def test_a_project_without_two_submitted_layers_gets_a_report_of_nulls_with_reas
     assert not DocumentAgreement.objects.exists()
     metrics = project_agreement_current(project_id=w["project"].pk).report.metrics
     assert metrics["n_documents"] == 0
-    assert metrics["overall"]["alpha"] == {"value": None, "reason": "insufficient data", "ci95": None}
+    assert metrics["overall"]["alpha"] == {
+        "value": None,
+        "reason": "insufficient data",
+        "ci95": None,
+        "ci95_reason": "insufficient data",
+    }
 
 
 @pytest.mark.django_db

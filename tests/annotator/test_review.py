@@ -210,9 +210,10 @@ def test_gold_statistics_of_an_exact_copy_and_of_a_shorter_span():
     assert overall["f1_overlap"]["value"] == 1.0
     assert overall["precision_exact"]["value"] == 0.0
     assert overall["recall_overlap"]["value"] == 1.0
-    # Pooled binary variables (3 labels x 7 tokens, 2 coders): o11 = 4, o10 = o01 = 2, o00 = 34;
-    # n = 42, n1 = 6: D_o = 4/42, D_e = 2 * 36 * 6 / (42 * 41); alpha = 1 - D_o / D_e = 67/108.
-    assert overall["alpha"]["value"] == pytest.approx(67 / 108)
+    # Label sets over 7 tokens, 2 coders: {CLAIM} twice, {CLAIM} against {} twice, {} three times;
+    # o = [[6, 2], [2, 4]] over ({}, {CLAIM}), n = 14: D_o = 4/14, D_e = 2 * 8 * 6 / (14 * 13),
+    # alpha = 1 - D_o / D_e = 11/24, the CLAIM alpha: the two unused labels do not move it.
+    assert overall["alpha"]["value"] == pytest.approx(11 / 24)
     # CLAIM alone: o11 = 4, o10 = o01 = 2, o00 = 6; n = 14: alpha = 1 - (4/14) / (96/182) = 11/24.
     assert short["labels"]["CLAIM"]["alpha"]["value"] == pytest.approx(11 / 24)
     assert short["labels"]["CLAIM"]["f1_overlap"]["value"] == 1.0
@@ -561,7 +562,7 @@ def test_the_agreement_report_compares_each_annotator_with_gold(db, django_captu
     assert (anna["n_spans"], anna["n_gold_spans"]) == (1, 1)
     assert ben_figures["overall"]["f1_exact"]["value"] == 0.0
     assert ben_figures["overall"]["f1_overlap"]["value"] == 1.0
-    assert ben_figures["overall"]["alpha"]["value"] == pytest.approx(67 / 108)
+    assert ben_figures["overall"]["alpha"]["value"] == pytest.approx(11 / 24)
     assert ben_figures["labels"]["CLAIM"]["alpha"]["value"] == pytest.approx(11 / 24)
     assert ben_figures["labels"]["CLAIM"]["f1_exact"]["value"] == 0.0
 

@@ -7,7 +7,17 @@ import pytest
 
 from annotator.agreement.maths import report_from_statistics
 from annotator.models import JobStatus
-from tests.annotator.test_agreement_jobs import as_json, build_world, client_for, expected_statistics, submit
+from tests.annotator.test_agreement_jobs import (
+    as_json,
+    build_world,
+    client_for,
+    expected_statistics,
+    make_document,
+    make_layer,
+    make_project,
+    random_spans,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +68,9 @@ def test_project_agreement_gives_the_report_its_times_and_one_report_per_source(
     documents = submitted["documents"]
     direct = [expected_statistics(d, submitted["spans"][d.pk]) for d in documents]
     assert body["metrics"] == as_json(report_from_statistics(direct, n_boot=1000, seed=0))
-    assert body["metrics"]["overall"]["alpha"]["ci95"] is not None
+    # Three documents are too few for an interval (ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS).
+    assert body["metrics"]["overall"]["alpha"]["ci95"] is None
+    assert body["metrics"]["overall"]["alpha"]["ci95_reason"] == "too few documents for an interval"
     first, second = submitted["sources"]
     assert [(s["source_id"], s["slug"], s["name"]) for s in body["sources"]] == sorted(
         [(first.pk, first.slug, first.name), (second.pk, second.slug, second.name)], key=lambda s: s[2]
@@ -69,6 +81,36 @@ def test_project_agreement_gives_the_report_its_times_and_one_report_per_source(
     )
     assert by_slug[second.slug]["metrics"]["n_documents"] == 1
     assert body["annotators"] == {str(u.pk): u.username for u in submitted["annotators"]}
+
+
+def test_a_project_using_one_label_reports_that_labels_alpha_as_its_headline(
+    django_capture_on_commit_callbacks,
+):
+    # Overlaps allowed, three labels defined, only CLAIM used: the headline over label sets is
+    # the CLAIM alpha exactly, and the labels nobody used have no alpha.
+    project, annotators, reviewer = make_project(n_annotators=3)
+    for i in range(4):
+        document = make_document(project, i)
+        for j, user in enumerate(annotators):
+            spans = [
+                (start, end, "CLAIM", {"evidence": "DATA"})
+                for start, end, _, _ in random_spans(document.text, 10 * i + j)
+            ]
+            layer = make_layer(document, user, spans)
+            with django_capture_on_commit_callbacks(execute=True):
+                submit(layer)
+    body = client_for(reviewer).get(f"/api/v1/projects/{project.pk}/agreement/").json()["metrics"]
+    assert body["allow_overlap"] is True
+    claim = body["labels"]["CLAIM"]["alpha"]["value"]
+    assert claim is not None
+    assert body["overall"]["alpha"]["value"] == pytest.approx(claim, abs=1e-12)
+    for unused in ("OPINION", "DISCLAIMER"):
+        assert body["labels"][unused]["alpha"] == {
+            "value": None,
+            "reason": "not used",
+            "ci95": None,
+            "ci95_reason": "not used",
+        }
 
 
 def test_post_starts_a_full_recompute_answers_202_and_the_job_ends_succeeded(

@@ -52,6 +52,10 @@ def test_agreement_page_shows_tables_and_charts_to_reviewers(client, demo):
     assert html.count("<svg") >= 4
     assert "demo-anna · demo-ben" in html
     assert ".800 reliable" in html
+    # The headline's definition, and each source's figures (fewer than 10 documents each) say
+    # why they carry no interval.
+    assert "Jaccard distance" in html
+    assert 'title="too few documents for an interval">[no interval]' in html
 
 
 def test_agreement_page_is_not_for_annotators_or_outsiders(client, demo):

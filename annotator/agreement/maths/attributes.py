@@ -1,4 +1,4 @@
-"""Attribute agreement: alpha with missing values over aligned span groups (AGREEMENT.md 4.1 item 4).
+"""Attribute agreement: alpha with missing values over aligned span groups (docs/agreement.md section 5).
 
 Grouping: every cross-annotator pair of spans that overlap-matches (same label, ratio >=
 threshold) is a candidate; candidates are merged greedily by largest overlap, union-find style,

@@ -1,4 +1,4 @@
-"""Cluster bootstrap over documents (AGREEMENT.md 4.1 item 8).
+"""Cluster bootstrap over documents (docs/agreement.md section 10).
 
 Positions within an article are strongly autocorrelated, so the resampled unit is the document:
 a replicate draws n documents with replacement, sums their stored statistics and applies the
@@ -10,6 +10,7 @@ seed makes the interval reproducible.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +18,14 @@ import numpy.typing as npt
 from .core import FloatArray
 
 BLOCK = 256  # replicates per matrix product; bounds memory at BLOCK x n_documents counts
+
+
+class Intervals(NamedTuple):
+    """Percentile bounds and, per element, the share of replicates in which it was undefined."""
+
+    low: FloatArray
+    high: FloatArray
+    undefined: FloatArray
 
 
 def replicate_values(
@@ -41,11 +50,12 @@ def percentile_interval(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
-) -> tuple[FloatArray, FloatArray]:
-    """Percentile interval (low, high) of `statistic`, elementwise over its output shape.
+) -> Intervals:
+    """Percentile interval of `statistic`, elementwise over its output shape.
 
-    Replicates where the statistic is undefined (nan, e.g. no variation) are left out; where no
-    replicate is defined the bounds are nan."""
+    Replicates where the statistic is undefined (nan, e.g. no variation) are left out of the
+    bounds and counted in `undefined`; where no replicate is defined the bounds are nan. The
+    caller decides how large an undefined share still leaves a meaningful interval."""
     values = replicate_values(per_document, statistic, n_boot, seed)
     tail = (1.0 - level) / 2 * 100
     defined = ~np.isnan(values)
@@ -53,4 +63,5 @@ def percentile_interval(
     filled = np.where(defined.any(axis=0), values, 0.0)
     low, high = np.nanpercentile(filled, [tail, 100 - tail], axis=0)
     empty = ~defined.any(axis=0)
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+    undefined = 1.0 - defined.mean(axis=0)
+    return Intervals(np.where(empty, np.nan, low), np.where(empty, np.nan, high), undefined)

@@ -12,10 +12,12 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# The only reasons a number is withheld (AGREEMENT.md 4.6). The UI shows "n/a" with the reason.
+# The only reasons a number is withheld (docs/agreement.md section 9). The UI shows "n/a" with the reason.
 NO_VARIATION = "no variation"  # one value among the pairable values: expected disagreement is 0
 INSUFFICIENT_DATA = "insufficient data"  # nothing pairable: no unit with two values, no raters, no length
 NO_SPANS = "no spans"  # a span ratio (F1, precision, coverage) whose denominator is zero
+NOT_USED = "not used"  # a label no annotator applied in the documents reported: it has no alpha
+TOO_FEW_DOCUMENTS = "too few documents for an interval"  # ci95_reason below the minimum
 
 
 @dataclass(frozen=True)

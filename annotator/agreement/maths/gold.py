@@ -8,9 +8,10 @@ gold layer as two coders, with the same definitions as the inter-annotator figur
 * span F1, exact (same start, end and label) and overlap (same label, one-to-one, greedy,
   ratio >= `threshold`), per label and overall: F1 = 2 TP / (|gold| + |annotator|); overall
   precision TP / |annotator| and recall TP / |gold| as well;
-* Krippendorff's alpha (nominal) on per-position values, tokens or characters, two coders: the
-  overall alpha is the single variable, or with overlapping spans allowed the K binary label
-  variables pooled; per-label alpha is the 2 x 2 collapse (or the binary variable).
+* Krippendorff's alpha on per-position values, tokens or characters, two coders: the overall
+  alpha is the report's headline (nominal on the single variable, or with overlapping spans
+  allowed the label sets with the Jaccard distance, see `labelsets`); per-label alpha is the
+  2 x 2 collapse (or the binary variable).
 
 `GoldStats` adds up over documents, so a project figure is a sum followed by the formulas
 (`gold_report`). Undefined figures are Estimates with a reason, never 1.0 (see the package).
@@ -26,7 +27,7 @@ import numpy.typing as npt
 
 from .alpha import alpha_from_coincidences
 from .core import NO_SPANS, Estimate, FloatArray
-from .report import overall_coincidences
+from .labelsets import LabelSetCoincidences, headline_coincidences
 from .spans import SpanCounts, SpanSet, f1_values, span_counts
 from .stats import SpanInput, position_coincidences
 
@@ -41,6 +42,7 @@ class GoldStats:
     spans: SpanCounts
     coincidences: FloatArray  # V x V over positions, V = K + 1
     label_coincidences: FloatArray  # K x 2 x 2
+    label_sets: LabelSetCoincidences  # empty unless allow_overlap
 
     def __add__(self, other: GoldStats) -> GoldStats:
         if (self.labels, self.allow_overlap) != (other.labels, other.allow_overlap):
@@ -52,6 +54,7 @@ class GoldStats:
             self.spans + other.spans,
             self.coincidences + other.coincidences,
             self.label_coincidences + other.label_coincidences,
+            self.label_sets + other.label_sets,
         )
 
 
@@ -83,8 +86,9 @@ def gold_statistics(
     labels = tuple(label_keys)
     k = len(labels)
     sets = [_span_set(gold, labels, text_length, 0), _span_set(layer, labels, text_length, 1)]
-    _, o, label_o = position_coincidences(sets, k, text_length, tokens, allow_overlap)
-    return GoldStats(labels, allow_overlap, 1, span_counts(sets[0], sets[1], k, threshold), o, label_o)
+    _, o, label_o, label_sets = position_coincidences(sets, k, text_length, tokens, allow_overlap)
+    spans = span_counts(sets[0], sets[1], k, threshold)
+    return GoldStats(labels, allow_overlap, 1, spans, o, label_o, label_sets)
 
 
 def _f1(tp: Any, n: Any) -> dict[str, Any]:
@@ -109,9 +113,9 @@ def gold_annotator_report(stats: GoldStats) -> dict[str, Any]:
         "recall_exact": Estimate.ratio(tp_exact, n_gold, NO_SPANS).to_dict(),
         "precision_overlap": Estimate.ratio(tp_overlap, n_layer, NO_SPANS).to_dict(),
         "recall_overlap": Estimate.ratio(tp_overlap, n_gold, NO_SPANS).to_dict(),
-        "alpha": alpha_from_coincidences(
-            overall_coincidences(stats.coincidences, stats.label_coincidences, stats.allow_overlap)
-        ).to_dict(),
+        "alpha": headline_coincidences(stats.allow_overlap, stats.coincidences, stats.label_sets)
+        .alpha()
+        .to_dict(),
     }
     labels = {
         key: {

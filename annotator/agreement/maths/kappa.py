@@ -1,4 +1,4 @@
-"""Cohen's and Fleiss' kappa, kept "for familiarity" next to alpha (AGREEMENT.md 4.1 item 5).
+"""Cohen's and Fleiss' kappa, kept "for familiarity" next to alpha (docs/agreement.md section 6).
 
 Cohen (1960): two raters, a V x V contingency table (rows rater a, columns rater b), separate
 marginals; optionally linear weights |i - j| / (V - 1). Fleiss (1971): a subjects x categories

@@ -3,10 +3,12 @@
 `document_statistics` turns one document's submitted layers into `DocumentStatistics`; these add
 up (`+`, `combine`) and round-trip through plain JSON (`to_dict` / `from_dict`), so a job stores
 them per document and a project, source or label report is `report.report_from_statistics` over
-the stored list: a sum, then the formulas. What is summed (AGREEMENT.md 4.3):
+the stored list: a sum, then the formulas. What is summed (docs/agreement.md section 11):
 
 * the coincidence matrix of per-position values (V = K + 1, value 0 = "none") and the K 2 x 2
   per-label matrices (collapsed from it, or binary per label when overlaps are allowed);
+* when overlaps are allowed, the coincidences of per-position label sets (`labelsets`), behind
+  the headline alpha;
 * per number of layers R (alpha_U and Fleiss need the same R everywhere): alpha_U statistics per
   label over characters and Fleiss sums over positions;
 * per annotator pair: the position contingency table (Cohen) and the span match counts (F1);
@@ -23,15 +25,16 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .alpha import binary_coincidences, binary_collapse, coincidences, disagreements
+from .alpha import binary_coincidences, binary_collapse, coincidences
 from .attributes import AttributeSpec, AttributeStats, attribute_statistics, group_spans, in_shared_group
 from .core import FloatArray, IntArray
 from .kappa import FleissSums, category_counts, fleiss_sums, pair_table
+from .labelsets import LabelSetCoincidences, headline_coincidences
 from .positions import character_units, code_matrix, indicator_tensor
 from .spans import SpanCounts, SpanSet, span_counts
 from .unitizing import UnitizingStats, category_statistics
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: label-set coincidences (the headline where overlaps are allowed)
 
 # A span as the caller passes it: (start, end, label key[, attributes dict]).
 SpanInput = tuple[int, int, str] | tuple[int, int, str, Mapping[str, Any]]
@@ -114,6 +117,7 @@ class DocumentStatistics:
     n_grouped: int  # spans in a group of two or more annotators (labelled overlap match)
     coincidences: FloatArray  # V x V over positions, V = K + 1
     label_coincidences: FloatArray  # K x 2 x 2
+    label_sets: LabelSetCoincidences  # per-position label sets; empty unless allow_overlap
     by_raters: dict[int, RaterGroup]
     pairs: dict[tuple[str, str], PairStats]
     attributes: dict[str, AttributeStats]
@@ -125,7 +129,8 @@ class DocumentStatistics:
         """Zero documents: the neutral element of `+`."""
         size = len(labels) + 1
         zeros = np.zeros((size, size)), np.zeros((size - 1, 2, 2))
-        return cls(tuple(labels), resolution, allow_overlap, threshold, 0, 0, 0, 0, *zeros, {}, {}, {})
+        empty = LabelSetCoincidences.empty()
+        return cls(tuple(labels), resolution, allow_overlap, threshold, 0, 0, 0, 0, *zeros, empty, {}, {}, {})
 
     def _settings(self) -> tuple[Any, ...]:
         return self.labels, self.resolution, self.allow_overlap, self.threshold
@@ -144,17 +149,22 @@ class DocumentStatistics:
             n_grouped=self.n_grouped + other.n_grouped,
             coincidences=self.coincidences + other.coincidences,
             label_coincidences=self.label_coincidences + other.label_coincidences,
+            label_sets=self.label_sets + other.label_sets,
             by_raters=_merge(self.by_raters, other.by_raters),
             pairs=_merge(self.pairs, other.pairs),
             attributes=_merge(self.attributes, other.attributes),
         )
 
+    def headline(self) -> LabelSetCoincidences:
+        """The coincidences behind the headline alpha (see `labelsets`)."""
+        return headline_coincidences(self.allow_overlap, self.coincidences, self.label_sets)
+
     def disagreement(self) -> dict[str, Any]:
-        """The review-queue key (AGREEMENT.md 4.1 item 7): observed disagreement D_o = 1 - trace(o)/n
-        of the position coincidences (0 with no positions: nothing to disagree on) and the count of
-        spans matched by no other annotator. `score` = unmatched + D_o orders by unmatched spans
-        first, since D_o <= 1, and by D_o among equal counts."""
-        d_o = float(disagreements(self.coincidences)[0])
+        """The review-queue key (docs/agreement.md section 8): the headline's observed disagreement
+        D_o (0 with no positions: nothing to disagree on) and the count of spans matched by no
+        other annotator. `score` = unmatched + D_o orders by unmatched spans first, since
+        D_o <= 1, and by D_o among equal counts."""
+        d_o = self.headline().observed_disagreement()
         observed = d_o if np.isfinite(d_o) else 0.0
         unmatched = self.n_spans - self.n_grouped
         return {
@@ -177,6 +187,7 @@ class DocumentStatistics:
             "n_grouped": self.n_grouped,
             "coincidences": self.coincidences.tolist(),
             "label_coincidences": self.label_coincidences.tolist(),
+            "label_sets": self.label_sets.to_dict(),
             "by_raters": {str(r): g.to_dict() for r, g in sorted(self.by_raters.items())},
             "pairs": [
                 {
@@ -207,6 +218,7 @@ class DocumentStatistics:
             n_grouped=int(data["n_grouped"]),
             coincidences=np.asarray(data["coincidences"], dtype=float).reshape(size, size),
             label_coincidences=np.asarray(data["label_coincidences"], dtype=float).reshape(size - 1, 2, 2),
+            label_sets=LabelSetCoincidences.from_dict(data["label_sets"]),
             by_raters={int(r): RaterGroup.from_dict(g) for r, g in data["by_raters"].items()},
             pairs={
                 (p["a"], p["b"]): PairStats(
@@ -247,10 +259,11 @@ def position_coincidences(
     text_length: int,
     tokens: npt.ArrayLike | None,
     allow_overlap: bool,
-) -> tuple[IntArray, FloatArray, FloatArray]:
+) -> tuple[IntArray, FloatArray, FloatArray, LabelSetCoincidences]:
     """The position level of a document: each layer's value per position (0 = none, 1..K =
-    labels; positions are `tokens` or, if None, characters), their coincidence matrix, and the
-    per-label binary coincidences (from the labels' indicators where spans may overlap)."""
+    labels; positions are `tokens` or, if None, characters), their coincidence matrix, the
+    per-label binary coincidences, and where spans may overlap the label-set coincidences (both
+    from the labels' indicators; else the binary ones collapse the single variable)."""
     units = (
         character_units(text_length) if tokens is None else np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
     )
@@ -259,12 +272,10 @@ def position_coincidences(
     ]
     codes = code_matrix(units, position_spans)
     o = coincidences(codes, k + 1)
-    label_o = (
-        binary_coincidences(indicator_tensor(units, position_spans, k))
-        if allow_overlap
-        else binary_collapse(o)[1:]
-    )
-    return codes, o, label_o
+    if not allow_overlap:
+        return codes, o, binary_collapse(o)[1:], LabelSetCoincidences.empty()
+    indicators = indicator_tensor(units, position_spans, k)
+    return codes, o, binary_coincidences(indicators), LabelSetCoincidences.from_indicators(indicators)
 
 
 def document_statistics(
@@ -292,7 +303,7 @@ def document_statistics(
         return DocumentStatistics.empty(labels, resolution, allow_overlap, threshold)
     parsed = [_parse(layers[a], labels, text_length, owner) for owner, a in enumerate(annotators)]
     sets = [spans for spans, _ in parsed]
-    codes, o, label_o = position_coincidences(sets, k, text_length, tokens, allow_overlap)
+    codes, o, label_o, label_sets = position_coincidences(sets, k, text_length, tokens, allow_overlap)
 
     m = len(annotators)
     group = RaterGroup(
@@ -326,6 +337,7 @@ def document_statistics(
         n_grouped=int(in_shared_group(groups).sum()),
         coincidences=o,
         label_coincidences=label_o,
+        label_sets=label_sets,
         by_raters={m: group},
         pairs=pairs,
         attributes={

@@ -216,20 +216,28 @@ def _estimate(d_o: float, d_e: float) -> Estimate:
     return Estimate(float(1.0 - d_o / d_e))
 
 
+def _uniform(stats: UnitizingStats) -> bool:
+    """Every rater put every character in one unit of the category, the same for all: no gap
+    anywhere and no distance. DKPro's D_e is still positive there and its alpha_U 1.0, but the
+    data has no variation, and the report says so rather than claim perfect agreement."""
+    return stats.units.counts.sum() > 0 and stats.gaps.counts.sum() == 0 and stats.observed == 0
+
+
 def category_alpha(stats: UnitizingStats) -> Estimate:
-    """alpha_U of one category; "no variation" when nobody marked a unit of it (D_e = 0)."""
-    return _estimate(*disagreements(stats))
+    """alpha_U of one category; "no variation" when nobody marked a unit of it (D_e = 0) or
+    everybody marked the whole continuum alike."""
+    return Estimate(None, NO_VARIATION) if _uniform(stats) else _estimate(*disagreements(stats))
 
 
 def unitizing_alpha(by_category: Mapping[str, UnitizingStats]) -> tuple[Estimate, dict[str, Estimate]]:
     """Overall alpha_U (means over the categories with units) and alpha_U per category."""
     pairs = {c: disagreements(s) for c, s in by_category.items()}
-    per_category = {c: _estimate(*p) for c, p in pairs.items()}
+    per_category = {c: category_alpha(s) for c, s in by_category.items()}
     if not pairs or any(np.isnan(d_e) for _, d_e in pairs.values()):
         return Estimate(None, INSUFFICIENT_DATA), per_category
-    used = [pairs[c] for c, s in by_category.items() if s.units.counts.sum() > 0]
-    if not used:
+    used = [c for c, s in by_category.items() if s.units.counts.sum() > 0]
+    if not used or all(_uniform(by_category[c]) for c in used):
         return Estimate(None, NO_VARIATION), per_category
-    d_o = float(np.mean([p[0] for p in used]))
-    d_e = float(np.mean([p[1] for p in used]))
+    d_o = float(np.mean([pairs[c][0] for c in used]))
+    d_e = float(np.mean([pairs[c][1] for c in used]))
     return _estimate(d_o, d_e), per_category

@@ -35,13 +35,15 @@ _SINGULAR = {
 
 
 def _number(x: float) -> int | float:
-    """A count for JSON: int when whole (counts may be fractional, e.g. weighted consensus)."""
-    return int(x) if float(x).is_integer() else float(x)
+    """A count for JSON, to two decimals and an int when whole. Counts averaged over layers (basis
+    all) are fractions like 83 / 6, and their sums carry float noise (2.9999999999999996) that
+    would read as a different count."""
+    rounded = round(float(x), 2)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def _counted(count: float, unit: str) -> str:
-    # Two decimals at most: counts averaged over layers (basis all) are fractions like 83 / 6.
-    shown = _number(round(float(count), 2))
+    shown = _number(count)
     return f"{shown} {_SINGULAR.get(unit, unit) if shown == 1 else unit}"
 
 

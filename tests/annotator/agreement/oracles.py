@@ -1,4 +1,4 @@
-"""Published worked examples with known values (AGREEMENT.md section 2), pasted as given.
+"""Published worked examples with known values (docs/agreement.md section 12), pasted as given.
 
 nan = missing value. Coder-major matrices are (coders x units); FLEISS1971 and HK2007_UNITS are unit-major.
 Oracle 12 (gamma) is left out: the package does not implement gamma."""

@@ -234,7 +234,13 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate():
         assert low <= entry["value"] <= high
     assert report == report_from_statistics(docs, n_boot=300, seed=11)
     assert report != report_from_statistics(docs, n_boot=300, seed=12)
-    assert report["bootstrap"] == {"replicates": 300, "seed": 11, "level": 0.95}
+    assert report["bootstrap"] == {
+        "replicates": 300,
+        "seed": 11,
+        "level": 0.95,
+        "min_documents": 10,
+        "max_undefined_share": 0.05,
+    }
 
 
 def test_invalid_spans_and_mixed_settings_are_rejected():

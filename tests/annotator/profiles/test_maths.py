@@ -184,6 +184,37 @@ def test_stance_net_is_averaged_per_article_by_hand():
     assert quoted["net"]["value"] == pytest.approx(-0.5)
 
 
+def test_counts_averaged_over_layers_are_rounded_to_two_decimals():
+    # Six articles, each with FAVOR on X from one of three layers: 1/3 per article. The float
+    # sum is 1.9999999999999998; the API says 2. A fraction stays a fraction, to two decimals.
+    n = 6
+    stance = np.zeros((n, 1, 3))
+    stance[:, 0, 0] = 1 / 3
+    stance[0, 0, 2] = 83 / 6
+    by_voice = np.zeros((n, 1, 2, 3))
+    by_voice[:, :, 0, :] = stance
+    counts = ArticleCounts.of(
+        [500] * n,
+        claims=[0] * n,
+        opinions=[0] * n,
+        disclaimers=[0] * n,
+        evidence=np.zeros((n, 6)),
+        author_voice_unsupported=[0] * n,
+        hedged_claims=[0] * n,
+        check_worthy_claims=[0] * n,
+        targets=["X"],
+        stance=stance,
+        stance_by_voice=by_voice,
+        n_layers=[3] * n,
+    )
+    assert float(stance[:, 0, 0].sum()) == 1.9999999999999998
+    x = source_profile(counts, n_annotators=3, **NO_MINIMUMS, n_boot=0)["stance"]["X"]
+    assert x["counts"] == {"FAVOR": 2, "AGAINST": 0, "NEUTRAL": 13.83}
+    assert type(x["counts"]["FAVOR"]) is int
+    assert x["spans"] == 15.83
+    assert x["by_voice"]["author"]["counts"]["FAVOR"] == 2
+
+
 def test_coverage():
     cov = source_profile(three_articles(), n_annotators=2, n_boot=0)["coverage"]
     assert cov == {
