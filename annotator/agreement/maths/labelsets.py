@@ -89,6 +89,8 @@ class LabelSetCoincidences:
 
     def on(self, values: Sequence[LabelSet]) -> FloatArray:
         """The matrix laid out over `values`, which must hold all of this one's."""
+        if tuple(values) == self.values:  # the common case: nothing to move
+            return self.matrix
         index = {value: i for i, value in enumerate(values)}
         at = [index[value] for value in self.values]
         out = np.zeros((len(values), len(values)))
@@ -96,6 +98,8 @@ class LabelSetCoincidences:
         return out
 
     def __add__(self, other: LabelSetCoincidences) -> LabelSetCoincidences:
+        if self.values == other.values:  # the common case: documents with the same label sets
+            return LabelSetCoincidences(self.values, self.matrix + other.matrix)
         values = tuple(sorted(set(self.values) | set(other.values), key=_order))
         return LabelSetCoincidences(values, self.on(values) + other.on(values))
 
