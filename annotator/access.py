@@ -66,6 +66,12 @@ def projects_visible(*, user: User) -> QuerySet[Project]:
     return Project.objects.filter(memberships__user=user)
 
 
+def can_read_source_notes(*, user: User) -> bool:
+    """A source's notes are the team's own remarks: for staff and members of some project, not
+    for every account."""
+    return _is_staff(user) or (user.is_authenticated and Membership.objects.filter(user=user).exists())
+
+
 def can_create_project(*, user: User) -> bool:
     """Staff and anyone who already manages a project may start a new one."""
     return _is_staff(user) or (
@@ -197,14 +203,17 @@ def can_annotate(*, role: str | None) -> bool:
 
 
 def access_job(*, user: User, job_id: int) -> JobRun:
-    """A background job: a project's for the project's members, one of no project for whoever
-    started it and for staff."""
+    """A background job: whoever started it; a project's also for the project's managers and
+    reviewers (a job's result, an import's for one, is not an annotator's to read); one of no
+    project also for staff."""
     job = JobRun.objects.filter(pk=job_id).first()
     if job is None:
         raise NotFound("Job not found.")
+    if job.created_by_id is not None and job.created_by_id == user.pk:
+        return job
     if job.project_id is not None:
-        access_project(user=user, project_id=job.project_id)
-    elif job.created_by_id != user.pk and not _is_staff(user):
+        access_project(user=user, project_id=job.project_id, roles=(Role.MANAGER, Role.REVIEWER))
+    elif not _is_staff(user):
         raise NotFound("Job not found.")
     return job
 

@@ -80,6 +80,12 @@ class SourceSerializer(StrictModelSerializer):
     class Meta:
         model = Source
         fields = ["id", "name", "slug", "domain", "country", "language", "notes"]
+        extra_kwargs = {
+            "notes": {
+                "required": False,
+                "help_text": "The team's remarks; left out for accounts in no project.",
+            }
+        }
 
 
 class SourceBriefSerializer(serializers.ModelSerializer):

@@ -207,7 +207,11 @@ def _schema_data(project: Any) -> dict[str, Any]:
 class SourceListApi(APIView):
     @extend_schema(responses=s.SourceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(s.SourceSerializer(Source.objects.order_by("name"), many=True).data)
+        sources = s.SourceSerializer(Source.objects.order_by("name"), many=True).data
+        if not access.can_read_source_notes(user=request.user):
+            for source in sources:
+                del source["notes"]
+        return Response(sources)
 
     @extend_schema(request=s.SourceSerializer, responses={201: s.SourceSerializer})
     def post(self, request: Request) -> Response:

@@ -230,7 +230,7 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(annotator=403, annotator_b=403),
     ),
-    ("job", "get", lambda w: f"/api/v1/jobs/{_job(w)}/", None, _statuses()),
+    ("job", "get", lambda w: f"/api/v1/jobs/{_job(w)}/", None, _statuses(annotator=403, annotator_b=403)),
     ("assignment", "get", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/", None, _statuses(annotator_b=404)),
     (
         "spans",
@@ -366,6 +366,28 @@ def test_project_list_shows_only_the_callers_projects(world):
         "world",
         "elsewhere",
     }
+
+
+def test_source_notes_are_for_members_of_some_project_and_staff(world):
+    from rest_framework.test import APIClient
+
+    from tests.factories import SourceFactory, UserFactory
+
+    SourceFactory(slug="noted-outlet", notes="owner lobbies the council")
+    nobody = APIClient()
+    nobody.force_authenticate(UserFactory(username="nobody"))
+    listed = {x["slug"]: x for x in nobody.get("/api/v1/sources/").json()}
+    assert "notes" not in listed["noted-outlet"]
+    for who in ("annotator", "outsider", "staff"):
+        listed = {x["slug"]: x for x in world.client(who).get("/api/v1/sources/").json()}
+        assert listed["noted-outlet"]["notes"] == "owner lobbies the council"
+
+
+def test_whoever_started_a_project_job_reads_it_whatever_their_role(world):
+    job = JobRun.objects.create(kind="import", project=world.project, created_by=world.users["annotator"])
+    assert world.client("annotator").get(f"/api/v1/jobs/{job.pk}/").status_code == 200
+    assert world.client("annotator_b").get(f"/api/v1/jobs/{job.pk}/").status_code == 403
+    assert world.client("reviewer").get(f"/api/v1/jobs/{job.pk}/").status_code == 200
 
 
 def test_object_ids_of_other_projects_answer_404(world):
