@@ -388,9 +388,9 @@ class DocumentImportApi(APIView):
             )
         if isinstance(outcome, JobRun):
             return job_accepted(outcome)
-        failed = outcome.refused_files and not outcome.created
         return Response(
-            outcome.to_dict(), status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED
+            outcome.to_dict(),
+            status=status.HTTP_400_BAD_REQUEST if outcome.refused else status.HTTP_201_CREATED,
         )
 
 

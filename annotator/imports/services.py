@@ -119,6 +119,12 @@ class ImportSummary:
     def ok(self) -> bool:
         return not self.refused_files
 
+    @property
+    def refused(self) -> bool:
+        """The import as a whole failed: some file was refused and nothing was created (the
+        API answers 400, a background job ends failed)."""
+        return bool(self.refused_files) and not self.created
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,

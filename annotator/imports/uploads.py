@@ -18,7 +18,7 @@ from django.db import reset_queries, transaction
 from django.utils.text import get_valid_filename
 
 from annotator.imports.services import ImportFile, ImportSummary, documents_import, documents_import_records
-from annotator.jobs.services import job_create, job_progress, job_start, job_succeed
+from annotator.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from annotator.models import JobRun, JobStatus, Project, Source
 
 IMPORT_JOB = "import_documents"
@@ -107,6 +107,14 @@ def documents_import_job_run(*, job_id: int, celery_id: str = "") -> None:
         progress=summary.created + summary.skipped_duplicates,
         total=summary.created + summary.skipped_duplicates,
     )
-    job_succeed(job_id=job_id, result=summary.to_dict())
+    if summary.refused:
+        first = summary.errors[0] if summary.errors else None
+        job_fail(
+            job_id=job_id,
+            error=f"Nothing imported: {first}" if first else "Nothing imported.",
+            result=summary.to_dict(),
+        )
+    else:
+        job_succeed(job_id=job_id, result=summary.to_dict())
     for f in job.params["files"]:
         default_storage.delete(f["path"])

@@ -54,5 +54,8 @@ def job_succeed(*, job_id: int, result: Any) -> None:
     )
 
 
-def job_fail(*, job_id: int, error: str) -> None:
-    JobRun.objects.filter(pk=job_id).update(status=JobStatus.FAILED, error=error, finished_at=timezone.now())
+def job_fail(*, job_id: int, error: str, result: Any = None) -> None:
+    """End a job as failed; `result` keeps what it found (an import's refused files and errors)."""
+    JobRun.objects.filter(pk=job_id).update(
+        status=JobStatus.FAILED, error=error, result=result, finished_at=timezone.now()
+    )

@@ -88,3 +88,26 @@ def test_large_upload_becomes_a_job_that_finishes(
     assert job["result"]["created"] == 25
     assert JobRun.objects.get(pk=job["id"]).attempts == 1
     assert not list((tmp_path / "imports").rglob("*.jsonl"))
+
+
+def test_a_background_import_that_imports_nothing_ends_failed_naming_the_problem(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.ANNOTATOR_IMPORT_INLINE_BYTES = 10
+    lines = (
+        json.dumps({"text": "Story about trams.", "source": "herald"})
+        + "\n"
+        + json.dumps({"source": "herald"})
+    )
+    upload = SimpleUploadedFile("batch.jsonl", lines.encode())
+    before = Document.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world.client("manager").post(_url(world), {"files": [upload]}, format="multipart")
+    assert response.status_code == 202
+    job = world.client("manager").get(response["Location"]).json()
+    assert job["status"] == "failed"
+    assert job["error"].startswith("Nothing imported: batch.jsonl:2")
+    assert job["result"]["refused_files"] == ["batch.jsonl"]
+    assert Document.objects.count() == before
+    assert not list((tmp_path / "imports").rglob("*.jsonl"))
