@@ -7,13 +7,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotator.errors import Conflict, IncompleteLayer, NotFound
 from annotator.models import Span
+from config.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +40,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc.current, Span):
             body["current"] = SpanSerializer(exc.current).data
         return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
-        # The database went away mid-request (restart, failover): say so, and let the client retry.
+    if database_unavailable(exc):
         logger.warning("Database unavailable during %s: %s", context.get("view"), exc)
         return Response(
-            {"detail": "The database is unavailable for a moment; nothing was saved. Please retry."},
+            {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     return drf_exception_handler(exc, context)

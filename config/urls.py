@@ -1,20 +1,13 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz, readyz
 
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """API clients get JSON for an unknown path too; people get the page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
-
-
-handler404 = not_found
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
 
 
 urlpatterns = [
