@@ -25,6 +25,7 @@ from annotator.models import (
     Attribute,
     Decision,
     Document,
+    Invitation,
     JobRun,
     Label,
     Membership,
@@ -34,6 +35,7 @@ from annotator.models import (
     Span,
     Target,
 )
+from annotator.projects.invitations import invitation_revoke
 from annotator.projects.selectors import schema_locked
 from annotator.projects.services import PROJECT_SETTINGS, project_create, project_update
 
@@ -157,6 +159,25 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "project"]
     search_fields = ["user__username", "user__email", "project__name"]
     autocomplete_fields = ["user", "project"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Links are made in the project (their token is shown once); here they are listed and
+    revoked."""
+
+    list_display = ["project", "role", "email", "status", "created_by", "created_at", "expires_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["email", "project__name", "created_by__username"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected unused invitations")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        unused = [i for i in queryset.select_related("project") if i.accepted_at is None]
+        for invitation in unused:
+            invitation_revoke(invitation=invitation)
+        self.message_user(request, f"Revoked {len(unused)} invitation(s).", messages.SUCCESS)
 
 
 @admin.register(Label)

@@ -522,6 +522,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a manager withdrew the link."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -533,4 +536,6 @@ class Invitation(models.Model):
     def status(self) -> str:
         if self.accepted_at is not None:
             return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"

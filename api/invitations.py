@@ -1,4 +1,5 @@
-"""Invitations to a project (managers): make a one-time sign-up link, list the links made."""
+"""Invitations to a project (managers): make a one-time sign-up link, list the links made,
+revoke one."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
+from annotator.errors import NotFound
 from annotator.models import Invitation, Role
-from annotator.projects.invitations import DEFAULT_VALIDITY, MAX_VALIDITY, invitation_create
+from annotator.projects.invitations import (
+    DEFAULT_VALIDITY,
+    MAX_VALIDITY,
+    invitation_create,
+    invitation_revoke,
+)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
     """An invitation as listed: never its token (only its hash is stored)."""
 
-    status = serializers.CharField(read_only=True, help_text="pending, accepted or expired.")
+    status = serializers.CharField(read_only=True, help_text="pending, accepted, revoked or expired.")
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
     accepted_by = serializers.CharField(source="accepted_by.username", read_only=True, allow_null=True)
 
@@ -35,6 +42,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "expires_at",
             "accepted_by",
             "accepted_at",
+            "revoked_at",
         ]
 
 
@@ -77,3 +85,16 @@ class InvitationListApi(APIView):
         )
         invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))  # type: ignore[attr-defined]
         return Response(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailApi(APIView):
+    @extend_schema(request=None, responses=InvitationSerializer)
+    def delete(self, request: Request, project_id: int, invitation_id: int) -> Response:
+        """Revoke a link that has not been used: it stops working at once."""
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        invitation = (
+            project.invitations.select_related("created_by", "accepted_by").filter(pk=invitation_id).first()
+        )
+        if invitation is None:
+            raise NotFound("Invitation not found.")
+        return Response(InvitationSerializer(invitation_revoke(invitation=invitation)).data)

@@ -74,4 +74,9 @@ urlpatterns = [
         invitations.InvitationListApi.as_view(),
         name="invitations",
     ),
+    path(
+        "projects/<int:project_id>/invitations/<int:invitation_id>/",
+        invitations.InvitationDetailApi.as_view(),
+        name="invitation-detail",
+    ),
 ]

@@ -36,6 +36,14 @@ class InvitationAcceptForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, email_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if email_required:  # the link was made for one address: ask for it
+            self.fields["email"] = forms.EmailField(
+                label="Email address", help_text="The address this invitation was sent to."
+            )
+            self.order_fields(["email", "username", "password1", "password2"])
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
@@ -52,11 +60,16 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         # The same page for unknown and used links; expired ones say so.
         status = 410 if unusable.expired else 404
         return render(request, TEMPLATE, {"unusable": str(unusable)}, status=status)
-    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
+    form = InvitationAcceptForm(
+        request.POST if request.method == "POST" else None, email_required=bool(invitation.email)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(
-                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data.get("email", ""),
             )
         except InvitationUnusable as unusable:  # used or expired while the form was open
             return render(
@@ -65,7 +78,9 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 for problem in problems:
-                    form.add_error("password1" if field == "password" else "username", problem)
+                    form.add_error(
+                        {"password": "password1", "email": "email"}.get(field, "username"), problem
+                    )
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}: you joined {invitation.project.name}.")

@@ -4,8 +4,12 @@ project with a role.
 
 A link carries a random token (32 bytes, URL-safe); only its SHA-256 is stored, so the link is
 shown once, when it is made. Accepting it works once (the invitation row is locked while the
-account is made) and not after it expires. An unknown and a used link get the same answer, so a
-link reveals nothing about other invitations.
+account is made), and not after it expires or a manager revokes it. An unknown, used or revoked
+link gets the same answer, so a link reveals nothing about other invitations.
+
+A link grants no more than its maker may still grant: when it is used, whoever made it must
+still manage the project (or be staff), else it no longer works. A link made for an email
+address asks for that address, and the account gets it.
 """
 
 from __future__ import annotations
@@ -76,17 +80,47 @@ def invitation_create(
 
 def invitation_find(*, token: str) -> Invitation:
     """The invitation a link stands for, if it can still be accepted; else InvitationUnusable."""
-    invitation = Invitation.objects.select_related("project").filter(token_hash=token_hash(token)).first()
+    invitation = (
+        Invitation.objects.select_related("project", "created_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
     _check_usable(invitation)
     assert invitation is not None
     return invitation
 
 
+def _inviter_may_still_invite(invitation: Invitation) -> bool:
+    inviter = invitation.created_by
+    if inviter is None or not inviter.is_active:
+        return False
+    return inviter.is_staff or invitation.project.memberships.filter(user=inviter, role=Role.MANAGER).exists()
+
+
 def _check_usable(invitation: Invitation | None) -> None:
-    if invitation is None or invitation.accepted_at is not None:
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise InvitationUnusable(UNUSABLE)
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable(EXPIRED)
+    if not _inviter_may_still_invite(invitation):
+        raise InvitationUnusable(UNUSABLE)
+
+
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Withdraw a link that has not been used; a used one stays as the record of who joined."""
+    if invitation.accepted_at is not None:
+        raise ValidationError(
+            {"invitation": ["This invitation was used already; remove the member instead."]}
+        )
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def _check_email(invitation: Invitation, email: str) -> None:
+    if invitation.email and email.strip().casefold() != invitation.email.casefold():
+        raise ValidationError({"email": ["Give the email address this invitation was sent to."]})
 
 
 def _check_username(username: str) -> None:
@@ -106,22 +140,23 @@ def _check_username(username: str) -> None:
         raise ValidationError({"username": errors})
 
 
-def invitation_accept(*, token: str, username: str, password: str) -> User:
+def invitation_accept(*, token: str, username: str, password: str, email: str = "") -> User:
     """Use an invitation: make the account (its password checked by AUTH_PASSWORD_VALIDATORS),
     give it the invitation's role in the project, and mark the invitation used, all in one
     transaction with the invitation row locked, so a link makes one account however often it is
     sent. InvitationUnusable for a link that cannot be used; ValidationError for a bad
-    username or password (the invitation stays usable)."""
+    username, password or email (the invitation stays usable)."""
     username = username.strip()
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("project")
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("project", "created_by")
             .filter(token_hash=token_hash(token))
             .first()
         )
         _check_usable(invitation)
         assert invitation is not None
+        _check_email(invitation, email)
         _check_username(username)
         candidate = User(username=username, email=invitation.email)
         try:

@@ -19,18 +19,21 @@ from annotator.projects.invitations import (
     InvitationUnusable,
     invitation_accept,
     invitation_create,
+    invitation_revoke,
 )
-from tests.factories import ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 STRONG = "tram-depot-lantern-91"
+RITA = "rita@example.org"
 
 
 @pytest.fixture
 def invited() -> tuple[Invitation, str]:
     manager = UserFactory(username="max")
     project = ProjectFactory(slug="harbour", name="Harbour news")
+    MembershipFactory(project=project, user=manager, role=Role.MANAGER)
     return invitation_create(
         project=project, role=Role.REVIEWER, created_by=manager, email="rita@example.org"
     )
@@ -50,7 +53,7 @@ def test_only_the_hash_of_the_token_is_stored_and_it_expires_in_seven_days(invit
 def test_accepting_makes_the_account_with_the_role_and_marks_the_invitation_used(invited):
     invitation, token = invited
 
-    user = invitation_accept(token=token, username="rita", password=STRONG)
+    user = invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
 
     assert user.check_password(STRONG)
     assert user.email == "rita@example.org"
@@ -64,10 +67,10 @@ def test_accepting_makes_the_account_with_the_role_and_marks_the_invitation_used
 
 def test_an_invitation_works_once(invited):
     _, token = invited
-    invitation_accept(token=token, username="rita", password=STRONG)
+    invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
 
     with pytest.raises(InvitationUnusable) as used:
-        invitation_accept(token=token, username="rita2", password=STRONG)
+        invitation_accept(token=token, email=RITA, username="rita2", password=STRONG)
 
     assert str(used.value) == UNUSABLE
     assert not User.objects.filter(username="rita2").exists()
@@ -78,7 +81,7 @@ def test_an_expired_invitation_is_refused(invited):
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     with pytest.raises(InvitationUnusable) as expired:
-        invitation_accept(token=token, username="rita", password=STRONG)
+        invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
 
     assert str(expired.value) == EXPIRED
     assert not User.objects.filter(username="rita").exists()
@@ -105,11 +108,11 @@ def test_a_wrong_token_is_refused_like_a_used_one(invited):
 def test_a_weak_password_is_refused_and_the_invitation_stays_usable(invited, password, message):
     _, token = invited
     with pytest.raises(ValidationError) as weak:
-        invitation_accept(token=token, username="rita-rita-rita", password=password)
+        invitation_accept(token=token, email=RITA, username="rita-rita-rita", password=password)
 
     assert message in weak.value.message_dict["password"]
     assert not User.objects.filter(username="rita-rita-rita").exists()
-    assert invitation_accept(token=token, username="rita", password=STRONG).username == "rita"
+    assert invitation_accept(token=token, email=RITA, username="rita", password=STRONG).username == "rita"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +121,7 @@ def test_a_weak_password_is_refused_and_the_invitation_stays_usable(invited, pas
 def test_a_taken_or_malformed_username_is_refused(invited, username, fragment):
     _, token = invited
     with pytest.raises(ValidationError) as bad:
-        invitation_accept(token=token, username=username, password=STRONG)
+        invitation_accept(token=token, email=RITA, username=username, password=STRONG)
     assert fragment in " ".join(bad.value.message_dict["username"])
     assert Invitation.objects.get().accepted_at is None
 
@@ -143,7 +146,7 @@ def test_the_page_makes_the_account_signs_it_in_and_opens_the_project(invited):
     assert "no-cache" in page["Cache-Control"]
 
     response = client.post(
-        f"/invite/{token}/", {"username": "rita", "password1": STRONG, "password2": STRONG}
+        f"/invite/{token}/", {"email": RITA, "username": "rita", "password1": STRONG, "password2": STRONG}
     )
 
     assert response.status_code == 302
@@ -158,7 +161,8 @@ def test_the_page_makes_the_account_signs_it_in_and_opens_the_project(invited):
 def test_the_page_shows_the_password_validators_messages(invited):
     _, token = invited
     response = Client().post(
-        f"/invite/{token}/", {"username": "rita", "password1": "password123", "password2": "password123"}
+        f"/invite/{token}/",
+        {"email": RITA, "username": "rita", "password1": "password123", "password2": "password123"},
     )
     assert response.status_code == 200
     assert "This password is too common." in response.content.decode()
@@ -168,7 +172,8 @@ def test_the_page_shows_the_password_validators_messages(invited):
 def test_the_page_asks_for_the_same_password_twice(invited):
     _, token = invited
     response = Client().post(
-        f"/invite/{token}/", {"username": "rita", "password1": STRONG, "password2": STRONG + "x"}
+        f"/invite/{token}/",
+        {"email": RITA, "username": "rita", "password1": STRONG, "password2": STRONG + "x"},
     )
     assert response.status_code == 200
     assert "The two passwords differ." in response.content.decode()
@@ -177,13 +182,15 @@ def test_the_page_asks_for_the_same_password_twice(invited):
 def test_the_page_gives_unknown_and_used_links_the_same_answer_and_says_when_one_expired(invited):
     invitation, token = invited
     unknown = Client().get("/invite/not-a-real-token/")
-    invitation_accept(token=token, username="rita", password=STRONG)
+    invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
     used = Client().get(f"/invite/{token}/")
 
     assert unknown.status_code == used.status_code == 404
     assert unknown.content == used.content
 
-    _, fresh = invitation_create(project=invitation.project, role=Role.ANNOTATOR, created_by=None)
+    _, fresh = invitation_create(
+        project=invitation.project, role=Role.ANNOTATOR, created_by=UserFactory(is_staff=True)
+    )
     Invitation.objects.filter(accepted_at__isnull=True).update(expires_at=timezone.now())
     expired = Client().get(f"/invite/{fresh}/")
     assert expired.status_code == 410
@@ -197,14 +204,14 @@ def test_two_people_using_one_link_at_once_make_one_account():
     from django.db import connection
 
     project = ProjectFactory()
-    _, token = invitation_create(project=project, role=Role.ANNOTATOR, created_by=None)
+    _, token = invitation_create(project=project, role=Role.ANNOTATOR, created_by=UserFactory(is_staff=True))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def accept(username: str) -> None:
         try:
             barrier.wait()
-            invitation_accept(token=token, username=username, password=STRONG)
+            invitation_accept(token=token, email=RITA, username=username, password=STRONG)
             outcomes.append("made")
         except InvitationUnusable:
             outcomes.append("refused")
@@ -220,3 +227,57 @@ def test_two_people_using_one_link_at_once_make_one_account():
     assert sorted(outcomes) == ["made", "refused"]
     assert Membership.objects.filter(project=project).count() == 1
     assert User.objects.filter(username__in=["first", "second"]).count() == 1
+
+
+# -- revoked, demoted inviter, email ------------------------------------------------------------
+
+
+def test_a_revoked_invitation_works_no_more_and_looks_like_a_used_one(invited):
+    invitation, token = invited
+    invitation_revoke(invitation=invitation)
+    with pytest.raises(InvitationUnusable) as refused:
+        invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
+    assert str(refused.value) == UNUSABLE
+    assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
+    assert not User.objects.filter(username="rita").exists()
+
+
+def test_a_used_invitation_cannot_be_revoked(invited):
+    invitation, token = invited
+    invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
+    invitation.refresh_from_db()
+    with pytest.raises(ValidationError):
+        invitation_revoke(invitation=invitation)
+
+
+@pytest.mark.parametrize("change", ["demoted", "removed", "deactivated"])
+def test_a_link_stops_working_once_its_maker_no_longer_manages_the_project(invited, change):
+    invitation, token = invited
+    maker = invitation.created_by
+    if change == "demoted":
+        Membership.objects.filter(user=maker).update(role=Role.ANNOTATOR)
+    elif change == "removed":
+        Membership.objects.filter(user=maker).delete()
+    else:
+        User.objects.filter(pk=maker.pk).update(is_active=False)
+    with pytest.raises(InvitationUnusable):
+        invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
+    assert Client().get(f"/invite/{token}/").status_code == 404
+
+
+def test_a_link_made_for_an_address_asks_for_that_address(invited):
+    _, token = invited
+    with pytest.raises(ValidationError) as wrong:
+        invitation_accept(token=token, email="mallory@example.org", username="rita", password=STRONG)
+    assert "email" in wrong.value.message_dict
+    with pytest.raises(ValidationError):
+        invitation_accept(token=token, username="rita", password=STRONG)
+    page = Client().post(
+        f"/invite/{token}/",
+        {"email": "mallory@example.org", "username": "rita", "password1": STRONG, "password2": STRONG},
+    )
+    assert page.status_code == 200
+    assert "Give the email address this invitation was sent to." in page.content.decode()
+    # The address matches whatever its case; the invitation was still usable.
+    user = invitation_accept(token=token, email="Rita@Example.org", username="rita", password=STRONG)
+    assert user.email == RITA

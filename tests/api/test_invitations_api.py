@@ -35,7 +35,8 @@ def test_a_manager_makes_a_link_that_is_shown_once_and_works(world):
     assert not Invitation.objects.filter(token_hash=token).exists()
 
     accepted = Client().post(
-        f"/invite/{token}/", {"username": "nina", "password1": STRONG, "password2": STRONG}
+        f"/invite/{token}/",
+        {"email": "nina@example.org", "username": "nina", "password1": STRONG, "password2": STRONG},
     )
     assert accepted.status_code == 302
     assert Membership.objects.get(user__username="nina", project=world.project).role == "reviewer"
@@ -71,3 +72,16 @@ def test_an_unknown_role_or_a_long_validity_is_a_field_error(world):
     assert "role" in client.post(path, {"role": "owner"}, format="json").json()
     assert "expires_in_days" in client.post(path, {"expires_in_days": 90}, format="json").json()
     assert not Invitation.objects.exists()
+
+
+def test_a_manager_revokes_an_unused_link_and_it_stops_working(world):
+    client = world.client("manager")
+    path = f"/api/v1/projects/{world.project.pk}/invitations/"
+    made = client.post(path, {"role": "annotator"}, format="json").json()
+    token = made["url"].rstrip("/").rsplit("/", 1)[1]
+    assert world.client("reviewer").delete(f"{path}{made['id']}/").status_code == 403
+    revoked = client.delete(f"{path}{made['id']}/")
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    assert Client().get(f"/invite/{token}/").status_code == 404
+    assert client.delete(f"{path}999999/").status_code == 404

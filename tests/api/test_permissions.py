@@ -28,6 +28,15 @@ def _job(world: World) -> int:
     return JobRun.objects.create(kind="import", project=world.project).pk
 
 
+def _invitation(world: World) -> str:
+    from annotator.projects.invitations import invitation_create
+
+    invitation, _ = invitation_create(
+        project=world.project, role="annotator", created_by=world.users["manager"]
+    )
+    return f"/api/v1/projects/{world.project.pk}/invitations/{invitation.pk}/"
+
+
 def _project_agreement(world: World) -> str:
     """The path of a project agreement report that exists."""
     from annotator.agreement.services import project_agreement_refresh
@@ -319,6 +328,13 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         {"role": "annotator", "email": "new@example.org"},
         _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
     ),
+    (
+        "invitation-detail",
+        "delete",
+        _invitation,
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
 ]
 
 
@@ -439,12 +455,13 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
     see: from the other project for the world project's members, from the world project for
     the outsider (who manages only the other project)."""
     from annotator.models import Source
+    from annotator.projects.invitations import invitation_create
     from annotator.spans.services import span_create
 
     if foreign_to == "outsider":
-        project, layer = world.project, world.layer_a
+        project, layer, manager = world.project, world.layer_a, world.users["manager"]
     else:
-        project, layer = world.other_project, world.other_layer
+        project, layer, manager = world.other_project, world.other_layer, world.users["outsider"]
     text = layer.document.text
     span, _ = span_create(assignment=layer, label="OPINION", start=0, end=7, text=text[:7])
     return {
@@ -453,6 +470,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
         "assignment_id": layer.pk,
         "span_id": span.pk,
         "job_id": JobRun.objects.create(kind="import", project=project).pk,
+        "invitation_id": invitation_create(project=project, role="annotator", created_by=manager)[0].pk,
         "source_id": Source.objects.get(slug="herald").pk,
     }
 

@@ -7,6 +7,7 @@ import pytest
 
 from annotator.models import Membership, Role
 from annotator.projects.invitations import invitation_create
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,7 +23,9 @@ def test_api_docs_render_every_operation_under_the_csp(page_factory, transaction
 
 
 def test_a_new_person_joins_by_invitation_and_lands_on_the_project(page_factory, e2e_project):
-    _, token = invitation_create(project=e2e_project, role=Role.ANNOTATOR, created_by=None)
+    _, token = invitation_create(
+        project=e2e_project, role=Role.ANNOTATOR, created_by=UserFactory(is_staff=True)
+    )
     page = page_factory()
     page.goto(f"/invite/{token}/")
     page.get_by_label("Username").fill("carla")
