@@ -40,7 +40,7 @@ from annotator.projects.selectors import schema_locked
 from annotator.projects.services import PROJECT_SETTINGS, project_create, project_update
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Records written by jobs or kept as an audit trail: visible, never edited by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -51,7 +51,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(admin.ModelAdmin[Source]):
     list_display = ["name", "slug", "domain", "country", "language", "n_documents"]
     list_filter = ["country", "language"]
     search_fields = ["name", "slug", "domain"]
@@ -62,28 +62,28 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="documents", ordering="n_documents")
     def n_documents(self, obj: Any) -> int:
-        return obj.n_documents
+        return int(obj.n_documents)
 
 
-class LabelInline(admin.TabularInline):
+class LabelInline(admin.TabularInline[Label, Project]):
     model = Label
     extra = 0
     fields = ["order", "key", "name", "color", "shortcut", "description"]
 
 
-class AttributeInline(admin.StackedInline):
+class AttributeInline(admin.StackedInline[Attribute, Project]):
     model = Attribute
     extra = 0
     fields = [("order", "key", "name", "kind"), "description", "values", ("applies_to", "required_for")]
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(admin.TabularInline[Target, Project]):
     model = Target
     extra = 0
     fields = ["name", "aliases", "description"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Project]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -92,7 +92,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(admin.ModelAdmin[Project]):
     list_display = [
         "name",
         "slug",
@@ -119,11 +119,11 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.display(description="documents", ordering="n_documents")
     def n_documents(self, obj: Any) -> int:
-        return obj.n_documents
+        return int(obj.n_documents)
 
     @admin.display(description="members", ordering="n_members")
     def n_members(self, obj: Any) -> int:
-        return obj.n_members
+        return int(obj.n_members)
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         if change:
@@ -154,7 +154,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "project", "role", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["user__username", "user__email", "project__name"]
@@ -181,27 +181,27 @@ class InvitationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(admin.ModelAdmin[Label]):
     list_display = ["key", "name", "project", "shortcut", "order"]
     list_filter = ["project"]
     search_fields = ["key", "name", "description"]
 
 
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(admin.ModelAdmin[Attribute]):
     list_display = ["key", "name", "kind", "project", "order"]
     list_filter = ["kind", "project"]
     search_fields = ["key", "name", "description"]
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(admin.ModelAdmin[Target]):
     list_display = ["name", "project"]
     list_filter = ["project"]
     search_fields = ["name", "description"]
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(admin.TabularInline[Assignment, Document]):
     """Layers are shown here; they change through the queue and the review, so every rule and
     count holds."""
 
@@ -216,7 +216,7 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(admin.ModelAdmin[Document]):
     list_display = ["__str__", "project", "source", "published_at", "n_chars", "n_layers"]
     list_filter = ["project", "source"]
     search_fields = ["title", "external_id", "url", "author"]
@@ -290,7 +290,7 @@ class DocumentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class SpanInline(admin.TabularInline):
+class SpanInline(admin.TabularInline[Span, Assignment]):
     model = Span
     extra = 0
     fields = readonly_fields = ("label", "start", "end", "text", "attributes", "version")
@@ -300,7 +300,7 @@ class SpanInline(admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(admin.ModelAdmin[Assignment]):
     list_display = ["document", "user", "kind", "status", "n_spans", "updated_at", "submitted_at"]
     list_filter = ["kind", "status", "document__project"]
     search_fields = ["document__title", "user__username"]
@@ -323,7 +323,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="spans", ordering="n_spans")
     def n_spans(self, obj: Any) -> int:
-        return obj.n_spans
+        return int(obj.n_spans)
 
 
 @admin.register(Span)

@@ -12,15 +12,19 @@ from django.db import InterfaceError, OperationalError
 logger = logging.getLogger(__name__)
 
 
-class JobTask(Task):
-    """A task whose first argument is a JobRun id. Retried with backoff while the database is
-    briefly away; acks_late (settings) redelivers it if its worker dies, so it must be
-    idempotent. When it finally fails the JobRun says so, instead of hanging as "running"."""
+class DatabaseRetryTask(Task[Any, None]):
+    """Retried with backoff while the database is briefly away. Every task here is idempotent:
+    it recomputes from the database and overwrites, so a retry or a redelivery is harmless."""
 
     autoretry_for = (OperationalError, InterfaceError)
     retry_backoff = True
     retry_backoff_max = 60
     max_retries = 5
+
+
+class JobTask(DatabaseRetryTask):
+    """A task whose first argument is a JobRun id. acks_late (settings) redelivers it if its
+    worker dies. When it finally fails the JobRun says so, instead of hanging as "running"."""
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         from annotator.jobs.services import job_fail
@@ -38,7 +42,7 @@ def documents_import_task(self: JobTask, job_id: int) -> None:
     documents_import_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
-def follow_up(task: Task, args: tuple[Any, ...], *, countdown: float | None = None) -> None:
+def follow_up(task: Task[Any, Any], args: tuple[Any, ...], *, countdown: float = 0) -> None:
     """Send `task` to the queue the running task was taken from (the default queue outside a
     worker), so work that a task starts stays with the workers that serve its queue."""
     from celery import current_task
@@ -51,24 +55,15 @@ def follow_up(task: Task, args: tuple[Any, ...], *, countdown: float | None = No
     task.apply_async(args, countdown=countdown, **options)
 
 
-# Agreement (annotator.agreement.services). Retried with backoff while the database is away;
-# each is idempotent: it recomputes from the database and overwrites.
-_DATABASE_RETRY: dict[str, Any] = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "max_retries": 5,
-}
-
-
-@shared_task(**_DATABASE_RETRY)
+# Agreement (annotator.agreement.services).
+@shared_task(base=DatabaseRetryTask)
 def document_agreement_task(document_id: int) -> None:
     from annotator.agreement.services import document_agreement_changed
 
     document_agreement_changed(document_id=document_id)
 
 
-@shared_task(**_DATABASE_RETRY)
+@shared_task(base=DatabaseRetryTask)
 def project_agreement_task(project_id: int, resolution: str | None = None) -> None:
     """Refreshes every kept resolution; `resolution` is read from messages queued by earlier
     releases, and ignored."""
@@ -98,8 +93,8 @@ def agreement_recompute_finish_task(job_id: int) -> None:
     agreement_recompute_finish(job_id=job_id)
 
 
-# Source profiles (annotator.profiles.services): idempotent, they recompute and overwrite.
-@shared_task(**_DATABASE_RETRY)
+# Source profiles (annotator.profiles.services).
+@shared_task(base=DatabaseRetryTask)
 def project_profiles_task(project_id: int) -> None:
     from annotator.profiles.services import project_profiles_refresh_scheduled
 

@@ -17,13 +17,18 @@ annotator.review.services acts, annotator.review.selectors reads.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -34,7 +39,7 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.agreement.maths.review import KINDS
 from annotator.exports.writers import encode_chunks
-from annotator.models import DecisionAction, Document
+from annotator.models import Decision, DecisionAction, Document
 from annotator.review.selectors import (
     ReviewState,
     decision_rows_iter,
@@ -43,7 +48,16 @@ from annotator.review.selectors import (
     review_queue_rows,
     review_state_get,
 )
-from annotator.review.services import review_decide
+from annotator.review.services import (
+    review_accept,
+    review_accept_agreed,
+    review_add,
+    review_adjudicate,
+    review_edit,
+    review_reject,
+    review_reopen,
+    review_take_attributes,
+)
 from api.exports import FileExportNegotiation
 from api.serializers import (
     MAX_INTEGER,
@@ -154,10 +168,90 @@ class DecisionResultSerializer(serializers.Serializer):
     review = ReviewStateSerializer()
 
 
-class DecisionInputSerializer(serializers.Serializer):
-    """Types only; which fields each action needs is checked by annotator.review.services."""
+class DecisionActionSerializer(serializers.Serializer):
+    """Which review action a request asks for; its own serializer then reads the rest."""
 
     action = serializers.ChoiceField(choices=DecisionAction.choices)
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    """What every review action takes: its name and an optional note. Each action's own
+    serializer below adds its fields; a field an action does not take is refused by name."""
+
+    action = serializers.ChoiceField(choices=DecisionAction.choices)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.error_messages["required"] = f"{self.action_name} needs {name}."
+
+    @property
+    def action_name(self) -> str:
+        return DECISION_ACTION_NAMES.get(type(self), "an action")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        taken = set(self.fields)
+        if isinstance(self.initial_data, dict):
+            extra = sorted(set(self.initial_data) - taken)
+            if extra:
+                raise serializers.ValidationError(
+                    {key: [f"{self.action_name} does not take {key}."] for key in extra}
+                )
+        attrs.pop("action", None)
+        return attrs
+
+
+def _id(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_INTEGER, help_text=help_text)
+
+
+def _version() -> serializers.IntegerField:
+    return _id("The gold span's version you read; 409 if stale.")
+
+
+class AcceptInputSerializer(DecisionInputSerializer):
+    """Copy an annotator's span into the gold layer."""
+
+    span_id = _id("An annotator's span.")
+
+
+class AcceptAgreedInputSerializer(DecisionInputSerializer):
+    """Copy every span that all annotators agree on into the gold layer."""
+
+
+class EditInputSerializer(DecisionInputSerializer):
+    """Change a gold span: any of label, start, end (with text) and attributes."""
+
+    gold_span_id = _id("The gold span to change.")
+    version = _version()
+    label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField(required=False)
+    end = serializers.IntegerField(required=False)
+    text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, max_length=1_000_000)
+    attributes = serializers.DictField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        fixed = {"gold_span_id", "version", "note"}
+        attrs["changes"] = {key: attrs.pop(key) for key in list(attrs) if key not in fixed}
+        return attrs
+
+
+class AddInputSerializer(DecisionInputSerializer):
+    """Add a span of the reviewer's own to the gold layer."""
+
+    label = StrictCharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
+    attributes = serializers.DictField(required=False)
+    client_uuid = serializers.UUIDField(required=False, help_text="Makes a repeated add harmless.")
+
+
+class RejectInputSerializer(DecisionInputSerializer):
+    """Reject an annotator's span ({span_id}) or remove a gold span ({gold_span_id, version})."""
+
     span_id = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_INTEGER, help_text="An annotator's span."
     )
@@ -168,23 +262,50 @@ class DecisionInputSerializer(serializers.Serializer):
         max_value=MAX_INTEGER,
         help_text="The gold span's version you read; 409 if stale.",
     )
-    assignment_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_INTEGER, help_text="The layer to reopen."
-    )
-    label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]  # stubs: Field.label
-    start = serializers.IntegerField(required=False)
-    end = serializers.IntegerField(required=False)
-    text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, max_length=1_000_000)
-    attributes = serializers.DictField(required=False)
+
+
+class TakeAttributesInputSerializer(DecisionInputSerializer):
+    """Copy attributes from an annotator's span onto a gold span."""
+
+    gold_span_id = _id("The gold span to change.")
+    version = _version()
+    span_id = _id("The annotator's span to take the attributes from.")
     keys = serializers.ListField(
         child=StrictCharField(max_length=50),
         required=False,
         min_length=1,
         max_length=100,
-        help_text="take_attributes: only these attributes (default every one that applies).",
+        help_text="Only these attributes (default every one that applies).",
     )
-    client_uuid = serializers.UUIDField(required=False, help_text="add: makes a repeated add harmless.")
-    note = StrictCharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReopenInputSerializer(DecisionInputSerializer):
+    """Give a submitted annotation layer back to its annotator."""
+
+    assignment_id = _id("The layer to reopen.")
+
+
+class AdjudicateInputSerializer(DecisionInputSerializer):
+    """Mark the document adjudicated: its gold layer is final."""
+
+
+# Each action: its input, and the service that carries it out with the input's fields.
+DECISION_ACTIONS: dict[str, tuple[type[DecisionInputSerializer], Callable[..., list[Decision]]]] = {
+    DecisionAction.ACCEPT: (AcceptInputSerializer, review_accept),
+    DecisionAction.ACCEPT_AGREED: (AcceptAgreedInputSerializer, review_accept_agreed),
+    DecisionAction.EDIT: (EditInputSerializer, review_edit),
+    DecisionAction.ADD: (AddInputSerializer, review_add),
+    DecisionAction.REJECT: (RejectInputSerializer, review_reject),
+    DecisionAction.TAKE_ATTRIBUTES: (TakeAttributesInputSerializer, review_take_attributes),
+    DecisionAction.REOPEN: (ReopenInputSerializer, review_reopen),
+    DecisionAction.ADJUDICATE: (AdjudicateInputSerializer, review_adjudicate),
+}
+DECISION_ACTION_NAMES = {serializer: str(action) for action, (serializer, _) in DECISION_ACTIONS.items()}
+DECISION_INPUT = PolymorphicProxySerializer(
+    component_name="DecisionInput",
+    serializers={str(action): serializer for action, (serializer, _) in DECISION_ACTIONS.items()},
+    resource_type_field_name="action",
+)
 
 
 class QueueInputSerializer(serializers.Serializer):
@@ -280,20 +401,19 @@ class DocumentReviewApi(APIView):
 
 
 class DecisionApi(APIView):
-    """One review action; every action writes Decisions (the audit trail). Actions and their
-    fields: accept {span_id}; accept_agreed {}; edit {gold_span_id, version, and any of label,
-    start, end, text, attributes}; add {label, start, end, text, attributes?, client_uuid?};
-    reject {span_id} or {gold_span_id, version}; take_attributes {gold_span_id, version,
-    span_id, keys?}; reopen {assignment_id}; adjudicate {}. Each takes an optional note. A stale
-    version answers 409 with the gold span as it is now (`current`)."""
+    """One review action, chosen by `action`, with the fields its own input serializer names
+    (see DECISION_ACTIONS); each takes an optional note. Every action writes Decisions (the
+    audit trail). A stale version answers 409 with the gold span as it is now (`current`)."""
 
-    @extend_schema(request=DecisionInputSerializer, responses={200: DecisionResultSerializer})
+    @extend_schema(request=DECISION_INPUT, responses={200: DecisionResultSerializer})
     def post(self, request: Request, document_id: int) -> Response:
         document = access.access_review_document(user=request.user, document_id=document_id)
-        serializer = DecisionInputSerializer(data=request.data)
+        chosen = DecisionActionSerializer(data=request.data)
+        chosen.is_valid(raise_exception=True)
+        serializer_class, act = DECISION_ACTIONS[chosen.validated_data["action"]]
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        decisions = review_decide(document=document, reviewer=cast(User, request.user), **fields)
+        decisions = act(document=document, reviewer=cast(User, request.user), **serializer.validated_data)
         return Response(
             DecisionResultSerializer(
                 {"decisions": decisions, "review": _review_payload(review_state_get(document=document))}

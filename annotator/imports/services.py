@@ -81,7 +81,7 @@ class ImportFile:
         return cls(name=name if name is not None else str(path), path=path)
 
     @classmethod
-    def from_upload(cls, upload: UploadedFile) -> ImportFile:
+    def from_upload(cls, upload: UploadedFile[bytes]) -> ImportFile:
         """From a Django upload (in memory or spooled to a temporary file). Use it while the
         request lasts; a background job should be given a saved file's path instead."""
         return cls(name=upload.name or "upload", stream=cast(BinaryIO, upload.file))

@@ -28,7 +28,7 @@ _PROGRESS_EVERY_SECONDS = 1.0
 def documents_import_upload(
     *,
     project: Project,
-    uploads: Sequence[UploadedFile],
+    uploads: Sequence[UploadedFile[bytes]],
     default_source: Source | None,
     user: User | None,
 ) -> ImportSummary | JobRun:

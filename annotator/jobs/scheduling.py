@@ -49,7 +49,7 @@ class Refresh(Enum):
     PROFILES = "profiles"
 
     @property
-    def task(self) -> Task:
+    def task(self) -> Task[Any, None]:
         return project_agreement_task if self is Refresh.AGREEMENT else project_profiles_task
 
     @property

@@ -158,7 +158,7 @@ def span_tally(spans: Iterable[SpanFacts]) -> tuple[np.ndarray, StanceTally]:
     return np.array(scalars), stance
 
 
-def _flag(key: str) -> ExpressionWrapper:
+def _flag(key: str) -> ExpressionWrapper[Q]:
     """True when the attribute is JSON true; false or null otherwise."""
     return ExpressionWrapper(Q(**{f"attributes__{key}": True}), output_field=BooleanField())
 

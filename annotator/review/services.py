@@ -53,59 +53,6 @@ from annotator.spans.services import span_create, span_delete, span_missing_requ
 
 EDITABLE = ("label", "start", "end", "text", "attributes")
 
-# The fields each action takes (besides `note`), and which of them it requires.
-ACTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
-    DecisionAction.ACCEPT: ({"span_id"}, {"span_id"}),
-    DecisionAction.ACCEPT_AGREED: (set(), set()),
-    DecisionAction.EDIT: ({"gold_span_id", "version", *EDITABLE}, {"gold_span_id", "version"}),
-    DecisionAction.ADD: ({"label", "start", "end", "text", "attributes", "client_uuid"}, {"label", "start", "end", "text"}),
-    DecisionAction.REJECT: ({"span_id", "gold_span_id", "version"}, set()),
-    DecisionAction.TAKE_ATTRIBUTES: ({"gold_span_id", "version", "span_id", "keys"}, {"gold_span_id", "version", "span_id"}),
-    DecisionAction.REOPEN: ({"assignment_id"}, {"assignment_id"}),
-    DecisionAction.ADJUDICATE: (set(), set()),
-}  # fmt: skip
-
-
-def review_decide(*, document: Document, reviewer: User, action: str, **fields: Any) -> list[Decision]:
-    """Apply one review action (a DecisionAction value) with its fields; see the functions below.
-    ValidationError names an unknown action, a missing field or one the action does not take."""
-    if action not in ACTION_FIELDS:
-        raise ValidationError(
-            {"action": [f"Unknown action {action!r}; use one of {', '.join(ACTION_FIELDS)}."]}
-        )
-    allowed, required = ACTION_FIELDS[action]
-    given = {key for key, value in fields.items() if value is not None} - {"note"}
-    errors = {key: [f"{action} does not take {key}."] for key in sorted(given - allowed)}
-    errors |= {key: [f"{action} needs {key}."] for key in sorted(required - given)}
-    if errors:
-        raise ValidationError(errors)
-    note = fields.get("note") or ""
-    values = {key: fields[key] for key in given}
-    if action == DecisionAction.ACCEPT:
-        return review_accept(document=document, reviewer=reviewer, note=note, **values)
-    if action == DecisionAction.ACCEPT_AGREED:
-        return review_accept_agreed(document=document, reviewer=reviewer, note=note)
-    if action == DecisionAction.EDIT:
-        gold_span_id, version = values.pop("gold_span_id"), values.pop("version")
-        return review_edit(
-            document=document,
-            reviewer=reviewer,
-            gold_span_id=gold_span_id,
-            version=version,
-            changes=values,
-            note=note,
-        )
-    if action == DecisionAction.ADD:
-        return review_add(document=document, reviewer=reviewer, note=note, **values)
-    if action == DecisionAction.REJECT:
-        return review_reject(document=document, reviewer=reviewer, note=note, **values)
-    if action == DecisionAction.TAKE_ATTRIBUTES:
-        return review_take_attributes(document=document, reviewer=reviewer, note=note, **values)
-    if action == DecisionAction.REOPEN:
-        return review_reopen(document=document, reviewer=reviewer, note=note, **values)
-    return review_adjudicate(document=document, reviewer=reviewer, note=note)
-
-
 # THE GOLD LAYER
 # ------------------------------------------------------------------------------
 

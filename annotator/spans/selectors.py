@@ -27,7 +27,7 @@ def spans_nearby(*, assignment_id: int, start: int, end: int, client_uuid: Any =
 def span_history_list(*, assignment_id: int | None = None, span_id: int | None = None) -> QuerySet[Any]:
     """The audit trail (HistoricalSpan rows), oldest first: of one span, or of every span of
     one layer, deleted ones included. With the user and label of each row."""
-    rows = Span.history.select_related("history_user", "label")
+    rows: QuerySet[Any] = Span.history.select_related("history_user", "label")
     if assignment_id is not None:
         rows = rows.filter(assignment_id=assignment_id)
     if span_id is not None:
@@ -40,9 +40,10 @@ def span_layer_id(*, span_id: int) -> int | None:
     current = Span.objects.filter(pk=span_id).values_list("assignment_id", flat=True).first()
     if current is not None:
         return current
-    return (
+    deleted: int | None = (
         Span.history.filter(id=span_id)
         .order_by("-history_id")
         .values_list("assignment_id", flat=True)
         .first()
     )
+    return deleted

@@ -38,7 +38,6 @@ from annotator.review.services import (
     review_accept_agreed,
     review_add,
     review_adjudicate,
-    review_decide,
     review_edit,
     review_reject,
     review_reopen,
@@ -478,18 +477,6 @@ def test_reopen_gives_an_annotator_their_layer_back_with_the_comment(reviewed):
         review_reopen(
             document=reviewed.document, reviewer=reviewed.users["rita"], assignment_id=other.layers["ben"].pk
         )
-
-
-def test_review_decide_checks_each_actions_fields(reviewed):
-    rita = reviewed.users["rita"]
-    with pytest.raises(ValidationError) as missing:
-        review_decide(document=reviewed.document, reviewer=rita, action="accept")
-    assert missing.value.message_dict == {"span_id": ["accept needs span_id."]}
-    with pytest.raises(ValidationError) as extra:
-        review_decide(document=reviewed.document, reviewer=rita, action="accept_agreed", label="CLAIM")
-    assert extra.value.message_dict == {"label": ["accept_agreed does not take label."]}
-    with pytest.raises(ValidationError):
-        review_decide(document=reviewed.document, reviewer=rita, action="edit", gold_span_id=1, version=1)
 
 
 def test_review_state_aligns_the_layers_and_lists_the_decisions(reviewed):

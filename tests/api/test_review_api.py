@@ -313,6 +313,10 @@ def test_a_stale_edit_of_a_gold_span_by_a_second_reviewer_is_a_409(reviewed):
 
 def test_bad_actions_answer_400_with_a_message_per_field(reviewed):
     assert _decide(reviewed, {"action": "approve"}).status_code == 400
+    assert _decide(reviewed, {"span_id": 1}).json() == {"action": ["This field is required."]}
+    assert _decide(reviewed, {"action": "accept"}).json() == {"span_id": ["accept needs span_id."]}
+    response = _decide(reviewed, {"action": "accept_agreed", "label": "CLAIM"})
+    assert response.json() == {"label": ["accept_agreed does not take label."]}
     response = _decide(reviewed, {"action": "edit", "gold_span_id": 1})
     assert response.status_code == 400
     assert response.json() == {"version": ["edit needs version."]}
@@ -495,3 +499,23 @@ def test_the_agreement_page_shows_annotators_against_gold(
     html = client.get(f"/projects/{reviewed.project.pk}/agreement/").content.decode()
     assert "Against gold" in html
     assert "anna-review" in html
+
+
+def test_the_schema_shows_what_each_review_action_needs():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    mapping = components["DecisionInput"]["discriminator"]["mapping"]
+    assert set(mapping) == {
+        "accept", "accept_agreed", "edit", "add", "reject", "take_attributes", "reopen", "adjudicate"
+    }  # fmt: skip
+
+    def required(action: str) -> set[str]:
+        return set(components[mapping[action].rsplit("/", 1)[1]].get("required", []))
+
+    assert required("accept") == {"action", "span_id"}
+    assert required("add") == {"action", "label", "start", "end", "text"}
+    assert required("take_attributes") == {"action", "gold_span_id", "version", "span_id"}
+    assert required("reopen") == {"action", "assignment_id"}
+    assert required("adjudicate") == {"action"}

@@ -54,6 +54,16 @@ def test_missing_and_mistyped_fields_get_a_message_each(world, anna):
     assert set(body) == {"label", "start", "end", "text"}
 
 
+@pytest.mark.parametrize(("start", "end", "field"), [(0.5, 4, "start"), (0, 4.5, "end"), (True, 4, "start")])
+def test_offsets_that_are_not_whole_numbers_are_refused_by_name(world, anna, start, end, field):
+    before = Span.objects.count()
+    body = {"label": "OPINION", "start": start, "end": end, "text": TEXT[0:4]}
+    response = anna.post(_spans_url(world), body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {field}
+    assert Span.objects.count() == before
+
+
 def test_repeated_client_uuid_returns_the_existing_span_not_a_duplicate(world, anna):
     client_uuid = str(uuid.uuid4())
     body = {"client_uuid": client_uuid, "label": "OPINION", "start": 0, "end": 4, "text": "Tram"}

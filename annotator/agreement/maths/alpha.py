@@ -74,7 +74,10 @@ def squared_distances(
     if metric == "ordinal":
         # (sum_{g=c..k} n_g - (n_c + n_k) / 2)^2 = (cum_k - cum_c + (n_c - n_k) / 2)^2 for any c, k.
         cum = np.cumsum(n_v, axis=-1)
-        return (cum[..., None, :] - cum[..., :, None] + (n_v[..., :, None] - n_v[..., None, :]) / 2) ** 2
+        squared: FloatArray = (
+            cum[..., None, :] - cum[..., :, None] + (n_v[..., :, None] - n_v[..., None, :]) / 2
+        ) ** 2
+        return squared
     raise ValueError(f"unknown level of measurement {metric!r}")
 
 

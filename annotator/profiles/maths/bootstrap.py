@@ -73,7 +73,8 @@ def _weighted_medians(weights: IntArray, order: IntArray, values: FloatArray) ->
 
     def at_rank(rank: npt.NDArray[np.integer]) -> FloatArray:
         found = np.searchsorted(flat, rank + shift, side="right") - first
-        return values[np.clip(found, 0, last)]
+        at: FloatArray = values[np.clip(found, 0, last)]
+        return at
 
     pos = 0.5 * np.maximum(m - 1, 0)
     low = np.floor(pos).astype(np.int32)
