@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce, Length
 
@@ -68,11 +67,10 @@ from annotator.models import (
     Decision,
     Document,
     Label,
-    Membership,
     Project,
     Span,
 )
-from annotator.projects.selectors import source_id_by_ref
+from annotator.projects.selectors import ProjectRefs, project_refs_resolve
 
 PAGE_SIZE = 100
 MAX_PAGE_SPANS = 5_000
@@ -114,25 +112,14 @@ def export_filters_resolve(
     errors: dict[str, list[str]] = {}
     if basis not in BASES:
         errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
-    source_id = None
-    if source:
-        source_id = source_id_by_ref(source)
-        if source_id is None:
-            errors["source"] = [f"No source has the slug or id {source!r}."]
-    label_id = None
-    if label:
-        label_id = Label.objects.filter(project=project, key=label).values_list("pk", flat=True).first()
-        if label_id is None:
-            keys = ", ".join(Label.objects.filter(project=project).values_list("key", flat=True))
-            errors["label"] = [f"No label {label!r} in this project; its labels are {keys}."]
-    annotator_id = None
-    if annotator:
-        if basis != "all":
-            errors["annotator"] = ["The annotator filter goes with basis all only."]
-        else:
-            annotator_id = _annotator_id(project=project, username=annotator)
-            if annotator_id is None:
-                errors["annotator"] = [f"No annotator called {annotator!r} in this project."]
+    if annotator and basis != "all":
+        errors["annotator"] = ["The annotator filter goes with basis all only."]
+        annotator = None
+    refs = ProjectRefs()
+    try:
+        refs = project_refs_resolve(project=project, source=source, label=label, annotator=annotator)
+    except ValidationError as unknown:
+        errors |= unknown.message_dict
     if errors:
         raise ValidationError(errors)
     if (
@@ -151,22 +138,11 @@ def export_filters_resolve(
         )
     return ExportFilters(
         basis=cast(Basis, basis),
-        source_id=source_id,
-        label_id=label_id,
-        annotator_id=annotator_id,
+        source_id=refs.source_id,
+        label_id=refs.label_id,
+        annotator_id=refs.annotator_id,
         since=since,
     )
-
-
-def _annotator_id(*, project: Project, username: str) -> int | None:
-    """A user of that name who is a member of the project or has a layer in it."""
-    user_id = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
-    if user_id is None:
-        return None
-    member = Membership.objects.filter(project=project, user_id=user_id).exists()
-    if member or Assignment.objects.filter(document__project=project, user_id=user_id).exists():
-        return int(user_id)
-    return None
 
 
 def _layer_q(filters: ExportFilters) -> Q:

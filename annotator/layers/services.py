@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotator.errors import Conflict, IncompleteLayer
+from annotator.errors import Conflict
 from annotator.jobs.scheduling import layers_changed
 from annotator.models import (
     Assignment,
@@ -27,8 +27,7 @@ from annotator.models import (
     Document,
     Project,
 )
-from annotator.projects.selectors import project_schema_get
-from annotator.spans.services import span_missing_required
+from annotator.spans.services import spans_check_complete
 
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
 _CANDIDATE_BATCH = 20
@@ -170,25 +169,7 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
             return assignment
         if assignment.status == AssignmentStatus.SKIPPED:
             raise Conflict("This document was skipped; there is nothing to submit.")
-        schema = project_schema_get(project=assignment.document.project_id)
-        incomplete = []
-        for span in assignment.spans.select_related("label").order_by("start", "end", "pk"):
-            missing = span_missing_required(
-                schema=schema, label_key=span.label.key, attributes=span.attributes
-            )
-            if missing:
-                incomplete.append(
-                    {
-                        "id": span.pk,
-                        "label": span.label.key,
-                        "start": span.start,
-                        "end": span.end,
-                        "text": span.text,
-                        "missing": missing,
-                    }
-                )
-        if incomplete:
-            raise IncompleteLayer(incomplete)
+        spans_check_complete(assignment=assignment)
         assignment.status = AssignmentStatus.SUBMITTED
         assignment.submitted_at = timezone.now()
         assignment.save(update_fields=["status", "submitted_at", "updated_at"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 
+from annotator.errors import ValidationError
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -137,3 +139,45 @@ def source_id_by_ref(ref: str) -> int | None:
     by_id = ref.isascii() and ref.isdigit()  # "²".isdigit() too, but int() refuses it
     found = Source.objects.filter(pk=int(ref)) if by_id else Source.objects.filter(slug=ref)
     return found.values_list("pk", flat=True).first()
+
+
+@dataclass(frozen=True)
+class ProjectRefs:
+    """The objects a filter of a project's data names, resolved to ids (None: not filtered)."""
+
+    source_id: int | None = None
+    label_id: int | None = None
+    annotator_id: int | None = None
+
+
+def project_refs_resolve(
+    *, project: Project, source: str | None = None, label: str | None = None, annotator: str | None = None
+) -> ProjectRefs:
+    """Resolve a source (slug or id), a label key of `project` and an annotator (a member of
+    `project` or someone with a layer in it, by username) to ids. ValidationError with a
+    message per unknown one. Exports and the review queue filter through this."""
+    errors: dict[str, list[str]] = {}
+    source_id = label_id = annotator_id = None
+    if source:
+        source_id = source_id_by_ref(source)
+        if source_id is None:
+            errors["source"] = [f"No source has the slug or id {source!r}."]
+    if label:
+        label_id = project.labels.filter(key=label).values_list("pk", flat=True).first()
+        if label_id is None:
+            keys = ", ".join(project.labels.values_list("key", flat=True))
+            errors["label"] = [f"No label {label!r} in this project; its labels are {keys}."]
+    if annotator:
+        annotator_id = (
+            get_user_model().objects.filter(username=annotator).values_list("pk", flat=True).first()
+        )
+        in_project = annotator_id is not None and (
+            Membership.objects.filter(project=project, user_id=annotator_id).exists()
+            or Assignment.objects.filter(document__project=project, user_id=annotator_id).exists()
+        )
+        if not in_project:
+            annotator_id = None
+            errors["annotator"] = [f"No annotator called {annotator!r} in this project."]
+    if errors:
+        raise ValidationError(errors)
+    return ProjectRefs(source_id, label_id, annotator_id)

@@ -23,7 +23,6 @@ from django.db.models.functions import Coalesce
 from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers, gold_matches
 from annotator.agreement.maths.stats import SpanInput
 from annotator.agreement.selectors import AgreementSchema
-from annotator.errors import ValidationError
 from annotator.models import (
     Assignment,
     AssignmentKind,
@@ -32,12 +31,11 @@ from annotator.models import (
     Document,
     DocumentAgreement,
     Label,
-    Membership,
     Project,
     Source,
     Span,
 )
-from annotator.projects.selectors import source_id_by_ref
+from annotator.projects.selectors import project_refs_resolve
 
 # The queue orders by the token-resolution disagreement score, which is always kept.
 QUEUE_RESOLUTION = "token"
@@ -66,31 +64,8 @@ def review_queue_filters_resolve(
     adjudicated: bool | None = None,
 ) -> QueueFilters:
     """Resolve the queue's filters to ids; ValidationError with a message per unknown one."""
-    errors: dict[str, list[str]] = {}
-    source_id = None
-    if source:
-        source_id = source_id_by_ref(source)
-        if source_id is None:
-            errors["source"] = [f"No source has the slug or id {source!r}."]
-    label_id = None
-    if label:
-        label_id = Label.objects.filter(project=project, key=label).values_list("pk", flat=True).first()
-        if label_id is None:
-            errors["label"] = [f"No label {label!r} in this project."]
-    annotator_id = None
-    if annotator:
-        annotator_id = (
-            get_user_model()
-            .objects.filter(username=annotator)
-            .filter(Exists(Membership.objects.filter(project=project, user=OuterRef("pk"))))
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if annotator_id is None:
-            errors["annotator"] = [f"No member called {annotator!r} in this project."]
-    if errors:
-        raise ValidationError(errors)
-    return QueueFilters(source_id, label_id, annotator_id, adjudicated)
+    refs = project_refs_resolve(project=project, source=source, label=label, annotator=annotator)
+    return QueueFilters(refs.source_id, refs.label_id, refs.annotator_id, adjudicated)
 
 
 def review_queue(*, project: Project, filters: QueueFilters | None = None) -> QuerySet[Document]:

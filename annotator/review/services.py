@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.agreement.maths.review import answered
-from annotator.errors import Conflict, IncompleteLayer, ValidationError
+from annotator.errors import Conflict, ValidationError
 from annotator.jobs.scheduling import layers_changed
 from annotator.layers.services import assignment_reopen
 from annotator.models import (
@@ -49,7 +49,7 @@ from annotator.models import (
 )
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.review.selectors import gold_layer_get, review_groups, review_layers_get
-from annotator.spans.services import span_create, span_delete, span_missing_required, span_update
+from annotator.spans.services import span_create, span_delete, span_update, spans_check_complete
 
 EDITABLE = ("label", "start", "end", "text", "attributes")
 
@@ -413,30 +413,11 @@ def review_adjudicate(*, document: Document, reviewer: User, note: str = "") -> 
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
         if gold.status == AssignmentStatus.SUBMITTED:
             raise Conflict("This document is already adjudicated.")
-        schema = project_schema_get(project=document.project)
-        spans = list(gold.spans.select_related("label").order_by("start", "end", "pk"))
-        incomplete = [
-            {
-                "id": s.pk,
-                "label": s.label.key,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "missing": missing,
-            }
-            for s in spans
-            if (
-                missing := span_missing_required(
-                    schema=schema, label_key=s.label.key, attributes=s.attributes
-                )
-            )
-        ]
-        if incomplete:
-            raise IncompleteLayer(incomplete)
+        spans_check_complete(assignment=gold)
         before = {"assignment": gold.pk, "status": gold.status}
         gold.status = AssignmentStatus.SUBMITTED
         gold.submitted_at = timezone.now()
         gold.save(update_fields=["status", "submitted_at", "updated_at"])
         _gold_changed(document)
-        after = {"assignment": gold.pk, "status": gold.status, "spans": len(spans)}
+        after = {"assignment": gold.pk, "status": gold.status, "spans": gold.spans.count()}
         return [_decide(document, reviewer, DecisionAction.ADJUDICATE, before=before, after=after, note=note)]

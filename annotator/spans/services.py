@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotator.errors import Conflict, NotFound, ValidationError
+from annotator.errors import Conflict, IncompleteLayer, NotFound, ValidationError
 from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.schema import is_missing
@@ -126,15 +126,30 @@ def span_check_attributes(
     return cleaned
 
 
-def span_missing_required(
-    *, schema: ProjectSchema, label_key: str, attributes: Mapping[str, Any]
-) -> list[str]:
-    """The required attributes a span of this label has not answered (checked on submit)."""
-    return [
-        a.key
-        for a in schema.attributes.values()
-        if label_key in a.required_for and is_missing(attributes.get(a.key))
-    ]
+def spans_check_complete(*, assignment: Assignment) -> None:
+    """Before a layer (an annotator's or the gold one) is submitted: IncompleteLayer lists,
+    in reading order, each span that has not answered an attribute its label requires."""
+    schema = project_schema_get(project=assignment.document.project_id)
+    incomplete = []
+    for span in assignment.spans.select_related("label").order_by("start", "end", "pk"):
+        missing = [
+            a.key
+            for a in schema.attributes.values()
+            if span.label.key in a.required_for and is_missing(span.attributes.get(a.key))
+        ]
+        if missing:
+            incomplete.append(
+                {
+                    "id": span.pk,
+                    "label": span.label.key,
+                    "start": span.start,
+                    "end": span.end,
+                    "text": span.text,
+                    "missing": missing,
+                }
+            )
+    if incomplete:
+        raise IncompleteLayer(incomplete)
 
 
 def span_check(
