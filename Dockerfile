@@ -70,5 +70,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # gunicorn reads its worker count from WEB_CONCURRENCY (default 2, set above). Threaded workers
 # keep connections alive and a streamed export holds one thread, not a whole worker; this is the
-# configuration bench/api_load.py and bench/load.py measure.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30", "--worker-tmp-dir", "/dev/shm", "--no-control-socket", "--access-logfile", "-", "--error-logfile", "-"]
+# configuration bench/api_load.py and bench/load.py measure. Worker class, threads, keep-alive,
+# kept database connections and logs are in gunicorn.conf.py.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

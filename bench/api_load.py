@@ -132,10 +132,9 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """gunicorn as the Dockerfile runs it (2 gthread workers, 4 threads each, keep-alive) on 127.0.0.1:`port`."""
+    """gunicorn as the Dockerfile runs it (gunicorn.conf.py), with 2 workers, on 127.0.0.1:`port`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
-         "--keep-alive", "30", "--worker-tmp-dir", "/dev/shm", "-b", f"127.0.0.1:{port}", "--no-control-socket"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

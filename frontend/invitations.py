@@ -78,9 +78,8 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 for problem in problems:
-                    form.add_error(
-                        {"password": "password1", "email": "email"}.get(field, "username"), problem
-                    )
+                    # The service's fields are username, email and password (asked twice here).
+                    form.add_error(field if field in ("username", "email") else "password1", problem)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}: you joined {invitation.project.name}.")

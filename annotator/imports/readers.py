@@ -181,7 +181,9 @@ def _is_junk(filename: str) -> bool:
 def _check_archive(name: str, archive: zipfile.ZipFile, limits: ImportLimits, budget: _Budget) -> None:
     """Refuse the whole archive before reading any member: unsafe paths, encrypted members and
     zip bombs (by the sizes in the archive's directory; zipfile stops reading a member at its
-    declared size, so a lying header only yields a CRC error)."""
+    declared size, so a lying header only yields a CRC error). The ratio is checked for each
+    large member and for the archive as a whole, so many small members cannot pass under it."""
+    expanded = compressed = 0
     for info in archive.infolist():
         reason = _unsafe_reason(info)
         if reason:
@@ -205,6 +207,16 @@ def _check_archive(name: str, archive: zipfile.ZipFile, limits: ImportLimits, bu
                 f"expands to more than {budget.limit} bytes, the limit for one archive "
                 f"(ANNOTATOR_IMPORT_MAX_UNCOMPRESSED_BYTES); archive refused",
             )
+        expanded += info.file_size
+        compressed += info.compress_size
+    ratio = expanded / max(compressed, 1)
+    if expanded >= RATIO_CHECK_MIN_BYTES and ratio > limits.max_compression_ratio:
+        raise _refuse(
+            name,
+            None,
+            f"its entries have a compression ratio of {ratio:.0f}:1 together, over the limit of "
+            f"{limits.max_compression_ratio}:1 (a zip bomb?); archive refused",
+        )
 
 
 def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Opener:

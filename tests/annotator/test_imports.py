@@ -676,6 +676,20 @@ def test_zip_bomb_is_refused_by_its_compression_ratio(
     ]
 
 
+def test_zip_of_many_small_members_is_refused_by_their_ratio_together(
+    tmp_path: Path, project: Project, source: Source
+) -> None:
+    # 200 members of 512 KiB each: every one is under the per-member check, the whole is 100 MiB.
+    members = {f"part{i:03}.txt": b" " * (512 * 1024) for i in range(200)}
+    archive = zip_bytes(members)
+    summary = run(project, write(tmp_path, "bombs.zip", archive), source=source)
+
+    [message] = errors(summary)
+    assert message.startswith("bombs.zip: its entries have a compression ratio of ")
+    assert message.endswith(":1 together, over the limit of 100:1 (a zip bomb?); archive refused")
+    assert texts(project) == []
+
+
 def test_zip_larger_than_the_limit_when_expanded_is_refused(
     tmp_path: Path, project: Project, source: Source, settings: Any
 ) -> None:

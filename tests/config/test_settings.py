@@ -27,6 +27,9 @@ MANAGED = (
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_TLS",
+    "DJANGO_TRUSTED_PROXY_COUNT",
+    "DJANGO_CONN_MAX_AGE",
 )
 
 
@@ -194,3 +197,50 @@ def test_clearing_the_cache_leaves_the_brokers_queued_messages(settings):
         assert broker.lrange(queue, 0, -1) == [b"a queued job"]
     finally:
         broker.delete(queue)
+
+
+TLS_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'proxy_header': settings.SECURE_PROXY_SSL_HEADER, "
+    "'cookies': [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE], "
+    "'redirect': settings.SECURE_SSL_REDIRECT, 'hsts': settings.SECURE_HSTS_SECONDS, "
+    "'conn_max_age': settings.DATABASES['default']['CONN_MAX_AGE']}))"
+)
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-long-random-value-only-for-this-test-" + "x" * 40,
+    "DJANGO_ALLOWED_HOSTS": "annotate.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/annotator",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
+}
+
+
+def _tls_probe(**env: str) -> dict:
+    result = _run(TLS_PROBE, "config.settings.production", **PRODUCTION, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_x_forwarded_proto_is_believed_only_behind_a_trusted_proxy():
+    assert _tls_probe()["proxy_header"] is None
+    assert _tls_probe(DJANGO_TRUSTED_PROXY_COUNT="1")["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_a_plain_http_site_gets_cookies_it_can_send_back():
+    assert _tls_probe() == {
+        "proxy_header": None,
+        "cookies": [True, True],
+        "redirect": True,
+        "hsts": 31536000,
+        "conn_max_age": 0,
+    }
+    plain = _tls_probe(DJANGO_TLS="false")
+    assert (plain["cookies"], plain["redirect"], plain["hsts"]) == ([False, False], False, 0)
+
+
+def test_database_connections_are_kept_only_under_gunicorn():
+    assert _tls_probe()["conn_max_age"] == 0  # runserver, manage.py, workers
+    # gunicorn runs its config file before it loads the application.
+    under_gunicorn = "import runpy; runpy.run_path('gunicorn.conf.py'); " + TLS_PROBE
+    result = _run(under_gunicorn, "config.settings.production", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["conn_max_age"] == 60
