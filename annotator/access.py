@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AccountUser
 from django.core.exceptions import PermissionDenied
@@ -70,6 +71,19 @@ def can_read_source_notes(*, user: User) -> bool:
     """A source's notes are the team's own remarks: for staff and members of some project, not
     for every account."""
     return _is_staff(user) or (user.is_authenticated and Membership.objects.filter(user=user).exists())
+
+
+def users_addable(*, user: User) -> QuerySet[AccountUser]:
+    """The active accounts a manager may add to a project by username: any, for staff; for a
+    manager, the people of the projects they manage. Anyone else joins by an invitation link,
+    so adding by name tells nobody which other usernames exist."""
+    accounts = get_user_model().objects.filter(is_active=True)
+    if _is_staff(user):
+        return accounts
+    if not user.is_authenticated:
+        return accounts.none()
+    managed = Membership.objects.filter(user=cast(AccountUser, user), role=Role.MANAGER).values("project_id")
+    return accounts.filter(memberships__project_id__in=managed).distinct()
 
 
 def can_create_project(*, user: User) -> bool:

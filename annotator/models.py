@@ -525,6 +525,9 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a manager withdrew the link."
     )
+    failed_attempts = models.PositiveIntegerField(
+        default=0, help_text="Refused tries to use the link (taken username, weak password, wrong email)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -133,6 +133,15 @@ class MemberInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberRemovedSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    layers_released = serializers.IntegerField(help_text="Layers not yet submitted, now deleted.")
+
+
 class LabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Label

@@ -9,6 +9,11 @@ urlpatterns = [
     path("projects/", views.ProjectListApi.as_view(), name="projects"),
     path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="project"),
     path("projects/<int:project_id>/members/", views.MemberListApi.as_view(), name="members"),
+    path(
+        "projects/<int:project_id>/members/<int:user_id>/",
+        views.MemberDetailApi.as_view(),
+        name="member-detail",
+    ),
     path("projects/<int:project_id>/schema/", views.SchemaApi.as_view(), name="schema"),
     path("projects/<int:project_id>/documents/", views.DocumentListApi.as_view(), name="documents"),
     path(

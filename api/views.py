@@ -3,10 +3,11 @@ service, render with a serializer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
@@ -23,12 +24,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import access
+from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
 from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Source
+from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Project, Source
 from annotator.projects.selectors import source_id_by_ref
 from annotator.projects.services import (
+    membership_remove,
     membership_set,
     project_create,
     project_schema_replace,
@@ -169,11 +172,48 @@ class MemberListApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         data = _valid(s.MemberInputSerializer, request.data)
-        user = get_user_model().objects.filter(username=data["username"]).first()
+        user = access.users_addable(user=request.user).filter(username=data["username"]).first()
         if user is None:
-            raise serializers.ValidationError({"username": [f"No user is called {data['username']!r}."]})
-        membership = membership_set(project=project, user=user, role=data["role"])
+            raise serializers.ValidationError(
+                {
+                    "username": [
+                        f"No one called {data['username']!r} that you can add: add people from your "
+                        "other projects, and invite anyone else with a link (POST .../invitations/)."
+                    ]
+                }
+            )
+        membership = membership_set(
+            project=project, user=user, role=data["role"], actor=cast(User, request.user)
+        )
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    def _member(self, request: Request, project_id: int, user_id: int) -> tuple[Project, Membership]:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        membership = project.memberships.select_related("user").filter(user_id=user_id).first()
+        if membership is None:
+            raise NotFound("No such member of this project.")
+        return project, membership
+
+    @extend_schema(request=s.MemberRoleSerializer, responses=s.MemberSerializer)
+    def patch(self, request: Request, project_id: int, user_id: int) -> Response:
+        """Change a member's role. Only the project's creator or staff demote another manager,
+        and a project keeps at least one manager."""
+        project, membership = self._member(request, project_id, user_id)
+        data = _valid(s.MemberRoleSerializer, request.data)
+        membership = membership_set(
+            project=project, user=membership.user, role=data["role"], actor=cast(User, request.user)
+        )
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(request=None, responses=s.MemberRemovedSerializer)
+    def delete(self, request: Request, project_id: int, user_id: int) -> Response:
+        """Take a member out of the project. Their submitted layers stay; the ones they had not
+        submitted are deleted, and their documents go back to the queue."""
+        project, membership = self._member(request, project_id, user_id)
+        released = membership_remove(project=project, user=membership.user, actor=cast(User, request.user))
+        return Response({"username": membership.user.username, "layers_released": released})
 
 
 class SchemaApi(APIView):
@@ -494,7 +534,7 @@ class SpanDetailApi(APIView):
         with transaction.atomic():
             span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
             data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
-            span_delete(span=span, version=data["version"], actor=request.user)  # type: ignore[arg-type]
+            span_delete(span=span, version=data["version"], actor=cast(User, request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,15 +1,19 @@
 """Small pieces of HTTP security Django 5.2 does not ship: a Content-Security-Policy header, the
-answer django-axes gives a locked-out login, and the client address that login throttles and
-lockouts count against."""
+answer django-axes gives a locked-out login, the client address that login throttles and
+lockouts count against, and a per-address limit on failed sign-ins."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
 
@@ -35,7 +39,7 @@ def lockout_response(
     read `detail`) and as a page for people."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = (
-        f"Too many failed sign-ins for this account from this address. "
+        f"Too many failed sign-ins for this account or from this address. "
         f"Try again in {minutes} minutes, or ask a site admin to unlock the account."
     )
     response: HttpResponse
@@ -56,3 +60,25 @@ def client_address(request: HttpRequest) -> str | None:
     # DRF's own rule, given the Django request: it reads only request.META.
     address: str | None = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
     return address
+
+
+class SignInHandler(AxesDatabaseHandler):
+    """django-axes' database handler (AXES_HANDLER) with one more limit. Axes counts failures
+    per username and address; this also refuses an address once its failures across every
+    username reach ANNOTATOR_SIGN_IN_FAILURES_PER_ADDRESS within the cool-off, so one address
+    cannot try a common password on many accounts."""
+
+    def is_locked(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+        if super().is_locked(request, credentials):
+            return True
+        since = timezone.now() - settings.AXES_COOLOFF_TIME
+        failures = AccessAttempt.objects.filter(
+            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]  # set by axes
+            attempt_time__gte=since,
+        ).aggregate(n=Sum("failures_since_start"))["n"]
+        if failures and failures >= settings.ANNOTATOR_SIGN_IN_FAILURES_PER_ADDRESS:
+            # Axes answers with the lockout response when the request carries this mark; its
+            # own check sets it only from the per-username count.
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            return True
+        return False

@@ -23,6 +23,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from annotator.errors import ValidationError
@@ -37,6 +38,9 @@ UNUSABLE = (
     "Ask your project manager for a new one."
 )
 EXPIRED = "This invitation link has expired. Ask your project manager for a new one."
+# Refused tries (a taken username, a weak password, a wrong email) a link survives: enough for a
+# person, too few to list which usernames exist by trying them.
+MAX_FAILED_ATTEMPTS = 20
 
 
 class InvitationUnusable(Exception):
@@ -102,6 +106,8 @@ def _check_usable(invitation: Invitation | None) -> None:
         raise InvitationUnusable(UNUSABLE)
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable(EXPIRED)
+    if invitation.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        raise InvitationUnusable(UNUSABLE)
     if not _inviter_may_still_invite(invitation):
         raise InvitationUnusable(UNUSABLE)
 
@@ -145,8 +151,19 @@ def invitation_accept(*, token: str, username: str, password: str, email: str = 
     give it the invitation's role in the project, and mark the invitation used, all in one
     transaction with the invitation row locked, so a link makes one account however often it is
     sent. InvitationUnusable for a link that cannot be used; ValidationError for a bad
-    username, password or email (the invitation stays usable)."""
+    username, password or email (the invitation stays usable for MAX_FAILED_ATTEMPTS of
+    those)."""
     username = username.strip()
+    try:
+        return _accept(token=token, username=username, password=password, email=email)
+    except ValidationError:
+        Invitation.objects.filter(token_hash=token_hash(token)).update(
+            failed_attempts=F("failed_attempts") + 1
+        )
+        raise
+
+
+def _accept(*, token: str, username: str, password: str, email: str) -> User:
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update(of=("self",))

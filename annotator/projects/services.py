@@ -6,10 +6,24 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from annotator.errors import ValidationError
-from annotator.models import Attribute, AttributeKind, Label, Membership, Project, Role, Source, Target
+from annotator.errors import NotFound, ValidationError
+from annotator.layers.services import layers_delete
+from annotator.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    Attribute,
+    AttributeKind,
+    Label,
+    Membership,
+    Project,
+    Role,
+    Source,
+    Target,
+)
 from annotator.projects.selectors import schema_locked
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
 from annotator.signals import schema_changed
@@ -162,10 +176,53 @@ def attribute_validate_definition(*, attribute: Attribute, label_keys: set[str])
         raise ValidationError({f"attributes.{attribute.key}": problems})
 
 
-@transaction.atomic
-def membership_set(*, project: Project, user: User, role: str) -> Membership:
-    """Add a member or change their role."""
+def _check_manager_leaves(*, project: Project, membership: Membership | None, actor: User | None) -> None:
+    """Before a member stops being a manager (demoted or removed): another manager may not
+    do it, only the project's creator, staff or the manager themself; and a project keeps at
+    least one manager. The caller holds the project's row lock, so two managers demoting each
+    other at once cannot both succeed."""
+    if membership is None or membership.role != Role.MANAGER:
+        return
+    if actor is not None and not (
+        actor.is_staff or actor.pk == membership.user_id or actor.pk == project.created_by_id
+    ):
+        raise PermissionDenied("Only the project's creator or staff change another manager's role.")
+    if not project.memberships.filter(role=Role.MANAGER).exclude(pk=membership.pk).exists():
+        raise ValidationError(
+            {"role": ["A project keeps at least one manager: make someone else manager first."]}
+        )
+
+
+def membership_set(*, project: Project, user: User, role: str, actor: User | None = None) -> Membership:
+    """Add a member or change their role. `actor` is who asks (None: the system itself)."""
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
-    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if role != Role.MANAGER:
+            _check_manager_leaves(project=project, membership=membership, actor=actor)
+        membership, _ = Membership.objects.update_or_create(
+            project=project, user=user, defaults={"role": role}
+        )
     return membership
+
+
+def membership_remove(*, project: Project, user: User, actor: User | None = None) -> int:
+    """Take someone out of a project. Their submitted layers stay (they are data); the layers
+    they had not submitted are deleted, so those documents go back to the queue. Returns how
+    many layers were released."""
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if membership is None:
+            raise NotFound("No such member of this project.")
+        _check_manager_leaves(project=project, membership=membership, actor=actor)
+        open_layers = list(
+            Assignment.objects.filter(document__project=project, user=user, kind=AssignmentKind.ANNOTATION)
+            .exclude(status=AssignmentStatus.SUBMITTED)
+            .order_by("pk")
+        )
+        layers_delete(assignments=open_layers)
+        membership.delete()
+    return len(open_layers)

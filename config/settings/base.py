@@ -161,6 +161,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+AXES_HANDLER = "config.security.SignInHandler"
+# Failed sign-ins from one address, across all usernames, before it waits out AXES_COOLOFF_TIME.
+ANNOTATOR_SIGN_IN_FAILURES_PER_ADDRESS = env.int("ANNOTATOR_SIGN_IN_FAILURES_PER_ADDRESS", default=20)
 # How many reverse proxies in front of the site append the client's address to X-Forwarded-For.
 # 0: the header is ignored (a client could write anything in it) and REMOTE_ADDR counts.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)

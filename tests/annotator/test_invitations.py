@@ -281,3 +281,18 @@ def test_a_link_made_for_an_address_asks_for_that_address(invited):
     # The address matches whatever its case; the invitation was still usable.
     user = invitation_accept(token=token, email="Rita@Example.org", username="rita", password=STRONG)
     assert user.email == RITA
+
+
+def test_a_link_stops_working_after_too_many_refused_tries(invited):
+    """Trying usernames one by one on a link would list which accounts exist: a link survives
+    MAX_FAILED_ATTEMPTS refusals, then works no more."""
+    from annotator.projects.invitations import MAX_FAILED_ATTEMPTS
+
+    _, token = invited
+    for i in range(MAX_FAILED_ATTEMPTS):
+        with pytest.raises(ValidationError):
+            invitation_accept(token=token, email=RITA, username=f"guess{i}!", password=STRONG)
+    with pytest.raises(InvitationUnusable):
+        invitation_accept(token=token, email=RITA, username="rita", password=STRONG)
+    assert Invitation.objects.get().failed_attempts == MAX_FAILED_ATTEMPTS
+    assert not User.objects.filter(username="rita").exists()

@@ -121,8 +121,23 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         "members",
         "post",
         lambda w: f"/api/v1/projects/{w.project.pk}/members/",
+        # olga shares no project with max: only staff may add her by name.
         {"username": "olga", "role": "annotator"},
-        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=400, staff=201),
+    ),
+    (
+        "member-detail",
+        "patch",
+        lambda w: f"/api/v1/projects/{w.project.pk}/members/{w.users['annotator_b'].pk}/",
+        {"role": "reviewer"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
+    (
+        "member-detail",
+        "delete",
+        lambda w: f"/api/v1/projects/{w.project.pk}/members/{w.users['annotator_b'].pk}/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
     ),
     ("schema", "get", lambda w: f"/api/v1/projects/{w.project.pk}/schema/", None, _statuses()),
     (
@@ -470,6 +485,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
         "assignment_id": layer.pk,
         "span_id": span.pk,
         "job_id": JobRun.objects.create(kind="import", project=project).pk,
+        "user_id": manager.pk,
         "invitation_id": invitation_create(project=project, role="annotator", created_by=manager)[0].pk,
         "source_id": Source.objects.get(slug="herald").pk,
     }

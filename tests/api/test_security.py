@@ -147,6 +147,20 @@ def test_a_lockout_is_per_username_and_address():
     assert _sign_in(other_address, "lena", DEFAULT_PASSWORD).status_code == 302
 
 
+def test_one_address_trying_many_usernames_is_refused_after_the_address_limit(settings):
+    settings.ANNOTATOR_SIGN_IN_FAILURES_PER_ADDRESS = 6
+    UserFactory(username="lena")
+    names = [f"guess{i}" for i in range(6)]
+    # One wrong password each: no username reaches its own limit of five.
+    assert [_sign_in(Client(), name, "Winter2026!").status_code for name in names] == [200] * 6
+    refused = _sign_in(Client(), "lena", DEFAULT_PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert _sign_in(Client(REMOTE_ADDR="192.0.2.7"), "lena", DEFAULT_PASSWORD).status_code == 302
+    _cool_off_passes()
+    assert _sign_in(Client(), "lena", DEFAULT_PASSWORD).status_code == 302
+
+
 def test_a_success_resets_the_count_of_failures():
     UserFactory(username="lena")
     client = Client()
