@@ -504,6 +504,25 @@ def _invitation_expiry() -> datetime.datetime:
     return timezone.now() + datetime.timedelta(days=7)
 
 
+class ApiToken(models.Model):
+    """A named API credential of one account, one per client. Only the key's SHA-256 is kept
+    (annotator.accounts.services)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="The client it is for, e.g. 'export script'.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: it does not expire.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="api_token_unique_user_name")]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.name}"
+
+
 class Invitation(models.Model):
     """A manager's one-time link that lets a new person make an account and join `project` as
     `role`. Only the SHA-256 of the link's random token is stored, so a database leak reveals no

@@ -1,5 +1,6 @@
 """Keeps Project.schema_version current when labels, attributes or targets change by any path
-(services, admin inlines), so cached schemas are never used stale."""
+(services, admin inlines), so cached schemas are never used stale; and revokes an account's API
+tokens when its password changes or it is deactivated, by any path."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def _on_schema_row_change(sender: Any, instance: Label | Attribute | Target, **k
 
 
 def connect() -> None:
+    from django.contrib.auth.models import User
+    from django.db.models.signals import pre_save
+
+    from annotator.accounts.services import on_user_save
+
+    pre_save.connect(on_user_save, sender=User, dispatch_uid="api-tokens-on-user-save")
     for model in (Label, Attribute, Target):
         post_save.connect(
             _on_schema_row_change, sender=model, dispatch_uid=f"schema-version-{model.__name__}"

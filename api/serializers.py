@@ -9,6 +9,7 @@ from django.db import models
 from rest_framework import serializers
 
 from annotator.models import (
+    ApiToken,
     Assignment,
     Attribute,
     AttributeKind,
@@ -366,7 +367,24 @@ class ImportSummarySerializer(serializers.Serializer):
 class TokenInputSerializer(serializers.Serializer):
     username = StrictCharField(max_length=150)
     password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    name = StrictCharField(
+        max_length=100,
+        required=False,
+        default="default",
+        help_text="The client this token is for; a token of the same name is replaced.",
+    )
+    expires_in_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=365, help_text="Without it, the token does not expire."
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key: shown this once, only its hash is stored.")
+    name = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "expires_at", "last_used_at"]

@@ -6,6 +6,8 @@ app_name = "api"
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="token"),
+    path("auth/tokens/", views.TokenListApi.as_view(), name="tokens"),
+    path("auth/tokens/<int:token_id>/", views.TokenDetailApi.as_view(), name="token-detail"),
     path("projects/", views.ProjectListApi.as_view(), name="projects"),
     path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="project"),
     path("projects/<int:project_id>/members/", views.MemberListApi.as_view(), name="members"),

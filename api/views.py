@@ -3,6 +3,7 @@ service, render with a serializer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 
 import django_filters
@@ -13,7 +14,6 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,11 +24,21 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import access
+from annotator.accounts.services import token_create, token_revoke, tokens_revoke_all
 from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
 from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.models import AssignmentKind, AssignmentStatus, Document, JobRun, Membership, Project, Source
+from annotator.models import (
+    ApiToken,
+    AssignmentKind,
+    AssignmentStatus,
+    Document,
+    JobRun,
+    Membership,
+    Project,
+    Source,
+)
 from annotator.projects.selectors import source_id_by_ref
 from annotator.projects.services import (
     membership_remove,
@@ -90,7 +100,9 @@ def cursor_page(serializer_class: type[serializers.Serializer]) -> serializers.S
 
 
 class TokenApi(APIView):
-    """Trade a username and password for an API token; DELETE revokes the caller's token."""
+    """Trade a username and password for a named API token (`name`, default "default"; a token
+    of the same name is replaced), optionally expiring after `expires_in_days`. DELETE revokes
+    every token of the caller."""
 
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser]  # `curl -d username=... -d password=...` works too
@@ -103,15 +115,37 @@ class TokenApi(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the given username and password.")
-        token, _ = Token.objects.get_or_create(user=user)
+        days = data.get("expires_in_days")
+        token, key = token_create(
+            user=user, name=data["name"], validity=timedelta(days=days) if days is not None else None
+        )
         # A credential: no cache on the way may keep it.
-        return Response({"token": token.key}, headers={"Cache-Control": "no-store"})
+        return Response(
+            s.TokenSerializer({"token": key, "name": token.name, "expires_at": token.expires_at}).data,
+            headers={"Cache-Control": "no-store"},
+        )
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise AuthenticationFailed()
-        Token.objects.filter(user=request.user).delete()
+        tokens_revoke_all(user=cast(User, request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListApi(APIView):
+    @extend_schema(responses=s.ApiTokenSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The caller's tokens: names, dates and last use, never keys."""
+        tokens = ApiToken.objects.filter(user=cast(User, request.user))
+        return Response(s.ApiTokenSerializer(tokens, many=True).data)
+
+
+class TokenDetailApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, token_id: int) -> Response:
+        """Revoke one of the caller's tokens."""
+        token_revoke(user=cast(User, request.user), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_permissions(self) -> list[Any]:

@@ -75,8 +75,8 @@ def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]]
     django.setup()
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
+    from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.layers.services import layers_recount
     from annotator.models import Assignment, Document, Source
@@ -99,10 +99,10 @@ def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]]
         created = Assignment.objects.bulk_create(Assignment(document=d, user=user) for d in documents)
         layers_recount(document_ids=[d.pk for d in documents])
         layers.append([a.pk for a in created])
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
     manager = User.objects.create_user("load-manager")
     membership_set(project=project, user=manager, role="manager")
-    return tokens, layers, project.pk, Token.objects.create(user=manager).key
+    return tokens, layers, project.pk, token_create(user=manager, name=f"client {uuid.uuid4()}")[1]
 
 
 def _statements_per_create(token: str, layer: int) -> int:

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -94,8 +95,8 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
     from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
+    from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.models import Document, Source
     from annotator.projects.services import membership_set, project_create
@@ -118,7 +119,7 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
     for i in range(n_annotators):
         user = User.objects.create_user(f"annotator{i}")
         membership_set(project=project, user=user, role="annotator")
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does after a bulk load, before the planner needs it
     return project.pk, tokens

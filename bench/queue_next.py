@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +52,8 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
+    from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.layers.services import layers_recount
     from annotator.models import Assignment, Document, Source
@@ -81,7 +82,7 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     for i in range(n_calls):
         user = User.objects.create_user(f"next{i}")
         membership_set(project=project, user=user, role="annotator")
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return project.pk, tokens

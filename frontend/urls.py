@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import invitations, views
+from frontend import invitations, tokens, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(template_name="frontend/password_change.html", success_url="/"),
         name="password_change",
     ),
+    path("accounts/tokens/", tokens.tokens_page, name="tokens"),
     # No public sign-up: accounts come from staff (the admin) or a manager's invitation link.
     path("invite/<str:token>/", invitations.invitation_accept_page, name="invitation"),
     path("projects/<int:project_id>/", views.project_detail, name="project"),

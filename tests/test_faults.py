@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import F
-from rest_framework.authtoken.models import Token
 
+from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Role
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
@@ -58,7 +58,7 @@ def test_cut_database_connections_fail_requests_cleanly_and_the_server_recovers(
         user = UserFactory(username=f"cut-{i}")
         MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
         assignment = layer_assign(document=document, user=user)
-        token = Token.objects.create(user=user).key
+        token = token_create(user=user, name=f"client {uuid.uuid4()}")[1]
         annotator = Annotator(Http(live_server.url, token), seed=i, retry_unavailable=True)
         annotator.layers[assignment.pk] = Layer(assignment.pk, document.text)
         annotators.append(annotator)
@@ -112,7 +112,7 @@ def test_a_request_after_the_servers_connections_were_cut_succeeds_on_a_fresh_co
     user = UserFactory(username="idle")
     MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
     assignment = layer_assign(document=document, user=user)
-    http = Http(live_server.url, Token.objects.create(user=user).key)
+    http = Http(live_server.url, token_create(user=user, name=f"client {uuid.uuid4()}")[1])
     path = f"/api/v1/assignments/{assignment.pk}/spans/"
     body = {"label": "OPINION", "start": 0, "end": 11, "text": ARTICLE[:11]}
     try:

@@ -15,7 +15,6 @@ address asks for that address, and the account gets it.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
 
 from django.contrib.auth.models import User
@@ -26,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotator.accounts.services import token_hash
 from annotator.errors import ValidationError
 from annotator.models import Invitation, Project, Role
 from annotator.projects.services import membership_set
@@ -49,12 +49,6 @@ class InvitationUnusable(Exception):
     def __init__(self, message: str = UNUSABLE) -> None:
         super().__init__(message)
         self.expired = message == EXPIRED
-
-
-def token_hash(token: str) -> str:
-    """What is stored for a token. A plain SHA-256 is enough: the token is 256 random bits,
-    not a password that could be guessed."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def invitation_create(

@@ -3,14 +3,15 @@ spans, and one user per role plus an outsider."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Role
 from annotator.spans.services import span_create
@@ -40,7 +41,7 @@ class World:
         """A client logged in as `who` (None: anonymous), with an API token if `token`."""
         client = APIClient()
         if who is not None and token:
-            key = Token.objects.get_or_create(user=self.users[who])[0].key
+            key = token_create(user=self.users[who], name=f"client {uuid.uuid4()}")[1]
             client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         elif who is not None:
             client.force_authenticate(self.users[who])

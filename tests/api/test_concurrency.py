@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Role, Span
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
@@ -39,7 +40,7 @@ def article(seed: int, sentences: int = 30) -> str:
 
 
 def token_for(user: Any) -> str:
-    return Token.objects.create(user=user).key
+    return token_create(user=user, name=f"client {uuid.uuid4()}")[1]
 
 
 def run_all(targets: list[Any]) -> None:

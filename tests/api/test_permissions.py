@@ -28,6 +28,13 @@ def _job(world: World) -> int:
     return JobRun.objects.create(kind="import", project=world.project).pk
 
 
+def _own_token(world: World) -> str:
+    from annotator.accounts.services import token_create
+
+    token, _ = token_create(user=world.users["annotator"], name="notebook")
+    return f"/api/v1/auth/tokens/{token.pk}/"
+
+
 def _invitation(world: World) -> str:
     from annotator.projects.invitations import invitation_create
 
@@ -93,6 +100,15 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         lambda w: "/api/v1/auth/token/",
         None,
         _statuses(outsider=204, annotator=204, annotator_b=204, reviewer=204, manager=204),
+    ),
+    ("tokens", "get", lambda w: "/api/v1/auth/tokens/", None, _statuses(outsider=200)),
+    (
+        # The annotator's own token: only its owner may revoke it; to anyone else it does not exist.
+        "token-detail",
+        "delete",
+        _own_token,
+        None,
+        _statuses(outsider=404, annotator=204, annotator_b=404, reviewer=404, manager=404, staff=404),
     ),
     ("projects", "get", lambda w: "/api/v1/projects/", None, _statuses(outsider=200)),
     (
@@ -469,6 +485,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
     """For each kind of object a route can name, the id of one the user `foreign_to` may not
     see: from the other project for the world project's members, from the world project for
     the outsider (who manages only the other project)."""
+    from annotator.accounts.services import token_create
     from annotator.models import Source
     from annotator.projects.invitations import invitation_create
     from annotator.spans.services import span_create
@@ -486,6 +503,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
         "span_id": span.pk,
         "job_id": JobRun.objects.create(kind="import", project=project).pk,
         "user_id": manager.pk,
+        "token_id": token_create(user=manager, name="someone else's")[0].pk,
         "invitation_id": invitation_create(project=project, role="annotator", created_by=manager)[0].pk,
         "source_id": Source.objects.get(slug="herald").pk,
     }

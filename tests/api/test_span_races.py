@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Project, Role, Span
 from annotator.projects.selectors import project_schema_get
@@ -31,7 +31,7 @@ def _layer(*, allow_overlap: bool) -> tuple[Any, str]:
     user = UserFactory()
     MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
     layer = layer_assign(document=DocumentFactory(project=project, text=TEXT), user=user)
-    return layer, Token.objects.create(user=user).key
+    return layer, token_create(user=user, name=f"client {uuid.uuid4()}")[1]
 
 
 def _all_at_once(base_url: str, token: str, path: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:

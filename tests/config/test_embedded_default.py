@@ -21,7 +21,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.contrib.auth.models import User
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from annotator.accounts.services import token_create
 from annotator.imports import text_sha256
 from annotator.models import Assignment, Document, Source, Span
 from annotator.layers.services import layer_assign
@@ -35,7 +35,7 @@ document = Document.objects.create(
     text_sha256=text_sha256(text),
 )
 layer = layer_assign(document=document, user=user)
-client = Client(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
+client = Client(HTTP_AUTHORIZATION="Token " + token_create(user=user, name="script")[1])
 body = {"client_uuid": str(uuid.uuid4()), "label": "CLAIM", "start": 14, "end": 46, "text": text[14:46],
         "attributes": {"evidence": "DATA"}}
 path = "/api/v1/assignments/%%d/spans/" %% layer.pk

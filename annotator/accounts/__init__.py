@@ -1,0 +1,1 @@
+"""Accounts' API tokens: one named token per client, with an optional expiry."""
