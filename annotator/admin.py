@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from annotator.errors import BackgroundUnavailable
 from annotator.forms import DocumentImportForm
 from annotator.imports import normalize_text, text_sha256
 from annotator.imports.uploads import documents_import_upload
@@ -245,12 +246,16 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
             raise PermissionDenied
         form = DocumentImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            outcome = documents_import_upload(
-                project=form.cleaned_data["project"],
-                uploads=form.cleaned_data["uploads"],
-                default_source=form.cleaned_data["source"],
-                user=request.user,  # type: ignore[arg-type]
-            )
+            try:
+                outcome = documents_import_upload(
+                    project=form.cleaned_data["project"],
+                    uploads=form.cleaned_data["uploads"],
+                    default_source=form.cleaned_data["source"],
+                    user=request.user,  # type: ignore[arg-type]
+                )
+            except BackgroundUnavailable as unavailable:
+                messages.error(request, str(unavailable))
+                return redirect(request.path)
             if isinstance(outcome, JobRun):
                 messages.info(
                     request,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["Conflict", "IncompleteLayer", "NotFound", "ValidationError"]
+__all__ = ["BackgroundUnavailable", "Conflict", "IncompleteLayer", "NotFound", "ValidationError"]
 
 
 class NotFound(Exception):
@@ -31,3 +31,14 @@ class IncompleteLayer(Exception):
     def __init__(self, spans: list[dict[str, Any]]) -> None:
         super().__init__(f"{len(spans)} span(s) lack a required attribute.")
         self.spans = spans
+
+
+class BackgroundUnavailable(Exception):
+    """The broker (Redis) did not take a background job. Nothing of the job was kept, so the
+    same request can simply be made again once Redis answers."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The job queue is not answering, so the job was not started and nothing was kept. "
+            "Try again in a minute."
+        )

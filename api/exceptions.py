@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from annotator.errors import Conflict, IncompleteLayer, NotFound
+from annotator.errors import BackgroundUnavailable, Conflict, IncompleteLayer, NotFound
 from annotator.models import Span
 from config.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 
@@ -40,6 +40,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc.current, Span):
             body["current"] = SpanSerializer(exc.current).data
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, BackgroundUnavailable):
+        logger.warning("Job queue unavailable during %s", context.get("view"))
+        return Response(
+            {"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "60"}
+        )
     if database_unavailable(exc):
         logger.warning("Database unavailable during %s: %s", context.get("view"), exc)
         return Response(

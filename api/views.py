@@ -20,7 +20,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import access
@@ -51,6 +50,7 @@ from annotator.projects.services import (
 from annotator.spans.services import span_create, span_delete, span_update
 from api import serializers as s
 from api.parsers import JSONParser
+from api.throttling import SignInThrottle
 
 
 class StrictCursorPagination(CursorPagination):
@@ -106,7 +106,7 @@ class TokenApi(APIView):
 
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser]  # `curl -d username=... -d password=...` works too
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [SignInThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,14 @@ from django.db.models import F
 from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Assignment, Role
-from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    DocumentFactory,
+    MembershipFactory,
+    ProjectFactory,
+    SourceFactory,
+    UserFactory,
+)
 from tests.span_clients import Annotator, Http, Layer, ledger_problems
 
 ARTICLE = (
@@ -398,3 +406,51 @@ def test_in_eager_mode_reading_a_report_behind_its_layers_catches_up_at_once():
     assert not current.stale and not current.pending
     assert current.report is not None and current.report.metrics["n_documents"] == 1
     assert DocumentAgreement.objects.filter(document_id=first["document"]["id"]).exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_away_jobs_answer_503_leave_nothing_and_work_once_redis_returns(tmp_path, settings):
+    """A recompute and a large import cannot reach a worker: 503 with a reason, no JobRun and no
+    stored upload left waiting. Signing in needs no Redis. Once Redis is back, the same
+    requests start their jobs, which finish."""
+    from django.core.files.storage import default_storage
+
+    from annotator.models import JobRun, JobStatus
+    from tests.workers import celery_worker, wait_until
+
+    settings.ANNOTATOR_IMPORT_INLINE_BYTES = 10  # any list of records becomes a job
+
+    def stored_uploads() -> set[str]:
+        root = Path(default_storage.path("imports"))
+        return {str(p) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+    uploads_before = stored_uploads()
+    w = _agreement_world()
+    project, users = w["project"], w["users"]
+    rita = _client(users["rita"])
+    manager = UserFactory(username="maria")
+    MembershipFactory(project=project, user=manager, role=Role.MANAGER)
+    importer = _client(manager)
+    recompute = f"/api/v1/projects/{project.pk}/agreement/"
+    documents = f"/api/v1/projects/{project.pk}/documents/import/"
+    records = {"source": "redis-herald", "documents": [{"title": "Budget", "text": "The budget rose by 4%."}]}
+
+    with redis_away():
+        for response in (rita.post(recompute), importer.post(documents, records, format="json")):
+            assert response.status_code == 503, response.content
+            assert "job queue is not answering" in response.json()["detail"]
+            assert response["Retry-After"] == "60"
+        assert not JobRun.objects.exists()
+        assert stored_uploads() == uploads_before
+        # The token endpoint's throttle counts in Redis; signing in does not need it.
+        signed_in = _client(None).post(
+            "/api/v1/auth/token/", {"username": "maria", "password": DEFAULT_PASSWORD}, format="json"
+        )
+        assert signed_in.status_code == 200, signed_in.content
+
+    with celery_worker(tmp_path):
+        started = [rita.post(recompute), importer.post(documents, records, format="json")]
+        assert [r.status_code for r in started] == [202, 202]
+        wait_until(lambda: JobRun.objects.filter(status=JobStatus.SUCCEEDED).count() == 2, timeout=60)
+    assert project.documents.filter(title="Budget").exists()

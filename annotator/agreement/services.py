@@ -58,7 +58,7 @@ from annotator.agreement.selectors import (
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
-from annotator.jobs.services import job_create, job_start, job_succeed
+from annotator.jobs.services import job_create, job_send, job_start, job_succeed
 from annotator.models import (
     AgreementReport,
     AgreementResolution,
@@ -513,21 +513,19 @@ def document_agreement_summary(*, agreement: DocumentAgreement) -> dict[str, Any
 def agreement_recompute_start(
     *, project: Project, resolution: str = "token", user: User | None, chunk_size: int = CHUNK_SIZE
 ) -> JobRun:
-    """Create the JobRun of a full recompute and, once committed, start it: one task per
-    `chunk_size` documents, then the project refresh. Progress counts documents."""
+    """Create the JobRun of a full recompute and start it: one task per `chunk_size`
+    documents, then the project refresh. Progress counts documents. BackgroundUnavailable
+    (and no job) when the broker is away."""
     _check_resolution(resolution)
     if chunk_size < 1:
         raise ValidationError({"chunk_size": ["A chunk holds at least one document."]})
-    with transaction.atomic():
-        job = job_create(
-            kind=RECOMPUTE_JOB,
-            project=project,
-            created_by=user,
-            params={"resolution": resolution, "chunk_size": chunk_size},
-        )
-        # Robust: in eager mode a failure is on the JobRun (JobTask.on_failure), not a 500.
-        transaction.on_commit(lambda: agreement_recompute_task.delay(job.pk), robust=True)
-    return job
+    job = job_create(
+        kind=RECOMPUTE_JOB,
+        project=project,
+        created_by=user,
+        params={"resolution": resolution, "chunk_size": chunk_size},
+    )
+    return job_send(job=job, task=agreement_recompute_task)
 
 
 def agreement_recompute_job_run(*, job_id: int, celery_id: str = "") -> None:

@@ -18,7 +18,7 @@ from django.db import reset_queries, transaction
 from django.utils.text import get_valid_filename
 
 from annotator.imports.services import ImportFile, ImportSummary, documents_import, documents_import_records
-from annotator.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
+from annotator.jobs.services import job_create, job_fail, job_progress, job_send, job_start, job_succeed
 from annotator.models import JobRun, JobStatus, Project, Source
 
 IMPORT_JOB = "import_documents"
@@ -75,8 +75,12 @@ def _enqueue(
             files.append({"name": name, "path": stored})
         job.params = {"files": files, "source_id": default_source.pk if default_source else None}
         job.save(update_fields=["params"])
-        transaction.on_commit(lambda: documents_import_task.delay(job.pk))
-    return job
+
+    def discard() -> None:
+        for file in files:
+            default_storage.delete(file["path"])
+
+    return job_send(job=job, task=documents_import_task, discard=discard)
 
 
 def documents_import_job_run(*, job_id: int, celery_id: str = "") -> None:

@@ -28,9 +28,8 @@ from celery import Task
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
+from annotator.jobs.services import BACKGROUND_ERRORS
 from annotator.models import Document, Project
 from annotator.tasks import document_agreement_task, follow_up, project_agreement_task, project_profiles_task
 
@@ -38,8 +37,6 @@ logger = logging.getLogger(__name__)
 
 REFRESH_SLOT_TIMEOUT = 15 * 60  # a slot outlives a refresh whose worker died, then frees itself
 COUNT_TIMEOUT = 24 * 60 * 60
-# What Redis being away raises: redis-py from the cache, kombu from the broker (after its retries).
-BACKGROUND_ERRORS: tuple[type[Exception], ...] = (RedisError, BrokerError, OSError)
 
 
 class Refresh(Enum):

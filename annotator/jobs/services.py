@@ -3,13 +3,21 @@ then succeeded with a result or failed with an error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from celery import Task
 from django.contrib.auth.models import User
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
+from annotator.errors import BackgroundUnavailable
 from annotator.models import JobRun, JobStatus, Project
+
+# What Redis being away raises: redis-py from the cache, kombu from the broker (after its retries).
+BACKGROUND_ERRORS: tuple[type[Exception], ...] = (RedisError, BrokerError, OSError)
 
 
 def job_create(
@@ -59,3 +67,22 @@ def job_fail(*, job_id: int, error: str, result: Any = None) -> None:
     JobRun.objects.filter(pk=job_id).update(
         status=JobStatus.FAILED, error=error, result=result, finished_at=timezone.now()
     )
+
+
+def job_send(*, job: JobRun, task: Task[Any, Any], discard: Callable[[], None] | None = None) -> JobRun:
+    """Send `task(job.pk)` to the workers. Call it once the job is committed, so a worker
+    always finds it. If the broker does not take the task, the job is deleted, `discard`
+    removes what was stored for it (an upload), and BackgroundUnavailable is raised (503):
+    nothing stays behind waiting for a worker that will never hear of it. Without a broker
+    (the embedded default) the job runs here and now, and a failure is on the JobRun."""
+    if task.app.conf.task_always_eager:
+        task.apply((job.pk,), throw=False)
+        return job
+    try:
+        task.delay(job.pk)
+    except BACKGROUND_ERRORS:
+        if discard is not None:
+            discard()
+        JobRun.objects.filter(pk=job.pk).delete()
+        raise BackgroundUnavailable() from None
+    return job

@@ -47,7 +47,7 @@ from django.utils import timezone
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
-from annotator.jobs.services import job_create, job_progress, job_start, job_succeed
+from annotator.jobs.services import job_create, job_progress, job_send, job_start, job_succeed
 from annotator.models import (
     AgreementReport,
     JobRun,
@@ -365,14 +365,11 @@ def project_profiles_current(
 
 
 def profiles_recompute_start(*, project: Project, basis: str = DEFAULT_BASIS, user: User | None) -> JobRun:
-    """Create the JobRun of a full recompute of the project's profiles on `basis` and, once
-    committed, start it. Progress counts sources."""
+    """Create the JobRun of a full recompute of the project's profiles on `basis` and start
+    it. Progress counts sources. BackgroundUnavailable (and no job) when the broker is away."""
     _check_basis(basis)
-    with transaction.atomic():
-        job = job_create(kind=RECOMPUTE_JOB, project=project, created_by=user, params={"basis": basis})
-        # Robust: in eager mode a failure is on the JobRun (JobTask.on_failure), not a 500.
-        transaction.on_commit(lambda: profiles_recompute_task.delay(job.pk), robust=True)
-    return job
+    job = job_create(kind=RECOMPUTE_JOB, project=project, created_by=user, params={"basis": basis})
+    return job_send(job=job, task=profiles_recompute_task)
 
 
 def profiles_recompute_job_run(*, job_id: int, celery_id: str = "") -> None:
