@@ -402,6 +402,18 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class JobKind(models.TextChoices):
+    IMPORT = "import_documents", "Document import"
+    AGREEMENT_RECOMPUTE = "agreement_recompute", "Agreement recompute"
+    PROFILES_RECOMPUTE = "profiles_recompute", "Source profiles recompute"
+
+
+# A running job's worker writes `heartbeat_at` this often; a job whose heartbeat is older than
+# JOB_LEASE lost its worker (annotator.jobs.services.jobs_resume_lost).
+JOB_HEARTBEAT = datetime.timedelta(seconds=10)
+JOB_LEASE = datetime.timedelta(seconds=30)
+
+
 class JobRun(models.Model):
     """A background job as the UI sees it: status, progress, result or error."""
 
@@ -421,6 +433,9 @@ class JobRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -431,6 +446,16 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def worker_lost(self) -> bool:
+        """Running, but its worker has not been heard of for JOB_LEASE: it was killed or its
+        host went away. A running worker takes the job over (jobs_resume_lost)."""
+        return (
+            self.status == JobStatus.RUNNING
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < timezone.now() - JOB_LEASE
+        )
 
 
 class AgreementResolution(models.TextChoices):

@@ -9,6 +9,8 @@ from typing import Any
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
+from annotator.models import JobKind
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,8 +25,18 @@ class DatabaseRetryTask(Task[Any, None]):
 
 
 class JobTask(DatabaseRetryTask):
-    """A task whose first argument is a JobRun id. acks_late (settings) redelivers it if its
-    worker dies. When it finally fails the JobRun says so, instead of hanging as "running"."""
+    """A task whose first argument is a JobRun id. While it runs on a worker, the job's
+    heartbeat is written; if the worker dies, another resumes the job (resume_lost_jobs). When
+    it finally fails the JobRun says so, instead of hanging as "running"."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from annotator.jobs.services import job_heartbeat
+
+        job_id = kwargs.get("job_id", args[0] if args else None)
+        if self.request.is_eager or job_id is None:  # in-process: it ends with the request
+            return super().__call__(*args, **kwargs)
+        with job_heartbeat(job_id):
+            return super().__call__(*args, **kwargs)
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         from annotator.jobs.services import job_fail
@@ -106,3 +118,28 @@ def profiles_recompute_task(self: JobTask, job_id: int) -> None:
     from annotator.profiles.services import profiles_recompute_job_run
 
     profiles_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
+# The task that (re)starts each kind of job from its JobRun alone.
+JOB_TASKS: dict[str, Task[Any, None]] = {
+    JobKind.IMPORT: documents_import_task,
+    JobKind.AGREEMENT_RECOMPUTE: agreement_recompute_task,
+    JobKind.PROFILES_RECOMPUTE: profiles_recompute_task,
+}
+
+
+def resume_lost_jobs(*, queue: str | None = None) -> None:
+    """Run by every worker every few seconds (config.celery.LostJobsStep): send again each
+    running job whose worker was lost, to `queue` (None: the default queue)."""
+    from django.db import connection
+
+    from annotator.jobs.services import BACKGROUND_ERRORS, jobs_resume_lost
+
+    try:
+        jobs_resume_lost(send=lambda job: JOB_TASKS[job.kind].apply_async((job.pk,), queue=queue))
+    except (OperationalError, InterfaceError) as error:  # the database is away: next time
+        logger.warning("Could not look for lost jobs: %s", error)
+    except BACKGROUND_ERRORS as error:  # the broker is away: next time
+        logger.warning("Could not send a lost job again: %s", error)
+    finally:
+        connection.close()

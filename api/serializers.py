@@ -330,6 +330,12 @@ class ReopenSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
+    worker_lost = serializers.BooleanField(
+        read_only=True,
+        help_text="Running, but its worker has not been heard of for 30 s (killed, or its host "
+        "went away); a running worker takes it over.",
+    )
+
     class Meta:
         model = JobRun
         fields = [
@@ -345,6 +351,8 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "worker_lost",
         ]
 
 

@@ -64,6 +64,7 @@ from annotator.models import (
     AgreementResolution,
     Document,
     DocumentAgreement,
+    JobKind,
     JobRun,
     Project,
     ReportScope,
@@ -80,7 +81,6 @@ from annotator.tasks import (
 logger = logging.getLogger(__name__)
 
 RESOLUTIONS = {"token": "token", "char": "character"}  # ours -> the engine's name
-RECOMPUTE_JOB = "agreement_recompute"
 CHUNK_SIZE = 200  # documents per recompute task
 N_BOOT = 1000  # bootstrap replicates behind each "ci95"
 BOOTSTRAP_SEED = 0
@@ -520,7 +520,7 @@ def agreement_recompute_start(
     if chunk_size < 1:
         raise ValidationError({"chunk_size": ["A chunk holds at least one document."]})
     job = job_create(
-        kind=RECOMPUTE_JOB,
+        kind=JobKind.AGREEMENT_RECOMPUTE,
         project=project,
         created_by=user,
         params={"resolution": resolution, "chunk_size": chunk_size},

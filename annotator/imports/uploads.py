@@ -19,9 +19,8 @@ from django.utils.text import get_valid_filename
 
 from annotator.imports.services import ImportFile, ImportSummary, documents_import, documents_import_records
 from annotator.jobs.services import job_create, job_fail, job_progress, job_send, job_start, job_succeed
-from annotator.models import JobRun, JobStatus, Project, Source
+from annotator.models import JobKind, JobRun, JobStatus, Project, Source
 
-IMPORT_JOB = "import_documents"
 _PROGRESS_EVERY_SECONDS = 1.0
 
 
@@ -68,7 +67,7 @@ def _enqueue(
     from annotator.tasks import documents_import_task
 
     with transaction.atomic():
-        job = job_create(kind=IMPORT_JOB, project=project, created_by=user)
+        job = job_create(kind=JobKind.IMPORT, project=project, created_by=user)
         files = []
         for name, content in saved:
             stored = default_storage.save(f"imports/{job.pk}/{get_valid_filename(Path(name).name)}", content)

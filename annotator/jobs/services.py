@@ -1,20 +1,34 @@
 """The lifecycle of a background job as users see it (JobRun): created, running with progress,
-then succeeded with a result or failed with an error."""
+then succeeded with a result or failed with an error.
+
+A worker can die in the middle of a job (SIGKILL, out of memory, a lost host). While a job
+runs, its worker writes the job's heartbeat every JOB_HEARTBEAT (`job_heartbeat`); every
+running worker looks, every JOB_HEARTBEAT, for running jobs whose heartbeat is older than
+JOB_LEASE and sends their task again (`jobs_resume_lost`). Job tasks are idempotent, so a job
+resumes within about a minute of losing its worker, as soon as any worker runs, without
+waiting for the broker's visibility timeout.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from celery import Task
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from annotator.errors import BackgroundUnavailable
-from annotator.models import JobRun, JobStatus, Project
+from annotator.models import JOB_HEARTBEAT, JOB_LEASE, JobRun, JobStatus, Project
+
+logger = logging.getLogger(__name__)
 
 # What Redis being away raises: redis-py from the cache, kombu from the broker (after its retries).
 BACKGROUND_ERRORS: tuple[type[Exception], ...] = (RedisError, BrokerError, OSError)
@@ -42,6 +56,7 @@ def job_start(*, job_id: int, celery_id: str = "") -> JobRun:
     JobRun.objects.filter(pk=job_id).update(
         status=JobStatus.RUNNING,
         started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         celery_id=celery_id,
         attempts=F("attempts") + 1,
         error="",
@@ -86,3 +101,44 @@ def job_send(*, job: JobRun, task: Task[Any, Any], discard: Callable[[], None] |
         JobRun.objects.filter(pk=job.pk).delete()
         raise BackgroundUnavailable() from None
     return job
+
+
+@contextlib.contextmanager
+def job_heartbeat(job_id: int, *, interval: float = JOB_HEARTBEAT.total_seconds()) -> Iterator[None]:
+    """While the block runs, a thread writes the job's heartbeat every `interval` seconds, so
+    a job is seen as alive however long one step takes."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                JobRun.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+        except Exception:  # a database away: the job's own task reports it
+            logger.exception("Heartbeat of job %s stopped", job_id)
+        finally:
+            connection.close()  # the thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def jobs_resume_lost(*, send: Callable[[JobRun], object]) -> list[int]:
+    """Send again (through `send`) every running job whose worker was lost: its heartbeat is
+    older than JOB_LEASE. Each is claimed first (its heartbeat moved to now, if no one else
+    moved it), so two workers looking at once send it once. Returns the ids sent."""
+    now = timezone.now()
+    resumed = []
+    for job in JobRun.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - JOB_LEASE):
+        claimed = JobRun.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(heartbeat_at=now)
+        if claimed:
+            logger.warning(
+                "Job %s lost its worker (last heard of %s); sending it again", job.pk, job.heartbeat_at
+            )
+            send(job)
+            resumed.append(job.pk)
+    return resumed

@@ -50,6 +50,7 @@ from annotator.jobs.scheduling import Refresh
 from annotator.jobs.services import job_create, job_progress, job_send, job_start, job_succeed
 from annotator.models import (
     AgreementReport,
+    JobKind,
     JobRun,
     ProfileBasis,
     ProfileCorpus,
@@ -70,7 +71,6 @@ AGREEMENT_RESOLUTION = "token"
 # marks: alpha >= .800 reliable, .667 to .800 tentative conclusions only.
 MIN_AGREEMENT_DOCUMENTS = 10
 TENTATIVE, RELIABLE = 0.667, 0.800
-RECOMPUTE_JOB = "profiles_recompute"
 
 
 def _check_basis(basis: str) -> None:
@@ -368,7 +368,9 @@ def profiles_recompute_start(*, project: Project, basis: str = DEFAULT_BASIS, us
     """Create the JobRun of a full recompute of the project's profiles on `basis` and start
     it. Progress counts sources. BackgroundUnavailable (and no job) when the broker is away."""
     _check_basis(basis)
-    job = job_create(kind=RECOMPUTE_JOB, project=project, created_by=user, params={"basis": basis})
+    job = job_create(
+        kind=JobKind.PROFILES_RECOMPUTE, project=project, created_by=user, params={"basis": basis}
+    )
     return job_send(job=job, task=profiles_recompute_task)
 
 

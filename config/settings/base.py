@@ -265,7 +265,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # With acks_late, a task whose worker died (SIGKILL, OOM, lost host) stays unacknowledged in
 # Redis; after the visibility timeout a running worker hands it out again (kombu checks at
 # worker start, then about every 100 s). It must outlast the longest task, or a slow task
-# runs twice. CELERY_VISIBILITY_TIMEOUT shortens it for tests and benchmarks that kill workers.
+# runs twice. Jobs do not wait for it: their heartbeat shows a lost worker within 30 s, and
+# any running worker sends them again (annotator.jobs.services). CELERY_VISIBILITY_TIMEOUT
+# shortens it for tests and benchmarks that kill workers.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300)
 }

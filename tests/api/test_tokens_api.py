@@ -103,10 +103,10 @@ def test_a_password_change_on_the_page_revokes_every_token(sam):
     keys = [_token(name)["token"] for name in ("a", "b")]
     browser = Client()
     browser.force_login(sam)
-    new_password = "another-long-passphrase-2026"
+    fresh = "another-long-passphrase-2026"
     response = browser.post(
         "/accounts/password/",
-        {"old_password": DEFAULT_PASSWORD, "new_password1": new_password, "new_password2": new_password},
+        {"old_password": DEFAULT_PASSWORD, "new_password1": fresh, "new_password2": fresh},
     )
     assert response.status_code == 302
     assert not any(_works(key) for key in keys)

@@ -29,7 +29,9 @@ export function recomputeButton(button, status, url, unit) {
     try {
       const { data } = await api.post(url());
       const job = await followJob(data.id, (j) => {
-        status.textContent = `${j.status}: ${j.progress} of ${j.total || "?"} ${unit}`;
+        status.textContent = j.worker_lost
+          ? `Its worker stopped at ${j.progress} of ${j.total || "?"} ${unit}; another takes it over when one runs.`
+          : `${j.status}: ${j.progress} of ${j.total || "?"} ${unit}`;
       });
       if (job.status === "succeeded") window.location.reload();
       else status.textContent = `Failed: ${job.error}`;
