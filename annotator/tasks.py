@@ -136,7 +136,8 @@ def resume_lost_jobs(*, queue: str | None = None) -> None:
     from annotator.jobs.services import BACKGROUND_ERRORS, jobs_resume_lost
 
     try:
-        jobs_resume_lost(send=lambda job: JOB_TASKS[job.kind].apply_async((job.pk,), queue=queue))
+        options = {"queue": queue} if queue else {}
+        jobs_resume_lost(send=lambda job: JOB_TASKS[job.kind].apply_async((job.pk,), **options))
     except (OperationalError, InterfaceError) as error:  # the database is away: next time
         logger.warning("Could not look for lost jobs: %s", error)
     except BACKGROUND_ERRORS as error:  # the broker is away: next time
