@@ -136,7 +136,7 @@ def resume_lost_jobs(*, queue: str | None = None) -> None:
     from annotator.jobs.services import BACKGROUND_ERRORS, jobs_resume_lost
 
     try:
-        options = {"queue": queue} if queue else {}
+        options: dict[str, Any] = {"queue": queue} if queue else {}
         jobs_resume_lost(send=lambda job: JOB_TASKS[job.kind].apply_async((job.pk,), **options))
     except (OperationalError, InterfaceError) as error:  # the database is away: next time
         logger.warning("Could not look for lost jobs: %s", error)
