@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/annotator)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
 
-.PHONY: run test install install-dev services lint typecheck dockerlint jstest pytest bench clean
+.PHONY: run test test-faults install install-dev services lint typecheck dockerlint jstest pytest bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ pytest: install-dev services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
 test: lint typecheck dockerlint jstest pytest
+
+# Only the faults across hosts (tests/hosts, part of `make test` too): network namespaces as
+# hosts, with PostgreSQL, Redis, two gunicorn and two Celery workers of their own. Needs root.
+test-faults: install-dev
+	$(PY) -m pytest -m hosts tests/hosts -s
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache tests/artifacts

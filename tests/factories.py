@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, Document, Membership, Role, Source, Span
+from annotator.models import Assignment, Document, Membership, Project, Role, Source, Span
 from annotator.projects.services import project_create
 from annotator.spans.services import layer_lock, span_create
 
@@ -114,3 +114,62 @@ def span_add(layer: Assignment, **fields: Any) -> Span:
     with transaction.atomic():
         span, _ = span_create(assignment=layer_lock(assignment=layer), **fields)
     return span
+
+
+# A news-like text for bulk test data.
+ARTICLE = (
+    "The council said the tram extension would cost £48 million – a figure critics called “fantasy”. "
+    "Officials, speaking anonymously, expect delays of 12 months. 🚋 Passengers are not convinced. "
+) * 8
+
+
+def submitted_project(
+    n_documents: int, n_annotators: int = 3, spans_per_layer: int = 20, text: str = ARTICLE
+) -> Project:
+    """A project whose documents each have `n_annotators` submitted layers of random spans,
+    written in bulk (the agreement jobs only read them)."""
+    import random
+
+    from django.utils import timezone
+
+    from annotator.imports import text_sha256
+    from annotator.models import AssignmentStatus, Document, Label, Span
+
+    rng = random.Random(7)
+    project = ProjectFactory(slug="recompute", annotators_per_document=n_annotators)
+    source = SourceFactory(slug="recompute-herald")
+    users = [UserFactory(username=f"coder-{i}") for i in range(n_annotators)]
+    labels = {label.key: label for label in Label.objects.filter(project=project)}
+    documents = Document.objects.bulk_create(
+        Document(project=project, source=source, text=f"{i}. {text}", text_sha256=text_sha256(f"{i}. {text}"))
+        for i in range(n_documents)
+    )
+    layers = Assignment.objects.bulk_create(
+        Assignment(document=d, user=u, status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now())
+        for d in documents
+        for u in users
+    )
+    spans = []
+    for layer in layers:
+        content = layer.document.text
+        placed: set[tuple[str, int, int]] = set()  # a layer holds one span per label and offsets
+        for _ in range(spans_per_layer):
+            start = rng.randrange(0, len(content) - 30)
+            end = start + rng.randint(3, 30)
+            label = rng.choice(["CLAIM", "OPINION", "DISCLAIMER"])
+            if (label, start, end) in placed:
+                continue
+            placed.add((label, start, end))
+            attributes = {"evidence": rng.choice(["DATA", "QUOTE"])} if label == "CLAIM" else {}
+            spans.append(
+                Span(
+                    assignment=layer,
+                    label=labels[label],
+                    start=start,
+                    end=end,
+                    text=content[start:end],
+                    attributes=attributes,
+                )
+            )
+    Span.objects.bulk_create(spans)
+    return project

@@ -20,21 +20,18 @@ from django.db.models import F
 
 from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, Role
+from annotator.models import Role
 from tests.factories import (
+    ARTICLE,
     DEFAULT_PASSWORD,
     DocumentFactory,
     MembershipFactory,
     ProjectFactory,
     SourceFactory,
     UserFactory,
+    submitted_project,
 )
 from tests.span_clients import Annotator, Http, Layer, ledger_problems
-
-ARTICLE = (
-    "The council said the tram extension would cost £48 million – a figure critics called “fantasy”. "
-    "Officials, speaking anonymously, expect delays of 12 months. 🚋 Passengers are not convinced. "
-) * 8
 
 
 def _terminate_other_backends() -> int:
@@ -141,58 +138,6 @@ def test_a_request_after_the_servers_connections_were_cut_succeeds_on_a_fresh_co
 # ------------------------------------------------------------------------------
 
 
-def _submitted_project(n_documents: int, n_annotators: int = 3, spans_per_layer: int = 20) -> Any:
-    """A project whose documents each have `n_annotators` submitted layers of random spans,
-    written in bulk (the agreement jobs only read them)."""
-    import random
-
-    from django.utils import timezone
-
-    from annotator.imports import text_sha256
-    from annotator.models import AssignmentStatus, Document, Label, Span
-
-    rng = random.Random(7)
-    project = ProjectFactory(slug="recompute", annotators_per_document=n_annotators)
-    source = SourceFactory(slug="recompute-herald")
-    users = [UserFactory(username=f"coder-{i}") for i in range(n_annotators)]
-    labels = {label.key: label for label in Label.objects.filter(project=project)}
-    documents = Document.objects.bulk_create(
-        Document(
-            project=project, source=source, text=f"{i}. {ARTICLE}", text_sha256=text_sha256(f"{i}. {ARTICLE}")
-        )
-        for i in range(n_documents)
-    )
-    layers = Assignment.objects.bulk_create(
-        Assignment(document=d, user=u, status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now())
-        for d in documents
-        for u in users
-    )
-    spans = []
-    for layer in layers:
-        text = layer.document.text
-        placed: set[tuple[str, int, int]] = set()  # a layer holds one span per label and offsets
-        for _ in range(spans_per_layer):
-            start = rng.randrange(0, len(text) - 30)
-            end = start + rng.randint(3, 30)
-            label = rng.choice(["CLAIM", "OPINION", "DISCLAIMER"])
-            if (label, start, end) in placed:
-                continue
-            placed.add((label, start, end))
-            attributes = {"evidence": rng.choice(["DATA", "QUOTE"])} if label == "CLAIM" else {}
-            spans.append(
-                Span(
-                    assignment=layer,
-                    label=labels[label],
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    attributes=attributes,
-                )
-            )
-    Span.objects.bulk_create(spans)
-    return project
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_recompute_is_replaced_and_the_job_ends_with_the_clean_report(tmp_path):
@@ -206,7 +151,7 @@ def test_a_worker_killed_mid_recompute_is_replaced_and_the_job_ends_with_the_cle
     from annotator.models import JOB_LEASE, AgreementReport, JobRun, JobStatus, ReportScope
     from tests.workers import WorkerProcess, celery_worker, wait_until
 
-    project = _submitted_project(n_documents=300)
+    project = submitted_project(n_documents=300)
     staff = APIClient()
     staff.force_authenticate(UserFactory(is_staff=True))
 

@@ -133,6 +133,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: it pays off for long analytic queries, not for a request's. Queue Next
     # on a project of 10,000 started documents spent 27 ms of its 61 compiling a 50 ms query.
     options["options"] = f"-c jit=off {options.get('options', '')}".strip()
+    # A statement that runs (or waits for a lock) longer than this is cancelled, and the request
+    # answers 503 instead of holding its worker thread: 0 (the default) sets no limit.
+    statement_timeout = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=0)
+    if statement_timeout:
+        options["options"] += f" -c statement_timeout={statement_timeout}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # AUTH
@@ -245,9 +250,16 @@ if REDIS_URL and (
     raise ImproperlyConfigured(
         "REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker's)."
     )
+# Seconds a cache or broker call waits for Redis: a host cut off from Redis fails fast (and what
+# needs Redis says so) instead of hanging a request for as long as TCP retries.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 if REDIS_CACHE_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -269,8 +281,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # any running worker sends them again (annotator.jobs.services). CELERY_VISIBILITY_TIMEOUT
 # shortens it for tests and benchmarks that kill workers.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
 }
+# Sending a task tries three times within about a second before it gives up (BACKGROUND_ERRORS).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # REST FRAMEWORK
