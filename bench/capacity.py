@@ -1,0 +1,204 @@
+"""Capacity at a person's pace: how many annotators can work at once while every request is
+answered within 50 ms at the 95th percentile, with 0 errors, 0 lost and no document past k.
+
+Runs gunicorn (2 workers, gunicorn.conf.py) and one Celery worker against PostgreSQL and a
+Redis of its own, then Locust (headless, bench/locustfile.py: think time log-normal with a
+median of 4 s; per document Next, 15-25 span creates, 3-5 updates, 1-2 deletes, submit) at
+each number of annotators given, for --seconds each. Client and server share the machine; the
+table quotes the CPU each used. After each level it checks the database against the
+annotators' ledgers (every acknowledged span there, as acknowledged, and nothing else) and
+that no document holds more than k layers.
+
+    .venv/bin/python bench/capacity.py [--levels 50,100,200,300,400] [--seconds 300]
+        [--kill-worker-every 60] [--restart-postgres]
+
+--kill-worker-every N kills the Celery worker (SIGKILL) and starts it again every N seconds;
+--restart-postgres restarts PostgreSQL once in the middle of each level (needs pg_ctlcluster).
+Afterwards the agreement statistics must cover every submitted layer (as in bench/load.py). The database named by
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_capacity) is
+dropped and made again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_capacity")
+
+import api_load  # noqa: E402  (a sibling; it sets DATABASE_URL, REDIS_URL and settings for this process)
+from api_load import _free_port, _fresh_database, _start_gunicorn, _tree_pids, _wait_for_port  # noqa: E402
+from load import CeleryWorker, CpuUse, K, _backend_pids, _print_catch_up, _setup, _start_redis  # noqa: E402
+
+from tests.span_clients import queue_problems  # noqa: E402
+
+DATABASE = api_load.DATABASE_URL.rsplit("/", 1)[1]
+P95_LIMIT_MS = 50
+
+
+def _ledger_problems(ledger_file: Path, project_id: int) -> list[str]:
+    """Differences between the spans the annotators were told exist and the database's."""
+    from annotator.models import Span
+
+    expected: dict[int, tuple[Any, ...]] = {}
+    for line in ledger_file.read_text().splitlines():
+        for span_id, (layer, label, start, end, version) in json.loads(line).items():
+            expected[int(span_id)] = (layer, label, start, end, version)
+    actual = {
+        span.pk: (span.assignment_id, span.label.key, span.start, span.end, span.version)
+        for span in Span.objects.filter(assignment__document__project_id=project_id).select_related("label")
+    }
+    problems = [
+        f"span {i}: acknowledged {expected[i]}, stored {actual.get(i)}"
+        for i in expected
+        if actual.get(i) != expected[i]
+    ]
+    problems += [f"span {i}: stored but never acknowledged" for i in actual.keys() - expected.keys()]
+    return problems
+
+
+def _level(
+    annotators: int, seconds: float, base: str, project_id: int, tokens: Path, worker: CeleryWorker,
+    server: list[int], kill_every: float | None, restart_postgres: bool,
+) -> dict[str, Any]:  # fmt: skip
+    out = Path(tempfile.mkdtemp(prefix="capacity-"))
+    ledger = out / "ledger.jsonl"
+    env = {
+        **os.environ,
+        "CAPACITY_TOKENS": str(tokens),
+        "CAPACITY_LEDGER": str(ledger),
+        "CAPACITY_PROJECT": str(project_id),
+    }
+    spawn = max(1, annotators // 20)  # everyone at work within 20 s
+    locust = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile.py"), "--headless", "-H", base,
+         "-u", str(annotators), "-r", str(spawn), "-t", f"{int(seconds)}s", "--csv", str(out / "run"),
+         "--only-summary", "--stop-timeout", "10"],
+        env=env, stdout=subprocess.DEVNULL, stderr=(out / "locust.log").open("w"),
+    )  # fmt: skip
+    cpu = CpuUse(
+        {"server": lambda: server, "worker": lambda: _tree_pids(worker.process.pid),
+         "postgres": lambda: _backend_pids(DATABASE), "client": lambda: _tree_pids(locust.pid)}
+    )  # fmt: skip
+    stop = threading.Event()
+
+    def faults() -> None:
+        started = time.monotonic()
+        restarted = False
+        while not stop.wait(1):
+            elapsed = time.monotonic() - started
+            if kill_every and elapsed // kill_every > worker.kills:
+                worker.kill()
+                worker.restart()
+            if restart_postgres and not restarted and elapsed > seconds / 2:
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"], check=True
+                )
+                restarted = True
+
+    chaos = threading.Thread(target=faults)
+    chaos.start()
+    locust.wait()
+    stop.set()
+    chaos.join()
+    used = cpu.stop()
+    with (out / "run_stats.csv").open() as stats:
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    total = rows["Aggregated"]
+    from django.db import connection
+
+    connection.close()
+    return {
+        "annotators": annotators,
+        "requests": int(total["Request Count"]),
+        "rps": float(total["Requests/s"]),
+        "p50": float(total["50%"]),
+        "p95": float(total["95%"]),
+        "p99": float(total["99%"]),
+        "failures": int(total["Failure Count"]),
+        "per_kind": {name: float(row["95%"]) for name, row in rows.items() if name != "Aggregated"},
+        "lost": _ledger_problems(ledger, project_id),
+        "past_k": queue_problems(project_id=project_id, k=K),
+        "cpu": {name: round(value / seconds, 2) for name, value in used.items()},
+        "log": str(out / "locust.log"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", default="50,100,200,300,400")
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--kill-worker-every", type=float, default=None)
+    parser.add_argument("--restart-postgres", action="store_true")
+    args = parser.parse_args()
+    levels = [int(n) for n in args.levels.split(",")]
+
+    redis, os.environ["REDIS_URL"] = _start_redis()
+    _fresh_database()
+    project_id, token_list = _setup(max(levels))
+    tokens = Path(tempfile.mkstemp(prefix="capacity-tokens-")[1])
+    tokens.write_text("\n".join(token_list))
+    port = _free_port()
+    env = dict(os.environ)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    gunicorn = _start_gunicorn(port, env)
+    log = ROOT / "var" / "bench-capacity-celery.log"
+    log.parent.mkdir(exist_ok=True)
+    log.write_text("")
+    worker = CeleryWorker(env, log)
+    base = f"http://127.0.0.1:{port}"
+    results = []
+    try:
+        _wait_for_port(port)
+        time.sleep(3)
+        server = _tree_pids(gunicorn.pid)
+        print(f"{'annotators':>10} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
+              f"{'lost':>5} {'past k':>6}  CPU (cores): server, worker, postgres, client")  # fmt: skip
+        for annotators in levels:
+            result = _level(
+                annotators, args.seconds, base, project_id, tokens, worker, server,
+                args.kill_worker_every, args.restart_postgres,
+            )  # fmt: skip
+            results.append(result)
+            cpu = result["cpu"]
+            print(
+                f"{annotators:>10} {result['rps']:>7.1f} {result['p50']:>7.0f} {result['p95']:>7.0f} "
+                f"{result['p99']:>7.0f} {result['failures']:>6} {len(result['lost']):>5} {len(result['past_k']):>6}  "
+                f"{cpu['server']}, {cpu['worker']}, {cpu['postgres']}, {cpu['client']}",
+                flush=True,
+            )
+            for problem in (result["lost"] + result["past_k"])[:5]:
+                print("   ", problem)
+        good = [
+            r["annotators"] for r in results
+            if r["p95"] < P95_LIMIT_MS and not r["failures"] and not r["lost"] and not r["past_k"]
+        ]  # fmt: skip
+        print(f"\nper kind p95 (ms) at the largest level: {results[-1]['per_kind']}")
+        # Every document with two or more submitted layers has its statistics, and the report counts them.
+        _print_catch_up(project_id, 180, log)
+        print(
+            f"capacity: {max(good) if good else 'below ' + str(levels[0])} simultaneous annotators "
+            f"(p95 < {P95_LIMIT_MS} ms, 0 errors, 0 lost, no document past k), {args.seconds:.0f} s per level"
+        )
+    finally:
+        gunicorn.terminate()
+        worker.stop()
+        redis.terminate()
+        tokens.unlink()
+
+
+if __name__ == "__main__":
+    main()
