@@ -69,11 +69,12 @@ def _ledger_problems(ledger_file: Path, project_id: int) -> list[str]:
 
 
 def _level(
-    annotators: int, seconds: float, base: str, project_id: int, tokens: Path, worker: CeleryWorker,
-    server: list[int], kill_every: float | None, restart_postgres: bool,
+    annotators: int, seconds: float, base: str, project_id: int, tokens: Path, ledger: Path,
+    worker: CeleryWorker, server: list[int], kill_every: float | None, restart_postgres: bool,
 ) -> dict[str, Any]:  # fmt: skip
+    """One level; `ledger` gathers every level's acknowledged spans (a level's annotators may
+    take up the layers the previous level left open, and keep the spans already there)."""
     out = Path(tempfile.mkdtemp(prefix="capacity-"))
-    ledger = out / "ledger.jsonl"
     env = {
         **os.environ,
         "CAPACITY_TOKENS": str(tokens),
@@ -149,6 +150,7 @@ def main() -> None:
     project_id, token_list = _setup(max(levels))
     tokens = Path(tempfile.mkstemp(prefix="capacity-tokens-")[1])
     tokens.write_text("\n".join(token_list))
+    ledger = Path(tempfile.mkstemp(prefix="capacity-ledger-")[1])
     port = _free_port()
     env = dict(os.environ)
     subprocess.run(
@@ -169,7 +171,7 @@ def main() -> None:
               f"{'lost':>5} {'past k':>6}  CPU (cores): server, worker, postgres, client")  # fmt: skip
         for annotators in levels:
             result = _level(
-                annotators, args.seconds, base, project_id, tokens, worker, server,
+                annotators, args.seconds, base, project_id, tokens, ledger, worker, server,
                 args.kill_worker_every, args.restart_postgres,
             )  # fmt: skip
             results.append(result)
@@ -198,6 +200,7 @@ def main() -> None:
         worker.stop()
         redis.terminate()
         tokens.unlink()
+        ledger.unlink()
 
 
 if __name__ == "__main__":
