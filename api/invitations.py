@@ -88,7 +88,7 @@ class InvitationListApi(APIView):
 
 
 class InvitationDetailApi(APIView):
-    @extend_schema(request=None, responses=InvitationSerializer)
+    @extend_schema(request=None, responses={200: InvitationSerializer})
     def delete(self, request: Request, project_id: int, invitation_id: int) -> Response:
         """Revoke a link that has not been used: it stops working at once."""
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import django_filters
+from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -241,7 +242,7 @@ class MemberDetailApi(APIView):
         )
         return Response(s.MemberSerializer(membership).data)
 
-    @extend_schema(request=None, responses=s.MemberRemovedSerializer)
+    @extend_schema(request=None, responses={200: s.MemberRemovedSerializer})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
         """Take a member out of the project. Their submitted layers stay; the ones they had not
         submitted are deleted, and their documents go back to the queue."""
@@ -299,12 +300,18 @@ class SourceListApi(APIView):
 # ------------------------------------------------------------------------------
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A count: 0.5 is refused (400), as the schema's integer says, not rounded."""
+
+    field_class = forms.IntegerField
+
+
 class DocumentFilter(django_filters.FilterSet):
     source = django_filters.CharFilter(method="filter_source", help_text="A source id or slug.")
     search = django_filters.CharFilter(
         field_name="title", lookup_expr="icontains", help_text="Words in the title."
     )
-    layers_submitted = django_filters.NumberFilter(
+    layers_submitted = WholeNumberFilter(
         field_name="layers_submitted", help_text="Exactly this many submitted annotation layers (reviewers)."
     )
     status = django_filters.ChoiceFilter(

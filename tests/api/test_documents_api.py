@@ -47,6 +47,8 @@ def test_document_filters(world):
     assert ids(status="unstarted") == [world.document.pk]
     assert ids(layers_submitted=3) == [done.pk]
     assert reviewer.get(url, {"status": "bogus"}).status_code == 400
+    # A count, as the schema says: not rounded from a fraction.
+    assert set(reviewer.get(url, {"layers_submitted": "0.5"}).json()) == {"layers_submitted"}
     # A source that does not exist, named by slug or by something that only looks like a number.
     for ref in ("nowhere", "²", "999999"):
         refused = reviewer.get(url, {"source": ref})
