@@ -138,6 +138,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     statement_timeout = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=0)
     if statement_timeout:
         options["options"] += f" -c statement_timeout={statement_timeout}"
+    # A session left idle inside a transaction this long is ended by PostgreSQL, and its row
+    # locks with it: a host that vanished mid-transaction (a cut link) holds them until then.
+    idle_timeout = env.int("DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=300_000)
+    if idle_timeout:
+        options["options"] += f" -c idle_in_transaction_session_timeout={idle_timeout}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # AUTH

@@ -67,7 +67,8 @@ class Deployment:
         return (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
 
 
-def _env(database_host: str) -> dict[str, str]:
+def _env(database_host: str, *, statement_timeout: bool = False) -> dict[str, str]:
+    """Settings of a web host (with the statement timeout) or a worker host."""
     keep = {
         k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))
     }
@@ -78,7 +79,10 @@ def _env(database_host: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "10.77.0.11,10.77.0.12",
         "DATABASE_URL": f"postgres://postgres@{database_host}:5432/annotator",
         "REDIS_URL": f"redis://{REDIS}:6379/0",
-        "DJANGO_DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
+        "DJANGO_DB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS if statement_timeout else 0),
+        # A host cut off mid-transaction holds row locks until PostgreSQL ends its session: this
+        # soon here (the default is 5 minutes), so the other worker's retries outlast it.
+        "DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "10000",
         "DJANGO_CONN_MAX_AGE": "60",
     }
 
@@ -119,7 +123,10 @@ def deployment() -> Iterator[Deployment]:
         network.run(
             "db",
             [str(bindir / "postgres"), "-D", str(data), "-c", f"listen_addresses={DB}", "-c",
-             f"unix_socket_directories={data}", "-c", "fsync=off", "-c", "max_connections=200"],
+             f"unix_socket_directories={data}", "-c", "fsync=off", "-c", "max_connections=200",
+             # Notice a client host that vanished while a statement runs (server settings).
+             "-c", "tcp_keepalives_idle=5", "-c", "tcp_keepalives_interval=2", "-c", "tcp_keepalives_count=3",
+             "-c", "tcp_user_timeout=10000"],
             user="postgres", log=logs / "postgres.log",
         )  # fmt: skip
         network.run(
@@ -148,8 +155,8 @@ def deployment() -> Iterator[Deployment]:
         world = json.loads(made.stdout.strip().splitlines()[-1])
 
         for web, env in (
-            ("web1", _env(RELAY)),
-            ("web2", direct),
+            ("web1", _env(RELAY, statement_timeout=True)),
+            ("web2", _env(DB, statement_timeout=True)),
         ):  # web1 reaches the database through the relay
             network.run(
                 web,
