@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from annotator.models import Assignment, AssignmentStatus, Document, Membership, Project, Source, Span
 
@@ -31,6 +32,11 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     assert layers.filter(status=AssignmentStatus.SUBMITTED).count() == 3 * 12 - 2
     assert "demo-anna" in out
     assert "demo-manager" in out
+    # A token to try the API with, the same on a rerun, listed on the manager's tokens page.
+    key = out.split("API token of demo-manager ('demo script'): ")[1].split()[0]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/projects/").status_code == 200
     # The layers disagree somewhere: not every span is matched exactly in every layer.
     keys = Span.objects.filter(assignment__document__project=project).values_list(
         "assignment__document", "start", "end", "label__key"

@@ -16,9 +16,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from annotator.accounts.services import token_create, token_hash
 from annotator.imports.services import documents_import_records
 from annotator.layers.services import assignment_submit, layer_assign
 from annotator.models import (
+    ApiToken,
     Assignment,
     AssignmentKind,
     AssignmentStatus,
@@ -35,6 +37,7 @@ DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 # The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.
 ARTICLES_LEFT_OPEN = 2
 DEMO_MIN_PROFILE_ARTICLES = 3
+DEMO_CLIENT = "demo script"
 
 
 class Command(BaseCommand):
@@ -46,9 +49,11 @@ class Command(BaseCommand):
             logins = self._users(demo["users"])
             project = self._project(demo, logins)
             self._layers(project, demo)
+            token = self._api_token(demo["users"]["manager"])
         # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
         # worker refreshes them, or without one the first read does.
         self._print_logins(logins, demo["users"])
+        self.stdout.write(f"  API token of {demo['users']['manager']} ({DEMO_CLIENT!r}): {token}")
 
     def _users(self, names: dict[str, Any]) -> dict[str, str]:
         """Creates the demo users; passwords are random, kept in var/ so reruns print the same."""
@@ -69,6 +74,20 @@ class Command(BaseCommand):
         logins_file.write_text(json.dumps(known, indent=2))
         logins_file.chmod(0o600)
         return known
+
+    def _api_token(self, username: str) -> str:
+        """A token for trying the API (and for the API tokens page to list); its key is kept
+        in var/ beside the passwords, so reruns print the same one while it still works."""
+        keys_file = Path(settings.VAR_DIR) / "demo-api-token.txt"
+        user = get_user_model().objects.get(username=username)
+        if keys_file.exists():
+            key = keys_file.read_text().strip()
+            if ApiToken.objects.filter(user=user, name=DEMO_CLIENT, key_hash=token_hash(key)).exists():
+                return key
+        _, key = token_create(user=user, name=DEMO_CLIENT)
+        keys_file.write_text(key)
+        keys_file.chmod(0o600)
+        return key
 
     def _project(self, demo: dict[str, Any], logins: dict[str, str]) -> Project:
         spec = demo["project"]
