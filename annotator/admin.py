@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from annotator.errors import BackgroundUnavailable
+from annotator.errors import BackgroundUnavailable, ValidationError
 from annotator.forms import DocumentImportForm
 from annotator.imports import normalize_text, text_sha256
 from annotator.imports.uploads import documents_import_upload
@@ -175,10 +175,14 @@ class InvitationAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke the selected unused invitations")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
-        unused = [i for i in queryset.select_related("project") if i.accepted_at is None]
-        for invitation in unused:
-            invitation_revoke(invitation=invitation)
-        self.message_user(request, f"Revoked {len(unused)} invitation(s).", messages.SUCCESS)
+        revoked = 0
+        for invitation in queryset:
+            try:
+                invitation_revoke(invitation=invitation)
+            except ValidationError:  # used already: it stays as the record of who joined
+                continue
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)
 
 
 @admin.register(Label)

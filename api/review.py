@@ -65,7 +65,9 @@ from api.serializers import (
     QueryChoiceField,
     QueryDateTimeField,
     SourceBriefSerializer,
+    SpanCreateSerializer,
     SpanSerializer,
+    SpanUpdateSerializer,
     StrictCharField,
 )
 
@@ -202,12 +204,10 @@ class DecisionInputSerializer(serializers.Serializer):
         return attrs
 
 
-def _id(help_text: str) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_INTEGER, help_text=help_text)
-
-
-def _version() -> serializers.IntegerField:
-    return _id("The gold span's version you read; 409 if stale.")
+def _id(help_text: str, *, required: bool = True) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, help_text=help_text, required=required
+    )
 
 
 class AcceptInputSerializer(DecisionInputSerializer):
@@ -220,16 +220,11 @@ class AcceptAgreedInputSerializer(DecisionInputSerializer):
     """Copy every span that all annotators agree on into the gold layer."""
 
 
-class EditInputSerializer(DecisionInputSerializer):
-    """Change a gold span: any of label, start, end (with text) and attributes."""
+class EditInputSerializer(DecisionInputSerializer, SpanUpdateSerializer):
+    """Change a gold span (`version`: the one you read): any of label, start, end (with text)
+    and attributes, as a span update takes them."""
 
     gold_span_id = _id("The gold span to change.")
-    version = _version()
-    label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]  # stubs: Field.label
-    start = serializers.IntegerField(required=False)
-    end = serializers.IntegerField(required=False)
-    text = StrictCharField(required=False, trim_whitespace=False, allow_blank=True, max_length=1_000_000)
-    attributes = serializers.DictField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -238,37 +233,24 @@ class EditInputSerializer(DecisionInputSerializer):
         return attrs
 
 
-class AddInputSerializer(DecisionInputSerializer):
-    """Add a span of the reviewer's own to the gold layer."""
-
-    label = StrictCharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
-    text = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
-    attributes = serializers.DictField(required=False)
-    client_uuid = serializers.UUIDField(required=False, help_text="Makes a repeated add harmless.")
+class AddInputSerializer(DecisionInputSerializer, SpanCreateSerializer):
+    """Add a span of the reviewer's own to the gold layer, as a span create takes it
+    (`client_uuid` makes a repeated add harmless)."""
 
 
 class RejectInputSerializer(DecisionInputSerializer):
     """Reject an annotator's span ({span_id}) or remove a gold span ({gold_span_id, version})."""
 
-    span_id = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_INTEGER, help_text="An annotator's span."
-    )
-    gold_span_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INTEGER)
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_INTEGER,
-        help_text="The gold span's version you read; 409 if stale.",
-    )
+    span_id = _id("An annotator's span.", required=False)
+    gold_span_id = _id("The gold span to remove.", required=False)
+    version = _id("The gold span's version you read; 409 if stale.", required=False)
 
 
 class TakeAttributesInputSerializer(DecisionInputSerializer):
     """Copy attributes from an annotator's span onto a gold span."""
 
     gold_span_id = _id("The gold span to change.")
-    version = _version()
+    version = _id("The gold span's version you read; 409 if stale.")
     span_id = _id("The annotator's span to take the attributes from.")
     keys = serializers.ListField(
         child=StrictCharField(max_length=50),

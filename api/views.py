@@ -3,7 +3,6 @@ service, render with a serializer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, cast
 
 import django_filters
@@ -24,13 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
+from annotator.accounts.selectors import api_tokens_list
 from annotator.accounts.services import token_create, token_revoke, tokens_revoke_all
 from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
 from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
 from annotator.models import (
-    ApiToken,
     AssignmentKind,
     AssignmentStatus,
     Document,
@@ -116,10 +115,7 @@ class TokenApi(APIView):
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the given username and password.")
-        days = data.get("expires_in_days")
-        token, key = token_create(
-            user=user, name=data["name"], validity=timedelta(days=days) if days is not None else None
-        )
+        token, key = token_create(user=user, name=data["name"], expires_in_days=data.get("expires_in_days"))
         # A credential: no cache on the way may keep it.
         return Response(
             s.TokenSerializer({"token": key, "name": token.name, "expires_at": token.expires_at}).data,
@@ -133,12 +129,18 @@ class TokenApi(APIView):
         tokens_revoke_all(user=cast(User, request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def get_throttles(self) -> list[Any]:
+        return super().get_throttles() if self.request.method == "POST" else []
+
 
 class TokenListApi(APIView):
     @extend_schema(responses=s.ApiTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
         """The caller's tokens: names, dates and last use, never keys."""
-        tokens = ApiToken.objects.filter(user=cast(User, request.user))
+        tokens = api_tokens_list(user=cast(User, request.user))
         return Response(s.ApiTokenSerializer(tokens, many=True).data)
 
 
@@ -148,12 +150,6 @@ class TokenDetailApi(APIView):
         """Revoke one of the caller's tokens."""
         token_revoke(user=cast(User, request.user), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def get_permissions(self) -> list[Any]:
-        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
-
-    def get_throttles(self) -> list[Any]:
-        return super().get_throttles() if self.request.method == "POST" else []
 
 
 # PROJECTS

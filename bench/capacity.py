@@ -38,8 +38,17 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_capacity")
 
 import api_load  # noqa: E402  (a sibling; it sets DATABASE_URL, REDIS_URL and settings for this process)
-from api_load import _free_port, _fresh_database, _start_gunicorn, _tree_pids, _wait_for_port  # noqa: E402
-from load import CeleryWorker, CpuUse, K, _backend_pids, _print_catch_up, _setup, _start_redis  # noqa: E402
+from api_load import _fresh_database, _tree_pids  # noqa: E402
+from load import (  # noqa: E402
+    CeleryWorker,
+    CpuUse,
+    K,
+    _backend_pids,
+    _print_catch_up,
+    _setup,
+    _start_redis,
+    start_stack,
+)
 
 from tests.span_clients import queue_problems  # noqa: E402
 
@@ -151,21 +160,9 @@ def main() -> None:
     tokens = Path(tempfile.mkstemp(prefix="capacity-tokens-")[1])
     tokens.write_text("\n".join(token_list))
     ledger = Path(tempfile.mkstemp(prefix="capacity-ledger-")[1])
-    port = _free_port()
-    env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    gunicorn = _start_gunicorn(port, env)
-    log = ROOT / "var" / "bench-capacity-celery.log"
-    log.parent.mkdir(exist_ok=True)
-    log.write_text("")
-    worker = CeleryWorker(env, log)
-    base = f"http://127.0.0.1:{port}"
+    gunicorn, worker, base, log = start_stack("bench-capacity-celery.log")
     results = []
     try:
-        _wait_for_port(port)
-        time.sleep(3)
         server = _tree_pids(gunicorn.pid)
         print(f"{'annotators':>10} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
               f"{'lost':>5} {'past k':>6}  CPU (cores): server, worker, postgres, client")  # fmt: skip

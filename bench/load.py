@@ -385,6 +385,25 @@ def _report(title: str, run: dict[str, Any], annotators: list[Annotator], projec
     print(f"documents past k: {len(over_k)}" + (f"  first: {over_k[:3]}" if over_k else ""))
 
 
+def start_stack(log_name: str) -> tuple[subprocess.Popen[bytes], CeleryWorker, str, Path]:
+    """The servers under test, as deployed: static files collected, gunicorn on a free port and
+    one Celery worker (its log in var/`log_name`), both answering. Returns gunicorn, the worker,
+    the base URL and the worker's log."""
+    port = _free_port()
+    env = dict(os.environ)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    gunicorn = _start_gunicorn(port, env)
+    log = ROOT / "var" / log_name
+    log.parent.mkdir(exist_ok=True)
+    log.write_text("")
+    worker = CeleryWorker(env, log)
+    _wait_for_port(port)
+    time.sleep(3)  # let the Celery worker finish starting
+    return gunicorn, worker, f"http://127.0.0.1:{port}", log
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -395,21 +414,9 @@ def main() -> None:
     redis, os.environ["REDIS_URL"] = _start_redis()
     _fresh_database()
     project_id, tokens = _setup(args.annotators)
-    port = _free_port()
-    env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    gunicorn = _start_gunicorn(port, env)
-    log = ROOT / "var" / "bench-load-celery.log"
-    log.parent.mkdir(exist_ok=True)
-    log.write_text("")
-    worker = CeleryWorker(env, log)
-    base = f"http://127.0.0.1:{port}"
+    gunicorn, worker, base, log = start_stack("bench-load-celery.log")
     annotators = [Annotator(Http(base, token), seed=i) for i, token in enumerate(tokens)]
     try:
-        _wait_for_port(port)
-        time.sleep(3)  # let the Celery worker finish starting
         server = _tree_pids(gunicorn.pid)
 
         run = _run(annotators[:1], project_id, 10, worker, server)

@@ -3,7 +3,6 @@ and revoked. The rules are annotator.accounts.services'."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import cast
 
 from django import forms
@@ -14,9 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from annotator.accounts.services import MAX_VALIDITY, token_create, token_revoke
+from annotator.accounts.selectors import api_tokens_list
+from annotator.accounts.services import MAX_VALIDITY_DAYS, token_create, token_revoke
 from annotator.errors import NotFound, ValidationError
-from annotator.models import ApiToken
 
 TEMPLATE = "frontend/tokens.html"
 
@@ -26,7 +25,7 @@ class TokenForm(forms.Form):
     expires_in_days = forms.IntegerField(
         required=False,
         min_value=1,
-        max_value=MAX_VALIDITY.days,
+        max_value=MAX_VALIDITY_DAYS,
         label="Expires after (days)",
         help_text="Leave empty for a token that lasts until you revoke it.",
     )
@@ -46,10 +45,11 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, "No such token of yours.")
         return redirect("tokens")
     if form.is_bound and form.is_valid():
-        days = form.cleaned_data["expires_in_days"]
         try:
             token, new_key = token_create(
-                user=user, name=form.cleaned_data["name"], validity=timedelta(days=days) if days else None
+                user=user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except ValidationError as error:
             for problems in error.message_dict.values():
@@ -58,5 +58,5 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         else:
             form = TokenForm()
             messages.success(request, f"Token “{token.name}” made. Copy its key now: it is not shown again.")
-    tokens = ApiToken.objects.filter(user=user)
+    tokens = api_tokens_list(user=user)
     return render(request, TEMPLATE, {"form": form, "tokens": tokens, "new_key": new_key})

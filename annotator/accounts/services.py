@@ -17,7 +17,7 @@ from django.utils import timezone
 from annotator.errors import NotFound, ValidationError
 from annotator.models import ApiToken
 
-MAX_VALIDITY = datetime.timedelta(days=365)
+MAX_VALIDITY_DAYS = 365
 # How stale `last_used_at` may get: writing it on every request would add a statement to each.
 LAST_USED_PRECISION = datetime.timedelta(minutes=5)
 
@@ -28,18 +28,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def token_create(
-    *, user: User, name: str, validity: datetime.timedelta | None = None
-) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     """Make a token called `name` for `user`, replacing the user's token of that name, if any
     (a client that signs in again gets a fresh key and the old one stops working). Returns the
-    token and its key, which is never available again. `validity` None: it does not expire."""
+    token and its key, which is never available again. `expires_in_days` None: it does not
+    expire."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Name the client this token is for, e.g. 'export script'."]})
-    if validity is not None and not datetime.timedelta(0) < validity <= MAX_VALIDITY:
+    if expires_in_days is not None and not 0 < expires_in_days <= MAX_VALIDITY_DAYS:
         raise ValidationError(
-            {"expires_in_days": [f"A token lasts 1 to {MAX_VALIDITY.days} days, or without end."]}
+            {"expires_in_days": [f"A token lasts 1 to {MAX_VALIDITY_DAYS} days, or without end."]}
         )
     key = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -48,7 +47,9 @@ def token_create(
             user=user,
             name=name,
             key_hash=token_hash(key),
-            expires_at=timezone.now() + validity if validity is not None else None,
+            expires_at=(
+                timezone.now() + datetime.timedelta(days=expires_in_days) if expires_in_days else None
+            ),
         )
     return token, key
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotator import access
 from annotator.accounts.services import token_hash
 from annotator.errors import ValidationError
 from annotator.models import Invitation, Project, Role
@@ -92,7 +93,7 @@ def _inviter_may_still_invite(invitation: Invitation) -> bool:
     inviter = invitation.created_by
     if inviter is None or not inviter.is_active:
         return False
-    return inviter.is_staff or invitation.project.memberships.filter(user=inviter, role=Role.MANAGER).exists()
+    return access.project_role(user=inviter, project=invitation.project) == Role.MANAGER  # staff too
 
 
 def _check_usable(invitation: Invitation | None) -> None:
