@@ -35,7 +35,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.layers.selectors import layer_with_role
-from annotator.models import Assignment, AssignmentKind, Document, JobRun, Membership, Project, Role, Span
+from annotator.models import Document, JobRun, Layer, LayerKind, Membership, Project, Role, Span
 from annotator.projects.selectors import project_schema_get
 from annotator.spans.selectors import span_get
 
@@ -117,9 +117,7 @@ def documents_visible(*, user: User, project: Project) -> QuerySet[Document]:
     if role in REVIEWERS:
         return documents
     if role == Role.ANNOTATOR:
-        return documents.filter(
-            assignments__user=cast(AccountUser, user), assignments__kind=AssignmentKind.ANNOTATION
-        )
+        return documents.filter(layers__user=cast(AccountUser, user), layers__kind=LayerKind.ANNOTATION)
     return documents.none()
 
 
@@ -130,7 +128,7 @@ def access_document(*, user: User, document_id: int, roles: tuple[str, ...] | No
     role = project_role(user=user, project=document.project_id)
     if role is None:
         raise NotFound("Document not found.")
-    if role == Role.ANNOTATOR and not document.assignments.filter(user=cast(AccountUser, user)).exists():
+    if role == Role.ANNOTATOR and not document.layers.filter(user=cast(AccountUser, user)).exists():
         raise NotFound("Document not found.")
     if roles is not None and role not in roles:
         raise PermissionDenied(f"This needs the role {' or '.join(roles)} in the project; you are {role}.")
@@ -138,64 +136,62 @@ def access_document(*, user: User, document_id: int, roles: tuple[str, ...] | No
     return document
 
 
-def access_assignment(
+def access_layer(
     *,
     user: User,
-    assignment_id: int,
+    layer_id: int,
     write: bool = False,
     lock: bool = False,
     related: tuple[str, ...] = (),
-) -> Assignment:
+) -> Layer:
     """A layer the user may read (or, with `write`, change), with its document and project and
     any `related` objects (fetched once the layer is allowed). One query, the user's role
     included, and one per `related` relation. With `lock` (inside a transaction), the layer's
     row stays locked until the transaction ends: span writes and submit hold it, so they
     happen one after the other on a layer."""
-    assignment = layer_with_role(assignment_id=assignment_id, user_id=user.pk, lock=lock)
-    if assignment is None:
-        raise NotFound("Assignment not found.")
-    project = assignment.document.project
-    role = Role.MANAGER if _is_staff(user) else assignment.member_role  # type: ignore[attr-defined]
-    own = assignment.user_id == user.pk
+    layer = layer_with_role(layer_id=layer_id, user_id=user.pk, lock=lock)
+    if layer is None:
+        raise NotFound("Layer not found.")
+    project = layer.document.project
+    role = Role.MANAGER if _is_staff(user) else layer.member_role  # type: ignore[attr-defined]
+    own = layer.user_id == user.pk
     readable = role is not None and (own or sees_all_layers(role=role, project=project))
-    if assignment.kind == AssignmentKind.GOLD:
+    if layer.kind == LayerKind.GOLD:
         readable = role in REVIEWERS
     if not readable:
-        raise NotFound("Assignment not found.")
+        raise NotFound("Layer not found.")
     if write:
-        if assignment.kind == AssignmentKind.GOLD:
+        if layer.kind == LayerKind.GOLD:
             raise PermissionDenied(
                 "The gold layer changes through review decisions, so each change is recorded: "
-                f"POST /api/v1/documents/{assignment.document_id}/decisions/."
+                f"POST /api/v1/documents/{layer.document_id}/decisions/."
             )
         if not own:
             raise PermissionDenied("Only its annotator changes an annotation layer.")
-    assignment.user_role = role  # type: ignore[attr-defined]
+    layer.user_role = role  # type: ignore[attr-defined]
     if related:
-        prefetch_related_objects([assignment], *related)
-    return assignment
+        prefetch_related_objects([layer], *related)
+    return layer
 
 
 def access_span(*, user: User, span_id: int, write: bool = False, lock: bool = False) -> Span:
     """The span if the user may read (with `write`, change) its layer, with its layer (as
-    access_assignment gives it, locked with `lock`) and its label."""
+    access_layer gives it, locked with `lock`) and its label."""
     span = span_get(span_id=span_id)
     if span is None:
         raise NotFound("Span not found.")
     try:
-        span.assignment = access_assignment(
-            user=user, assignment_id=span.assignment_id, write=write, lock=lock
-        )
+        span.layer = access_layer(user=user, layer_id=span.layer_id, write=write, lock=lock)
     except NotFound:
         raise NotFound("Span not found.") from None
-    label = project_schema_get(project=span.assignment.document.project).labels_by_id.get(span.label_id)
+    label = project_schema_get(project=span.layer.document.project).labels_by_id.get(span.label_id)
     if label is not None:  # else read on first use
         span.label = label
     return span
 
 
-def can_reopen(*, user: User, assignment: Assignment) -> bool:
-    return project_role(user=user, project=assignment.document.project_id) in REVIEWERS
+def can_reopen(*, user: User, layer: Layer) -> bool:
+    return project_role(user=user, project=layer.document.project_id) in REVIEWERS
 
 
 def can_export(*, role: str | None, project: Project, basis: str) -> bool:
@@ -272,13 +268,13 @@ def access_profiles_project(*, user: User, project_id: int) -> Project:
     return project
 
 
-def can_read_span_history(*, user: User, assignment: Assignment) -> bool:
+def can_read_span_history(*, user: User, layer: Layer) -> bool:
     """Who changed which span when: reviewers and managers for every layer they read, an
-    annotator only for their own layer (even where the project is not blind). `assignment`
-    comes from access_assignment, which has already refused layers the user may not read."""
-    return assignment.user_role in REVIEWERS or assignment.user_id == user.pk  # type: ignore[attr-defined]
+    annotator only for their own layer (even where the project is not blind). `layer`
+    comes from access_layer, which has already refused layers the user may not read."""
+    return layer.user_role in REVIEWERS or layer.user_id == user.pk  # type: ignore[attr-defined]
 
 
-def can_restore_spans(*, assignment: Assignment) -> bool:
+def can_restore_spans(*, layer: Layer) -> bool:
     """Managers bring deleted spans back (into any layer they read)."""
-    return assignment.user_role in MANAGERS  # type: ignore[attr-defined]
+    return layer.user_role in MANAGERS  # type: ignore[attr-defined]

@@ -22,13 +22,13 @@ from annotator.imports.uploads import documents_import_upload
 from annotator.layers.services import layers_delete
 from annotator.models import (
     AgreementReport,
-    Assignment,
     Attribute,
     Decision,
     Document,
     Invitation,
     JobRun,
     Label,
+    Layer,
     Membership,
     Project,
     Source,
@@ -206,11 +206,11 @@ class TargetAdmin(admin.ModelAdmin[Target]):
     search_fields = ["name", "description"]
 
 
-class AssignmentInline(admin.TabularInline[Assignment, Document]):
+class LayerInline(admin.TabularInline[Layer, Document]):
     """Layers are shown here; they change through the queue and the review, so every rule and
     count holds."""
 
-    model = Assignment
+    model = Layer
     extra = 0
     fields = readonly_fields = ("user", "kind", "status", "submitted_at")
     show_change_link = True
@@ -229,7 +229,7 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
     list_select_related = ["project", "source"]
     readonly_fields = ["text_sha256", "created_at"]
     autocomplete_fields = ["source", "project"]
-    inlines = [AssignmentInline]
+    inlines = [LayerInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="characters")
@@ -288,7 +288,7 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and Span.objects.filter(assignment__document=obj).exists():
+        if obj is not None and Span.objects.filter(layer__document=obj).exists():
             # Every span's offsets point into this text.
             fields += ["text", "project"]
         return fields
@@ -299,7 +299,7 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
         super().save_model(request, obj, form, change)
 
 
-class SpanInline(admin.TabularInline[Span, Assignment]):
+class SpanInline(admin.TabularInline[Span, Layer]):
     model = Span
     extra = 0
     fields = readonly_fields = ("label", "start", "end", "text", "attributes", "version")
@@ -308,8 +308,8 @@ class SpanInline(admin.TabularInline[Span, Assignment]):
         return False
 
 
-@admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin[Assignment]):
+@admin.register(Layer)
+class LayerAdmin(admin.ModelAdmin[Layer]):
     list_display = ["document", "user", "kind", "status", "n_spans", "updated_at", "submitted_at"]
     list_filter = ["kind", "status", "document__project"]
     search_fields = ["document__title", "user__username"]
@@ -321,13 +321,13 @@ class AssignmentAdmin(admin.ModelAdmin[Assignment]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # layers are handed out by queue Next, which keeps each document within k
 
-    def delete_model(self, request: HttpRequest, obj: Assignment) -> None:
-        layers_delete(assignments=[obj])
+    def delete_model(self, request: HttpRequest, obj: Layer) -> None:
+        layers_delete(layers=[obj])
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
-        layers_delete(assignments=list(queryset))
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Layer]) -> None:
+        layers_delete(layers=list(queryset))
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Layer]:
         return super().get_queryset(request).annotate(n_spans=Count("spans"))
 
     @admin.display(description="spans", ordering="n_spans")
@@ -339,10 +339,10 @@ class AssignmentAdmin(admin.ModelAdmin[Assignment]):
 class SpanAdmin(ReadOnlyAdmin):
     """Spans are written through the API so every rule holds; the admin shows them."""
 
-    list_display = ["__str__", "text_preview", "assignment", "version", "updated_at"]
-    list_filter = ["label__key", "assignment__kind", "assignment__document__project"]
-    search_fields = ["text", "assignment__user__username"]
-    list_select_related = ["label", "assignment__user", "assignment__document"]
+    list_display = ["__str__", "text_preview", "layer", "version", "updated_at"]
+    list_filter = ["label__key", "layer__kind", "layer__document__project"]
+    search_fields = ["text", "layer__user__username"]
+    list_select_related = ["label", "layer__user", "layer__document"]
 
     @admin.display(description="text")
     def text_preview(self, obj: Span) -> str:

@@ -208,42 +208,43 @@ class Document(models.Model):
         return self.title or f"Document {self.pk}"
 
 
-class AssignmentKind(models.TextChoices):
+class LayerKind(models.TextChoices):
     ANNOTATION = "annotation", "Annotation"
     GOLD = "gold", "Gold"
 
 
-class AssignmentStatus(models.TextChoices):
+class LayerStatus(models.TextChoices):
     ASSIGNED = "assigned", "Assigned"
     IN_PROGRESS = "in_progress", "In progress"
     SUBMITTED = "submitted", "Submitted"
     SKIPPED = "skipped", "Skipped"
 
 
-class Assignment(models.Model):
+class Layer(models.Model):
     """One layer of spans on one document: an annotator's, or the reviewers' gold layer."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
-    kind = models.CharField(max_length=16, choices=AssignmentKind.choices, default=AssignmentKind.ANNOTATION)
-    status = models.CharField(
-        max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
-    )
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="layers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="layers")
+    kind = models.CharField(max_length=16, choices=LayerKind.choices, default=LayerKind.ANNOTATION)
+    status = models.CharField(max_length=16, choices=LayerStatus.choices, default=LayerStatus.ASSIGNED)
     skip_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # The API names a layer an "assignment" (/api/v1/assignments/, assignment_id), and so
+        # does the database: the table, its column on spans and its constraints keep that name.
+        db_table = "annotator_assignment"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["document", "user", "kind"], name="assignment_unique_document_user_kind"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=AssignmentStatus.values), name="assignment_status_known"
+                condition=Q(status__in=LayerStatus.values), name="assignment_status_known"
             ),
-            models.CheckConstraint(condition=Q(kind__in=AssignmentKind.values), name="assignment_kind_known"),
+            models.CheckConstraint(condition=Q(kind__in=LayerKind.values), name="assignment_kind_known"),
         ]
         indexes = [
             models.Index(fields=["user", "status"]),
@@ -255,7 +256,7 @@ class Assignment(models.Model):
 
     @property
     def is_submitted(self) -> bool:
-        return self.status == AssignmentStatus.SUBMITTED
+        return self.status == LayerStatus.SUBMITTED
 
 
 class Span(models.Model):
@@ -264,7 +265,9 @@ class Span(models.Model):
     each change (optimistic locking); `client_uuid` makes creates idempotent."""
 
     # Indexed by span_layer_position below (its first column), not by an index of its own.
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="spans", db_index=False)
+    layer = models.ForeignKey(
+        Layer, on_delete=models.CASCADE, related_name="spans", db_index=False, db_column="assignment_id"
+    )
     # RESTRICT, not PROTECT: a label cannot go while spans use it, but deleting a whole project
     # (labels and spans together) works.
     label = models.ForeignKey(Label, on_delete=models.RESTRICT, related_name="spans")
@@ -289,16 +292,16 @@ class Span(models.Model):
         # A layer's spans in their order: the span list and the export read them straight off
         # this index, with no sort (an export page, several layers at once, reads three times
         # faster than sorting them did).
-        indexes = [models.Index(fields=["assignment", "start", "end", "id"], name="span_layer_position")]
+        indexes = [models.Index(fields=["layer", "start", "end", "id"], name="span_layer_position")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(start__gte=0) & Q(end__gt=models.F("start")), name="span_start_before_end"
             ),
             models.UniqueConstraint(
-                fields=["assignment", "client_uuid"], name="span_unique_assignment_client_uuid"
+                fields=["layer", "client_uuid"], name="span_unique_assignment_client_uuid"
             ),
             models.UniqueConstraint(
-                fields=["assignment", "label", "start", "end"], name="span_unique_assignment_label_offsets"
+                fields=["layer", "label", "start", "end"], name="span_unique_assignment_label_offsets"
             ),
         ]
 

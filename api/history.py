@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.errors import NotFound
-from annotator.models import Assignment
+from annotator.models import Layer
 from annotator.spans.selectors import span_history_list, span_layer_id
 from annotator.spans.services import span_restore
 from api import serializers as s
@@ -32,7 +32,7 @@ class SpanHistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="history_date", read_only=True)
     user = serializers.SerializerMethodField(help_text="Who did it; null when not known.")
     reason = serializers.CharField(source="history_change_reason", read_only=True, allow_null=True)
-    assignment_id = serializers.IntegerField(read_only=True)
+    assignment_id = serializers.IntegerField(source="layer_id", read_only=True)
     label = serializers.SerializerMethodField()  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField(read_only=True)
     end = serializers.IntegerField(read_only=True)
@@ -65,40 +65,38 @@ class HistoryCursorPagination(StrictCursorPagination):
     max_page_size = 1000
 
 
-def _readable_layer(request: Request, assignment_id: int, not_found: str) -> Assignment:
+def _readable_layer(request: Request, layer_id: int, not_found: str) -> Layer:
     try:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        layer = access.access_layer(user=request.user, layer_id=layer_id)
     except NotFound:
         raise NotFound(not_found) from None
-    if not access.can_read_span_history(user=request.user, assignment=assignment):
+    if not access.can_read_span_history(user=request.user, layer=layer):
         raise PermissionDenied("The history of a layer is for its annotator, reviewers and managers.")
-    return assignment
+    return layer
 
 
 class SpanHistoryApi(APIView):
     @extend_schema(responses=SpanHistorySerializer(many=True))
     def get(self, request: Request, span_id: int) -> Response:
         """Every change of one span, oldest first, also after it was deleted."""
-        assignment_id = span_layer_id(span_id=span_id)
-        if assignment_id is None:
+        layer_id = span_layer_id(span_id=span_id)
+        if layer_id is None:
             raise NotFound("Span not found.")
-        _readable_layer(request, assignment_id, "Span not found.")
+        _readable_layer(request, layer_id, "Span not found.")
         rows = span_history_list(span_id=span_id)
         return Response(SpanHistorySerializer(rows, many=True).data)
 
 
-class AssignmentHistoryApi(APIView):
+class LayerHistoryApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         responses=cursor_page(SpanHistorySerializer),
     )
     def get(self, request: Request, assignment_id: int) -> Response:
         """Every change of every span of a layer, deleted spans included, oldest first."""
-        _readable_layer(request, assignment_id, "Assignment not found.")
+        _readable_layer(request, assignment_id, "Layer not found.")
         paginator = HistoryCursorPagination()
-        page: Any = paginator.paginate_queryset(
-            span_history_list(assignment_id=assignment_id), request, view=self
-        )
+        page: Any = paginator.paginate_queryset(span_history_list(layer_id=assignment_id), request, view=self)
         return paginator.get_paginated_response(SpanHistorySerializer(page, many=True).data)
 
 
@@ -107,13 +105,13 @@ class SpanRestoreApi(APIView):
     def post(self, request: Request, assignment_id: int) -> Response:
         """Bring a deleted span back (managers), checked like a new span: under its old id and
         client_uuid, at the next version. Its history entry names who restored it."""
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
-        if not access.can_restore_spans(assignment=assignment):
+        layer = access.access_layer(user=request.user, layer_id=assignment_id)
+        if not access.can_restore_spans(layer=layer):
             raise PermissionDenied("Managers restore deleted spans.")
         serializer = RestoreInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         span = span_restore(
-            assignment=assignment,
+            layer=layer,
             history_id=serializer.validated_data["history_id"],
             actor=request.user,  # type: ignore[arg-type]
         )

@@ -61,7 +61,7 @@ from annotator.review.services import (
 from api.exports import FileExportNegotiation
 from api.serializers import (
     MAX_INTEGER,
-    AssignmentDocumentSerializer,
+    LayerDocumentSerializer,
     QueryChoiceField,
     QueryDateTimeField,
     SourceBriefSerializer,
@@ -108,12 +108,12 @@ class QueuePageSerializer(serializers.Serializer):
 
 
 class ReviewLayerSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="assignment.pk")
-    user_id = serializers.IntegerField(source="assignment.user_id")
-    username = serializers.CharField(source="assignment.user.username")
-    kind = serializers.CharField(source="assignment.kind")
-    status = serializers.CharField(source="assignment.status")
-    submitted_at = serializers.DateTimeField(source="assignment.submitted_at", allow_null=True)
+    id = serializers.IntegerField(source="layer.pk")
+    user_id = serializers.IntegerField(source="layer.user_id")
+    username = serializers.CharField(source="layer.user.username")
+    kind = serializers.CharField(source="layer.kind")
+    status = serializers.CharField(source="layer.status")
+    submitted_at = serializers.DateTimeField(source="layer.submitted_at", allow_null=True)
     spans = SpanSerializer(many=True)
 
 
@@ -155,7 +155,7 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class ReviewStateSerializer(serializers.Serializer):
-    document = AssignmentDocumentSerializer()
+    document = LayerDocumentSerializer()
     annotators_per_document = serializers.IntegerField()
     disagreement = serializers.FloatField(allow_null=True)
     adjudicated = serializers.BooleanField()
@@ -204,9 +204,9 @@ class DecisionInputSerializer(serializers.Serializer):
         return attrs
 
 
-def _id(help_text: str, *, required: bool = True) -> serializers.IntegerField:
+def _id(help_text: str, *, required: bool = True, **options: Any) -> serializers.IntegerField:
     return serializers.IntegerField(
-        min_value=1, max_value=MAX_INTEGER, help_text=help_text, required=required
+        min_value=1, max_value=MAX_INTEGER, help_text=help_text, required=required, **options
     )
 
 
@@ -264,7 +264,7 @@ class TakeAttributesInputSerializer(DecisionInputSerializer):
 class ReopenInputSerializer(DecisionInputSerializer):
     """Give a submitted annotation layer back to its annotator."""
 
-    assignment_id = _id("The layer to reopen.")
+    assignment_id = _id("The layer to reopen.", source="layer_id")
 
 
 class AdjudicateInputSerializer(DecisionInputSerializer):

@@ -10,12 +10,12 @@ from rest_framework import serializers
 
 from annotator.models import (
     ApiToken,
-    Assignment,
     Attribute,
     AttributeKind,
     Document,
     JobRun,
     Label,
+    Layer,
     Membership,
     Project,
     Role,
@@ -282,7 +282,7 @@ class SpanDeleteSerializer(serializers.Serializer):
     )
 
 
-class AssignmentDocumentSerializer(serializers.ModelSerializer):
+class LayerDocumentSerializer(serializers.ModelSerializer):
     source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]  # stubs: Field.source
 
     class Meta:
@@ -290,13 +290,13 @@ class AssignmentDocumentSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "source", "title", "url", "author", "published_at", "text"]
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
-    document = AssignmentDocumentSerializer(read_only=True)
+class LayerSerializer(serializers.ModelSerializer):
+    document = LayerDocumentSerializer(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     spans = serializers.SerializerMethodField()
 
     class Meta:
-        model = Assignment
+        model = Layer
         fields = [
             "id",
             "document",
@@ -310,14 +310,14 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "spans",
         ]
 
-    def get_spans(self, assignment: Assignment) -> list[dict[str, Any]]:
-        spans = assignment.spans.select_related("label").order_by("start", "end", "pk")
+    def get_spans(self, layer: Layer) -> list[dict[str, Any]]:
+        spans = layer.spans.select_related("label").order_by("start", "end", "pk")
         return SpanSerializer(spans, many=True).data  # type: ignore[return-value]
 
 
-class AssignmentBriefSerializer(serializers.ModelSerializer):
+class LayerBriefSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Assignment
+        model = Layer
         fields = ["id", "document", "kind", "status", "created_at", "updated_at", "submitted_at"]
 
 

@@ -24,7 +24,7 @@ urlpatterns = [
         name="documents-import",
     ),
     path("projects/<int:project_id>/queue/next/", views.QueueNextApi.as_view(), name="queue-next"),
-    path("projects/<int:project_id>/assignments/", views.AssignmentListApi.as_view(), name="my-assignments"),
+    path("projects/<int:project_id>/assignments/", views.LayerListApi.as_view(), name="my-assignments"),
     path(
         "projects/<int:project_id>/agreement/",
         agreement.ProjectAgreementApi.as_view(),
@@ -58,7 +58,7 @@ urlpatterns = [
     path("documents/<int:document_id>/review/", review.DocumentReviewApi.as_view(), name="document-review"),
     path("documents/<int:document_id>/decisions/", review.DecisionApi.as_view(), name="decisions"),
     path("jobs/<int:job_id>/", views.JobDetailApi.as_view(), name="job"),
-    path("assignments/<int:assignment_id>/", views.AssignmentDetailApi.as_view(), name="assignment"),
+    path("assignments/<int:assignment_id>/", views.LayerDetailApi.as_view(), name="assignment"),
     path("assignments/<int:assignment_id>/spans/", views.SpanListApi.as_view(), name="spans"),
     path("assignments/<int:assignment_id>/submit/", views.SubmitApi.as_view(), name="submit"),
     path("assignments/<int:assignment_id>/reopen/", views.ReopenApi.as_view(), name="reopen"),
@@ -68,7 +68,7 @@ urlpatterns = [
     path("spans/<int:span_id>/history/", history.SpanHistoryApi.as_view(), name="span-history"),
     path(
         "assignments/<int:assignment_id>/history/",
-        history.AssignmentHistoryApi.as_view(),
+        history.LayerHistoryApi.as_view(),
         name="assignment-history",
     ),
     path(

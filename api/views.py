@@ -28,12 +28,12 @@ from annotator.accounts.services import token_create, token_revoke, tokens_revok
 from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
-from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
+from annotator.layers.services import layer_reopen, layer_skip, layer_submit, queue_next
 from annotator.models import (
-    AssignmentKind,
-    AssignmentStatus,
     Document,
     JobRun,
+    LayerKind,
+    LayerStatus,
     Membership,
     Project,
     Source,
@@ -341,8 +341,8 @@ class DocumentFilter(django_filters.FilterSet):
 
 
 _SUBMITTED_LAYERS = Count(
-    "assignments",
-    filter=Q(assignments__kind=AssignmentKind.ANNOTATION, assignments__status=AssignmentStatus.SUBMITTED),
+    "layers",
+    filter=Q(layers__kind=LayerKind.ANNOTATION, layers__status=LayerStatus.SUBMITTED),
 )
 
 
@@ -390,8 +390,8 @@ class DocumentDetailApi(APIView):
     def get(self, request: Request, document_id: int) -> Response:
         document = access.access_document(user=request.user, document_id=document_id)
         if access.sees_all_layers(role=document.user_role, project=document.project):  # type: ignore[attr-defined]
-            document.layers_submitted = document.assignments.filter(  # type: ignore[attr-defined]
-                kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+            document.layers_submitted = document.layers.filter(  # type: ignore[attr-defined]
+                kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
             ).count()
         return Response(s.DocumentDetailSerializer(document).data)
 
@@ -489,35 +489,35 @@ class QueueNextApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: s.AssignmentSerializer,
+            200: s.LayerSerializer,
             204: OpenApiResponse(description="Nothing left to annotate."),
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.ANNOTATES)
-        assignment = queue_next(project=project, user=request.user)  # type: ignore[arg-type]
-        if assignment is None:
+        layer = queue_next(project=project, user=request.user)  # type: ignore[arg-type]
+        if layer is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.AssignmentSerializer(assignment).data)
+        return Response(s.LayerSerializer(layer).data)
 
 
-class AssignmentListApi(APIView):
+class LayerListApi(APIView):
     """The caller's own layers in a project, newest first."""
 
-    @extend_schema(responses=s.AssignmentBriefSerializer(many=True))
+    @extend_schema(responses=s.LayerBriefSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         access.access_project(user=request.user, project_id=project_id)
-        assignments = request.user.assignments.filter(document__project_id=project_id).order_by("-updated_at")  # type: ignore[union-attr]
-        return Response(s.AssignmentBriefSerializer(assignments, many=True).data)
+        layers = request.user.layers.filter(document__project_id=project_id).order_by("-updated_at")  # type: ignore[union-attr]
+        return Response(s.LayerBriefSerializer(layers, many=True).data)
 
 
-class AssignmentDetailApi(APIView):
-    @extend_schema(responses=s.AssignmentSerializer)
+class LayerDetailApi(APIView):
+    @extend_schema(responses=s.LayerSerializer)
     def get(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(
-            user=request.user, assignment_id=assignment_id, related=("document__source", "user")
+        layer = access.access_layer(
+            user=request.user, layer_id=assignment_id, related=("document__source", "user")
         )
-        return Response(s.AssignmentSerializer(assignment).data)
+        return Response(s.LayerSerializer(layer).data)
 
 
 class SpanListApi(APIView):
@@ -526,9 +526,9 @@ class SpanListApi(APIView):
         responses=cursor_page(s.SpanSerializer),
     )
     def get(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
+        layer = access.access_layer(user=request.user, layer_id=assignment_id)
         paginator = SpanCursorPagination()
-        page: Any = paginator.paginate_queryset(assignment.spans.select_related("label"), request, view=self)
+        page: Any = paginator.paginate_queryset(layer.spans.select_related("label"), request, view=self)
         return paginator.get_paginated_response(s.SpanSerializer(page, many=True).data)
 
     @extend_schema(
@@ -537,11 +537,9 @@ class SpanListApi(APIView):
     )
     def post(self, request: Request, assignment_id: int) -> Response:
         with transaction.atomic():
-            assignment = access.access_assignment(
-                user=request.user, assignment_id=assignment_id, write=True, lock=True
-            )
+            layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True, lock=True)
             data = _valid(s.SpanCreateSerializer, request.data)
-            span, created = span_create(assignment=assignment, actor=request.user, **data)  # type: ignore[arg-type]
+            span, created = span_create(layer=layer, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(
             s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -579,7 +577,7 @@ class SubmitApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: s.AssignmentBriefSerializer,
+            200: s.LayerBriefSerializer,
             400: inline_serializer(
                 "IncompleteLayer",
                 {
@@ -590,29 +588,27 @@ class SubmitApi(APIView):
         },
     )
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
-        return Response(s.AssignmentBriefSerializer(assignment_submit(assignment=assignment)).data)
+        layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True)
+        return Response(s.LayerBriefSerializer(layer_submit(layer=layer)).data)
 
 
 class ReopenApi(APIView):
-    @extend_schema(request=s.ReopenSerializer, responses=s.AssignmentBriefSerializer)
+    @extend_schema(request=s.ReopenSerializer, responses=s.LayerBriefSerializer)
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id)
-        if not access.can_reopen(user=request.user, assignment=assignment):
+        layer = access.access_layer(user=request.user, layer_id=assignment_id)
+        if not access.can_reopen(user=request.user, layer=layer):
             raise PermissionDenied("Reviewers and managers reopen layers.")
         data = _valid(s.ReopenSerializer, request.data)
-        assignment = assignment_reopen(assignment=assignment, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
-        return Response(s.AssignmentBriefSerializer(assignment).data)
+        layer = layer_reopen(layer=layer, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
+        return Response(s.LayerBriefSerializer(layer).data)
 
 
 class SkipApi(APIView):
-    @extend_schema(request=s.SkipSerializer, responses=s.AssignmentBriefSerializer)
+    @extend_schema(request=s.SkipSerializer, responses=s.LayerBriefSerializer)
     def post(self, request: Request, assignment_id: int) -> Response:
-        assignment = access.access_assignment(user=request.user, assignment_id=assignment_id, write=True)
+        layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True)
         data = _valid(s.SkipSerializer, request.data)
-        return Response(
-            s.AssignmentBriefSerializer(assignment_skip(assignment=assignment, reason=data["reason"])).data
-        )
+        return Response(s.LayerBriefSerializer(layer_skip(layer=layer, reason=data["reason"])).data)
 
 
 def job_accepted(job: JobRun) -> Response:

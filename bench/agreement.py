@@ -86,7 +86,7 @@ def generate(n_documents: int, seed: int = 11) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from annotator.models import Assignment, AssignmentStatus, Document, Label, Project, Source, Span
+    from annotator.models import Document, Label, Layer, LayerStatus, Project, Source, Span
     from annotator.projects.services import project_create
 
     Project.objects.filter(slug=PROJECT_SLUG).delete()
@@ -119,11 +119,11 @@ def generate(n_documents: int, seed: int = 11) -> int:
                 )
             Document.objects.bulk_create(documents)
             layers = [
-                Assignment(document=d, user=u, status=AssignmentStatus.SUBMITTED, submitted_at=now)
+                Layer(document=d, user=u, status=LayerStatus.SUBMITTED, submitted_at=now)
                 for d in documents
                 for u in users
             ]
-            Assignment.objects.bulk_create(layers)
+            Layer.objects.bulk_create(layers)
             spans = []
             for d_index, document in enumerate(documents):
                 length = len(document.text)
@@ -137,7 +137,7 @@ def generate(n_documents: int, seed: int = 11) -> int:
                     for start, end, label in _layer_spans(rng, truth, length):
                         spans.append(
                             Span(
-                                assignment=layer,
+                                layer=layer,
                                 label_id=labels[label],
                                 start=start,
                                 end=end,
@@ -238,7 +238,7 @@ def main() -> None:
     else:
         project_id = project.pk
         print("  data from an earlier run (--regenerate writes it again)")
-    n_spans = Span.objects.filter(assignment__document__project_id=project_id).count()
+    n_spans = Span.objects.filter(layer__document__project_id=project_id).count()
     print(f"  {args.documents:,} documents x {N_LAYERS} layers, {n_spans:,} spans")
 
     output = subprocess.run(

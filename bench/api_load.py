@@ -79,7 +79,7 @@ def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]]
     from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.layers.services import layers_recount
-    from annotator.models import Assignment, Document, Source
+    from annotator.models import Document, Layer, Source
     from annotator.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
@@ -96,7 +96,7 @@ def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]]
     for i in range(n_clients):
         user = User.objects.create_user(f"load{i}")
         membership_set(project=project, user=user, role="annotator")
-        created = Assignment.objects.bulk_create(Assignment(document=d, user=user) for d in documents)
+        created = Layer.objects.bulk_create(Layer(document=d, user=user) for d in documents)
         layers_recount(document_ids=[d.pk for d in documents])
         layers.append([a.pk for a in created])
         tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
@@ -110,11 +110,11 @@ def _statements_per_create(token: str, layer: int) -> int:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    from annotator.models import Assignment
+    from annotator.models import Layer
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    text = Assignment.objects.get(pk=layer).document.text
+    text = Layer.objects.get(pk=layer).document.text
     body = {"label": "OPINION", "start": 3, "end": 14, "text": text[3:14], "client_uuid": str(uuid.uuid4())}
     client.post(f"/api/v1/assignments/{layer}/spans/", body, format="json")  # warm up
     body["client_uuid"], body["start"] = str(uuid.uuid4()), 4
@@ -267,9 +267,9 @@ def _fill_for_export(project_id: int, n_spans: int) -> int:
     from django.db import connection
 
     from annotator.imports import text_sha256
-    from annotator.models import Assignment, Document, Label, Source, Span
+    from annotator.models import Document, Label, Layer, Source, Span
 
-    Assignment.objects.filter(spans__isnull=False).distinct().update(status="submitted")
+    Layer.objects.filter(spans__isnull=False).distinct().update(status="submitted")
     missing = n_spans - Span.objects.count()
     layers_per_article = 2
     n_articles = max(0, -(-missing // (SPANS_PER_LAYER * layers_per_article)))
@@ -282,8 +282,8 @@ def _fill_for_export(project_id: int, n_spans: int) -> int:
             Document(project_id=project_id, source=source, title="Export", text=t, text_sha256=text_sha256(t))
             for t in texts
         )
-        layers = Assignment.objects.bulk_create(
-            Assignment(document=d, user=u, status="submitted") for d in documents for u in users
+        layers = Layer.objects.bulk_create(
+            Layer(document=d, user=u, status="submitted") for d in documents for u in users
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -300,7 +300,7 @@ def _fill_for_export(project_id: int, n_spans: int) -> int:
     with connection.cursor() as cursor:
         # What autovacuum does after a bulk load; done here so it does not run during the export.
         cursor.execute("VACUUM ANALYZE")
-    return Document.objects.filter(assignments__status="submitted").distinct().count()
+    return Document.objects.filter(layers__status="submitted").distinct().count()
 
 
 def _export(port: int, token: str, project_id: int, pids: list[int]) -> tuple[int, float, float]:

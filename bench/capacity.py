@@ -65,8 +65,8 @@ def _ledger_problems(ledger_file: Path, project_id: int) -> list[str]:
         for span_id, (layer, label, start, end, version) in json.loads(line).items():
             expected[int(span_id)] = (layer, label, start, end, version)
     actual = {
-        span.pk: (span.assignment_id, span.label.key, span.start, span.end, span.version)
-        for span in Span.objects.filter(assignment__document__project_id=project_id).select_related("label")
+        span.pk: (span.layer_id, span.label.key, span.start, span.end, span.version)
+        for span in Span.objects.filter(layer__document__project_id=project_id).select_related("label")
     }
     problems = [
         f"span {i}: acknowledged {expected[i]}, stored {actual.get(i)}"

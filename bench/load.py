@@ -302,11 +302,11 @@ def _agreement_problems(project_id: int) -> list[str]:
     or do not count those layers, and a project report that does not count every such document."""
     from django.db.models import Count, Max
 
-    from annotator.models import AgreementReport, Assignment, DocumentAgreement, ReportScope
+    from annotator.models import AgreementReport, DocumentAgreement, Layer, ReportScope
 
     submitted = {
         row["document_id"]: (row["n"], row["newest"])
-        for row in Assignment.objects.filter(
+        for row in Layer.objects.filter(
             document__project_id=project_id, kind="annotation", status="submitted"
         )
         .values("document_id")

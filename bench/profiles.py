@@ -146,7 +146,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
     leanings = [_leaning(rng, targets) for _ in sources]
     now = datetime.now(UTC)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    document_id = assignment_id = span_id = 0
+    document_id = layer_id = span_id = 0
     raw = connection.connection  # psycopg's own connection: COPY
     with raw.cursor() as cursor:
         layers_rows: list[tuple[object, ...]] = []
@@ -182,9 +182,9 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                     label = "DISCLAIMER" if r < 0.04 else "OPINION" if r < 0.04 + lean.opinion else "CLAIM"
                     truth.append((bounds[k], label, _attributes(rng, label, lean)))
                 for user in users:
-                    assignment_id += 1
+                    layer_id += 1
                     layers_rows.append(
-                        (assignment_id, document_id, user.pk, "annotation", "submitted", "", now, now, now)
+                        (layer_id, document_id, user.pk, "annotation", "submitted", "", now, now, now)
                     )
                     for (a, b), label, attributes in truth:
                         if rng.random() < 0.10:
@@ -195,7 +195,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                         b2 = max(a2 + 1, b + rng.randint(-3, 3) + offset)
                         span_id += 1
                         spans_rows.append(
-                            (span_id, assignment_id, labels[label], a2, b2, text[a2:b2], json.dumps(attributes),
+                            (span_id, layer_id, labels[label], a2, b2, text[a2:b2], json.dumps(attributes),
                              _uuid(rng), 1, now, now)
                         )  # fmt: skip
         with cursor.copy(
@@ -216,7 +216,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
             )
         cursor.execute("ANALYZE")
     print(
-        f"  generated {n_articles:,} articles of {len(sources)} sources, {assignment_id:,} layers, "
+        f"  generated {n_articles:,} articles of {len(sources)} sources, {layer_id:,} layers, "
         f"{span_id:,} spans",
         flush=True,
     )

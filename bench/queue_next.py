@@ -56,7 +56,7 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.layers.services import layers_recount
-    from annotator.models import Assignment, Document, Source
+    from annotator.models import Document, Layer, Source
     from annotator.projects.services import membership_set, project_create
 
     call_command("migrate", verbosity=0)
@@ -76,7 +76,7 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
         ),
         batch_size=2000,
     )
-    Assignment.objects.bulk_create((Assignment(document=d, user=starter) for d in documents), batch_size=5000)
+    Layer.objects.bulk_create((Layer(document=d, user=starter) for d in documents), batch_size=5000)
     layers_recount()
     tokens = []
     for i in range(n_calls):

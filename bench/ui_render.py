@@ -79,7 +79,7 @@ def _setup() -> tuple[int, str, str]:
     from django.contrib.auth.models import User
 
     from annotator.imports import text_sha256
-    from annotator.models import Assignment, Document, Label, Project, Source, Span
+    from annotator.models import Document, Label, Layer, Project, Source, Span
     from annotator.projects.services import membership_set, project_create
 
     Project.objects.filter(slug="bench-ui").delete()
@@ -95,17 +95,15 @@ def _setup() -> tuple[int, str, str]:
     document = Document.objects.create(
         project=project, source=source, text=text, text_sha256=text_sha256(text)
     )
-    assignment = Assignment.objects.create(document=document, user=user)
+    layer = Layer.objects.create(document=document, user=user)
     labels = list(Label.objects.filter(project=project))
     spans = []
     for i in range(N_SPANS):
         start = i * (N_CHARS // N_SPANS) + rng.randint(0, 20)
         end = min(N_CHARS, start + rng.randint(10, 140))  # many overlap their neighbours
-        spans.append(
-            Span(assignment=assignment, label=rng.choice(labels), start=start, end=end, text=text[start:end])
-        )
+        spans.append(Span(layer=layer, label=rng.choice(labels), start=start, end=end, text=text[start:end]))
     Span.objects.bulk_create(spans)
-    return assignment.pk, user.username, password
+    return layer.pk, user.username, password
 
 
 def _free_port() -> int:
@@ -116,7 +114,7 @@ def _free_port() -> int:
 
 def main() -> None:
     _ensure_database()
-    assignment_id, username, password = _setup()
+    layer_id, username, password = _setup()
     port = _free_port()
     # As deployed: gunicorn, debug off, static files collected and served by whitenoise.
     env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
@@ -137,12 +135,12 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        _measure(f"http://127.0.0.1:{port}", assignment_id, username, password)
+        _measure(f"http://127.0.0.1:{port}", layer_id, username, password)
     finally:
         server.terminate()
 
 
-def _measure(base: str, assignment_id: int, username: str, password: str) -> None:
+def _measure(base: str, layer_id: int, username: str, password: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -158,7 +156,7 @@ def _measure(base: str, assignment_id: int, username: str, password: str) -> Non
         page.wait_for_url("**/")
         loads, renders = [], []
         for _ in range(5):
-            page.goto(f"/annotate/{assignment_id}/")
+            page.goto(f"/annotate/{layer_id}/")
             page.wait_for_selector("body[data-ready='true']")
             loads.append(page.evaluate("performance.now()"))
             renders.append(float(page.evaluate("document.getElementById('doc-text').dataset.renderMs")))

@@ -20,7 +20,7 @@ urlpatterns = [
     path("projects/<int:project_id>/sources/", views.source_profiles, name="source-profiles"),
     path("projects/<int:project_id>/sources/compare/", views.source_comparison, name="source-comparison"),
     path("projects/<int:project_id>/sources/<int:source_id>/", views.source_profile, name="source-profile"),
-    path("annotate/<int:assignment_id>/", views.annotate, name="annotate"),
+    path("annotate/<int:layer_id>/", views.annotate, name="annotate"),
     path("projects/<int:project_id>/review/", views.review_queue_page, name="review-queue"),
     path("review/<int:document_id>/", views.review, name="review"),
 ]

@@ -15,7 +15,7 @@ from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.errors import NotFound, ValidationError
-from annotator.models import AssignmentKind, ProfileBasis
+from annotator.models import LayerKind, ProfileBasis
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
 from annotator.projects.selectors import project_progress_list
@@ -46,7 +46,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _or_404(access.access_project, user=request.user, project_id=project_id)
     progress = next(p for p in project_progress_list(user=request.user) if p.project.pk == project.pk)
     layers = (
-        request.user.assignments.filter(document__project=project, kind=AssignmentKind.ANNOTATION)  # type: ignore[union-attr]
+        request.user.layers.filter(document__project=project, kind=LayerKind.ANNOTATION)  # type: ignore[union-attr]
         .select_related("document__source")
         .order_by("-updated_at")[:50]
     )
@@ -106,23 +106,21 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-def annotate(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    assignment = _or_404(
-        access.access_assignment,
+def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
+    layer = _or_404(
+        access.access_layer,
         user=request.user,
-        assignment_id=assignment_id,
+        layer_id=layer_id,
         related=("document__source", "user"),
     )
-    project = assignment.document.project
+    project = layer.document.project
     config = {
-        "assignmentId": assignment.pk,
+        "layerId": layer.pk,
         "projectId": project.pk,
-        "readOnly": assignment.user_id != request.user.pk,
+        "readOnly": layer.user_id != request.user.pk,
         "apiRoot": "/api/v1",
     }
-    return render(
-        request, "frontend/annotate.html", {"assignment": assignment, "project": project, "config": config}
-    )
+    return render(request, "frontend/annotate.html", {"layer": layer, "project": project, "config": config})
 
 
 # REVIEW

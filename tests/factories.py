@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, Document, Membership, Project, Role, Source, Span
+from annotator.models import Document, Layer, Membership, Project, Role, Source, Span
 from annotator.projects.services import project_create
 from annotator.spans.services import layer_lock, span_create
 
@@ -77,18 +77,18 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     text_sha256 = factory.LazyAttribute(lambda d: hashlib.sha256(d.text.encode()).hexdigest())
 
 
-class AssignmentFactory(factory.django.DjangoModelFactory):
+class LayerFactory(factory.django.DjangoModelFactory):
     """An annotation layer, handed out as queue Next does (layer_assign), so its document's
     layer count holds."""
 
     class Meta:
-        model = Assignment
+        model = Layer
 
     document = factory.SubFactory(DocumentFactory)
     user = factory.SubFactory(UserFactory)
 
     @classmethod
-    def _create(cls, model_class: type[Assignment], *args: Any, **kwargs: Any) -> Assignment:
+    def _create(cls, model_class: type[Layer], *args: Any, **kwargs: Any) -> Layer:
         return layer_assign(document=kwargs["document"], user=kwargs["user"])
 
 
@@ -100,19 +100,19 @@ class SpanFactory(factory.django.DjangoModelFactory):
         model = Span
         exclude = ("length",)
 
-    assignment = factory.SubFactory(AssignmentFactory)
+    layer = factory.SubFactory(LayerFactory)
     length = 7
     start = 0
     end = factory.LazyAttribute(lambda s: s.start + s.length)
-    label = factory.LazyAttribute(lambda s: s.assignment.document.project.labels.get(key="CLAIM"))
-    text = factory.LazyAttribute(lambda s: s.assignment.document.text[s.start : s.end])
+    label = factory.LazyAttribute(lambda s: s.layer.document.project.labels.get(key="CLAIM"))
+    text = factory.LazyAttribute(lambda s: s.layer.document.text[s.start : s.end])
     attributes = factory.LazyFunction(lambda: {"evidence": "NAMED_SOURCE"})
 
 
-def span_add(layer: Assignment, **fields: Any) -> Span:
+def span_add(layer: Layer, **fields: Any) -> Span:
     """A span written as the API writes one: in a transaction holding the layer's lock."""
     with transaction.atomic():
-        span, _ = span_create(assignment=layer_lock(assignment=layer), **fields)
+        span, _ = span_create(layer=layer_lock(layer=layer), **fields)
     return span
 
 
@@ -133,7 +133,7 @@ def submitted_project(
     from django.utils import timezone
 
     from annotator.imports import text_sha256
-    from annotator.models import AssignmentStatus, Document, Label, Span
+    from annotator.models import Document, Label, LayerStatus, Span
 
     rng = random.Random(7)
     project = ProjectFactory(slug="recompute", annotators_per_document=n_annotators)
@@ -144,8 +144,8 @@ def submitted_project(
         Document(project=project, source=source, text=f"{i}. {text}", text_sha256=text_sha256(f"{i}. {text}"))
         for i in range(n_documents)
     )
-    layers = Assignment.objects.bulk_create(
-        Assignment(document=d, user=u, status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now())
+    layers = Layer.objects.bulk_create(
+        Layer(document=d, user=u, status=LayerStatus.SUBMITTED, submitted_at=timezone.now())
         for d in documents
         for u in users
     )
@@ -163,7 +163,7 @@ def submitted_project(
             attributes = {"evidence": rng.choice(["DATA", "QUOTE"])} if label == "CLAIM" else {}
             spans.append(
                 Span(
-                    assignment=layer,
+                    layer=layer,
                     label=labels[label],
                     start=start,
                     end=end,

@@ -110,10 +110,10 @@ class Acked:
 
 
 @dataclass
-class Layer:
+class ClientLayer:
     """An annotator's model of one of its layers."""
 
-    assignment_id: int
+    layer_id: int
     text: str
     spans: dict[str, Acked] = field(default_factory=dict)  # by client_uuid
 
@@ -152,14 +152,14 @@ class Annotator:
         self.http = http
         self.rng = random.Random(seed)
         self.retry_unavailable = retry_unavailable
-        self.layers: dict[int, Layer] = {}
+        self.layers: dict[int, ClientLayer] = {}
         self.unexpected: list[str] = []
         self.operations: Counter[str] = Counter()
         self.unavailable = 0  # 503 answers seen (each retried)
 
     # The queue ------------------------------------------------------------------------------
 
-    def next_layer(self, project_id: int) -> Layer | None:
+    def next_layer(self, project_id: int) -> ClientLayer | None:
         status, body = self._send("POST", f"/api/v1/projects/{project_id}/queue/next/", kind="next")
         if status == 204:
             return None
@@ -168,13 +168,13 @@ class Annotator:
             return None
         layer = self.layers.get(body["id"])
         if layer is None:
-            layer = self.layers[body["id"]] = Layer(body["id"], body["document"]["text"])
+            layer = self.layers[body["id"]] = ClientLayer(body["id"], body["document"]["text"])
             for span in body["spans"]:
                 layer.spans[str(span["client_uuid"])] = Acked.from_body(span)
         return layer
 
-    def submit(self, layer: Layer) -> bool:
-        status, body = self._send("POST", f"/api/v1/assignments/{layer.assignment_id}/submit/", kind="submit")
+    def submit(self, layer: ClientLayer) -> bool:
+        status, body = self._send("POST", f"/api/v1/assignments/{layer.layer_id}/submit/", kind="submit")
         if status != 200 or body.get("status") != "submitted":
             self._unexpected("submit", status, body)
             return False
@@ -182,7 +182,7 @@ class Annotator:
 
     # Span operations ------------------------------------------------------------------------
 
-    def step(self, layer: Layer) -> None:
+    def step(self, layer: ClientLayer) -> None:
         roll = self.rng.random()
         live = list(layer.spans.values())
         if not live or roll < 0.30:
@@ -198,7 +198,7 @@ class Annotator:
         else:
             self.delete(layer, self.rng.choice(live), stale=True)
 
-    def create(self, layer: Layer, *, lose_first_answer: bool = False) -> None:
+    def create(self, layer: ClientLayer, *, lose_first_answer: bool = False) -> None:
         self.operations["create-retried" if lose_first_answer else "create"] += 1
         start, end = self._boundaries(layer)
         label = self.rng.choice(LABELS)
@@ -210,7 +210,7 @@ class Annotator:
             "text": layer.text[start:end],
             "attributes": random_attributes(label, self.rng),
         }
-        path = f"/api/v1/assignments/{layer.assignment_id}/spans/"
+        path = f"/api/v1/assignments/{layer.layer_id}/spans/"
         duplicate = layer.duplicates(label, start, end)
         made = "no"  # whether an earlier send of this create made the span: "no", "yes", "maybe"
         if lose_first_answer:
@@ -244,7 +244,7 @@ class Annotator:
             self._unexpected("create answered another span", status, answer)
         layer.spans[acked.client_uuid] = acked
 
-    def update(self, layer: Layer, span: Acked, *, stale: bool = False) -> None:
+    def update(self, layer: ClientLayer, span: Acked, *, stale: bool = False) -> None:
         if stale and span.version == 1:
             self.update(layer, span)  # make an older version to be stale against
             span = layer.spans.get(span.client_uuid, span)
@@ -284,7 +284,7 @@ class Annotator:
             self._unexpected("update answered another state", status, answer)
         layer.spans[span.client_uuid] = acked
 
-    def delete(self, layer: Layer, span: Acked, *, stale: bool = False) -> None:
+    def delete(self, layer: ClientLayer, span: Acked, *, stale: bool = False) -> None:
         if stale and span.version == 1:
             self.update(layer, span)
             span = layer.spans.get(span.client_uuid, span)
@@ -306,7 +306,7 @@ class Annotator:
 
     # Helpers --------------------------------------------------------------------------------
 
-    def _boundaries(self, layer: Layer) -> tuple[int, int]:
+    def _boundaries(self, layer: ClientLayer) -> tuple[int, int]:
         start = self.rng.randrange(0, len(layer.text) - 1)
         return start, min(len(layer.text), start + self.rng.randint(1, 40))
 
@@ -322,7 +322,7 @@ class Annotator:
             self._unexpected(f"{method} {path}", status, answer)
         return status, answer
 
-    def _expect_conflict(self, layer: Layer, span: Acked, status: int, answer: Any) -> None:
+    def _expect_conflict(self, layer: ClientLayer, span: Acked, status: int, answer: Any) -> None:
         if status != 409:
             self._unexpected("stale write", status, answer)
             return
@@ -331,7 +331,7 @@ class Annotator:
             self._unexpected(f"409's current span differs from the last acknowledged {span}", status, answer)
             layer.spans[span.client_uuid] = current
 
-    def _resync(self, layer: Layer, span: Acked) -> None:
+    def _resync(self, layer: ClientLayer, span: Acked) -> None:
         """The answer to an update or delete was lost: read the span to learn what happened."""
         status, answer = self._send("GET", f"/api/v1/spans/{span.id}/", kind="read")
         if status == 404:
@@ -354,13 +354,13 @@ def ledger_problems(annotators: Iterable[Annotator]) -> list[str]:
     layer_ids: set[int] = set()
     for annotator in annotators:
         for layer in annotator.layers.values():
-            layer_ids.add(layer.assignment_id)
+            layer_ids.add(layer.layer_id)
             for s in layer.spans.values():
                 expected[s.client_uuid] = (
-                    layer.assignment_id, s.id, s.label, s.start, s.end, s.text, s.attributes, s.version
+                    layer.layer_id, s.id, s.label, s.start, s.end, s.text, s.attributes, s.version
                 )  # fmt: skip
-    rows = Span.objects.filter(assignment_id__in=layer_ids).values_list(
-        "client_uuid", "assignment_id", "id", "label__key", "start", "end", "text", "attributes", "version"
+    rows = Span.objects.filter(layer_id__in=layer_ids).values_list(
+        "client_uuid", "layer_id", "id", "label__key", "start", "end", "text", "attributes", "version"
     )
     problems = []
     found: dict[str, tuple[Any, ...]] = {}
@@ -383,10 +383,10 @@ def queue_problems(*, project_id: int, k: int) -> list[str]:
     from django.db.models import Count
 
     from annotator.layers.services import COUNTED_LAYER
-    from annotator.models import Assignment
+    from annotator.models import Layer
 
     counted = (
-        Assignment.objects.filter(COUNTED_LAYER, document__project_id=project_id)
+        Layer.objects.filter(COUNTED_LAYER, document__project_id=project_id)
         .values("document_id")
         .annotate(n=Count("pk"), users=Count("user_id", distinct=True))
     )

@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
     submitted_project,
 )
-from tests.span_clients import Annotator, Http, Layer, ledger_problems
+from tests.span_clients import Annotator, ClientLayer, Http, ledger_problems
 
 
 def _terminate_other_backends() -> int:
@@ -62,10 +62,10 @@ def test_cut_database_connections_fail_requests_cleanly_and_the_server_recovers(
     for i in range(6):
         user = UserFactory(username=f"cut-{i}")
         MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-        assignment = layer_assign(document=document, user=user)
+        created = layer_assign(document=document, user=user)
         token = token_create(user=user, name=f"client {uuid.uuid4()}")[1]
         annotator = Annotator(Http(live_server.url, token), seed=i, retry_unavailable=True)
-        annotator.layers[assignment.pk] = Layer(assignment.pk, document.text)
+        annotator.layers[created.pk] = ClientLayer(created.pk, document.text)
         annotators.append(annotator)
 
     cutting = threading.Event()
@@ -116,9 +116,9 @@ def test_a_request_after_the_servers_connections_were_cut_succeeds_on_a_fresh_co
     document = DocumentFactory(project=project, source=SourceFactory(slug="herald"), text=ARTICLE)
     user = UserFactory(username="idle")
     MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-    assignment = layer_assign(document=document, user=user)
+    layer = layer_assign(document=document, user=user)
     http = Http(live_server.url, token_create(user=user, name=f"client {uuid.uuid4()}")[1])
-    path = f"/api/v1/assignments/{assignment.pk}/spans/"
+    path = f"/api/v1/assignments/{layer.pk}/spans/"
     body = {"label": "OPINION", "start": 0, "end": 11, "text": ARTICLE[:11]}
     # Kept connections, as under gunicorn (gunicorn.conf.py); read when the server thread connects.
     kept = connections.settings["default"]["CONN_MAX_AGE"]

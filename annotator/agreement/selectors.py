@@ -18,14 +18,14 @@ from annotator.agreement.maths.attributes import AttributeSpec
 from annotator.agreement.maths.stats import SpanInput
 from annotator.models import (
     AgreementReport,
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Attribute,
     AttributeKind,
     Document,
     DocumentAgreement,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Project,
     ReportScope,
     Source,
@@ -114,21 +114,21 @@ def document_layers_list(
             )
         ]
     layers = list(
-        Assignment.objects.filter(
+        Layer.objects.filter(
             document_id__in=[row[0] for row in rows],
-            kind=AssignmentKind.ANNOTATION,
-            status=AssignmentStatus.SUBMITTED,
+            kind=LayerKind.ANNOTATION,
+            status=LayerStatus.SUBMITTED,
         )
         .order_by()
         .values_list("pk", "document_id", "user_id", "submitted_at")
     )
     with_attributes = bool(schema.attributes)
-    fields = ["assignment_id", "start", "end", "label_id"] + (["attributes"] if with_attributes else [])
+    fields = ["layer_id", "start", "end", "label_id"] + (["attributes"] if with_attributes else [])
     spans: dict[int, list[SpanInput]] = {pk: [] for pk, *_ in layers}
     label_keys = schema.label_keys
     # Attribute values were checked against the schema (and stance targets against the
     # project's list) when the span was written: they are passed on as stored.
-    for row in Span.objects.filter(assignment_id__in=list(spans)).order_by().values_list(*fields):
+    for row in Span.objects.filter(layer_id__in=list(spans)).order_by().values_list(*fields):
         if with_attributes:
             spans[row[0]].append((row[1], row[2], label_keys[row[3]], row[4]))
         else:
@@ -154,12 +154,12 @@ def document_layers_list(
     ]
 
 
-def agreement_documents(*, project_id: int) -> QuerySet[Assignment, int]:
+def agreement_documents(*, project_id: int) -> QuerySet[Layer, int]:
     """Ids of the project's documents with two or more submitted annotation layers, ascending
     (a values queryset, usable as a subquery)."""
     return (
-        Assignment.objects.filter(
-            document__project_id=project_id, kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+        Layer.objects.filter(
+            document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
         )
         .order_by()
         .values("document_id")

@@ -49,11 +49,11 @@ from django.db.models import Model
 from annotator.errors import ValidationError
 from annotator.layers.services import layers_recount
 from annotator.models import (
-    Assignment,
     Attribute,
     Decision,
     Document,
     Label,
+    Layer,
     Membership,
     Project,
     Source,
@@ -84,7 +84,7 @@ DOCUMENT_FIELDS = (
     "metadata",
     "created_at",
 )
-ASSIGNMENT_FIELDS = ("kind", "status", "skip_reason", "created_at", "updated_at", "submitted_at")
+LAYER_FIELDS = ("kind", "status", "skip_reason", "created_at", "updated_at", "submitted_at")
 SPAN_FIELDS = ("start", "end", "text", "attributes", "client_uuid", "version", "created_at", "updated_at")
 DECISION_FIELDS = ("action", "before", "after", "note", "created_at")
 # Fields Django fills in on insert (auto_now_add, auto_now): written again after the insert.
@@ -92,7 +92,7 @@ TIMESTAMPS = {
     Project: ("created_at",),
     Membership: ("created_at",),
     Document: ("created_at",),
-    Assignment: ("created_at", "updated_at"),
+    Layer: ("created_at", "updated_at"),
     Span: ("created_at", "updated_at"),
     Decision: ("created_at",),
 }
@@ -123,10 +123,10 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
 
     emit("header", {"format": FORMAT, "version": VERSION, "project": project.slug})
     documents = Document.objects.filter(project=project)
-    assignments = Assignment.objects.filter(document__project=project)
+    layers = Layer.objects.filter(document__project=project)
     user_ids = (
         set(Membership.objects.filter(project=project).values_list("user_id", flat=True))
-        | set(assignments.values_list("user_id", flat=True).distinct())
+        | set(layers.values_list("user_id", flat=True).distinct())
         | set(
             Decision.objects.filter(document__project=project)
             .values_list("reviewer_id", flat=True)
@@ -157,11 +157,7 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
     )
     for row in rows:
         emit("document", {"ref": row.pop("id"), "source": row.pop("source__slug"), **row})
-    rows = (
-        assignments.order_by("id")
-        .values("id", "document_id", "user__username", *ASSIGNMENT_FIELDS)
-        .iterator()
-    )
+    rows = layers.order_by("id").values("id", "document_id", "user__username", *LAYER_FIELDS).iterator()
     for row in rows:
         emit(
             "assignment",
@@ -173,9 +169,9 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
             },
         )
     rows = (
-        Span.objects.filter(assignment__document__project=project)
+        Span.objects.filter(layer__document__project=project)
         .order_by("id")
-        .values("id", "assignment_id", "label__key", *SPAN_FIELDS)
+        .values("id", "layer_id", "label__key", *SPAN_FIELDS)
         .iterator(chunk_size=2000)
     )
     for row in rows:
@@ -183,7 +179,7 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
             "span",
             {
                 "ref": row.pop("id"),
-                "assignment": row.pop("assignment_id"),
+                "assignment": row.pop("layer_id"),
                 "label": row.pop("label__key"),
                 **row,
             },
@@ -254,7 +250,7 @@ class _Importer:
         self.labels: dict[str, int] | None = None
         self.sources: dict[str, int] = {}
         self.documents: dict[int, int] = {}
-        self.assignments: dict[int, int] = {}
+        self.layers: dict[int, int] = {}
         self.spans: dict[int, int] = {}
         self.pending: list[tuple[int | None, Model]] = []
         self.pending_kind = ""
@@ -299,7 +295,7 @@ class _Importer:
                 for name, value in values.items():
                     setattr(obj, name, value)
             model.objects.bulk_update(objects, list(times))  # type: ignore[attr-defined]
-        refs = {"document": self.documents, "assignment": self.assignments, "span": self.spans}.get(
+        refs = {"document": self.documents, "assignment": self.layers, "span": self.spans}.get(
             self.pending_kind
         )
         if refs is not None:
@@ -397,18 +393,19 @@ class _Importer:
         self._add("document", data["ref"], document)
 
     def on_assignment(self, data: dict[str, Any]) -> None:
-        assignment = Assignment(
+        """A layer: the file names it "assignment", as the API does."""
+        layer = Layer(
             document_id=self._ref(self.documents, data["document"], "document"),
             user_id=self._user(data["user"]),
-            **{f: data[f] for f in ASSIGNMENT_FIELDS},
+            **{f: data[f] for f in LAYER_FIELDS},
         )
-        self._add("assignment", data["ref"], assignment)
+        self._add("assignment", data["ref"], layer)
 
     def on_span(self, data: dict[str, Any]) -> None:
         if self.labels is None or data["label"] not in self.labels:
             raise BackupError(f"label '{data['label']}' is not in the file's schema")
         span = Span(
-            assignment_id=self._ref(self.assignments, data["assignment"], "layer"),
+            layer_id=self._ref(self.layers, data["assignment"], "layer"),
             label_id=self.labels[data["label"]],
             **{f: data[f] for f in SPAN_FIELDS},
         )

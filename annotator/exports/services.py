@@ -60,13 +60,13 @@ from annotator.exports import (
     write_chunks,
 )
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Attribute,
     Decision,
     Document,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Project,
     Span,
 )
@@ -124,8 +124,8 @@ def export_filters_resolve(
         raise ValidationError(errors)
     if (
         basis == "gold"
-        and not Assignment.objects.filter(
-            document__project=project, kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        and not Layer.objects.filter(
+            document__project=project, kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED
         ).exists()
     ):
         raise ValidationError(
@@ -146,10 +146,10 @@ def export_filters_resolve(
 
 
 def _layer_q(filters: ExportFilters) -> Q:
-    """The layers of the basis, as a condition on Assignment."""
+    """The layers of the basis, as a condition on Layer."""
     if filters.basis == "gold":
-        return Q(kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED)
-    condition = Q(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED)
+        return Q(kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED)
+    condition = Q(kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED)
     if filters.annotator_id is not None:
         condition &= Q(user_id=filters.annotator_id)
     return condition
@@ -158,21 +158,19 @@ def _layer_q(filters: ExportFilters) -> Q:
 def _changed_since(filters: ExportFilters, since: datetime) -> Q:
     document = OuterRef("pk")
     if filters.basis == "gold":
-        gold = Q(kind=AssignmentKind.GOLD)
+        gold = Q(kind=LayerKind.GOLD)
         return (
-            Q(Exists(Assignment.objects.filter(gold, document=document, updated_at__gte=since)))
+            Q(Exists(Layer.objects.filter(gold, document=document, updated_at__gte=since)))
             | Q(
                 Exists(
-                    Span.objects.filter(
-                        assignment__document=document, assignment__kind=AssignmentKind.GOLD
-                    ).filter(Q(created_at__gte=since) | Q(updated_at__gte=since))
+                    Span.objects.filter(layer__document=document, layer__kind=LayerKind.GOLD).filter(
+                        Q(created_at__gte=since) | Q(updated_at__gte=since)
+                    )
                 )
             )
             | Q(Exists(Decision.objects.filter(document=document, created_at__gte=since)))
         )
-    layers = Assignment.objects.filter(
-        document=document, kind=AssignmentKind.ANNOTATION, updated_at__gte=since
-    )
+    layers = Layer.objects.filter(document=document, kind=LayerKind.ANNOTATION, updated_at__gte=since)
     if filters.annotator_id is not None:
         layers = layers.filter(user_id=filters.annotator_id)
     return Q(Exists(layers))
@@ -181,7 +179,7 @@ def _changed_since(filters: ExportFilters, since: datetime) -> Q:
 def export_documents_query(*, project: Project, filters: ExportFilters) -> QuerySet[Document]:
     """The documents of the export (not yet paged): those with a layer on the basis (two
     submitted layers for consensus) that pass the source and since filters."""
-    layers = Assignment.objects.filter(_layer_q(filters), document=OuterRef("pk"))
+    layers = Layer.objects.filter(_layer_q(filters), document=OuterRef("pk"))
     documents = Document.objects.filter(project=project)
     if filters.source_id is not None:
         documents = documents.filter(source_id=filters.source_id)
@@ -272,13 +270,13 @@ def _page(
     # By layer id, in span_layer_position's order: PostgreSQL reads each layer's spans off that
     # index already sorted. The layer ids are the ones just counted, so a layer submitted since
     # then waits for the next export.
-    spans_query = Span.objects.filter(assignment_id__in=list(spans))
+    spans_query = Span.objects.filter(layer_id__in=list(spans))
     if filters.label_id is not None:
         spans_query = spans_query.filter(label_id=filters.label_id)
     span_rows = (
-        spans_query.order_by("assignment_id", "start", "end", "pk")
+        spans_query.order_by("layer_id", "start", "end", "pk")
         .annotate(attributes_json=Cast("attributes", TextField()))
-        .values_list("assignment_id", "label_id", "start", "end", "text", "attributes_json")
+        .values_list("layer_id", "label_id", "start", "end", "text", "attributes_json")
     )
     # Attributes come as JSON text, each distinct text decoded once a page: most spans of a
     # project share a few attribute sets, and decoding was a third of the export's time. The
@@ -326,14 +324,14 @@ def _page(
 def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[tuple[int, str, int]]]:
     """Document id -> its layers on the basis as (layer id, username, spans to export), in
     layer id order; for gold, the one gold layer that counts."""
-    span_counts = Span.objects.filter(assignment_id=OuterRef("pk"))
+    span_counts = Span.objects.filter(layer_id=OuterRef("pk"))
     if filters.label_id is not None:
         span_counts = span_counts.filter(label_id=filters.label_id)
     rows = (
-        Assignment.objects.filter(_layer_q(filters), document_id__in=ids)
+        Layer.objects.filter(_layer_q(filters), document_id__in=ids)
         .annotate(
             n_spans=Coalesce(
-                Subquery(span_counts.order_by().values("assignment_id").annotate(n=Count("*")).values("n")),
+                Subquery(span_counts.order_by().values("layer_id").annotate(n=Count("*")).values("n")),
                 0,
             )
         )

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
 
-from annotator.models import Assignment, Membership
+from annotator.models import Layer, Membership
 
 
-def layer_with_role(*, assignment_id: int, user_id: int | None, lock: bool = False) -> Assignment | None:
+def layer_with_role(*, layer_id: int, user_id: int | None, lock: bool = False) -> Layer | None:
     """The layer with its document (text included) and project, and `member_role`: the role of
     user `user_id` in the project, or None. One query. With `lock`, the layer's row stays locked
     until the caller's transaction ends (SELECT ... FOR UPDATE): every span write holds it."""
     role = Membership.objects.filter(project_id=OuterRef("document__project_id"), user_id=user_id or 0)
-    layers = Assignment.objects.select_related("document__project").annotate(
+    layers = Layer.objects.select_related("document__project").annotate(
         member_role=Subquery(role.values("role")[:1])
     )
     if lock:
         layers = layers.select_for_update(of=("self",))
-    return layers.filter(pk=assignment_id).first()
+    return layers.filter(pk=layer_id).first()

@@ -19,20 +19,20 @@ from django.utils import timezone
 from annotator.errors import Conflict
 from annotator.jobs.scheduling import layers_changed
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Decision,
     DecisionAction,
     Document,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Project,
 )
 from annotator.spans.services import spans_check_complete
 
-OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
+OPEN_STATUSES = (LayerStatus.ASSIGNED, LayerStatus.IN_PROGRESS)
 _CANDIDATE_BATCH = 20
 # The layers that count toward a document's k: every annotation layer except a skipped one.
-COUNTED_LAYER = Q(kind=AssignmentKind.ANNOTATION) & ~Q(status=AssignmentStatus.SKIPPED)
+COUNTED_LAYER = Q(kind=LayerKind.ANNOTATION) & ~Q(status=LayerStatus.SKIPPED)
 
 
 def _count_layers(document_id: int, change: int) -> None:
@@ -41,26 +41,24 @@ def _count_layers(document_id: int, change: int) -> None:
     Document.objects.filter(pk=document_id).update(n_layers=F("n_layers") + change)
 
 
-def layer_assign(*, document: Document | int, user: User) -> Assignment:
+def layer_assign(*, document: Document | int, user: User) -> Layer:
     """Give `user` an annotation layer on the document and count it. Queue Next hands out
     layers through this, under the document's lock; so do the demo and bulk loads."""
     document_id = document if isinstance(document, int) else document.pk
     with transaction.atomic():
-        assignment = Assignment.objects.create(
-            document_id=document_id, user=user, kind=AssignmentKind.ANNOTATION
-        )
+        layer = Layer.objects.create(document_id=document_id, user=user, kind=LayerKind.ANNOTATION)
         _count_layers(document_id, +1)
-    return assignment
+    return layer
 
 
-def layers_delete(*, assignments: Iterable[Assignment]) -> None:
+def layers_delete(*, layers: Iterable[Layer]) -> None:
     """Remove layers with their spans (the admin's delete), uncounting the counted ones."""
     with transaction.atomic():
-        for assignment in assignments:
-            locked = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+        for layer in layers:
+            locked = Layer.objects.select_for_update().filter(pk=layer.pk).first()
             if locked is None:
                 continue
-            counted = Assignment.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
+            counted = Layer.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
             locked.delete()
             if counted:
                 _count_layers(locked.document_id, -1)
@@ -70,7 +68,7 @@ def layers_recount(*, document_ids: Iterable[int] | None = None) -> int:
     """Set Document.n_layers from the layers (all documents, or those given); returns how many
     rows were written. For bulk loads that write layers directly, and for repairs."""
     counted = (
-        Assignment.objects.filter(COUNTED_LAYER, document=OuterRef("pk"))
+        Layer.objects.filter(COUNTED_LAYER, document=OuterRef("pk"))
         .order_by()
         .values("document")
         .annotate(n=Count("pk"))
@@ -82,7 +80,7 @@ def layers_recount(*, document_ids: Iterable[int] | None = None) -> int:
     return documents.update(n_layers=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
 
 
-def queue_next(*, project: Project, user: User) -> Assignment | None:
+def queue_next(*, project: Project, user: User) -> Layer | None:
     """The user's next layer in this project (with its document, source and user): an
     unfinished one first, else a new one on the document closest to complete that the user has
     not had. None when nothing is left.
@@ -98,10 +96,10 @@ def queue_next(*, project: Project, user: User) -> Assignment | None:
         return _next_layer(project=project, user=user)
 
 
-def _next_layer(*, project: Project, user: User) -> Assignment | None:
+def _next_layer(*, project: Project, user: User) -> Layer | None:
     unfinished = (
-        Assignment.objects.filter(
-            document__project=project, user=user, kind=AssignmentKind.ANNOTATION, status__in=OPEN_STATUSES
+        Layer.objects.filter(
+            document__project=project, user=user, kind=LayerKind.ANNOTATION, status__in=OPEN_STATUSES
         )
         .select_related("document__source", "user")
         .order_by("created_at", "pk")
@@ -110,9 +108,7 @@ def _next_layer(*, project: Project, user: User) -> Assignment | None:
     if unfinished is not None:
         return unfinished
     k = project.annotators_per_document
-    not_mine = ~Exists(
-        Assignment.objects.filter(user=user, kind=AssignmentKind.ANNOTATION, document=OuterRef("pk"))
-    )
+    not_mine = ~Exists(Layer.objects.filter(user=user, kind=LayerKind.ANNOTATION, document=OuterRef("pk")))
     with_room = Document.objects.filter(not_mine, project=project, n_layers__lt=k)
     while True:
         with transaction.atomic():
@@ -138,9 +134,9 @@ def _next_layer(*, project: Project, user: User) -> Assignment | None:
         # Every locked candidate filled up meanwhile: look again.
 
 
-def _with_document(assignment_id: int) -> Assignment:
+def _with_document(layer_id: int) -> Layer:
     """The layer as Next answers it: with its document, the document's source, and its user."""
-    return Assignment.objects.select_related("document__source", "user").get(pk=assignment_id)
+    return Layer.objects.select_related("document__source", "user").get(pk=layer_id)
 
 
 def _unlocked_candidates(with_room: QuerySet[Document]) -> list[int]:
@@ -161,61 +157,61 @@ def _unlocked_candidates(with_room: QuerySet[Document]) -> list[int]:
     return ids
 
 
-def assignment_submit(*, assignment: Assignment) -> Assignment:
+def layer_submit(*, layer: Layer) -> Layer:
     """Freeze a layer. Refused, listing each span, while a span lacks a required attribute."""
     with transaction.atomic():
-        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-        if assignment.status == AssignmentStatus.SUBMITTED:
-            return assignment
-        if assignment.status == AssignmentStatus.SKIPPED:
+        layer = Layer.objects.select_for_update().get(pk=layer.pk)
+        if layer.status == LayerStatus.SUBMITTED:
+            return layer
+        if layer.status == LayerStatus.SKIPPED:
             raise Conflict("This document was skipped; there is nothing to submit.")
-        spans_check_complete(assignment=assignment)
-        assignment.status = AssignmentStatus.SUBMITTED
-        assignment.submitted_at = timezone.now()
-        assignment.save(update_fields=["status", "submitted_at", "updated_at"])
-        _agreement_changed(assignment)
-    return assignment
+        spans_check_complete(layer=layer)
+        layer.status = LayerStatus.SUBMITTED
+        layer.submitted_at = timezone.now()
+        layer.save(update_fields=["status", "submitted_at", "updated_at"])
+        _agreement_changed(layer)
+    return layer
 
 
-def _agreement_changed(assignment: Assignment) -> None:
+def _agreement_changed(layer: Layer) -> None:
     """Count the change for agreement and profiles, which refresh once it is committed
     (annotation layers only; gold changes through the review actions)."""
-    if assignment.kind == AssignmentKind.ANNOTATION:
-        layers_changed(document_id=assignment.document_id, project_id=assignment.document.project_id)
+    if layer.kind == LayerKind.ANNOTATION:
+        layers_changed(document_id=layer.document_id, project_id=layer.document.project_id)
 
 
-def assignment_reopen(*, assignment: Assignment, reviewer: User, note: str = "") -> Assignment:
+def layer_reopen(*, layer: Layer, reviewer: User, note: str = "") -> Layer:
     """Let the annotator edit a submitted layer again; the reopening is kept as a Decision."""
     with transaction.atomic():
-        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-        if assignment.status != AssignmentStatus.SUBMITTED:
+        layer = Layer.objects.select_for_update().get(pk=layer.pk)
+        if layer.status != LayerStatus.SUBMITTED:
             raise Conflict("Only a submitted layer can be reopened.")
-        assignment.status = AssignmentStatus.IN_PROGRESS
-        assignment.submitted_at = None
-        assignment.save(update_fields=["status", "submitted_at", "updated_at"])
+        layer.status = LayerStatus.IN_PROGRESS
+        layer.submitted_at = None
+        layer.save(update_fields=["status", "submitted_at", "updated_at"])
         Decision.objects.create(
-            document_id=assignment.document_id,
+            document_id=layer.document_id,
             reviewer=reviewer,
             action=DecisionAction.REOPEN,
             note=note,
-            before={"assignment": assignment.pk, "status": AssignmentStatus.SUBMITTED},
-            after={"assignment": assignment.pk, "status": AssignmentStatus.IN_PROGRESS},
+            before={"assignment": layer.pk, "status": LayerStatus.SUBMITTED},
+            after={"assignment": layer.pk, "status": LayerStatus.IN_PROGRESS},
         )
-        _agreement_changed(assignment)
-    return assignment
+        _agreement_changed(layer)
+    return layer
 
 
-def assignment_skip(*, assignment: Assignment, reason: str) -> Assignment:
+def layer_skip(*, layer: Layer, reason: str) -> Layer:
     """Give a document back with a reason; it no longer counts toward k, and the user will not
     be handed it again."""
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-        if locked.status == AssignmentStatus.SUBMITTED:
+        locked = Layer.objects.select_for_update().get(pk=layer.pk)
+        if locked.status == LayerStatus.SUBMITTED:
             raise Conflict("A submitted layer cannot be skipped.")
-        was_counted = Assignment.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
-        assignment.status = AssignmentStatus.SKIPPED
-        assignment.skip_reason = reason
-        assignment.save(update_fields=["status", "skip_reason", "updated_at"])
+        was_counted = Layer.objects.filter(COUNTED_LAYER, pk=locked.pk).exists()
+        layer.status = LayerStatus.SKIPPED
+        layer.skip_reason = reason
+        layer.save(update_fields=["status", "skip_reason", "updated_at"])
         if was_counted:
-            _count_layers(assignment.document_id, -1)
-    return assignment
+            _count_layers(layer.document_id, -1)
+    return layer

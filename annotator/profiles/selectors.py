@@ -12,7 +12,7 @@ Bases (which spans an article's counts come from; the article is always the boot
   its layers marked one. Articles with at least one submitted layer count.
 * consensus: the consensus layer of each article with two or more submitted annotation layers,
   built exactly as the consensus export builds it (annotator.agreement.maths.consensus).
-* gold: the adjudicated gold layer (Assignment kind gold, submitted; with several, the one
+* gold: the adjudicated gold layer (a Layer of kind gold, submitted; with several, the one
   changed last, as in the exports) where one exists, else the consensus layer; articles with
   neither are left out. A gold layer still being worked on counts as none.
   `ProfileCounts.layers` says how many articles of each source came from which.
@@ -54,11 +54,11 @@ from django.db.models.fields.json import KT
 
 from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Document,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     ProfileBasis,
     Source,
     Span,
@@ -167,7 +167,7 @@ def _span_rows(layer_ids: list[int]) -> Iterable[tuple[int, int, int, int, SpanF
     """(layer id, label id, start, end, facts) of the spans of the layers; the facts label is
     left empty for the caller, who knows the label keys."""
     rows = (
-        Span.objects.filter(assignment_id__in=layer_ids)
+        Span.objects.filter(layer_id__in=layer_ids)
         .order_by()
         .annotate(
             evidence=KT(f"attributes__{EVIDENCE}"),
@@ -177,7 +177,7 @@ def _span_rows(layer_ids: list[int]) -> Iterable[tuple[int, int, int, int, SpanF
             stance=KT(f"attributes__{STANCE}"),
         )
         .values_list(
-            "assignment_id",
+            "layer_id",
             "label_id",
             "start",
             "end",
@@ -275,17 +275,15 @@ def profile_counts_get(
 def _layer_counts(*, project_id: int, source_ids: Collection[int] | None) -> dict[int, tuple[int, int]]:
     """document id -> (submitted annotation layers, adjudicated gold layers), for documents with
     any layer."""
-    layers = Assignment.objects.filter(document__project_id=project_id)
+    layers = Layer.objects.filter(document__project_id=project_id)
     if source_ids is not None:
         layers = layers.filter(document__source_id__in=list(source_ids))
     rows = (
         layers.order_by()
         .values("document_id")
         .annotate(
-            submitted=Count(
-                "pk", filter=Q(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED)
-            ),
-            gold=Count("pk", filter=Q(kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED)),
+            submitted=Count("pk", filter=Q(kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED)),
+            gold=Count("pk", filter=Q(kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED)),
         )
         .values_list("document_id", "submitted", "gold")
     )
@@ -307,16 +305,16 @@ def _read_chunk(
     # document -> (updated_at, layer id) of the newest adjudicated gold layer
     gold: dict[int, tuple[datetime, int]] = {}
     layers = (
-        Assignment.objects.filter(
+        Layer.objects.filter(
             document_id__in=ids,
-            kind__in=[AssignmentKind.ANNOTATION, AssignmentKind.GOLD],
-            status=AssignmentStatus.SUBMITTED,
+            kind__in=[LayerKind.ANNOTATION, LayerKind.GOLD],
+            status=LayerStatus.SUBMITTED,
         )
         .order_by("document_id", "pk")
         .values_list("pk", "document_id", "user_id", "kind", "updated_at")
     )
     for pk, document_id, user_id, kind, updated_at in layers:
-        if kind == AssignmentKind.GOLD:
+        if kind == LayerKind.GOLD:
             gold[document_id] = max(gold.get(document_id, (updated_at, pk)), (updated_at, pk))
         else:
             submitted.setdefault(document_id, []).append((pk, user_id))
@@ -438,8 +436,8 @@ def profile_state_get(
 ) -> dict[int, SourceState]:
     """source id -> SourceState for every source of the project with a submitted annotation
     layer (or, on basis gold, a gold layer). One aggregate query, three on basis gold."""
-    layers = Assignment.objects.filter(
-        document__project_id=project_id, kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+    layers = Layer.objects.filter(
+        document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
     )
     if source_ids is not None:
         layers = layers.filter(document__source_id__in=list(source_ids))
@@ -454,16 +452,14 @@ def profile_state_get(
         parts[source_id] = [f"a{n}:{ids}:{last.isoformat() if last else ''}"]
         newest[source_id] = last
     if basis == ProfileBasis.GOLD:
-        gold = Span.objects.filter(
-            assignment__document__project_id=project_id, assignment__kind=AssignmentKind.GOLD
-        )
-        gold_layers = Assignment.objects.filter(document__project_id=project_id, kind=AssignmentKind.GOLD)
+        gold = Span.objects.filter(layer__document__project_id=project_id, layer__kind=LayerKind.GOLD)
+        gold_layers = Layer.objects.filter(document__project_id=project_id, kind=LayerKind.GOLD)
         if source_ids is not None:
-            gold = gold.filter(assignment__document__source_id__in=list(source_ids))
+            gold = gold.filter(layer__document__source_id__in=list(source_ids))
             gold_layers = gold_layers.filter(document__source_id__in=list(source_ids))
         tallies: list[tuple[str, QuerySet[Any], str]] = [
             ("g", gold_layers, "document__source_id"),
-            ("s", gold, "assignment__document__source_id"),
+            ("s", gold, "layer__document__source_id"),
         ]
         for tag, queryset, source_field in tallies:
             for source_id, n, ids, last in (

@@ -10,12 +10,12 @@ from django.db.models import Count, Q
 
 from annotator.errors import ValidationError
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Attribute,
     Document,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Membership,
     Project,
     Source,
@@ -69,7 +69,7 @@ def _schema_load(project_id: int) -> ProjectSchema:
 def schema_locked(*, project: Project) -> bool:
     """Whether the project's labels and attributes are fixed: once a span exists, changing them
     would change what existing spans mean."""
-    return Span.objects.filter(assignment__document__project=project).exists()
+    return Span.objects.filter(layer__document__project=project).exists()
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,11 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
     projects = list(projects_visible(user=user).order_by("name"))
     ids = [p.pk for p in projects]
     mine = (
-        Assignment.objects.filter(
-            user_id=user_id, kind=AssignmentKind.ANNOTATION, document__project_id__in=ids
-        )
+        Layer.objects.filter(user_id=user_id, kind=LayerKind.ANNOTATION, document__project_id__in=ids)
         .values("document__project_id")
         .annotate(
-            assigned=Count("pk", filter=~Q(status=AssignmentStatus.SKIPPED)),
-            submitted=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
+            assigned=Count("pk", filter=~Q(status=LayerStatus.SKIPPED)),
+            submitted=Count("pk", filter=Q(status=LayerStatus.SUBMITTED)),
         )
     )
     mine_by_project = {
@@ -107,18 +105,18 @@ def project_progress_list(*, user: User | AnonymousUser) -> list[ProjectProgress
     }
     nothing = {"submitted": 0, "assigned": 0}
     submitted_layers = Count(
-        "assignments",
-        filter=Q(assignments__kind=AssignmentKind.ANNOTATION, assignments__status=AssignmentStatus.SUBMITTED),
+        "layers",
+        filter=Q(layers__kind=LayerKind.ANNOTATION, layers__status=LayerStatus.SUBMITTED),
     )
     documents = (
         Document.objects.filter(project_id__in=ids)
         .values("pk", "project_id", "project__annotators_per_document")
-        .annotate(layers=submitted_layers)
+        .annotate(submitted=submitted_layers)
     )
     totals: dict[int, list[int]] = {pid: [0, 0] for pid in ids}
     for row in documents:
         totals[row["project_id"]][1] += 1
-        totals[row["project_id"]][0] += row["layers"] >= row["project__annotators_per_document"]
+        totals[row["project_id"]][0] += row["submitted"] >= row["project__annotators_per_document"]
     roles = dict(Membership.objects.filter(user_id=user_id).values_list("project_id", "role"))
     return [
         ProjectProgress(
@@ -173,7 +171,7 @@ def project_refs_resolve(
         )
         in_project = annotator_id is not None and (
             Membership.objects.filter(project=project, user_id=annotator_id).exists()
-            or Assignment.objects.filter(document__project=project, user_id=annotator_id).exists()
+            or Layer.objects.filter(document__project=project, user_id=annotator_id).exists()
         )
         if not in_project:
             annotator_id = None

@@ -12,12 +12,12 @@ from django.db import transaction
 from annotator.errors import NotFound, ValidationError
 from annotator.layers.services import layers_delete
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Attribute,
     AttributeKind,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Membership,
     Project,
     Role,
@@ -219,10 +219,10 @@ def membership_remove(*, project: Project, user: User, actor: User | None = None
             raise NotFound("No such member of this project.")
         _check_manager_leaves(project=project, membership=membership, actor=actor)
         open_layers = list(
-            Assignment.objects.filter(document__project=project, user=user, kind=AssignmentKind.ANNOTATION)
-            .exclude(status=AssignmentStatus.SUBMITTED)
+            Layer.objects.filter(document__project=project, user=user, kind=LayerKind.ANNOTATION)
+            .exclude(status=LayerStatus.SUBMITTED)
             .order_by("pk")
         )
-        layers_delete(assignments=open_layers)
+        layers_delete(layers=open_layers)
         membership.delete()
     return len(open_layers)

@@ -3,7 +3,7 @@ state (its annotation layers side by side, the gold layer, the aligned span grou
 kinds of disagreement, the decisions), the decisions as export rows, and the adjudicated gold
 layers that the agreement report compares each annotator with.
 
-One gold layer per document: an Assignment of kind gold, made by the first reviewer who acts
+One gold layer per document: a Layer of kind gold, made by the first reviewer who acts
 (annotator.review.services); every reviewer then acts on that layer. Should a document ever
 hold several (made outside the services), the oldest is the one (`gold_layer_get`). A document
 is adjudicated when its gold layer is submitted.
@@ -24,13 +24,13 @@ from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers
 from annotator.agreement.maths.stats import SpanInput
 from annotator.agreement.selectors import AgreementSchema
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Decision,
     Document,
     DocumentAgreement,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Project,
     Source,
     Span,
@@ -74,11 +74,11 @@ def review_queue(*, project: Project, filters: QueueFilters | None = None) -> Qu
     is annotated with `n_submitted`, `disagreement` (float or None), `gold_layer_id`,
     `gold_status` and `adjudicated`. One query; the text is deferred."""
     filters = filters or QueueFilters()
-    submitted = Assignment.objects.filter(
-        document=OuterRef("pk"), kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+    submitted = Layer.objects.filter(
+        document=OuterRef("pk"), kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
     )
     n_submitted = submitted.order_by().values("document").annotate(n=Count("pk")).values("n")
-    gold = Assignment.objects.filter(document=OuterRef("pk"), kind=AssignmentKind.GOLD).order_by("pk")
+    gold = Layer.objects.filter(document=OuterRef("pk"), kind=LayerKind.GOLD).order_by("pk")
     disagreement = DocumentAgreement.objects.filter(
         document=OuterRef("pk"), resolution=QUEUE_RESOLUTION
     ).values("disagreement")[:1]
@@ -90,7 +90,7 @@ def review_queue(*, project: Project, filters: QueueFilters | None = None) -> Qu
             disagreement=Subquery(disagreement),
             gold_layer_id=Subquery(gold.values("pk")[:1]),
             gold_status=Subquery(gold.values("status")[:1]),
-            adjudicated=Exists(gold.filter(status=AssignmentStatus.SUBMITTED)),
+            adjudicated=Exists(gold.filter(status=LayerStatus.SUBMITTED)),
         )
         .select_related("source")
         .defer("text", "metadata")
@@ -101,9 +101,9 @@ def review_queue(*, project: Project, filters: QueueFilters | None = None) -> Qu
         documents = documents.filter(
             Exists(
                 Span.objects.filter(
-                    assignment__document=OuterRef("pk"),
-                    assignment__kind=AssignmentKind.ANNOTATION,
-                    assignment__status=AssignmentStatus.SUBMITTED,
+                    layer__document=OuterRef("pk"),
+                    layer__kind=LayerKind.ANNOTATION,
+                    layer__status=LayerStatus.SUBMITTED,
                     label_id=filters.label_id,
                 )
             )
@@ -129,8 +129,8 @@ def review_queue_layers(*, document_ids: Collection[int]) -> dict[int, list[Queu
     """The layers (annotation layers not skipped, and gold) of these documents with their span
     counts, by document; one query."""
     rows = (
-        Assignment.objects.filter(document_id__in=list(document_ids))
-        .exclude(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SKIPPED)
+        Layer.objects.filter(document_id__in=list(document_ids))
+        .exclude(kind=LayerKind.ANNOTATION, status=LayerStatus.SKIPPED)
         .annotate(n_spans=Count("spans"))
         .order_by("document_id", "kind", "pk")
         .values_list("pk", "document_id", "user_id", "user__username", "kind", "status", "n_spans")
@@ -166,8 +166,8 @@ def review_queue_rows(*, documents: list[Document]) -> list[dict[str, Any]]:
                 "source": document.source,
                 "disagreement": document.disagreement,  # type: ignore[attr-defined]
                 "layers_submitted": document.n_submitted,  # type: ignore[attr-defined]
-                "layers": [_queue_layer(la) for la in mine if la.kind == AssignmentKind.ANNOTATION],
-                "gold": next((_queue_layer(la) for la in mine if la.kind == AssignmentKind.GOLD), None),
+                "layers": [_queue_layer(la) for la in mine if la.kind == LayerKind.ANNOTATION],
+                "gold": next((_queue_layer(la) for la in mine if la.kind == LayerKind.GOLD), None),
                 "adjudicated": document.adjudicated,  # type: ignore[attr-defined]
             }
         )
@@ -185,7 +185,7 @@ def review_queue_choices(*, project: Project) -> dict[str, list[tuple[str, str]]
     labels = Label.objects.filter(project=project).values_list("key", "name")
     annotators = (
         get_user_model()
-        .objects.filter(assignments__document__project=project, assignments__kind=AssignmentKind.ANNOTATION)
+        .objects.filter(layers__document__project=project, layers__kind=LayerKind.ANNOTATION)
         .distinct()
         .order_by("username")
         .values_list("username", "username")
@@ -197,10 +197,10 @@ def review_queue_choices(*, project: Project) -> dict[str, list[tuple[str, str]]
 # ------------------------------------------------------------------------------
 
 
-def gold_layer_get(*, document_id: int) -> Assignment | None:
+def gold_layer_get(*, document_id: int) -> Layer | None:
     """The document's gold layer (the oldest, should there be several), or None."""
     return (
-        Assignment.objects.filter(document_id=document_id, kind=AssignmentKind.GOLD)
+        Layer.objects.filter(document_id=document_id, kind=LayerKind.GOLD)
         .select_related("user")
         .order_by("pk")
         .first()
@@ -209,7 +209,7 @@ def gold_layer_get(*, document_id: int) -> Assignment | None:
 
 @dataclass(frozen=True)
 class ReviewLayer:
-    assignment: Assignment  # its user is selected
+    layer: Layer  # its user is selected
     spans: list[Span]  # with their labels, in reading order
 
 
@@ -230,37 +230,33 @@ class ReviewState:
 
     @property
     def adjudicated(self) -> bool:
-        return self.gold is not None and self.gold.assignment.status == AssignmentStatus.SUBMITTED
+        return self.gold is not None and self.gold.layer.status == LayerStatus.SUBMITTED
 
 
 def review_span(span: Span) -> ReviewSpan:
-    return ReviewSpan(
-        span.pk, span.assignment_id, span.start, span.end, span.label.key, span.attributes or {}
-    )
+    return ReviewSpan(span.pk, span.layer_id, span.start, span.end, span.label.key, span.attributes or {})
 
 
 def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewLayer | None]:
     """The annotation layers (not skipped) and the gold layer of the document, with their spans;
     two queries."""
-    assignments = list(
-        Assignment.objects.filter(document=document)
-        .exclude(kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SKIPPED)
+    rows = list(
+        Layer.objects.filter(document=document)
+        .exclude(kind=LayerKind.ANNOTATION, status=LayerStatus.SKIPPED)
         .select_related("user")
         .order_by("pk")
     )
-    gold_assignment = next((a for a in assignments if a.kind == AssignmentKind.GOLD), None)
-    wanted = [a for a in assignments if a.kind == AssignmentKind.ANNOTATION or a is gold_assignment]
+    gold_row = next((a for a in rows if a.kind == LayerKind.GOLD), None)
+    wanted = [a for a in rows if a.kind == LayerKind.ANNOTATION or a is gold_row]
     spans: dict[int, list[Span]] = {a.pk: [] for a in wanted}
     for span in (
-        Span.objects.filter(assignment_id__in=list(spans))
-        .select_related("label")
-        .order_by("start", "end", "pk")
+        Span.objects.filter(layer_id__in=list(spans)).select_related("label").order_by("start", "end", "pk")
     ):
-        spans[span.assignment_id].append(span)
-    for assignment in wanted:
-        assignment.document = document  # the caller's copy, text and project included
-    layers = [ReviewLayer(a, spans[a.pk]) for a in wanted if a.kind == AssignmentKind.ANNOTATION]
-    gold = ReviewLayer(gold_assignment, spans[gold_assignment.pk]) if gold_assignment else None
+        spans[span.layer_id].append(span)
+    for layer in wanted:
+        layer.document = document  # the caller's copy, text and project included
+    layers = [ReviewLayer(a, spans[a.pk]) for a in wanted if a.kind == LayerKind.ANNOTATION]
+    gold = ReviewLayer(gold_row, spans[gold_row.pk]) if gold_row else None
     return layers, gold
 
 
@@ -268,7 +264,7 @@ def review_groups(*, layers: list[ReviewLayer], gold: ReviewLayer | None) -> lis
     """The aligned groups of the annotation layers' spans with their disagreement kinds, each
     with the gold spans that already cover it."""
     groups = align_layers(
-        [layer.assignment.pk for layer in layers],
+        [layer.layer.pk for layer in layers],
         [review_span(span) for layer in layers for span in layer.spans],
         threshold=ALIGN_THRESHOLD,
     )
@@ -365,8 +361,8 @@ def decision_rows_iter(
 def gold_document_ids(*, project_id: int) -> list[int]:
     """Ids of the project's adjudicated documents (gold layer submitted), ascending."""
     return list(
-        Assignment.objects.filter(
-            document__project_id=project_id, kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        Layer.objects.filter(
+            document__project_id=project_id, kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED
         )
         .order_by("document_id")
         .values_list("document_id", flat=True)
@@ -381,8 +377,8 @@ def gold_spans_by_document(
     a document have several submitted gold layers, the oldest counts. Two queries."""
     layers: dict[int, int] = {}
     for pk, document_id in (
-        Assignment.objects.filter(
-            document_id__in=list(document_ids), kind=AssignmentKind.GOLD, status=AssignmentStatus.SUBMITTED
+        Layer.objects.filter(
+            document_id__in=list(document_ids), kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED
         )
         .order_by("-pk")
         .values_list("pk", "document_id")
@@ -390,10 +386,10 @@ def gold_spans_by_document(
         layers[document_id] = pk  # descending, so the oldest is written last
     spans: dict[int, list[SpanInput]] = {document_id: [] for document_id in layers}
     document_of: dict[Hashable, int] = {pk: document_id for document_id, pk in layers.items()}
-    for assignment_id, start, end, label_id in (
-        Span.objects.filter(assignment_id__in=list(document_of))
+    for layer_id, start, end, label_id in (
+        Span.objects.filter(layer_id__in=list(document_of))
         .order_by()
-        .values_list("assignment_id", "start", "end", "label_id")
+        .values_list("layer_id", "start", "end", "label_id")
     ):
-        spans[document_of[assignment_id]].append((start, end, schema.label_keys[label_id]))
+        spans[document_of[layer_id]].append((start, end, schema.label_keys[label_id]))
     return spans

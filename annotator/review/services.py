@@ -37,14 +37,14 @@ from django.utils import timezone
 from annotator.agreement.maths.review import answered
 from annotator.errors import Conflict, ValidationError
 from annotator.jobs.scheduling import layers_changed
-from annotator.layers.services import assignment_reopen
+from annotator.layers.services import layer_reopen
 from annotator.models import (
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Decision,
     DecisionAction,
     Document,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Span,
 )
 from annotator.projects.selectors import ProjectSchema, project_schema_get
@@ -62,21 +62,21 @@ def _lock(document: Document) -> None:
     list(Document.objects.select_for_update().filter(pk=document.pk).values_list("pk", flat=True))
 
 
-def gold_layer_ensure(*, document: Document, reviewer: User) -> Assignment:
+def gold_layer_ensure(*, document: Document, reviewer: User) -> Layer:
     """The document's gold layer, made for `reviewer` if the document has none. Call inside a
     transaction holding the document's lock (as every action here does), so two reviewers
     acting at once make one layer between them."""
     gold = gold_layer_get(document_id=document.pk)
     if gold is None:
-        gold = Assignment.objects.create(
-            document=document, user=reviewer, kind=AssignmentKind.GOLD, status=AssignmentStatus.IN_PROGRESS
+        gold = Layer.objects.create(
+            document=document, user=reviewer, kind=LayerKind.GOLD, status=LayerStatus.IN_PROGRESS
         )
     gold.document = document
     return gold
 
 
-def _ensure_open(gold: Assignment | None) -> None:
-    if gold is not None and gold.status == AssignmentStatus.SUBMITTED:
+def _ensure_open(gold: Layer | None) -> None:
+    if gold is not None and gold.status == LayerStatus.SUBMITTED:
         raise Conflict(f"This document is adjudicated: reopen its gold layer ({gold.pk}) to change it.")
 
 
@@ -89,11 +89,11 @@ def _gold_changed(document: Document) -> None:
 def _source_span(document: Document, span_id: int, *, into_gold: bool) -> Span:
     """An annotator's span of the document. One copied `into_gold` must come from a submitted
     layer: a layer in progress (or reopened) is not the annotator's word yet."""
-    spans = Span.objects.select_related("label", "assignment__user").filter(
-        pk=span_id, assignment__document_id=document.pk, assignment__kind=AssignmentKind.ANNOTATION
+    spans = Span.objects.select_related("label", "layer__user").filter(
+        pk=span_id, layer__document_id=document.pk, layer__kind=LayerKind.ANNOTATION
     )
     if into_gold:
-        spans = spans.filter(assignment__status=AssignmentStatus.SUBMITTED)
+        spans = spans.filter(layer__status=LayerStatus.SUBMITTED)
     span = spans.first()
     if span is None:
         layer = "a submitted annotation layer" if into_gold else "an annotation layer"
@@ -102,14 +102,14 @@ def _source_span(document: Document, span_id: int, *, into_gold: bool) -> Span:
 
 
 def _gold_span(document: Document, gold_span_id: int) -> Span:
-    span = Span.objects.select_related("label", "assignment").filter(pk=gold_span_id).first()
+    span = Span.objects.select_related("label", "layer").filter(pk=gold_span_id).first()
     if span is None:
         raise Conflict("The gold span was removed since you read it.", current=None)
-    if span.assignment.document_id != document.pk or span.assignment.kind != AssignmentKind.GOLD:
+    if span.layer.document_id != document.pk or span.layer.kind != LayerKind.GOLD:
         raise ValidationError(
             {"gold_span_id": [f"Span {gold_span_id} is not in this document's gold layer."]}
         )
-    span.assignment.document = document
+    span.layer.document = document
     return span
 
 
@@ -166,7 +166,7 @@ def review_accept(*, document: Document, reviewer: User, span_id: int, note: str
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
         _ensure_open(gold)
         span, _ = span_create(
-            assignment=gold,
+            layer=gold,
             label=source.label.key,
             start=source.start,
             end=source.end,
@@ -189,7 +189,7 @@ def review_accept_agreed(*, document: Document, reviewer: User, note: str = "") 
     with transaction.atomic():
         _lock(document)
         layers, gold_layer = review_layers_get(document=document)
-        _ensure_open(gold_layer.assignment if gold_layer else None)
+        _ensure_open(gold_layer.layer if gold_layer else None)
         groups = [
             g.group
             for g in review_groups(layers=layers, gold=gold_layer)
@@ -197,16 +197,14 @@ def review_accept_agreed(*, document: Document, reviewer: User, note: str = "") 
         ]
         if not groups:
             return []
-        gold = (
-            gold_layer.assignment if gold_layer else gold_layer_ensure(document=document, reviewer=reviewer)
-        )
+        gold = gold_layer.layer if gold_layer else gold_layer_ensure(document=document, reviewer=reviewer)
         schema = project_schema_get(project=document.project)
         decisions = []
         for group in groups:
             first = group.spans[0]
             try:
                 span, _ = span_create(
-                    assignment=gold,
+                    layer=gold,
                     label=first.label,
                     start=first.start,
                     end=first.end,
@@ -245,7 +243,7 @@ def review_edit(
     with transaction.atomic():
         _lock(document)
         span = _gold_span(document, gold_span_id)
-        _ensure_open(span.assignment)
+        _ensure_open(span.layer)
         before = snapshot(span)
         schema = project_schema_get(project=document.project)
         changes = dict(changes)
@@ -279,7 +277,7 @@ def review_add(
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
         _ensure_open(gold)
         span, created = span_create(
-            assignment=gold,
+            layer=gold,
             label=label,
             start=start,
             end=end,
@@ -323,8 +321,8 @@ def review_reject(
             _ensure_open(gold_layer_get(document_id=document.pk))
             rejected = {
                 **snapshot(source),
-                "layer": source.assignment_id,
-                "annotator": source.assignment.user.username,
+                "layer": source.layer_id,
+                "annotator": source.layer.user.username,
             }
             return [
                 _decide(
@@ -335,7 +333,7 @@ def review_reject(
             raise ValidationError({"version": ["Removing a gold span needs the version you read."]})
         assert gold_span_id is not None
         span = _gold_span(document, gold_span_id)
-        _ensure_open(span.assignment)
+        _ensure_open(span.layer)
         before = snapshot(span)
         span_delete(span=span, version=version)
         return [_decide(document, reviewer, DecisionAction.REJECT, before=before, note=note)]
@@ -358,7 +356,7 @@ def review_take_attributes(
         _lock(document)
         source = _source_span(document, span_id, into_gold=True)
         span = _gold_span(document, gold_span_id)
-        _ensure_open(span.assignment)
+        _ensure_open(span.layer)
         schema = project_schema_get(project=document.project)
         applicable = {a.key for a in schema.attributes_for(span.label.key)}
         chosen = applicable if keys is None else set(keys)
@@ -383,18 +381,16 @@ def review_take_attributes(
         ]  # fmt: skip
 
 
-def review_reopen(
-    *, document: Document, reviewer: User, assignment_id: int, note: str = ""
-) -> list[Decision]:
+def review_reopen(*, document: Document, reviewer: User, layer_id: int, note: str = "") -> list[Decision]:
     """Reopen a submitted layer of the document with a comment: an annotator's layer (they can
     edit it again) or the gold layer (the document is no longer adjudicated)."""
     with transaction.atomic():
         _lock(document)
-        assignment = Assignment.objects.filter(pk=assignment_id, document_id=document.pk).first()
-        if assignment is None:
-            raise ValidationError({"assignment_id": [f"No layer {assignment_id} on this document."]})
-        assignment_reopen(assignment=assignment, reviewer=reviewer, note=note)
-        if assignment.kind == AssignmentKind.GOLD:
+        layer = Layer.objects.filter(pk=layer_id, document_id=document.pk).first()
+        if layer is None:
+            raise ValidationError({"assignment_id": [f"No layer {layer_id} on this document."]})
+        layer_reopen(layer=layer, reviewer=reviewer, note=note)
+        if layer.kind == LayerKind.GOLD:
             _gold_changed(document)
         return [Decision.objects.filter(document=document, action=DecisionAction.REOPEN).latest("pk")]
 
@@ -405,17 +401,17 @@ def review_adjudicate(*, document: Document, reviewer: User, note: str = "") -> 
     required attribute."""
     with transaction.atomic():
         _lock(document)
-        submitted = Assignment.objects.filter(
-            document=document, kind=AssignmentKind.ANNOTATION, status=AssignmentStatus.SUBMITTED
+        submitted = Layer.objects.filter(
+            document=document, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
         )
         if not submitted.exists():
             raise Conflict("Nothing to adjudicate yet: no annotation layer of this document is submitted.")
         gold = gold_layer_ensure(document=document, reviewer=reviewer)
-        if gold.status == AssignmentStatus.SUBMITTED:
+        if gold.status == LayerStatus.SUBMITTED:
             raise Conflict("This document is already adjudicated.")
-        spans_check_complete(assignment=gold)
+        spans_check_complete(layer=gold)
         before = {"assignment": gold.pk, "status": gold.status}
-        gold.status = AssignmentStatus.SUBMITTED
+        gold.status = LayerStatus.SUBMITTED
         gold.submitted_at = timezone.now()
         gold.save(update_fields=["status", "submitted_at", "updated_at"])
         _gold_changed(document)

@@ -2,7 +2,7 @@
 `span_check`, so the offset contract and the schema hold everywhere.
 
 Locking: a span is written inside a transaction that holds its layer's row lock
-(access.access_assignment(lock=True), or layer_lock here; the gold layer is written only by the
+(access.access_layer(lock=True), or layer_lock here; the gold layer is written only by the
 review actions, which hold its document's lock), so the writes to one layer, and its submit,
 happen one after the other: the overlap and client_uuid checks read a layer that cannot
 change under them, on every database. The database backs the rules with constraints (one span
@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer, NotFound, ValidationError
-from annotator.models import Assignment, AssignmentStatus, Attribute, AttributeKind, Label, Span
+from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.schema import is_missing
 from annotator.spans.selectors import spans_nearby
@@ -126,12 +126,12 @@ def span_check_attributes(
     return cleaned
 
 
-def spans_check_complete(*, assignment: Assignment) -> None:
+def spans_check_complete(*, layer: Layer) -> None:
     """Before a layer (an annotator's or the gold one) is submitted: IncompleteLayer lists,
     in reading order, each span that has not answered an attribute its label requires."""
-    schema = project_schema_get(project=assignment.document.project_id)
+    schema = project_schema_get(project=layer.document.project_id)
     incomplete = []
-    for span in assignment.spans.select_related("label").order_by("start", "end", "pk"):
+    for span in layer.spans.select_related("label").order_by("start", "end", "pk"):
         missing = [
             a.key
             for a in schema.attributes.values()
@@ -216,20 +216,20 @@ def _ensure_same_repeat(
         )
 
 
-def _ensure_editable(assignment: Assignment) -> None:
-    if assignment.status == AssignmentStatus.SUBMITTED:
+def _ensure_editable(layer: Layer) -> None:
+    if layer.status == LayerStatus.SUBMITTED:
         raise Conflict("This layer is submitted and read-only; a reviewer can reopen it.")
-    if assignment.status == AssignmentStatus.SKIPPED:
+    if layer.status == LayerStatus.SKIPPED:
         raise Conflict("This document was skipped; take it up again before adding spans.")
 
 
-def layer_lock(*, assignment: Assignment) -> Assignment:
+def layer_lock(*, layer: Layer) -> Layer:
     """Lock the layer's row until the caller's transaction ends and read its status afresh, for
-    span writes that do not come through access.access_assignment(lock=True)."""
-    assignment.status = (
-        Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("status", flat=True).get()
+    span writes that do not come through access.access_layer(lock=True)."""
+    layer.status = (
+        Layer.objects.select_for_update().filter(pk=layer.pk).values_list("status", flat=True).get()
     )
-    return assignment
+    return layer
 
 
 def _require_transaction() -> None:
@@ -246,7 +246,7 @@ def _attach_actor(span: Span, actor: User | None) -> None:
 
 def span_create(
     *,
-    assignment: Assignment,
+    layer: Layer,
     label: str,
     start: int,
     end: int,
@@ -262,7 +262,7 @@ def span_create(
     `restore` is (id, version, reason): span_restore brings a deleted span back under its old
     id, at that version, with the reason on its history row."""
     _require_transaction()
-    document = assignment.document
+    document = layer.document
     schema = schema or project_schema_get(project=document.project)
     label_obj, clean_attributes = span_check(
         schema=schema,
@@ -273,17 +273,17 @@ def span_create(
         text=text,
         attributes=attributes if attributes is not None else {},
     )
-    neighbours = spans_nearby(assignment_id=assignment.pk, start=start, end=end, client_uuid=client_uuid)
+    neighbours = spans_nearby(layer_id=layer.pk, start=start, end=end, client_uuid=client_uuid)
     for neighbour in neighbours:
         if client_uuid is not None and neighbour.client_uuid == client_uuid:
             _ensure_same_repeat(neighbour, label=label_obj, start=start, end=end, attributes=clean_attributes)
             return neighbour, False
-    _ensure_editable(assignment)
+    _ensure_editable(layer)
     _check_overlap(
         neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
     )
     span = Span(
-        assignment=assignment,
+        layer=layer,
         label=label_obj,
         start=start,
         end=end,
@@ -295,11 +295,9 @@ def span_create(
         span.pk, span.version, span._change_reason = restore  # type: ignore[attr-defined]
     _attach_actor(span, actor)
     span.save(force_insert=True)
-    if assignment.status == AssignmentStatus.ASSIGNED:
-        Assignment.objects.filter(pk=assignment.pk).update(
-            status=AssignmentStatus.IN_PROGRESS, updated_at=span.created_at
-        )
-        assignment.status = AssignmentStatus.IN_PROGRESS
+    if layer.status == LayerStatus.ASSIGNED:
+        Layer.objects.filter(pk=layer.pk).update(status=LayerStatus.IN_PROGRESS, updated_at=span.created_at)
+        layer.status = LayerStatus.IN_PROGRESS
     return span, True
 
 
@@ -322,9 +320,9 @@ def span_update(
     one the caller read; if the span changed since, Conflict carries the current span.
     Boundaries change together with `text`."""
     _require_transaction()
-    assignment = span.assignment
-    _ensure_editable(assignment)
-    document = assignment.document
+    layer = span.layer
+    _ensure_editable(layer)
+    document = layer.document
     schema = schema or project_schema_get(project=document.project)
     new_start = span.start if start is _UNSET else start
     new_end = span.end if end is _UNSET else end
@@ -339,7 +337,7 @@ def span_update(
         text=span.text if text is _UNSET else text,
         attributes=span.attributes if attributes is _UNSET else attributes,
     )
-    neighbours = spans_nearby(assignment_id=assignment.pk, start=new_start, end=new_end)
+    neighbours = spans_nearby(layer_id=layer.pk, start=new_start, end=new_end)
     _check_overlap(
         [s for s in neighbours if s.pk != span.pk],
         allow_overlap=document.project.allow_overlap,
@@ -373,7 +371,7 @@ def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
     `version`; otherwise Conflict with the current span. The history row keeps the span as it
     was (simple_history on delete); decisions that named it keep their record without the link."""
     _require_transaction()
-    _ensure_editable(span.assignment)
+    _ensure_editable(span.layer)
     current = Span.objects.filter(pk=span.pk, version=version).first()
     if current is None:
         raise _stale(span.pk)
@@ -381,15 +379,15 @@ def span_delete(*, span: Span, version: int, actor: User | None = None) -> None:
     current.delete()
 
 
-def span_restore(*, assignment: Assignment, history_id: int, actor: User | None = None) -> Span:
-    """Bring back a deleted span of `assignment` as it was when deleted (`history_id` names
+def span_restore(*, layer: Layer, history_id: int, actor: User | None = None) -> Span:
+    """Bring back a deleted span of `layer` as it was when deleted (`history_id` names
     its deletion in the history), through span_create's checks: the layer must be editable, the
     text and schema still fit, no identical span exists. It gets its old id and client_uuid and
     the next version, so a client holding the old version gets a conflict, not a silent win.
     Its history row names `actor` and the deletion it undoes."""
     with transaction.atomic():
-        layer_lock(assignment=assignment)
-        deletion = Span.history.filter(history_id=history_id, assignment_id=assignment.pk).first()
+        layer_lock(layer=layer)
+        deletion = Span.history.filter(history_id=history_id, layer_id=layer.pk).first()
         if deletion is None:
             raise NotFound("History entry not found.")
         if deletion.history_type != "-":
@@ -402,7 +400,7 @@ def span_restore(*, assignment: Assignment, history_id: int, actor: User | None 
         if label is None:
             raise ValidationError({"label": ["The span's label is no longer in the schema."]})
         span, created = span_create(
-            assignment=assignment,
+            layer=layer,
             label=label.key,
             start=deletion.start,
             end=deletion.end,

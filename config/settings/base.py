@@ -333,8 +333,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
         "AttributeKindEnum": "annotator.models.AttributeKind",
-        "AssignmentKindEnum": "annotator.models.AssignmentKind",
-        "AssignmentStatusEnum": "annotator.models.AssignmentStatus",
+        "LayerKindEnum": "annotator.models.LayerKind",
+        "LayerStatusEnum": "annotator.models.LayerStatus",
         "JobStatusEnum": "annotator.models.JobStatus",
     },
 }

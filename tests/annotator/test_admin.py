@@ -7,13 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotator.models import Document
-from tests.factories import AssignmentFactory, DocumentFactory, SourceFactory, SpanFactory, UserFactory
+from tests.factories import DocumentFactory, LayerFactory, SourceFactory, SpanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [
     "source", "project", "membership", "label", "attribute", "target", "document",
-    "assignment", "span", "decision", "agreementreport", "sourceprofile", "jobrun",
+    "layer", "span", "decision", "agreementreport", "sourceprofile", "jobrun",
 ]  # fmt: skip
 
 
@@ -28,11 +28,11 @@ def test_admin_changelist_and_add_pages_load_for_staff(staff_client, model):
     span = SpanFactory()
     assert staff_client.get(reverse(f"admin:annotator_{model}_changelist")).status_code == 200
     assert staff_client.get(reverse(f"admin:annotator_{model}_changelist"), {"q": "tram"}).status_code == 200
-    if model in {"project", "document", "assignment"}:
+    if model in {"project", "document", "layer"}:
         obj = {
-            "project": span.assignment.document.project,
-            "document": span.assignment.document,
-            "assignment": span.assignment,
+            "project": span.layer.document.project,
+            "document": span.layer.document,
+            "layer": span.layer,
         }[model]
         assert staff_client.get(reverse(f"admin:annotator_{model}_change", args=[obj.pk])).status_code == 200
 
@@ -64,7 +64,7 @@ def test_document_text_is_read_only_once_it_has_spans(staff_client):
     document = DocumentFactory()
     page = staff_client.get(reverse("admin:annotator_document_change", args=[document.pk])).content.decode()
     assert 'name="text"' in page
-    SpanFactory(assignment=AssignmentFactory(document=document))
+    SpanFactory(layer=LayerFactory(document=document))
     page = staff_client.get(reverse("admin:annotator_document_change", args=[document.pk])).content.decode()
     assert 'name="text"' not in page
 

@@ -30,11 +30,11 @@ from annotator.jobs.scheduling import Refresh, refresh_count
 from annotator.layers.services import layer_assign
 from annotator.models import (
     AgreementReport,
-    Assignment,
     Attribute,
     DocumentAgreement,
     JobRun,
     JobStatus,
+    Layer,
     ReportScope,
     Role,
 )
@@ -123,7 +123,7 @@ def random_spans(text: str, seed: int) -> list[tuple[int, int, str, dict[str, An
     return spans
 
 
-def make_layer(document: Any, user: Any, spans: list[tuple[int, int, str, dict[str, Any]]]) -> Assignment:
+def make_layer(document: Any, user: Any, spans: list[tuple[int, int, str, dict[str, Any]]]) -> Layer:
     layer = layer_assign(document=document, user=user)
     for start, end, label, attributes in spans:
         span_add(
@@ -132,7 +132,7 @@ def make_layer(document: Any, user: Any, spans: list[tuple[int, int, str, dict[s
     return layer
 
 
-def submit(layer: Assignment) -> None:
+def submit(layer: Layer) -> None:
     response = client_for(layer.user).post(f"/api/v1/assignments/{layer.pk}/submit/")
     assert response.status_code == 200, response.content
 
@@ -199,7 +199,7 @@ def test_submitting_layers_over_the_api_stores_each_documents_statistics_and_the
         assert stored.n_layers == 3
         assert stored.disagreement == pytest.approx(direct.disagreement()["score"])
         assert stored.layers_watermark == max(
-            Assignment.objects.filter(document=document).values_list("submitted_at", flat=True)
+            Layer.objects.filter(document=document).values_list("submitted_at", flat=True)
         )
         expected[document.pk] = direct
 
@@ -209,7 +209,7 @@ def test_submitting_layers_over_the_api_stores_each_documents_statistics_and_the
     ordered = [expected[pk] for pk in sorted(expected)]
     assert current.report.metrics == as_json(report_from_statistics(ordered, n_boot=1000, seed=0))
     assert current.report.data_watermark == max(
-        Assignment.objects.filter(document__project=w["project"]).values_list("submitted_at", flat=True)
+        Layer.objects.filter(document__project=w["project"]).values_list("submitted_at", flat=True)
     )
     by_source = {r.scope_key: r.metrics for _, r in current.sources}
     first, second = w["sources"]
@@ -333,7 +333,7 @@ def test_full_recompute_job_runs_one_task_per_chunk_and_ends_with_progress_equal
 ):
     w = build_world(n_documents=5, n_annotators=2)
     # Submitted behind the services' back, so only the recompute can know.
-    Assignment.objects.filter(document__project=w["project"]).update(status="submitted")
+    Layer.objects.filter(document__project=w["project"]).update(status="submitted")
     with django_capture_on_commit_callbacks(execute=True):
         job = agreement_recompute_start(
             project=w["project"], resolution="char", user=w["reviewer"], chunk_size=2
@@ -394,7 +394,7 @@ def test_changing_the_overlap_mode_or_the_schema_recomputes_the_stored_statistic
 @pytest.mark.django_db
 def test_the_command_recomputes_and_prints_the_report_as_json():
     w = build_world(n_documents=3)
-    Assignment.objects.filter(document__project=w["project"]).update(status="submitted")
+    Layer.objects.filter(document__project=w["project"]).update(status="submitted")
     out = io.StringIO()
     call_command("compute_agreement", "--project", w["project"].slug, stdout=out)
     printed = json.loads(out.getvalue())
@@ -472,14 +472,14 @@ def test_real_worker_coalesces_a_burst_of_50_submits_into_a_few_project_refreshe
 @pytest.mark.django_db
 def test_a_full_recompute_forgets_documents_that_lost_their_second_layer():
     w = build_world(n_documents=2, n_annotators=2)
-    Assignment.objects.filter(document__project=w["project"]).update(status="submitted")
+    Layer.objects.filter(document__project=w["project"]).update(status="submitted")
     call_command(
         "compute_agreement", "--project", w["project"].slug, "--bootstrap", "0", stdout=io.StringIO()
     )
     assert DocumentAgreement.objects.filter(project=w["project"]).count() == 2
 
     first = w["documents"][0]
-    Assignment.objects.filter(document=first, user=w["annotators"][0]).update(status="in_progress")
+    Layer.objects.filter(document=first, user=w["annotators"][0]).update(status="in_progress")
     out = io.StringIO()
     call_command("compute_agreement", "--project", w["project"].slug, "--bootstrap", "0", stdout=out)
     assert list(

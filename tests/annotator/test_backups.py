@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 
 from annotator.backups.services import PROJECT_FIELDS
 from annotator.imports.services import documents_import_records
-from annotator.layers.services import assignment_reopen, assignment_skip, assignment_submit, queue_next
-from annotator.models import Assignment, Decision, Document, Label, Membership, Project, Role, Source, Span
+from annotator.layers.services import layer_reopen, layer_skip, layer_submit, queue_next
+from annotator.models import Decision, Document, Label, Layer, Membership, Project, Role, Source, Span
 from annotator.projects.services import membership_set, project_create
 from annotator.review.services import review_accept
 from annotator.spans.services import span_create, span_delete, span_update
@@ -31,11 +31,11 @@ ARTICLES = [
 ]
 
 
-def _span(layer: Assignment, phrase: str, label: str, **attributes: Any) -> Span:
+def _span(layer: Layer, phrase: str, label: str, **attributes: Any) -> Span:
     text = layer.document.text
     start = text.index(phrase)
     span, _ = span_create(
-        assignment=layer,
+        layer=layer,
         label=label,
         start=start,
         end=start + len(phrase),
@@ -88,14 +88,14 @@ def build_project() -> Project:
     _span(first_a, "reckless", "OPINION", stance=[{"target": "Harbour City Council", "stance": "AGAINST"}])
     _span(first_b, "The council said the tram 🚋 costs rose", "CLAIM", evidence="NAMED_SOURCE")
     for layer in (first_a, first_b):
-        assignment_submit(assignment=layer)
-    assignment_reopen(assignment=first_a, reviewer=rita, note="Check the stance.")
-    assignment_submit(assignment=first_a)
+        layer_submit(layer=layer)
+    layer_reopen(layer=first_a, reviewer=rita, note="Check the stance.")
+    layer_submit(layer=first_a)
     review_accept(document=first_a.document, reviewer=rita, span_id=claim.pk, note="Well sourced.")
 
     second = queue_next(project=project, user=anna)
     assert second is not None
-    assignment_skip(assignment=second, reason="Not news")
+    layer_skip(layer=second, reason="Not news")
     return project
 
 
@@ -107,10 +107,10 @@ def canonical(project: Project) -> dict[str, Any]:
     """Every field that matters, keyed by natural keys (never by database ids)."""
     documents = Document.objects.filter(project=project)
     sha = dict(documents.values_list("pk", "text_sha256"))
-    layers = Assignment.objects.filter(document__project=project).select_related("user")
+    layers = Layer.objects.filter(document__project=project).select_related("user")
     layer_key = {a.pk: (sha[a.document_id], a.user.username, a.kind) for a in layers}
-    spans = Span.objects.filter(assignment__document__project=project).select_related("label")
-    span_key = {s.pk: (*layer_key[s.assignment_id], str(s.client_uuid)) for s in spans}
+    spans = Span.objects.filter(layer__document__project=project).select_related("label")
+    span_key = {s.pk: (*layer_key[s.layer_id], str(s.client_uuid)) for s in spans}
     return {
         "project": {
             **{f: getattr(project, f) for f in PROJECT_FIELDS if f != "slug"},
@@ -259,7 +259,7 @@ def test_importing_under_another_slug_uses_the_existing_users_and_sources(tmp_pa
     assert "Used existing user(s)" in report and "Used existing source(s): herald, planet" in report
     assert User.objects.get(username="anna").has_usable_password()
     # Restored spans have a history row that says where they came from.
-    span = Span.objects.filter(assignment__document__project=copy).first()
+    span = Span.objects.filter(layer__document__project=copy).first()
     assert span.history.get().history_change_reason == "imported from a backup"
 
 

@@ -473,7 +473,7 @@ def test_consensus_compares_list_values_regardless_of_order():
 
 @pytest.fixture
 def setup(db):
-    from annotator.models import Assignment, AssignmentKind, AssignmentStatus
+    from annotator.models import Layer, LayerKind, LayerStatus
     from annotator.spans.services import span_create
     from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, UserFactory
 
@@ -485,18 +485,16 @@ def setup(db):
         for n in range(5)
     ]
 
-    def layer(document, user, spans, *, kind=AssignmentKind.ANNOTATION, submitted=True):
-        assignment = Assignment.objects.create(document=document, user=user, kind=kind)
+    def layer(document, user, spans, *, kind=LayerKind.ANNOTATION, submitted=True):
+        layer = Layer.objects.create(document=document, user=user, kind=kind)
         for label, start, end, attributes in spans:
             text = document.text[start:end]
-            span_create(
-                assignment=assignment, label=label, start=start, end=end, text=text, attributes=attributes
-            )
+            span_create(layer=layer, label=label, start=start, end=end, text=text, attributes=attributes)
         if submitted:
-            Assignment.objects.filter(pk=assignment.pk).update(
-                status=AssignmentStatus.SUBMITTED, submitted_at=datetime.now(UTC)
+            Layer.objects.filter(pk=layer.pk).update(
+                status=LayerStatus.SUBMITTED, submitted_at=datetime.now(UTC)
             )
-        return assignment
+        return layer
 
     claim = ("CLAIM", 7, 11, {"evidence": "DATA"})
     for n, document in enumerate(documents):
@@ -574,7 +572,7 @@ def test_selector_reads_a_label_added_while_the_export_runs(setup):
     assert next(exported).document_id == documents[0].pk
     rumour = Label.objects.create(project=project, key="RUMOUR", name="Rumour", order=9)
     added = layer(documents[4], users[3], [])
-    Span.objects.create(assignment=added, label=rumour, start=0, end=3, text=documents[4].text[:3])
+    Span.objects.create(layer=added, label=rumour, start=0, end=3, text=documents[4].text[:3])
     last = list(exported)[-1]
     assert [(layer.name, [s.label for s in layer.spans]) for layer in last.layers][-1] == ("rita", ["RUMOUR"])
 
@@ -602,15 +600,15 @@ def test_consensus_basis_skips_documents_with_fewer_than_two_submitted_layers(se
 def test_gold_basis_takes_the_adjudicated_gold_layer_changed_last(setup):
     """Gold layers still being worked on (not submitted) are not gold: the newest of the
     adjudicated ones counts, and a document with none is left out."""
-    from annotator.models import Assignment, AssignmentKind
+    from annotator.models import Layer, LayerKind
 
     project, documents, users, layer = setup
-    layer(documents[3], users[3], [("OPINION", 7, 11, {})], kind=AssignmentKind.GOLD, submitted=False)
-    older = layer(documents[3], users[1], [("OPINION", 0, 3, {})], kind=AssignmentKind.GOLD)
-    newer = layer(documents[3], users[2], [("CLAIM", 7, 11, {"evidence": "NONE"})], kind=AssignmentKind.GOLD)
-    Assignment.objects.filter(pk=older.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
-    Assignment.objects.filter(pk=newer.pk).update(updated_at=datetime(2021, 1, 1, tzinfo=UTC))
-    layer(documents[4], users[3], [("OPINION", 7, 11, {})], kind=AssignmentKind.GOLD, submitted=False)
+    layer(documents[3], users[3], [("OPINION", 7, 11, {})], kind=LayerKind.GOLD, submitted=False)
+    older = layer(documents[3], users[1], [("OPINION", 0, 3, {})], kind=LayerKind.GOLD)
+    newer = layer(documents[3], users[2], [("CLAIM", 7, 11, {"evidence": "NONE"})], kind=LayerKind.GOLD)
+    Layer.objects.filter(pk=older.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    Layer.objects.filter(pk=newer.pk).update(updated_at=datetime(2021, 1, 1, tzinfo=UTC))
+    layer(documents[4], users[3], [("OPINION", 7, 11, {})], kind=LayerKind.GOLD, submitted=False)
     exported = _iter(project, basis="gold")
     assert [d.document_id for d in exported] == [documents[3].pk]
     gold = exported[0].layers[0]
@@ -618,7 +616,7 @@ def test_gold_basis_takes_the_adjudicated_gold_layer_changed_last(setup):
 
 
 def test_filters_by_source_label_annotator_and_since(setup):
-    from annotator.models import Assignment
+    from annotator.models import Layer
 
     project, documents, users, layer = setup
     herald = documents[0].source
@@ -635,8 +633,8 @@ def test_filters_by_source_label_annotator_and_since(setup):
     assert [(d.document_id, [layer.name for layer in d.layers]) for d in by_annotator] == [
         (documents[2].pk, ["cara"])
     ]
-    Assignment.objects.update(updated_at=datetime(2024, 1, 1, tzinfo=UTC))
-    Assignment.objects.filter(document=documents[4], user=users[1]).update(
+    Layer.objects.update(updated_at=datetime(2024, 1, 1, tzinfo=UTC))
+    Layer.objects.filter(document=documents[4], user=users[1]).update(
         updated_at=datetime(2024, 3, 1, tzinfo=UTC)
     )
     since = datetime(2024, 2, 1, tzinfo=UTC)

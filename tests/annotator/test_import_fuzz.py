@@ -20,7 +20,7 @@ from annotator.exports import formats as export_formats
 from annotator.exports.services import export_filters_resolve, export_stream
 from annotator.imports.services import ImportFile, ImportSummary, documents_import
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, AssignmentStatus, Document, Project, Source
+from annotator.models import Document, Layer, LayerStatus, Project, Source
 from annotator.spans.services import span_create
 from tests.factories import ProjectFactory, SourceFactory, UserFactory
 
@@ -317,8 +317,8 @@ def test_formula_like_csv_cells_import_as_plain_text_and_are_neutralised_on_csv_
     annotator = UserFactory(username="anna")
     for document in Document.objects.filter(project=project):
         layer = layer_assign(document=document, user=annotator)
-        span_create(assignment=layer, label="OPINION", start=0, end=len(document.text), text=document.text)
-        Assignment.objects.filter(pk=layer.pk).update(status=AssignmentStatus.SUBMITTED)
+        span_create(layer=layer, label="OPINION", start=0, end=len(document.text), text=document.text)
+        Layer.objects.filter(pk=layer.pk).update(status=LayerStatus.SUBMITTED)
     export = export_stream(
         project=project, format="csv", filters=export_filters_resolve(project=project, basis="all")
     )

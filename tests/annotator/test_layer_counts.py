@@ -11,15 +11,15 @@ from django.core.management import call_command
 
 from annotator.layers.services import (
     COUNTED_LAYER,
-    assignment_reopen,
-    assignment_skip,
-    assignment_submit,
     layer_assign,
+    layer_reopen,
+    layer_skip,
+    layer_submit,
     layers_delete,
     layers_recount,
     queue_next,
 )
-from annotator.models import Assignment, AssignmentStatus, Document, Role
+from annotator.models import Document, Layer, LayerStatus, Role
 from annotator.review.services import gold_layer_ensure
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -31,7 +31,7 @@ def _stored(document: Document) -> int:
 
 
 def _counted(document: Document) -> int:
-    return Assignment.objects.filter(COUNTED_LAYER, document=document).count()
+    return Layer.objects.filter(COUNTED_LAYER, document=document).count()
 
 
 def test_every_layer_service_keeps_the_count():
@@ -54,16 +54,16 @@ def test_every_layer_service_keeps_the_count():
     check("assign", 2)
     gold_layer_ensure(document=first, reviewer=users[3])
     check("a gold layer does not count", 2)
-    assignment_submit(assignment=layer)
+    layer_submit(layer=layer)
     check("submit changes nothing", 2)
-    assignment_reopen(assignment=layer, reviewer=users[3])
+    layer_reopen(layer=layer, reviewer=users[3])
     check("reopen changes nothing", 2)
     skipped = layer_assign(document=first, user=users[2])
-    assignment_skip(assignment=skipped, reason="not news")
+    layer_skip(layer=skipped, reason="not news")
     check("a skip frees its place", 2)
-    assignment_skip(assignment=skipped, reason="still not news")
+    layer_skip(layer=skipped, reason="still not news")
     check("a second skip frees nothing more", 2)
-    layers_delete(assignments=[skipped, layer])
+    layers_delete(layers=[skipped, layer])
     check("removing a skipped and a counted layer", 1)
     assert _stored(second) == 0
 
@@ -74,8 +74,8 @@ def test_recount_sets_every_count_from_the_layers():
     for n, document in enumerate(documents):
         for i in range(n):
             layer_assign(document=document, user=UserFactory(username=f"recount-{n}-{i}"))
-    Assignment.objects.filter(document=documents[2], user__username="recount-2-0").update(
-        status=AssignmentStatus.SKIPPED
+    Layer.objects.filter(document=documents[2], user__username="recount-2-0").update(
+        status=LayerStatus.SKIPPED
     )
     Document.objects.update(n_layers=7)  # a bulk load or a repair left them wrong
 

@@ -6,13 +6,13 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from annotator.models import Assignment, AssignmentStatus, Document, Membership, Project, Source, Span
+from annotator.models import Document, Layer, LayerStatus, Membership, Project, Source, Span
 
 pytestmark = pytest.mark.django_db
 
 
 def _counts():
-    return [m.objects.count() for m in (Project, Source, Document, Membership, Assignment, Span)]
+    return [m.objects.count() for m in (Project, Source, Document, Membership, Layer, Span)]
 
 
 def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates_nothing(
@@ -28,8 +28,8 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     project = Project.objects.get(slug="demo")
     assert project.documents.count() == 12
     assert Source.objects.filter(documents__project=project).distinct().count() == 4
-    layers = Assignment.objects.filter(document__project=project)
-    assert layers.filter(status=AssignmentStatus.SUBMITTED).count() == 3 * 12 - 2
+    layers = Layer.objects.filter(document__project=project)
+    assert layers.filter(status=LayerStatus.SUBMITTED).count() == 3 * 12 - 2
     assert "demo-anna" in out
     assert "demo-manager" in out
     # A token to try the API with, the same on a rerun, listed on the manager's tokens page.
@@ -38,8 +38,8 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/projects/").status_code == 200
     # The layers disagree somewhere: not every span is matched exactly in every layer.
-    keys = Span.objects.filter(assignment__document__project=project).values_list(
-        "assignment__document", "start", "end", "label__key"
+    keys = Span.objects.filter(layer__document__project=project).values_list(
+        "layer__document", "start", "end", "label__key"
     )
     assert len(set(keys)) < len(keys)
     assert len(set(keys)) > len(keys) / 3

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 from django.db import IntegrityError, transaction
 
-from annotator.models import Assignment, Document, Membership, Role, Span
-from tests.factories import AssignmentFactory, DocumentFactory, SourceFactory, SpanFactory, UserFactory
+from annotator.models import Document, Layer, Membership, Role, Span
+from tests.factories import DocumentFactory, LayerFactory, SourceFactory, SpanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,28 +25,28 @@ def _violates(create) -> bool:
 def test_span_end_must_be_after_start():
     span = SpanFactory()
     assert _violates(lambda: Span.objects.filter(pk=span.pk).update(end=span.start))
-    assert _violates(lambda: SpanFactory(assignment=span.assignment, start=5, end=3, text="x"))
+    assert _violates(lambda: SpanFactory(layer=span.layer, start=5, end=3, text="x"))
 
 
 def test_span_client_uuid_is_unique_within_a_layer():
     span = SpanFactory()
-    assert _violates(lambda: SpanFactory(assignment=span.assignment, client_uuid=span.client_uuid))
+    assert _violates(lambda: SpanFactory(layer=span.layer, client_uuid=span.client_uuid))
     # The same uuid in another layer is a different span.
     SpanFactory(client_uuid=span.client_uuid)
 
 
 def test_a_layer_holds_one_span_per_label_and_offsets():
     span = SpanFactory()
-    assert _violates(lambda: SpanFactory(assignment=span.assignment))
+    assert _violates(lambda: SpanFactory(layer=span.layer))
     # Another label on the same stretch, or the same span in another layer, is a different span.
-    SpanFactory(assignment=span.assignment, label=span.assignment.document.project.labels.get(key="OPINION"))
+    SpanFactory(layer=span.layer, label=span.layer.document.project.labels.get(key="OPINION"))
     SpanFactory()
 
 
 def test_a_layer_has_a_known_status_and_kind():
-    layer = AssignmentFactory()
-    assert _violates(lambda: Assignment.objects.filter(pk=layer.pk).update(status="finished"))
-    assert _violates(lambda: Assignment.objects.filter(pk=layer.pk).update(kind="draft"))
+    layer = LayerFactory()
+    assert _violates(lambda: Layer.objects.filter(pk=layer.pk).update(status="finished"))
+    assert _violates(lambda: Layer.objects.filter(pk=layer.pk).update(kind="draft"))
 
 
 def test_document_text_is_unique_within_a_project_but_not_across_projects():
@@ -66,9 +66,9 @@ def test_document_text_is_unique_within_a_project_but_not_across_projects():
 
 
 def test_one_layer_per_document_user_and_kind():
-    assignment = AssignmentFactory()
-    assert _violates(lambda: Assignment.objects.create(document=assignment.document, user=assignment.user))
-    Assignment.objects.create(document=assignment.document, user=assignment.user, kind="gold")
+    layer = LayerFactory()
+    assert _violates(lambda: Layer.objects.create(document=layer.document, user=layer.user))
+    Layer.objects.create(document=layer.document, user=layer.user, kind="gold")
 
 
 def test_one_membership_per_project_and_user(project):

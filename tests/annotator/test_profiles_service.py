@@ -17,13 +17,13 @@ from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
 from annotator.models import (
     AgreementReport,
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Document,
     JobRun,
     JobStatus,
     Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
     ProfileCorpus,
     ReportScope,
     SourceProfile,
@@ -76,12 +76,12 @@ def layer(
     user: Any,
     spans: list[tuple[int, str, dict[str, Any]]],
     *,
-    kind: str = AssignmentKind.ANNOTATION,
+    kind: str = LayerKind.ANNOTATION,
     submitted: bool = True,
-) -> Assignment:
+) -> Layer:
     """A layer with a span on sentence i for each (i, label key, attributes)."""
-    status = AssignmentStatus.SUBMITTED if submitted else AssignmentStatus.IN_PROGRESS
-    assignment = Assignment.objects.create(
+    status = LayerStatus.SUBMITTED if submitted else LayerStatus.IN_PROGRESS
+    layer = Layer.objects.create(
         document=document,
         user=user,
         kind=kind,
@@ -91,10 +91,10 @@ def layer(
     labels = {label.key: label for label in Label.objects.filter(project=document.project)}
     for i, key, attributes in spans:
         start, end = bounds[i]
-        assignment.spans.create(
+        layer.spans.create(
             label=labels[key], start=start, end=end, text=document.text[start:end], attributes=attributes
         )
-    return assignment
+    return layer
 
 
 def claim(evidence: str, **more: Any) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def bases(db: None) -> dict[str, Any]:
     )
     layer(d, b, u2, [(0, "CLAIM", claim("NAMED_SOURCE")), (2, "OPINION", {}), (9, "DISCLAIMER", {})])
     layer(d, b, u3, [(0, "CLAIM", claim("DATA")), (1, "CLAIM", claim("NONE", voice="AUTHOR")), (3, "CLAIM", claim("NONE"))])  # fmt: skip
-    layer(d, b, reviewer, [(0, "CLAIM", claim("DATA")), (9, "DISCLAIMER", {})], kind=AssignmentKind.GOLD)
+    layer(d, b, reviewer, [(0, "CLAIM", claim("DATA")), (9, "DISCLAIMER", {})], kind=LayerKind.GOLD)
     d2, b2 = article(project, source, 10, "e")
     layer(d2, b2, u1, [(0, "CLAIM", claim("DATA")), (1, "OPINION", {})])
     d3, b3 = article(project, source, 10, "f")
@@ -260,8 +260,8 @@ def test_basis_gold_passes_over_gold_layers_not_yet_adjudicated(bases):
     reviewer = UserFactory(username="bases-rev2")
     for title in ("e", "f"):
         document = Document.objects.get(project=project, title=f"Article {title}")
-        Assignment.objects.create(
-            document=document, user=reviewer, kind=AssignmentKind.GOLD, status=AssignmentStatus.IN_PROGRESS
+        Layer.objects.create(
+            document=document, user=reviewer, kind=LayerKind.GOLD, status=LayerStatus.IN_PROGRESS
         )
     counts = profile_counts_get(project_id=project.pk, basis="gold")
     assert counts.layers == {bases["source"].pk: {"gold": 1, "consensus": 1}}
@@ -536,9 +536,9 @@ def test_only_sources_whose_layers_changed_are_recomputed(corpus):
     assert ProfileCorpus.objects.get(project=project, basis="all").n_articles == 7
 
     # Reopening a layer is a change too; a source left without articles loses its profile.
-    Assignment.objects.filter(pk=new.pk).update(status=AssignmentStatus.IN_PROGRESS)
+    Layer.objects.filter(pk=new.pk).update(status=LayerStatus.IN_PROGRESS)
     assert project_profiles_changed(project_id=project.pk) == [corpus["beta"].pk]
-    Assignment.objects.filter(document__source=corpus["beta"]).update(status=AssignmentStatus.IN_PROGRESS)
+    Layer.objects.filter(document__source=corpus["beta"]).update(status=LayerStatus.IN_PROGRESS)
     refresh = project_profiles_refresh_changed(project_id=project.pk, n_boot=0)
     assert refresh is not None and refresh.removed == [corpus["beta"].pk]
     assert not SourceProfile.objects.filter(source=corpus["beta"]).exists()
@@ -550,7 +550,7 @@ def test_a_gold_span_changes_the_gold_profile_only(bases):
     project = bases["project"]
     for basis in ("all", "gold"):
         project_profiles_refresh(project_id=project.pk, basis=basis, n_boot=0)
-    gold = Assignment.objects.get(document__project=project, kind=AssignmentKind.GOLD)
+    gold = Layer.objects.get(document__project=project, kind=LayerKind.GOLD)
     gold.spans.first().delete()
     assert project_profiles_changed(project_id=project.pk, basis="gold") == [bases["source"].pk]
     assert project_profiles_changed(project_id=project.pk, basis="all") == []
@@ -561,7 +561,7 @@ def test_submitting_a_layer_refreshes_the_profiles_after_the_agreement(
 ):
     """Eager mode: the submit's agreement job ends by asking for a profile refresh, which
     recomputes the changed source."""
-    from annotator.layers.services import assignment_submit
+    from annotator.layers.services import layer_submit
 
     project = corpus["project"]
     calls: list[list[int] | None] = []
@@ -575,7 +575,7 @@ def test_submitting_a_layer_refreshes_the_profiles_after_the_agreement(
     document, bounds = article(project, corpus["beta"], 20, "b2")
     fresh = layer(document, bounds, UserFactory(username="hand-u4"), [(0, "OPINION", {})], submitted=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assignment_submit(assignment=fresh)
+        layer_submit(layer=fresh)
     assert calls == [None]  # never computed before: everything, on the default basis
     assert SourceProfile.objects.get(source=corpus["beta"], basis="all").n_articles == 2
 
@@ -584,7 +584,7 @@ def test_submitting_a_layer_refreshes_the_profiles_after_the_agreement(
     document, bounds = article(project, corpus["alpha"], 20, "a9")
     later = layer(document, bounds, UserFactory(username="hand-u5"), [(0, "OPINION", {})], submitted=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assignment_submit(assignment=later)
+        layer_submit(layer=later)
     assert calls == [None]
     current = project_profiles_current(project_id=project.pk)
     assert calls == [None, [corpus["alpha"].pk]]

@@ -62,9 +62,9 @@ def test_schema_can_change_before_spans_exist(project):
 
 
 def test_schema_is_frozen_once_a_span_exists(project):
-    from tests.factories import AssignmentFactory, DocumentFactory
+    from tests.factories import DocumentFactory, LayerFactory
 
-    SpanFactory(assignment=AssignmentFactory(document=DocumentFactory(project=project)))
+    SpanFactory(layer=LayerFactory(document=DocumentFactory(project=project)))
     with pytest.raises(ValidationError, match="cannot change once spans exist"):
         project_schema_replace(project=project, labels=[{"key": "FACT"}], attributes=[])
     assert project.labels.count() == 3

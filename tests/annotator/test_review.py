@@ -20,14 +20,14 @@ from annotator.agreement.maths.review import ReviewSpan, align_layers, gold_matc
 from annotator.agreement.services import document_agreement_refresh, project_agreement_refresh
 from annotator.errors import Conflict, IncompleteLayer, ValidationError
 from annotator.exports.services import export_filters_resolve, export_stream
-from annotator.layers.services import assignment_submit, layer_assign
+from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import (
     AgreementReport,
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
     Decision,
     DecisionAction,
+    Layer,
+    LayerKind,
+    LayerStatus,
     ReportScope,
     Role,
     Span,
@@ -61,7 +61,7 @@ def _fresh_cache() -> None:
     cache.clear()  # the coalesced agreement refreshes keep their slots there
 
 
-def add_span(layer: Assignment, label: str, phrase: str, **attributes: Any) -> Span:
+def add_span(layer: Layer, label: str, phrase: str, **attributes: Any) -> Span:
     start = layer.document.text.index(phrase)
     return span_add(
         layer, label=label, start=start, end=start + len(phrase), text=phrase, attributes=attributes
@@ -73,7 +73,7 @@ class Reviewed:
     project: Any
     document: Any
     users: dict[str, Any]
-    layers: dict[str, Assignment]
+    layers: dict[str, Layer]
     spans: dict[str, Span]
 
 
@@ -116,7 +116,7 @@ def make_reviewed(slug: str = "review", text: str = TEXT) -> Reviewed:
             "fares_a": add_span(layers["anna"], "CLAIM", "Fares stay.", evidence="NONE"),
         }
     for layer in layers.values():
-        assignment_submit(assignment=layer)
+        layer_submit(layer=layer)
     return Reviewed(project, document, users, layers, spans)
 
 
@@ -125,14 +125,14 @@ def reviewed(db: None) -> Reviewed:
     return make_reviewed()
 
 
-def _gold(reviewed: Reviewed) -> Assignment:
-    return Assignment.objects.get(document=reviewed.document, kind=AssignmentKind.GOLD)
+def _gold(reviewed: Reviewed) -> Layer:
+    return Layer.objects.get(document=reviewed.document, kind=LayerKind.GOLD)
 
 
 def _gold_spans(reviewed: Reviewed) -> list[tuple[str, int, int, str]]:
     return [
         (s.label.key, s.start, s.end, s.text)
-        for s in Span.objects.filter(assignment=_gold(reviewed)).select_related("label").order_by("start")
+        for s in Span.objects.filter(layer=_gold(reviewed)).select_related("label").order_by("start")
     ]
 
 
@@ -234,7 +234,7 @@ def test_the_first_reviewer_makes_the_one_gold_layer_and_others_act_on_it(review
     review_accept(document=reviewed.document, reviewer=max_, span_id=reviewed.spans["fares_a"].pk)
     gold = _gold(reviewed)  # exactly one: .get() would raise otherwise
     assert gold.user == rita
-    assert gold.status == AssignmentStatus.IN_PROGRESS
+    assert gold.status == LayerStatus.IN_PROGRESS
     assert [s[3] for s in _gold_spans(reviewed)] == ["Tram costs rose.", "Fares stay."]
 
 
@@ -243,7 +243,7 @@ def test_accept_copies_the_span_with_its_attributes_and_records_the_decision(rev
     (decision,) = review_accept(
         document=reviewed.document, reviewer=reviewed.users["rita"], span_id=source.pk
     )
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     assert (gold_span.start, gold_span.end, gold_span.text) == (source.start, source.end, source.text)
     assert gold_span.attributes == {"evidence": "NAMED_SOURCE", "hedged": False}
     assert decision.action == DecisionAction.ACCEPT
@@ -270,7 +270,7 @@ def test_accept_refuses_spans_of_other_documents_and_of_the_gold_layer(reviewed)
         review_accept(
             document=reviewed.document, reviewer=reviewed.users["rita"], span_id=other.spans["tram_a"].pk
         )
-    assert not Assignment.objects.filter(kind=AssignmentKind.GOLD).exists()  # rolled back with the refusal
+    assert not Layer.objects.filter(kind=LayerKind.GOLD).exists()  # rolled back with the refusal
 
 
 def test_accept_agreed_takes_only_what_everyone_agrees_on_once(reviewed):
@@ -291,7 +291,7 @@ def test_accept_agreed_takes_only_what_everyone_agrees_on_once(reviewed):
 def test_edit_changes_a_gold_span_and_a_stale_version_is_a_conflict(reviewed):
     rita = reviewed.users["rita"]
     review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["council_b"].pk)
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     phrase = "The council said costs rose 12%."
     start = TEXT.index(phrase)
     (decision,) = review_edit(
@@ -321,7 +321,7 @@ def test_edit_changes_a_gold_span_and_a_stale_version_is_a_conflict(reviewed):
 def test_a_new_label_keeps_only_the_attributes_that_apply_to_it(reviewed):
     rita = reviewed.users["rita"]
     review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["council_a"].pk)
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     review_edit(
         document=reviewed.document,
         reviewer=rita,
@@ -339,7 +339,7 @@ def test_two_reviewers_editing_one_gold_span_at_once_one_gets_a_conflict():
     review_accept(
         document=reviewed.document, reviewer=reviewed.users["rita"], span_id=reviewed.spans["tram_a"].pk
     )
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
@@ -381,10 +381,10 @@ def test_reject_records_an_annotators_span_or_removes_a_gold_span(reviewed):
     assert decision.source_span_ids == [critics.pk]
     assert decision.before["annotator"] == reviewed.users["ben"].username
     assert (decision.before["label"], decision.after, decision.note) == ("CLAIM", None, "an opinion")
-    assert not Assignment.objects.filter(kind=AssignmentKind.GOLD).exists()  # nothing else changed
+    assert not Layer.objects.filter(kind=LayerKind.GOLD).exists()  # nothing else changed
 
     review_accept(document=reviewed.document, reviewer=rita, span_id=critics.pk)
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     with pytest.raises(Conflict):
         review_reject(document=reviewed.document, reviewer=rita, gold_span_id=gold_span.pk, version=7)
     (removed,) = review_reject(
@@ -402,7 +402,7 @@ def test_reject_records_an_annotators_span_or_removes_a_gold_span(reviewed):
 def test_take_attributes_copies_one_annotators_values(reviewed):
     rita = reviewed.users["rita"]
     review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["council_b"].pk)
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     source = reviewed.spans["council_a"]
     (decision,) = review_take_attributes(
         document=reviewed.document, reviewer=rita, gold_span_id=gold_span.pk, version=1, span_id=source.pk
@@ -437,7 +437,7 @@ def test_adjudicate_needs_required_attributes_then_freezes_the_gold_layer(review
     with pytest.raises(IncompleteLayer) as incomplete:
         review_adjudicate(document=reviewed.document, reviewer=rita)
     assert incomplete.value.spans[0]["missing"] == ["evidence"]
-    gold_span = Span.objects.get(assignment=_gold(reviewed))
+    gold_span = Span.objects.get(layer=_gold(reviewed))
     review_edit(
         document=reviewed.document,
         reviewer=rita,
@@ -454,7 +454,7 @@ def test_adjudicate_needs_required_attributes_then_freezes_the_gold_layer(review
         review_adjudicate(document=reviewed.document, reviewer=rita)
     # Reopening the gold layer opens it again, and is a decision too.
     (reopened,) = review_reopen(
-        document=reviewed.document, reviewer=rita, assignment_id=_gold(reviewed).pk, note="typo"
+        document=reviewed.document, reviewer=rita, layer_id=_gold(reviewed).pk, note="typo"
     )
     assert (reopened.action, reopened.note, reopened.after["status"]) == ("reopen", "typo", "in_progress")
     review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["tram_a"].pk)
@@ -463,10 +463,10 @@ def test_adjudicate_needs_required_attributes_then_freezes_the_gold_layer(review
 def test_reopen_gives_an_annotator_their_layer_back_with_the_comment(reviewed):
     layer = reviewed.layers["ben"]
     (decision,) = review_reopen(
-        document=reviewed.document, reviewer=reviewed.users["rita"], assignment_id=layer.pk, note="check 12%"
+        document=reviewed.document, reviewer=reviewed.users["rita"], layer_id=layer.pk, note="check 12%"
     )
     layer.refresh_from_db()
-    assert layer.status == AssignmentStatus.IN_PROGRESS
+    assert layer.status == LayerStatus.IN_PROGRESS
     assert (decision.action, decision.note, decision.before["assignment"]) == (
         "reopen",
         "check 12%",
@@ -475,7 +475,7 @@ def test_reopen_gives_an_annotator_their_layer_back_with_the_comment(reviewed):
     other = make_reviewed("elsewhere")
     with pytest.raises(ValidationError):
         review_reopen(
-            document=reviewed.document, reviewer=reviewed.users["rita"], assignment_id=other.layers["ben"].pk
+            document=reviewed.document, reviewer=reviewed.users["rita"], layer_id=other.layers["ben"].pk
         )
 
 
@@ -484,7 +484,7 @@ def test_review_state_aligns_the_layers_and_lists_the_decisions(reviewed):
         document=reviewed.document, reviewer=reviewed.users["rita"], span_id=reviewed.spans["tram_b"].pk
     )
     state = review_state_get(document=reviewed.document)
-    assert [layer.assignment.user.username for layer in state.layers] == ["anna-review", "ben-review"]
+    assert [layer.layer.user.username for layer in state.layers] == ["anna-review", "ben-review"]
     assert [len(layer.spans) for layer in state.layers] == [4, 3]
     assert [g.group.kinds for g in state.groups] == [
         (),
@@ -523,9 +523,9 @@ def test_the_gold_export_after_adjudication_holds_exactly_the_gold_spans(reviewe
 def test_the_agreement_report_compares_each_annotator_with_gold(db, django_capture_on_commit_callbacks):
     tiny = make_reviewed("tiny", text=TINY)
     ben = tiny.layers["ben"]
-    Assignment.objects.filter(pk=ben.pk).update(status=AssignmentStatus.IN_PROGRESS)
-    Span.objects.filter(assignment=ben).update(end=10, text="Tram costs")  # ben marked "Tram costs" only
-    Assignment.objects.filter(pk=ben.pk).update(status=AssignmentStatus.SUBMITTED)
+    Layer.objects.filter(pk=ben.pk).update(status=LayerStatus.IN_PROGRESS)
+    Span.objects.filter(layer=ben).update(end=10, text="Tram costs")  # ben marked "Tram costs" only
+    Layer.objects.filter(pk=ben.pk).update(status=LayerStatus.SUBMITTED)
     document_agreement_refresh(document_id=tiny.document.pk)
     report = project_agreement_refresh(project_id=tiny.project.pk, n_boot=0)
     assert "gold" not in report.metrics  # nothing adjudicated yet
@@ -558,7 +558,7 @@ def test_a_reviewer_works_only_on_submitted_layers(reviewed):
     """A layer that was reopened is the annotator's draft again: its spans cannot be accepted,
     and a document with no submitted layer has nothing to adjudicate."""
     rita = reviewed.users["rita"]
-    review_reopen(document=reviewed.document, reviewer=rita, assignment_id=reviewed.layers["anna"].pk)
+    review_reopen(document=reviewed.document, reviewer=rita, layer_id=reviewed.layers["anna"].pk)
     with pytest.raises(ValidationError) as refused:
         review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["tram_a"].pk)
     assert refused.value.message_dict == {
@@ -570,7 +570,7 @@ def test_a_reviewer_works_only_on_submitted_layers(reviewed):
         document=reviewed.document, reviewer=rita, span_id=reviewed.spans["tram_b"].pk
     )  # ben's stands
 
-    review_reopen(document=reviewed.document, reviewer=rita, assignment_id=reviewed.layers["ben"].pk)
+    review_reopen(document=reviewed.document, reviewer=rita, layer_id=reviewed.layers["ben"].pk)
     with pytest.raises(Conflict, match="no annotation layer of this document is submitted"):
         review_adjudicate(document=reviewed.document, reviewer=rita)
-    assert not Assignment.objects.filter(document=reviewed.document, kind="gold", status="submitted").exists()
+    assert not Layer.objects.filter(document=reviewed.document, kind="gold", status="submitted").exists()

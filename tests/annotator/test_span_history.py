@@ -7,7 +7,7 @@ import pytest
 
 from annotator.errors import Conflict, NotFound, ValidationError
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, AssignmentStatus, Role, Span
+from annotator.models import Layer, LayerStatus, Role, Span
 from annotator.spans.selectors import span_history_list, span_layer_id
 from annotator.spans.services import span_create, span_delete, span_restore, span_update
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
@@ -18,16 +18,16 @@ TEXT = "The council said the tram costs rose by 12% last year."
 
 
 @pytest.fixture
-def layer() -> Assignment:
+def layer() -> Layer:
     project = ProjectFactory()
     annotator = UserFactory(username="anna")
     MembershipFactory(project=project, user=annotator, role=Role.ANNOTATOR)
     return layer_assign(document=DocumentFactory(project=project, text=TEXT), user=annotator)
 
 
-def _create(layer: Assignment, actor=None, start: int = 4, end: int = 11) -> Span:
+def _create(layer: Layer, actor=None, start: int = 4, end: int = 11) -> Span:
     span, _ = span_create(
-        assignment=layer, label="OPINION", start=start, end=end, text=TEXT[start:end], actor=actor
+        layer=layer, label="OPINION", start=start, end=end, text=TEXT[start:end], actor=actor
     )
     return span
 
@@ -49,7 +49,7 @@ def test_create_change_and_delete_are_recorded_with_the_actor_and_the_version(la
     rows = list(span_history_list(span_id=span.pk))
     assert rows[1].attributes == {"hedged": True}
     assert rows[0].history_date <= rows[1].history_date <= rows[2].history_date
-    assert all(row.assignment_id == layer.pk and row.label.key == "OPINION" for row in rows)
+    assert all(row.layer_id == layer.pk and row.label.key == "OPINION" for row in rows)
 
 
 def test_a_change_records_the_new_boundaries_and_label(layer):
@@ -119,7 +119,7 @@ def test_a_manager_restores_a_deleted_span_under_its_id_at_the_next_version(laye
     span = span_update(span=span, version=1, attributes={"hedged": True}, actor=layer.user)
     span_delete(span=span, version=2, actor=layer.user)
 
-    restored = span_restore(assignment=layer, history_id=_deletion(span.pk), actor=manager)
+    restored = span_restore(layer=layer, history_id=_deletion(span.pk), actor=manager)
 
     assert (restored.pk, restored.client_uuid, restored.version) == (span.pk, span.client_uuid, 3)
     assert (restored.start, restored.end, restored.text, restored.attributes) == (
@@ -139,9 +139,9 @@ def test_a_manager_restores_a_deleted_span_under_its_id_at_the_next_version(laye
 def test_a_span_is_restored_once(layer):
     span = _create(layer, actor=layer.user)
     span_delete(span=span, version=1, actor=layer.user)
-    span_restore(assignment=layer, history_id=_deletion(span.pk), actor=None)
+    span_restore(layer=layer, history_id=_deletion(span.pk), actor=None)
     with pytest.raises(Conflict):
-        span_restore(assignment=layer, history_id=_deletion(span.pk), actor=None)
+        span_restore(layer=layer, history_id=_deletion(span.pk), actor=None)
 
 
 def test_restore_goes_through_the_span_checks(layer):
@@ -150,16 +150,16 @@ def test_restore_goes_through_the_span_checks(layer):
     # The same span was drawn again meanwhile: restoring would duplicate it.
     _create(layer, actor=layer.user)
     with pytest.raises(ValidationError, match="already exists"):
-        span_restore(assignment=layer, history_id=_deletion(span.pk), actor=None)
+        span_restore(layer=layer, history_id=_deletion(span.pk), actor=None)
 
 
 def test_restore_into_a_submitted_layer_is_refused_until_it_is_reopened(layer):
     span = _create(layer, actor=layer.user)
     span_delete(span=span, version=1, actor=layer.user)
-    Assignment.objects.filter(pk=layer.pk).update(status=AssignmentStatus.SUBMITTED)
+    Layer.objects.filter(pk=layer.pk).update(status=LayerStatus.SUBMITTED)
     layer.refresh_from_db()
     with pytest.raises(Conflict, match="submitted"):
-        span_restore(assignment=layer, history_id=_deletion(span.pk), actor=None)
+        span_restore(layer=layer, history_id=_deletion(span.pk), actor=None)
     assert not Span.objects.filter(pk=span.pk).exists()
 
 
@@ -167,9 +167,9 @@ def test_only_a_deletion_of_this_layer_can_be_restored(layer):
     span = _create(layer, actor=layer.user)
     created = Span.history.get(id=span.pk, history_type="+").history_id
     with pytest.raises(ValidationError, match="not a deletion"):
-        span_restore(assignment=layer, history_id=created, actor=None)
+        span_restore(layer=layer, history_id=created, actor=None)
 
     other = layer_assign(document=layer.document, user=UserFactory(username="ben"))
     span_delete(span=span, version=1, actor=layer.user)
     with pytest.raises(NotFound):
-        span_restore(assignment=other, history_id=_deletion(span.pk), actor=None)
+        span_restore(layer=other, history_id=_deletion(span.pk), actor=None)

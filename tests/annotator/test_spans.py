@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotator.errors import Conflict
-from annotator.models import AssignmentStatus, Span
+from annotator.models import LayerStatus, Span
 from annotator.spans.services import span_create, span_delete, span_update
-from tests.factories import AssignmentFactory, DocumentFactory
+from tests.factories import DocumentFactory, LayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ PHRASE = "The council said costs rose 12%."
 
 @pytest.fixture
 def layer(project):
-    return AssignmentFactory(document=DocumentFactory(project=project, text=TEXT))
+    return LayerFactory(document=DocumentFactory(project=project, text=TEXT))
 
 
 def _create(layer, **overrides):
@@ -35,7 +35,7 @@ def _create(layer, **overrides):
         "attributes": {"evidence": "NAMED_SOURCE"},
     }
     fields.update(overrides)
-    return span_create(assignment=layer, **fields)
+    return span_create(layer=layer, **fields)
 
 
 def _messages(excinfo) -> dict[str, list[str]]:
@@ -178,15 +178,15 @@ def test_overlap_is_allowed_when_the_project_allows_it(layer):
 
 
 def test_first_span_marks_the_layer_in_progress(layer):
-    assert layer.status == AssignmentStatus.ASSIGNED
+    assert layer.status == LayerStatus.ASSIGNED
     _create(layer)
     layer.refresh_from_db()
-    assert layer.status == AssignmentStatus.IN_PROGRESS
+    assert layer.status == LayerStatus.IN_PROGRESS
 
 
 def test_submitted_layer_is_read_only(layer):
     span, _ = _create(layer)
-    layer.status = AssignmentStatus.SUBMITTED
+    layer.status = LayerStatus.SUBMITTED
     layer.save()
     with pytest.raises(Conflict, match="read-only"):
         _create(layer, label="OPINION", attributes={})

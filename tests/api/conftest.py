@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, Role
+from annotator.models import Layer, Role
 from annotator.spans.services import span_create
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
@@ -32,10 +32,10 @@ class World:
     other_project: Any
     users: dict[str, Any]
     document: Any
-    layer_a: Assignment
-    layer_b: Assignment
+    layer_a: Layer
+    layer_b: Layer
     span_a: Any
-    other_layer: Assignment
+    other_layer: Layer
 
     def client(self, who: str | None, *, token: bool = False) -> APIClient:
         """A client logged in as `who` (None: anonymous), with an API token if `token`."""
@@ -74,7 +74,7 @@ def world(db: None) -> World:
     layer_b = layer_assign(document=document, user=users["annotator_b"])
     start = TEXT.index(PHRASE)
     span_a, _ = span_create(
-        assignment=layer_a,
+        layer=layer_a,
         label="CLAIM",
         start=start,
         end=start + len(PHRASE),

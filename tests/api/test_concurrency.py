@@ -14,9 +14,9 @@ import pytest
 
 from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Role, Span
+from annotator.models import Layer, LayerKind, LayerStatus, Role, Span
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
-from tests.span_clients import Annotator, Http, Layer, ledger_problems, queue_problems
+from tests.span_clients import Annotator, ClientLayer, Http, ledger_problems, queue_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,9 +71,9 @@ def test_sixteen_annotators_at_once_lose_nothing_and_the_queue_never_passes_k(li
     for i in range(N_ANNOTATORS):
         user = UserFactory(username=f"busy-{i}")
         MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-        assignment = layer_assign(document=document, user=user)
+        created = layer_assign(document=document, user=user)
         annotator = Annotator(Http(live_server.url, token_for(user)), seed=i)
-        layer = annotator.layers[assignment.pk] = Layer(assignment.pk, document.text)
+        layer = annotator.layers[created.pk] = ClientLayer(created.pk, document.text)
         annotators.append(annotator)
         layers.append(layer)
 
@@ -102,10 +102,10 @@ def test_sixteen_annotators_at_once_lose_nothing_and_the_queue_never_passes_k(li
             while (layer := annotator.next_layer(queue_project.pk)) is not None:
                 if annotator.rng.random() < 0.1:
                     status, _ = annotator.http.call(
-                        "POST", f"/api/v1/assignments/{layer.assignment_id}/skip/", {"reason": "off topic"}
+                        "POST", f"/api/v1/assignments/{layer.layer_id}/skip/", {"reason": "off topic"}
                     )
                     assert status == 200
-                    skipped.append(layer.assignment_id)
+                    skipped.append(layer.layer_id)
                 elif not annotator.submit(layer):
                     return
             annotator.http.close()
@@ -123,13 +123,13 @@ def test_sixteen_annotators_at_once_lose_nothing_and_the_queue_never_passes_k(li
     assert sum(operations.values()) >= N_ANNOTATORS * OPERATIONS
     assert operations["create-retried"] > 100 and operations["update-stale"] > 100, operations
     assert ledger_problems(annotators) == []
-    assert Span.objects.filter(assignment__document=document).count() == sum(len(x.spans) for x in layers)
+    assert Span.objects.filter(layer__document=document).count() == sum(len(x.spans) for x in layers)
 
     # The queue: every document got exactly k counted layers, never more, each from another user.
     assert queue_problems(project_id=queue_project.pk, k=K) == []
-    counted = Assignment.objects.filter(
-        document__project=queue_project, kind=AssignmentKind.ANNOTATION
-    ).exclude(status=AssignmentStatus.SKIPPED)
+    counted = Layer.objects.filter(document__project=queue_project, kind=LayerKind.ANNOTATION).exclude(
+        status=LayerStatus.SKIPPED
+    )
     assert counted.count() == K * N_QUEUE_DOCUMENTS
-    assert set(counted.values_list("status", flat=True)) == {AssignmentStatus.SUBMITTED}
-    assert Assignment.objects.filter(pk__in=skipped, status=AssignmentStatus.SKIPPED).count() == len(skipped)
+    assert set(counted.values_list("status", flat=True)) == {LayerStatus.SUBMITTED}
+    assert Layer.objects.filter(pk__in=skipped, status=LayerStatus.SKIPPED).count() == len(skipped)

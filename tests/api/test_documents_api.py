@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from annotator.models import Assignment, AssignmentStatus, Role
+from annotator.models import Layer, LayerStatus, Role
 from tests.factories import DocumentFactory, MembershipFactory, SourceFactory, UserFactory
 
 
@@ -24,9 +24,7 @@ def test_document_list_runs_a_constant_number_of_queries(world):
     small, _ = _queries(reviewer, url, page_size=5)
     for i in range(30):
         document = DocumentFactory(project=world.project, source=SourceFactory(slug=f"s{i}"))
-        Assignment.objects.create(
-            document=document, user=world.users["annotator"], status=AssignmentStatus.SUBMITTED
-        )
+        Layer.objects.create(document=document, user=world.users["annotator"], status=LayerStatus.SUBMITTED)
     large, body = _queries(reviewer, url, page_size=30)
     assert len(body["results"]) == 30
     assert large == small
@@ -38,7 +36,7 @@ def test_document_filters(world):
     other_source = SourceFactory(slug="klaxon")
     done = DocumentFactory(project=world.project, source=other_source, title="Strike looms")
     for user in ("annotator", "annotator_b", "manager"):
-        Assignment.objects.create(document=done, user=world.users[user], status=AssignmentStatus.SUBMITTED)
+        Layer.objects.create(document=done, user=world.users[user], status=LayerStatus.SUBMITTED)
     ids = lambda **params: [d["id"] for d in reviewer.get(url, params).json()["results"]]  # noqa: E731
     assert ids(source="klaxon") == [done.pk]
     assert ids(source=str(other_source.pk)) == [done.pk]

@@ -15,8 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from annotator.layers.services import assignment_submit, layer_assign
-from annotator.models import Assignment, AssignmentKind, AssignmentStatus, Document, Role, Span
+from annotator.layers.services import layer_assign, layer_submit
+from annotator.models import Document, Layer, LayerKind, LayerStatus, Role, Span
 from annotator.review.services import review_adjudicate
 from annotator.spans.services import span_create
 from tests.api.conftest import PHRASE, TEXT
@@ -49,7 +49,7 @@ def labelled(world):
     """anna: the CLAIM of the world plus an OPINION right after the emoji; ben: a shorter CLAIM.
     Both layers submitted."""
     span_create(
-        assignment=world.layer_a,
+        layer=world.layer_a,
         label="OPINION",
         start=5,
         end=11,
@@ -58,27 +58,27 @@ def labelled(world):
     )
     start = TEXT.index(BEN_TEXT)
     span_create(
-        assignment=world.layer_b,
+        layer=world.layer_b,
         label="CLAIM",
         start=start,
         end=start + len(BEN_TEXT),
         text=BEN_TEXT,
         attributes={"evidence": "DATA"},
     )
-    assignment_submit(assignment=world.layer_a)
-    assignment_submit(assignment=world.layer_b)
+    layer_submit(layer=world.layer_a)
+    layer_submit(layer=world.layer_b)
     return world
 
 
-def _add_layer(world, username: str, spans, *, kind=AssignmentKind.ANNOTATION, submit=True) -> Assignment:
+def _add_layer(world, username: str, spans, *, kind=LayerKind.ANNOTATION, submit=True) -> Layer:
     user = UserFactory(username=username)
-    if kind == AssignmentKind.ANNOTATION:
+    if kind == LayerKind.ANNOTATION:
         MembershipFactory(project=world.project, user=user, role=Role.ANNOTATOR)
-    layer = Assignment.objects.create(document=world.document, user=user, kind=kind)
+    layer = Layer.objects.create(document=world.document, user=user, kind=kind)
     for label, text, attributes in spans:
         start = TEXT.index(text)
         span_create(
-            assignment=layer,
+            layer=layer,
             label=label,
             start=start,
             end=start + len(text),
@@ -86,7 +86,7 @@ def _add_layer(world, username: str, spans, *, kind=AssignmentKind.ANNOTATION, s
             attributes=attributes,
         )
     if submit:
-        assignment_submit(assignment=layer)
+        layer_submit(layer=layer)
     return layer
 
 
@@ -168,14 +168,14 @@ def test_csv_export_neutralises_formulas_in_span_text(world):
     layer = layer_assign(document=document, user=world.users["annotator"])
     for start, end in ((0, 33), (50, 60)):
         span_create(
-            assignment=layer,
+            layer=layer,
             label="OPINION",
             start=start,
             end=end,
             text=text[start:end],
             attributes={"voice": "AUTHOR"},
         )
-    assignment_submit(assignment=layer)
+    layer_submit(layer=layer)
     frame = pd.read_csv(io.StringIO(_body(_get(world, format="csv"))))
     assert list(frame["text"]) == ["'" + text[0:33], "'-5 percent"]
 
@@ -205,7 +205,7 @@ def test_consensus_export_keeps_what_a_majority_of_layers_matches(labelled):
 
 
 def test_consensus_skips_documents_with_a_single_submitted_layer(world):
-    assignment_submit(assignment=world.layer_a)
+    layer_submit(layer=world.layer_a)
     assert _body(_get(world, basis="consensus")) == ""
 
 
@@ -219,7 +219,7 @@ def test_gold_export_is_refused_until_a_document_is_adjudicated(labelled):
         labelled,
         "rita",
         [("CLAIM", PHRASE, {"evidence": "DATA"})],
-        kind=AssignmentKind.GOLD,
+        kind=LayerKind.GOLD,
         submit=False,
     )
     assert _get(labelled, basis="gold").status_code == 400
@@ -253,7 +253,7 @@ def test_filter_by_annotator_keeps_only_their_layer(labelled):
 
 
 def test_filter_since_keeps_documents_whose_layers_changed_since(labelled):
-    Assignment.objects.update(updated_at=datetime(2024, 1, 1, tzinfo=UTC))
+    Layer.objects.update(updated_at=datetime(2024, 1, 1, tzinfo=UTC))
     assert len(_jsonl(_get(labelled, since="2023-12-31T23:00:00Z"))) == 1
     assert len(_jsonl(_get(labelled, since="2024-01-01"))) == 1  # a date is its midnight, UTC
     assert _body(_get(labelled, since="2024-01-01T00:00:01+00:00")) == ""
@@ -348,8 +348,8 @@ def _big_project(n_documents: int = 500, spans_per_layer: int = 100):
         for n, text in enumerate(texts)
     )
     now = datetime.now(UTC)
-    layers = Assignment.objects.bulk_create(
-        Assignment(document=d, user=u, status=AssignmentStatus.SUBMITTED, submitted_at=now)
+    layers = Layer.objects.bulk_create(
+        Layer(document=d, user=u, status=LayerStatus.SUBMITTED, submitted_at=now)
         for d in documents
         for u in annotators
     )
@@ -361,7 +361,7 @@ def _big_project(n_documents: int = 500, spans_per_layer: int = 100):
                 start = offset + 12 * i
                 batch.append(
                     Span(
-                        assignment=layer,
+                        layer=layer,
                         label=claim,
                         start=start,
                         end=start + 5,
@@ -376,7 +376,7 @@ def _big_project(n_documents: int = 500, spans_per_layer: int = 100):
 @pytest.mark.slow
 def test_100000_spans_stream_in_pages_with_bounded_memory(db):
     project, reviewer = _big_project()
-    assert Span.objects.filter(assignment__document__project=project).count() == 100_000
+    assert Span.objects.filter(layer__document__project=project).count() == 100_000
     client = APIClient()
     client.force_authenticate(reviewer)
     response = client.get(f"/api/v1/projects/{project.pk}/export/", {"format": "csv"})

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connections
 
-from annotator.layers.services import assignment_submit, layer_assign
-from annotator.models import Assignment, Document, Membership, Role
+from annotator.layers.services import layer_assign, layer_submit
+from annotator.models import Document, Layer, Membership, Role
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 
@@ -109,7 +109,7 @@ def test_a_project_keeps_its_last_manager(world):
 
 def test_removing_a_member_keeps_their_submitted_work_and_frees_the_rest(world):
     anna = world.users["annotator"]
-    assignment_submit(assignment=world.layer_a)
+    layer_submit(layer=world.layer_a)
     second = DocumentFactory(project=world.project)
     open_layer = layer_assign(document=second, user=anna)
     assert Document.objects.get(pk=second.pk).n_layers == 1
@@ -118,8 +118,8 @@ def test_removing_a_member_keeps_their_submitted_work_and_frees_the_rest(world):
     assert response.status_code == 200
     assert response.json() == {"username": "anna", "layers_released": 1}
     assert not Membership.objects.filter(project=world.project, user=anna).exists()
-    assert Assignment.objects.filter(pk=world.layer_a.pk).exists()  # submitted: kept
-    assert not Assignment.objects.filter(pk=open_layer.pk).exists()
+    assert Layer.objects.filter(pk=world.layer_a.pk).exists()  # submitted: kept
+    assert not Layer.objects.filter(pk=open_layer.pk).exists()
     assert Document.objects.get(pk=second.pk).n_layers == 0
     # A removed member no longer sees the project.
     assert world.client("annotator").get(f"/api/v1/projects/{world.project.pk}/").status_code == 404

@@ -57,10 +57,10 @@ def _document_agreement(world: World) -> str:
     from django.utils import timezone
 
     from annotator.agreement.services import document_agreement_refresh
-    from annotator.models import Assignment, AssignmentStatus
+    from annotator.models import Layer, LayerStatus
 
-    Assignment.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
-        status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now()
+    Layer.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
+        status=LayerStatus.SUBMITTED, submitted_at=timezone.now()
     )
     document_agreement_refresh(document_id=world.document.pk)
     return f"/api/v1/documents/{world.document.pk}/agreement/"
@@ -81,10 +81,10 @@ def _profiles(world: World, rest: str) -> str:
     compute the profiles first)."""
     from django.utils import timezone
 
-    from annotator.models import Assignment, AssignmentStatus
+    from annotator.models import Layer, LayerStatus
 
-    Assignment.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
-        status=AssignmentStatus.SUBMITTED, submitted_at=timezone.now()
+    Layer.objects.filter(pk__in=[world.layer_a.pk, world.layer_b.pk]).update(
+        status=LayerStatus.SUBMITTED, submitted_at=timezone.now()
     )
     return f"/api/v1/projects/{world.project.pk}/profiles/{rest}"
 
@@ -495,7 +495,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
     else:
         project, layer, manager = world.other_project, world.other_layer, world.users["outsider"]
     text = layer.document.text
-    span, _ = span_create(assignment=layer, label="OPINION", start=0, end=7, text=text[:7])
+    span, _ = span_create(layer=layer, label="OPINION", start=0, end=7, text=text[:7])
     return {
         "project_id": project.pk,
         "document_id": layer.document_id,

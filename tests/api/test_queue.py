@@ -10,7 +10,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from annotator.layers.services import layer_assign
-from annotator.models import Assignment, AssignmentKind, Role
+from annotator.models import Layer, LayerKind, Role
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 
@@ -107,7 +107,7 @@ def test_concurrent_annotators_never_push_a_document_past_k():
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
-    layers = Assignment.objects.filter(document__project=project, kind=AssignmentKind.ANNOTATION)
+    layers = Layer.objects.filter(document__project=project, kind=LayerKind.ANNOTATION)
     per_document = Counter(layers.values_list("document_id", flat=True))
     assert sorted(per_document.values()) == [k] * n_documents
     pairs = Counter(layers.values_list("document_id", "user_id"))
@@ -138,6 +138,6 @@ def test_one_user_pressing_next_ten_times_at_once_gets_one_layer():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    held = Assignment.objects.filter(document__project=project, user=user)
+    held = Layer.objects.filter(document__project=project, user=user)
     assert held.count() == 1
     assert answers == [(200, held.get().pk)] * 10

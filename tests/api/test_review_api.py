@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotator.agreement.services import document_agreement_refresh
-from annotator.layers.services import assignment_submit, layer_assign
-from annotator.models import AssignmentKind, Decision, DecisionAction, DocumentAgreement, Span
+from annotator.layers.services import layer_assign, layer_submit
+from annotator.models import Decision, DecisionAction, DocumentAgreement, LayerKind, Span
 from tests.annotator.test_review import TEXT, Reviewed, add_span, make_reviewed
 from tests.factories import DocumentFactory, SourceFactory
 
@@ -47,9 +47,9 @@ def queue(reviewed):
     for name in ("anna", "ben"):
         layer = layer_assign(document=calm, user=users[name])
         add_span(layer, "OPINION", "Trams run.")
-        assignment_submit(assignment=layer)
+        layer_submit(layer=layer)
     half = DocumentFactory(project=project, source=reviewed.document.source, text="Half done.")
-    assignment_submit(assignment=layer_assign(document=half, user=users["anna"]))
+    layer_submit(layer=layer_assign(document=half, user=users["anna"]))
     for document in (reviewed.document, calm):
         document_agreement_refresh(document_id=document.pk)
     return reviewed, calm, half
@@ -63,7 +63,7 @@ def _decide(reviewed: Reviewed, body: dict, who: str = "rita"):
 
 def _gold_span(reviewed: Reviewed) -> Span:
     return Span.objects.select_related("label").get(
-        assignment__document=reviewed.document, assignment__kind=AssignmentKind.GOLD
+        layer__document=reviewed.document, layer__kind=LayerKind.GOLD
     )
 
 
@@ -365,7 +365,7 @@ def test_the_gold_layer_changes_only_through_decisions(reviewed):
     response = rita.patch(f"/api/v1/spans/{gold_span.pk}/", {"version": 1, "label": "OPINION"}, format="json")
     assert response.status_code == 403
     assert "decisions" in response.json()["detail"]
-    layer = gold_span.assignment_id
+    layer = gold_span.layer_id
     assert (
         rita.post(
             f"/api/v1/assignments/{layer}/spans/",
@@ -396,7 +396,7 @@ def test_the_gold_export_after_adjudication_contains_exactly_the_gold_spans(revi
     assert record["document_id"] == reviewed.document.pk
     gold = {
         (s.label.key, s.start, s.end, s.text)
-        for s in Span.objects.filter(assignment__kind="gold").select_related("label")
+        for s in Span.objects.filter(layer__kind="gold").select_related("label")
     }
     assert {(s["label"], s["start"], s["end"], s["text"]) for s in record["spans"]} == gold
     assert len(record["spans"]) == 3

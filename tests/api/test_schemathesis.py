@@ -84,7 +84,7 @@ def _reachable_ids(world, role):
         ids.update(
             project_id=world.other_project.pk,
             document_id=world.other_layer.document_id,
-            assignment_id=world.other_layer.pk,
+            layer_id=world.other_layer.pk,
         )
     return ids
 

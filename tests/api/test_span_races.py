@@ -76,7 +76,7 @@ def test_fifty_overlapping_creates_in_a_project_without_overlap_store_exactly_on
         bodies.append({"label": "OPINION", "start": start, "end": end, "text": TEXT[start:end]})
     answers = _all_at_once(live_server.url, token, f"/api/v1/assignments/{layer.pk}/spans/", bodies)
 
-    stored = list(Span.objects.filter(assignment=layer))
+    stored = list(Span.objects.filter(layer=layer))
     assert len(stored) == 1
     created = [body for status, body in answers if status == 201]
     assert [body["id"] for body in created] == [stored[0].pk]
@@ -95,7 +95,7 @@ def test_fifty_creates_repeating_one_client_uuid_store_one_span_and_every_answer
         live_server.url, token, f"/api/v1/assignments/{layer.pk}/spans/", [body] * N_CLIENTS
     )
 
-    stored = Span.objects.get(assignment=layer)
+    stored = Span.objects.get(layer=layer)
     assert sorted(status for status, _ in answers) == [200] * (N_CLIENTS - 1) + [201]
     assert {answer["id"] for _, answer in answers} == {stored.pk}
     assert {answer["client_uuid"] for _, answer in answers} == {body["client_uuid"]}
@@ -118,7 +118,7 @@ def test_creates_racing_a_submit_never_leave_an_incomplete_span_in_a_submitted_l
         answers = _requests_at_once(live_server.url, token, requests)
 
         layer.refresh_from_db()
-        stored = Span.objects.filter(assignment=layer).count()
+        stored = Span.objects.filter(layer=layer).count()
         assert {status for status, _ in answers[1:]} <= {201, 409}, (trial, answers)
         if layer.status == "submitted":
             assert answers[0][0] == 200 and stored == 0, (trial, answers)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from annotator.models import AssignmentStatus, Span
+from annotator.models import LayerStatus, Span
 from tests.api.conftest import PHRASE, TEXT
 
 
@@ -37,7 +37,7 @@ def test_utf16_offsets_are_refused_with_both_texts_in_the_message(world, anna):
     message = response.json()["text"][0]
     assert "'council said'" in message
     assert repr(TEXT[start16 : start16 + 12]) in message
-    assert Span.objects.filter(assignment=world.layer_a).count() == 1
+    assert Span.objects.filter(layer=world.layer_a).count() == 1
 
 
 def test_span_past_the_end_of_the_text_is_refused(world, anna):
@@ -112,7 +112,7 @@ def test_submit_lists_each_incomplete_span_then_succeeds_once_fixed(world, anna)
         {"id": opinion["id"], "label": "CLAIM", "start": 0, "end": 4, "text": "Tram", "missing": ["evidence"]}
     ]
     world.layer_a.refresh_from_db()
-    assert world.layer_a.status == AssignmentStatus.IN_PROGRESS
+    assert world.layer_a.status == LayerStatus.IN_PROGRESS
     anna.patch(
         f"/api/v1/spans/{opinion['id']}/", {"version": 1, "attributes": {"evidence": "NONE"}}, format="json"
     )

@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from annotator.accounts.services import token_create
 from annotator.imports import text_sha256
-from annotator.models import Assignment, Document, Source, Span
+from annotator.models import Document, Layer, Source, Span
 from annotator.layers.services import layer_assign
 from annotator.projects.services import membership_set, project_create
 text = %(text)r
@@ -56,7 +56,7 @@ print(json.dumps({
     "answer": first.json(),
     "stored": {"id": span.pk, "attributes": span.attributes, "client_uuid": str(span.client_uuid)},
     "history": list(Span.history.order_by("history_id").values_list("id", "history_type", "history_user_id", "version")),
-    "status": Assignment.objects.get(pk=layer.pk).status,
+    "status": Layer.objects.get(pk=layer.pk).status,
     "user": user.pk,
 }))
 """
@@ -98,13 +98,13 @@ def test_the_embedded_sqlite_default_writes_spans_with_history_through_the_api(t
 DEMO_READ = """
 import json, django
 django.setup()
-from annotator.models import Assignment, Project
+from annotator.models import Layer, Project
 from annotator.agreement.services import project_agreement_current
 from annotator.profiles.services import project_profiles_current
 project = Project.objects.get(slug="demo")
 complete = {
     d for d in project.documents.values_list("pk", flat=True)
-    if Assignment.objects.filter(document_id=d, kind="annotation", status="submitted").count() >= 2
+    if Layer.objects.filter(document_id=d, kind="annotation", status="submitted").count() >= 2
 }
 agreement = project_agreement_current(project_id=project.pk)
 profiles = project_profiles_current(project_id=project.pk)
@@ -113,7 +113,7 @@ print(json.dumps({
     "agreement": agreement.report.metrics["n_documents"],
     "pending": agreement.pending,
     "profiled": profiles.corpus.n_articles if profiles.corpus else None,
-    "submitted": project.documents.filter(assignments__status="submitted").distinct().count(),
+    "submitted": project.documents.filter(layers__status="submitted").distinct().count(),
 }))
 """
 

@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from annotator.models import Assignment, Span
+from annotator.models import Layer, Span
 from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, open_next_document, select_text, sign_in
 
 pytestmark = [pytest.mark.browser]
 
 
-def _spans(assignment_id):
-    return list(Span.objects.filter(assignment_id=assignment_id).select_related("label").order_by("start"))
+def _spans(layer_id):
+    return list(Span.objects.filter(layer_id=layer_id).select_related("label").order_by("start"))
 
 
 def _wait_saved(page):
@@ -23,7 +23,7 @@ def _wait_saved(page):
 def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_factory, e2e_project):
     page = page_factory()
     sign_in(page, "anna")
-    assignment_id = open_next_document(page, e2e_project)
+    layer_id = open_next_document(page, e2e_project)
     assert "🚋 chaos" in page.locator("#doc-text").inner_text()
 
     select_text(page, PHRASE)
@@ -36,7 +36,7 @@ def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_fa
 
     # The API holds exactly that phrase, at code-point offsets (two astral characters earlier
     # in the text would shift UTF-16 offsets by 2 and more).
-    (span,) = _spans(assignment_id)
+    (span,) = _spans(layer_id)
     start = ARTICLE.index(PHRASE)
     assert (span.start, span.end, span.text) == (start, start + len(PHRASE), PHRASE)
     assert span.label.key == "CLAIM"
@@ -44,7 +44,7 @@ def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_fa
         "evidence": "NAMED_SOURCE",
         "stance": [{"target": "Harbour City Council", "stance": "AGAINST"}],
     }
-    response = page.request.get(f"/api/v1/assignments/{assignment_id}/")
+    response = page.request.get(f"/api/v1/assignments/{layer_id}/")
     assert [(s["start"], s["end"], s["text"]) for s in response.json()["spans"]] == [
         (start, start + len(PHRASE), PHRASE)
     ]
@@ -58,16 +58,16 @@ def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_fa
     # Change a boundary: the end moves back one word ("million" leaves the span).
     page.get_by_role("button", name="◀ End").click()
     _wait_saved(page)
-    (span,) = _spans(assignment_id)
+    (span,) = _spans(layer_id)
     assert span.text == "the repairs would cost £48"
 
     # Delete, then undo: the span comes back with its attributes.
     page.get_by_role("button", name="Delete span").click()
     _wait_saved(page)
-    assert _spans(assignment_id) == []
+    assert _spans(layer_id) == []
     page.get_by_role("button", name="Undo").click()
     _wait_saved(page)
-    (restored,) = _spans(assignment_id)
+    (restored,) = _spans(layer_id)
     assert restored.text == span.text
     assert restored.attributes == span.attributes
 
@@ -80,7 +80,7 @@ def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_fa
 def test_submit_lists_incomplete_spans_then_succeeds_once_fixed(page_factory, e2e_project):
     page = page_factory()
     sign_in(page, "anna")
-    assignment_id = open_next_document(page, e2e_project)
+    layer_id = open_next_document(page, e2e_project)
     select_text(page, "critics called the plan reckless")
     page.keyboard.press("2")
     select_text(page, "trade fell by 12%")
@@ -95,7 +95,7 @@ def test_submit_lists_incomplete_spans_then_succeeds_once_fixed(page_factory, e2
     _wait_saved(page)
     page.get_by_role("button", name="Submit").click()
     page.get_by_role("button", name="Next document").wait_for()
-    assert Assignment.objects.get(pk=assignment_id).status == "submitted"
+    assert Layer.objects.get(pk=layer_id).status == "submitted"
     # After submit the layer is read-only.
     assert page.locator("#doc-text").get_attribute("contenteditable") == "false"
 
@@ -112,19 +112,19 @@ def test_second_annotator_in_a_blind_project_sees_none_of_the_first_ones_spans(p
     requests: list[str] = []
     second.on("request", lambda r: requests.append(r.url))
     sign_in(second, "ben")
-    ben_assignment = open_next_document(second, e2e_project)
+    ben_layer = open_next_document(second, e2e_project)
     assert second.locator("#span-list li").count() == 0
     assert second.locator("#doc-text .hl").count() == 0
-    anna_assignment = Assignment.objects.get(user__username="anna").pk
-    assert ben_assignment != anna_assignment
-    assert not [u for u in requests if f"/assignments/{anna_assignment}/" in u]
-    assert second.request.get(f"/api/v1/assignments/{anna_assignment}/").status == 404
+    anna_layer = Layer.objects.get(user__username="anna").pk
+    assert ben_layer != anna_layer
+    assert not [u for u in requests if f"/assignments/{anna_layer}/" in u]
+    assert second.request.get(f"/api/v1/assignments/{anna_layer}/").status == 404
 
 
 def test_keyboard_only_labelling(page_factory, e2e_project):
     page = page_factory()
     sign_in(page, "anna")
-    assignment_id = open_next_document(page, e2e_project)
+    layer_id = open_next_document(page, e2e_project)
     page.locator("#doc-text").focus()
     page.keyboard.press("Control+Home")
     page.keyboard.press("ArrowDown")
@@ -133,30 +133,30 @@ def test_keyboard_only_labelling(page_factory, e2e_project):
         page.keyboard.press("Control+Shift+ArrowRight")
     page.keyboard.press("2")
     _wait_saved(page)
-    (span,) = _spans(assignment_id)
+    (span,) = _spans(layer_id)
     assert span.label.key == "OPINION"
     assert span.text == "The 𝐇𝐚𝐫𝐛𝐨𝐮𝐫 line"
     assert ARTICLE[span.start : span.end] == span.text
     # The new span is selected: its label can be changed from the keyboard too.
     page.keyboard.press("3")
     _wait_saved(page)
-    assert _spans(assignment_id)[0].label.key == "DISCLAIMER"
+    assert _spans(layer_id)[0].label.key == "DISCLAIMER"
 
 
 def test_offline_changes_are_kept_and_not_duplicated(page_factory, e2e_project):
     page = page_factory()
     sign_in(page, "anna")
-    assignment_id = open_next_document(page, e2e_project)
+    layer_id = open_next_document(page, e2e_project)
     page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
     select_text(page, "critics called the plan reckless")
     page.keyboard.press("2")
     select_text(page, "trade fell by 12%")
     page.keyboard.press("1")
     page.wait_for_selector("#save-state[data-state='offline']")
-    assert _spans(assignment_id) == []
+    assert _spans(layer_id) == []
     page.unroute("**/api/v1/**")
     _wait_saved(page)
-    spans = _spans(assignment_id)
+    spans = _spans(layer_id)
     assert [(s.label.key, s.text) for s in spans] == [
         ("OPINION", "critics called the plan reckless"),
         ("CLAIM", "trade fell by 12%"),

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.agreement.services import document_agreement_refresh
-from annotator.layers.services import assignment_submit, layer_assign
+from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import Decision, Role
 from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, select_text, sign_in
 from tests.factories import (
@@ -55,7 +55,7 @@ def review_project(transactional_db):
     _span(layers[tram.pk, "ben"], "CLAIM", SHORT, evidence="NAMED_SOURCE")
     _span(layers[tram.pk, "ben"], "OPINION", CRITICS)
     for layer in layers.values():
-        assignment_submit(assignment=layer)
+        layer_submit(layer=layer)
     for document in (quiet, tram):
         document_agreement_refresh(document_id=document.pk)
     return project, tram

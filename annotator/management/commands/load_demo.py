@@ -18,12 +18,12 @@ from django.db import transaction
 
 from annotator.accounts.services import token_create, token_hash
 from annotator.imports.services import documents_import_records
-from annotator.layers.services import assignment_submit, layer_assign
+from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import (
     ApiToken,
-    Assignment,
-    AssignmentKind,
-    AssignmentStatus,
+    Layer,
+    LayerKind,
+    LayerStatus,
     Project,
     Role,
     Source,
@@ -135,15 +135,15 @@ class Command(BaseCommand):
                 if username == annotators[-1] and external_id in open_ids:
                     continue
                 document = documents[external_id]
-                assignment = Assignment.objects.filter(
-                    document=document, user=user, kind=AssignmentKind.ANNOTATION
+                layer = Layer.objects.filter(
+                    document=document, user=user, kind=LayerKind.ANNOTATION
                 ).first() or layer_assign(document=document, user=user)
-                if assignment.status == AssignmentStatus.SUBMITTED:
+                if layer.status == LayerStatus.SUBMITTED:
                     continue
                 for index, span in enumerate(spans):
                     start = _find(document.text, span["quote"], span.get("occurrence", 1))
                     span_create(
-                        assignment=assignment,
+                        layer=layer,
                         label=span["label"],
                         start=start,
                         end=start + len(span["quote"]),
@@ -152,7 +152,7 @@ class Command(BaseCommand):
                         client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{username}/{external_id}/{index}"),
                         schema=schema,
                     )
-                assignment_submit(assignment=assignment)
+                layer_submit(layer=layer)
 
     def _print_logins(self, logins: dict[str, str], users: dict[str, Any]) -> None:
         self.stdout.write(self.style.SUCCESS("Demo project loaded. Logins:"))

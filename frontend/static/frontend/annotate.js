@@ -19,7 +19,7 @@ const textBox = $("doc-text");
  */
 
 const state = {
-  assignment: null,
+  layer: null,
   schema: null,
   index: null,
   /** @type {Map<string, Span>} */
@@ -30,25 +30,25 @@ const state = {
   redo: [],
   lastClick: { offset: -1, cycle: 0 },
 };
-let layer;
+let highlights;
 let outbox;
 
 // ---------------------------------------------------------------------------------------------
 // Loading
 
 async function load() {
-  const [{ data: assignment }, { data: schema }] = await Promise.all([
-    api.get(`${config.apiRoot}/assignments/${config.assignmentId}/`),
+  const [{ data: served }, { data: schema }] = await Promise.all([
+    api.get(`${config.apiRoot}/assignments/${config.layerId}/`),
     api.get(`${config.apiRoot}/projects/${config.projectId}/schema/`),
   ]);
-  state.assignment = assignment;
+  state.layer = served;
   state.schema = schema;
-  state.index = new OffsetIndex(assignment.document.text);
-  state.readOnly = config.readOnly || assignment.status === "submitted" || assignment.status === "skipped";
-  for (const s of assignment.spans) state.spans.set(s.client_uuid, fromServer(s));
+  state.index = new OffsetIndex(served.document.text);
+  state.readOnly = config.readOnly || served.status === "submitted" || served.status === "skipped";
+  for (const s of served.spans) state.spans.set(s.client_uuid, fromServer(s));
 
   outbox = new Outbox({
-    storageKey: `annotate:${config.assignmentId}:outbox`,
+    storageKey: `annotate:${config.layerId}:outbox`,
     send,
     onRejected,
     onState: showSaveState,
@@ -57,14 +57,14 @@ async function load() {
   for (const op of outbox.queue) applyLocally(op);
 
   const labels = Object.fromEntries(schema.labels.map((l) => [l.key, l]));
-  layer = new HighlightLayer(
+  highlights = new HighlightLayer(
     textBox,
     state.index,
     (key) => ({ color: labels[key]?.color || "#888", name: labels[key]?.name || key, badge: key[0] }),
     describe,
   );
   const started = performance.now();
-  layer.renderAll(sortedSpans());
+  highlights.renderAll(sortedSpans());
   textBox.dataset.renderMs = String(Math.round(performance.now() - started));
   renderToolbar();
   renderSpanList();
@@ -97,7 +97,7 @@ function sortedSpans() {
 async function send(op) {
   const span = state.spans.get(op.key);
   if (op.kind === "create") {
-    const { data } = await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/spans/`, {
+    const { data } = await api.post(`${config.apiRoot}/assignments/${config.layerId}/spans/`, {
       client_uuid: op.key,
       ...op.body,
     });
@@ -168,7 +168,7 @@ function perform(op, { record = true } = {}) {
   applyLocally(op);
   const after = state.spans.get(op.key);
   if (after) touched.push(after.start, after.end);
-  layer.update(sortedSpans(), Math.min(...touched), Math.max(...touched));
+  highlights.update(sortedSpans(), Math.min(...touched), Math.max(...touched));
   outbox.push(op);
   if (record) {
     state.undo.push({ op, inverse });
@@ -176,7 +176,7 @@ function perform(op, { record = true } = {}) {
   }
   if (op.kind === "delete" && state.selected === op.key) state.selected = null;
   if (op.kind === "create") state.selected = op.key;
-  layer.select(state.spans.get(state.selected) || null);
+  highlights.select(state.spans.get(state.selected) || null);
   updateSpanListItem(op.key);
   markCurrentInList();
   renderPanel();
@@ -214,7 +214,7 @@ function redo() {
 function replaceSpan(key, span) {
   const before = state.spans.get(key);
   state.spans.set(key, span);
-  layer.update(sortedSpans(), Math.min(span.start, before?.start ?? span.start), Math.max(span.end, before?.end ?? span.end));
+  highlights.update(sortedSpans(), Math.min(span.start, before?.start ?? span.start), Math.max(span.end, before?.end ?? span.end));
   updateSpanListItem(key);
   renderPanel();
 }
@@ -223,7 +223,7 @@ function removeSpanLocally(key) {
   const span = state.spans.get(key);
   if (!span) return;
   state.spans.delete(key);
-  layer.update(sortedSpans(), span.start, span.end);
+  highlights.update(sortedSpans(), span.start, span.end);
   if (state.selected === key) state.selected = null;
   updateSpanListItem(key);
   renderPanel();
@@ -260,10 +260,10 @@ function currentTextRange() {
 function selectSpan(key, { scroll = false } = {}) {
   state.selected = key;
   const span = state.spans.get(key) || null;
-  layer.select(span);
+  highlights.select(span);
   renderPanel();
   markCurrentInList();
-  if (span && scroll) layer.nodeAt(span.start).scrollIntoView({ block: "center", behavior: "smooth" });
+  if (span && scroll) highlights.nodeAt(span.start).scrollIntoView({ block: "center", behavior: "smooth" });
 }
 
 textBox.addEventListener("click", (event) => {
@@ -284,7 +284,7 @@ textBox.addEventListener("click", (event) => {
 textBox.addEventListener("beforeinput", (event) => event.preventDefault());
 textBox.addEventListener("paste", (event) => event.preventDefault());
 textBox.addEventListener("drop", (event) => event.preventDefault());
-textBox.addEventListener("input", () => layer.renderAll(sortedSpans()));
+textBox.addEventListener("input", () => highlights.renderAll(sortedSpans()));
 
 // ---------------------------------------------------------------------------------------------
 // Keyboard
@@ -565,7 +565,7 @@ function markCurrentInList() {
 function renderStatus() {
   $("undo").disabled = state.readOnly || !state.undo.length;
   $("redo").disabled = state.readOnly || !state.redo.length;
-  const status = state.assignment.status;
+  const status = state.layer.status;
   $("layer-status").textContent = state.readOnly && !config.readOnly ? `Layer ${status}: read-only` : "";
   $("submit").hidden = state.readOnly;
   $("skip").hidden = state.readOnly;
@@ -592,8 +592,8 @@ $("submit").addEventListener("click", async () => {
   await outbox.idle();
   const box = $("incomplete");
   try {
-    const { data } = await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/submit/`);
-    state.assignment.status = data.status;
+    const { data } = await api.post(`${config.apiRoot}/assignments/${config.layerId}/submit/`);
+    state.layer.status = data.status;
     state.readOnly = true;
     box.hidden = true;
     flash("Submitted. Thank you!");
@@ -634,7 +634,7 @@ $("skip-form").addEventListener("submit", async (event) => {
   if (!reason) return;
   await outbox.idle();
   try {
-    await api.post(`${config.apiRoot}/assignments/${config.assignmentId}/skip/`, { reason });
+    await api.post(`${config.apiRoot}/assignments/${config.layerId}/skip/`, { reason });
     $("skip-dialog").close();
     await goNext();
   } catch (error) {
