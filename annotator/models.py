@@ -193,6 +193,19 @@ class Document(models.Model):
     # As Project.layers_version, for this document's layers (annotator.jobs.scheduling).
     layers_version = models.PositiveIntegerField(default=0, editable=False)
 
+    # What a document is, beside its project and source: what an import writes and a backup keeps.
+    CONTENT_FIELDS = (
+        "external_id",
+        "title",
+        "url",
+        "author",
+        "published_at",
+        "text",
+        "text_sha256",
+        "metadata",
+        "created_at",
+    )
+
     class Meta:
         ordering = ["id"]
         constraints = [

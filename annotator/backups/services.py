@@ -73,17 +73,7 @@ LABEL_FIELDS = ("key", "name", "color", "shortcut", "description", "order")
 ATTRIBUTE_FIELDS = ("key", "name", "kind", "description", "values", "applies_to", "required_for", "order")
 TARGET_FIELDS = ("name", "aliases", "description")
 SOURCE_FIELDS = ("slug", "name", "domain", "country", "language", "notes")
-DOCUMENT_FIELDS = (
-    "external_id",
-    "title",
-    "url",
-    "author",
-    "published_at",
-    "text",
-    "text_sha256",
-    "metadata",
-    "created_at",
-)
+DOCUMENT_FIELDS = Document.CONTENT_FIELDS
 LAYER_FIELDS = ("kind", "status", "skip_reason", "created_at", "updated_at", "submitted_at")
 SPAN_FIELDS = ("start", "end", "text", "attributes", "client_uuid", "version", "created_at", "updated_at")
 DECISION_FIELDS = ("action", "before", "after", "note", "created_at")
@@ -156,18 +146,10 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
         documents.order_by("id").values("id", "source__slug", *DOCUMENT_FIELDS).iterator(chunk_size=200)
     )
     for row in rows:
-        emit("document", {"ref": row.pop("id"), "source": row.pop("source__slug"), **row})
+        emit("document", _renamed(row, ref="id", source="source__slug"))
     rows = layers.order_by("id").values("id", "document_id", "user__username", *LAYER_FIELDS).iterator()
     for row in rows:
-        emit(
-            "assignment",
-            {
-                "ref": row.pop("id"),
-                "document": row.pop("document_id"),
-                "user": row.pop("user__username"),
-                **row,
-            },
-        )
+        emit("assignment", _renamed(row, ref="id", document="document_id", user="user__username"))
     rows = (
         Span.objects.filter(layer__document__project=project)
         .order_by("id")
@@ -175,15 +157,7 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
         .iterator(chunk_size=2000)
     )
     for row in rows:
-        emit(
-            "span",
-            {
-                "ref": row.pop("id"),
-                "assignment": row.pop("layer_id"),
-                "label": row.pop("label__key"),
-                **row,
-            },
-        )
+        emit("span", _renamed(row, ref="id", assignment="layer_id", label="label__key"))
     rows = (
         Decision.objects.filter(document__project=project)
         .order_by("id")
@@ -193,15 +167,16 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
     for row in rows:
         emit(
             "decision",
-            {
-                "document": row.pop("document_id"),
-                "reviewer": row.pop("reviewer__username"),
-                "gold_span": row.pop("gold_span_id"),
-                **row,
-            },
+            _renamed(row, document="document_id", reviewer="reviewer__username", gold_span="gold_span_id"),
         )
     emit("end", {"counts": dict(counts)})
     return counts
+
+
+def _renamed(row: dict[str, Any], **names: str) -> dict[str, Any]:
+    """The row as a record: the keys in `names` (new name=column) first, under their names in
+    the file, then the rest as they are."""
+    return {**{new: row.pop(column) for new, column in names.items()}, **row}
 
 
 # IMPORT

@@ -277,19 +277,7 @@ class _PostgresCopyWriter(_OrmWriter):
     annotator_document.text (ALTER COLUMN text SET COMPRESSION lz4) takes precedence.
     """
 
-    FIELDS = (
-        "project",
-        "source",
-        "external_id",
-        "title",
-        "url",
-        "author",
-        "published_at",
-        "text",
-        "text_sha256",
-        "metadata",
-        "created_at",
-    )
+    FIELDS = ("project", "source", *Document.CONTENT_FIELDS)
 
     def __init__(self, *, using: str, project_id: int, batch_size: int) -> None:
         super().__init__(using=using, project_id=project_id, batch_size=batch_size)

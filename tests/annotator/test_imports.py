@@ -25,6 +25,7 @@ from annotator.imports.services import (
     documents_import_records,
 )
 from annotator.models import Document, Project, Source
+from tests.factories import zip_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -64,14 +65,6 @@ def errors(summary: ImportSummary) -> list[str]:
 
 def texts(project: Project) -> list[str]:
     return list(Document.objects.filter(project=project).order_by("id").values_list("text", flat=True))
-
-
-def zip_bytes(members: dict[str, bytes | str], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
-    return buffer.getvalue()
 
 
 # -- formats --------------------------------------------------------------------------------------
@@ -1165,7 +1158,7 @@ def test_command_prints_each_error_and_exits_non_zero_when_a_file_is_refused(
 
 
 def test_command_names_an_unknown_project(tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match=r"^unknown project 'nope'$"):
+    with pytest.raises(CommandError, match=r"^No project has the slug 'nope'.$"):
         call_command("import_documents", str(tmp_path), "--project", "nope", "--no-progress")
 
 

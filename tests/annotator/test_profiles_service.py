@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -44,13 +43,10 @@ from annotator.profiles.services import (
 from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, UserFactory
 from tests.workers import celery_worker, wait_until
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 COUNCIL = "Harbour City Council"
 TRAM = "Tramline Extension"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
 
 
 # BUILDING ARTICLES AND LAYERS
@@ -685,7 +681,7 @@ def test_the_command_computes_and_prints_a_summary(corpus):
 def test_the_command_refuses_an_unknown_project(db):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="unknown project 'nope'"):
+    with pytest.raises(CommandError, match="No project has the slug 'nope'"):
         call_command("compute_profiles", "--project", "nope", stdout=io.StringIO())
 
 

@@ -17,27 +17,27 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import reset_queries
 
 from annotator.agreement.services import N_BOOT, project_agreement_recompute
-from annotator.models import AgreementResolution, Project
+from annotator.management.options import (
+    add_bootstrap_argument,
+    add_project_argument,
+    bootstrap_count,
+    project_from_slug,
+)
+from annotator.models import AgreementResolution
 
 
 class Command(BaseCommand):
     help = "Recompute a project's inter-annotator agreement and print the report as JSON."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--project", required=True, metavar="SLUG", help="The project.")
+        add_project_argument(parser)
         parser.add_argument(
             "--resolution",
             choices=AgreementResolution.values,
             default=AgreementResolution.TOKEN,
             help="Units of per-position alpha: token (default) or char.",
         )
-        parser.add_argument(
-            "--bootstrap",
-            type=int,
-            default=N_BOOT,
-            metavar="N",
-            help=f"Bootstrap replicates for the 95 %% intervals; 0 for none (default {N_BOOT}).",
-        )
+        add_bootstrap_argument(parser, default=N_BOOT, what="replicates")
         parser.add_argument(
             "--processes",
             type=int,
@@ -47,11 +47,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"unknown project '{options['project']}'")
-        if options["bootstrap"] < 0:
-            raise CommandError("--bootstrap must be 0 or more")
+        project = project_from_slug(options["project"])
+        n_boot = bootstrap_count(options["bootstrap"])
         if options["processes"] < 1:
             raise CommandError("--processes must be at least 1")
 
@@ -66,7 +63,7 @@ class Command(BaseCommand):
         report = project_agreement_recompute(
             project_id=project.pk,
             resolution=options["resolution"],
-            n_boot=options["bootstrap"],
+            n_boot=n_boot,
             progress=progress,
             processes=options["processes"],
         )

@@ -11,9 +11,15 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from annotator.models import ProfileBasis, Project
+from annotator.management.options import (
+    add_bootstrap_argument,
+    add_project_argument,
+    bootstrap_count,
+    project_from_slug,
+)
+from annotator.models import ProfileBasis
 from annotator.profiles.services import (
     DEFAULT_BASIS,
     N_BOOT,
@@ -41,27 +47,18 @@ class Command(BaseCommand):
     help = "Compute a project's per-source profiles and print a summary."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--project", required=True, metavar="SLUG", help="The project.")
+        add_project_argument(parser)
         parser.add_argument(
             "--basis",
             choices=ProfileBasis.values,
             default=DEFAULT_BASIS,
             help=f"Which layers are counted (default {DEFAULT_BASIS}).",
         )
-        parser.add_argument(
-            "--bootstrap",
-            type=int,
-            default=N_BOOT,
-            metavar="N",
-            help=f"Bootstrap resamples for the 95 %% intervals; 0 for none (default {N_BOOT}).",
-        )
+        add_bootstrap_argument(parser, default=N_BOOT, what="resamples")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"unknown project '{options['project']}'")
-        if options["bootstrap"] < 0:
-            raise CommandError("--bootstrap must be 0 or more")
+        project = project_from_slug(options["project"])
+        n_boot = bootstrap_count(options["bootstrap"])
         basis = options["basis"]
 
         def progress(done: int, total: int) -> None:
@@ -69,12 +66,12 @@ class Command(BaseCommand):
                 self.stderr.write(f"{done}/{total} sources")
 
         refresh = project_profiles_refresh(
-            project_id=project.pk, basis=basis, n_boot=options["bootstrap"], progress=progress
+            project_id=project.pk, basis=basis, n_boot=n_boot, progress=progress
         )
         stored = project_profiles_current(project_id=project.pk, basis=basis)
         self.stdout.write(
             f"Profiles of {project.slug} on basis {basis}: {len(refresh.refreshed)} sources, "
-            f"{refresh.n_articles} articles, {options['bootstrap']} resamples, {refresh.seconds:.2f} s"
+            f"{refresh.n_articles} articles, {n_boot} resamples, {refresh.seconds:.2f} s"
         )
         rows = [(source.name, profile.metrics) for source, profile in stored.sources]
         rows.append(("(corpus)", refresh.corpus.metrics))

@@ -18,14 +18,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from annotator.backups.services import project_export
-from annotator.models import Project
+from annotator.management.options import add_project_argument, project_from_slug
 
 
 class Command(BaseCommand):
     help = "Export a project (schema, members, documents, layers, spans, decisions) to a backup file."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--project", required=True, metavar="SLUG", help="The project.")
+        add_project_argument(parser)
         parser.add_argument(
             "--output",
             required=True,
@@ -34,9 +34,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"No project has the slug '{options['project']}'.")
+        project = project_from_slug(options["project"])
         path = Path(options["output"])
         if not path.parent.is_dir():
             raise CommandError(f"{path.parent} is not a directory.")

@@ -18,7 +18,8 @@ from django.db import reset_queries
 from tqdm import tqdm
 
 from annotator.imports.services import ImportFile, documents_import
-from annotator.models import Project, Source
+from annotator.management.options import add_project_argument, project_from_slug
+from annotator.models import Source
 
 
 def _count(number: int, noun: str) -> str:
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "paths", nargs="+", metavar="PATH", help="Files or directories (read recursively)."
         )
-        parser.add_argument("--project", required=True, metavar="SLUG", help="The project to import into.")
+        add_project_argument(parser, help="The project to import into.")
         parser.add_argument(
             "--source", metavar="SLUG", help="Source of documents that name none (needed for .txt files)."
         )
@@ -63,9 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"unknown project '{options['project']}'")
+        project = project_from_slug(options["project"])
         source = None
         if options["source"]:
             source = Source.objects.filter(slug=options["source"]).first()

@@ -10,24 +10,24 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from annotator.layers.services import layers_recount
-from annotator.models import Document, Project
+from annotator.management.options import add_project_argument, project_from_slug
+from annotator.models import Document
 
 
 class Command(BaseCommand):
     help = "Recount each document's annotation layers (the counts queue Next reads)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--project", help="Only this project's documents (its slug).")
+        add_project_argument(parser, required=False, help="Only this project's documents.")
 
     def handle(self, *args: Any, project: str | None = None, **options: Any) -> None:
         document_ids = None
         if project is not None:
-            found = Project.objects.filter(slug=project).first()
-            if found is None:
-                raise CommandError(f"No project has the slug {project!r}.")
-            document_ids = Document.objects.filter(project=found).values_list("pk", flat=True)
+            document_ids = Document.objects.filter(project=project_from_slug(project)).values_list(
+                "pk", flat=True
+            )
         written = layers_recount(document_ids=document_ids)
         self.stdout.write(f"Recounted the layers of {written} documents.")
