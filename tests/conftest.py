@@ -38,3 +38,11 @@ def members(project: Any) -> dict[str, Any]:
     users["outsider"] = UserFactory(username=f"outsider-{project.slug}")
     MembershipFactory(user=users["outsider"], role=Role.MANAGER)
     return users
+
+
+@pytest.fixture
+def fresh_cache() -> None:
+    """An empty cache: the coalesced refreshes and the throttles keep their slots there."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -4,6 +4,8 @@ default schema exactly as real ones do."""
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from typing import Any
 
 import factory
@@ -109,11 +111,41 @@ class SpanFactory(factory.django.DjangoModelFactory):
     attributes = factory.LazyFunction(lambda: {"evidence": "NAMED_SOURCE"})
 
 
+def member(project: Project, role: str = Role.ANNOTATOR, **user: Any) -> Any:
+    """A user (made by UserFactory from `user`) who has `role` in `project`."""
+    made = UserFactory(**user)
+    MembershipFactory(project=project, user=made, role=role)
+    return made
+
+
 def span_add(layer: Layer, **fields: Any) -> Span:
     """A span written as the API writes one: in a transaction holding the layer's lock."""
     with transaction.atomic():
         span, _ = span_create(layer=layer_lock(layer=layer), **fields)
     return span
+
+
+def span_at(layer: Layer, label: str, phrase: str, *, actor: Any = None, **attributes: Any) -> Span:
+    """A span over the first `phrase` in the layer's document, written by span_add."""
+    start = layer.document.text.index(phrase)
+    return span_add(
+        layer,
+        label=label,
+        start=start,
+        end=start + len(phrase),
+        text=phrase,
+        attributes=attributes,
+        actor=actor,
+    )
+
+
+def zip_bytes(members: dict[str, bytes | str], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP archive of `members` (name: content, text written as UTF-8)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
+    return buffer.getvalue()
 
 
 # A news-like text for bulk test data.

@@ -271,11 +271,7 @@ class Annotator:
             if status != 400:
                 self._unexpected("update into a duplicate", status, answer)
             return
-        if stale:
-            self._expect_conflict(layer, span, status, answer)
-            return
-        if status != 200:
-            self._unexpected("update", status, answer)
+        if not self._landed(layer, span, status, answer, stale=stale, expected=200, what="update"):
             return
         acked = Acked.from_body(answer)
         wanted = (span.id, label, start, end, layer.text[start:end], body["attributes"], span.version + 1)
@@ -296,13 +292,8 @@ class Annotator:
         if status == LOST:
             self._resync(layer, span)
             return
-        if stale:
-            self._expect_conflict(layer, span, status, answer)
-            return
-        if status != 204:
-            self._unexpected("delete", status, answer)
-            return
-        del layer.spans[span.client_uuid]
+        if self._landed(layer, span, status, answer, stale=stale, expected=204, what="delete"):
+            del layer.spans[span.client_uuid]
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -321,6 +312,27 @@ class Annotator:
         if status >= 500:
             self._unexpected(f"{method} {path}", status, answer)
         return status, answer
+
+    def _landed(
+        self,
+        layer: ClientLayer,
+        span: Acked,
+        status: int,
+        answer: Any,
+        *,
+        stale: bool,
+        expected: int,
+        what: str,
+    ) -> bool:
+        """Whether a write to `span` took effect: a stale one must be refused (409), a fresh one
+        answered `expected`; anything else is reported."""
+        if stale:
+            self._expect_conflict(layer, span, status, answer)
+            return False
+        if status != expected:
+            self._unexpected(what, status, answer)
+            return False
+        return True
 
     def _expect_conflict(self, layer: ClientLayer, span: Acked, status: int, answer: Any) -> None:
         if status != 409:

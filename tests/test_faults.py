@@ -25,10 +25,10 @@ from tests.factories import (
     ARTICLE,
     DEFAULT_PASSWORD,
     DocumentFactory,
-    MembershipFactory,
     ProjectFactory,
     SourceFactory,
     UserFactory,
+    member,
     submitted_project,
 )
 from tests.span_clients import Annotator, ClientLayer, Http, ledger_problems
@@ -60,8 +60,7 @@ def test_cut_database_connections_fail_requests_cleanly_and_the_server_recovers(
     document = DocumentFactory(project=project, source=SourceFactory(slug="herald"), text=ARTICLE)
     annotators: list[Annotator] = []
     for i in range(6):
-        user = UserFactory(username=f"cut-{i}")
-        MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+        user = member(project, Role.ANNOTATOR, username=f"cut-{i}")
         created = layer_assign(document=document, user=user)
         token = token_create(user=user, name=f"client {uuid.uuid4()}")[1]
         annotator = Annotator(Http(live_server.url, token), seed=i, retry_unavailable=True)
@@ -114,8 +113,7 @@ def test_a_request_after_the_servers_connections_were_cut_succeeds_on_a_fresh_co
     request's first query and replaced, so that request does not fail."""
     project = ProjectFactory(slug="idle-cut")
     document = DocumentFactory(project=project, source=SourceFactory(slug="herald"), text=ARTICLE)
-    user = UserFactory(username="idle")
-    MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+    user = member(project, Role.ANNOTATOR, username="idle")
     layer = layer_assign(document=document, user=user)
     http = Http(live_server.url, token_create(user=user, name=f"client {uuid.uuid4()}")[1])
     path = f"/api/v1/assignments/{layer.pk}/spans/"
@@ -237,10 +235,8 @@ def _agreement_world() -> dict[str, Any]:
     source = SourceFactory(slug="redis-herald")
     for i in range(3):
         DocumentFactory(project=project, source=source, text=f"{i}. {ARTICLE}")
-    users = {name: UserFactory(username=name) for name in ("anna", "ben", "cleo", "rita")}
-    for name in ("anna", "ben", "cleo"):
-        MembershipFactory(project=project, user=users[name], role=Role.ANNOTATOR)
-    MembershipFactory(project=project, user=users["rita"], role=Role.REVIEWER)
+    roles = {"anna": Role.ANNOTATOR, "ben": Role.ANNOTATOR, "cleo": Role.ANNOTATOR, "rita": Role.REVIEWER}
+    users = {name: member(project, role, username=name) for name, role in roles.items()}
     return {"project": project, "users": users}
 
 
@@ -387,8 +383,7 @@ def test_with_redis_away_jobs_answer_503_leave_nothing_and_work_once_redis_retur
     w = _agreement_world()
     project, users = w["project"], w["users"]
     rita = _client(users["rita"])
-    manager = UserFactory(username="maria")
-    MembershipFactory(project=project, user=manager, role=Role.MANAGER)
+    manager = member(project, Role.MANAGER, username="maria")
     importer = _client(manager)
     recompute = f"/api/v1/projects/{project.pk}/agreement/"
     documents = f"/api/v1/projects/{project.pk}/documents/import/"

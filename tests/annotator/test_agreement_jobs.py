@@ -7,10 +7,10 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -39,15 +39,10 @@ from annotator.models import (
     Role,
 )
 from annotator.schema import DEFAULT_ATTRIBUTES
-from tests.factories import (
-    DocumentFactory,
-    MembershipFactory,
-    ProjectFactory,
-    SourceFactory,
-    UserFactory,
-    span_add,
-)
+from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, member, span_add
 from tests.workers import celery_worker, wait_until
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 COUNCIL = "Harbour City Council"
 SENTENCES = [
@@ -69,11 +64,6 @@ ATTRIBUTE_SPECS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
-
-
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
@@ -83,12 +73,8 @@ def client_for(user: Any) -> APIClient:
 def make_project(n_annotators: int = 3) -> tuple[Any, list[Any], Any]:
     """A project (default schema, overlaps allowed) with annotators and a reviewer."""
     project = ProjectFactory(targets=(COUNCIL, "Tramline Extension"))
-    annotators = [UserFactory() for _ in range(n_annotators)]
-    for user in annotators:
-        MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
-    reviewer = UserFactory()
-    MembershipFactory(project=project, user=reviewer, role=Role.REVIEWER)
-    return project, annotators, reviewer
+    annotators = [member(project, Role.ANNOTATOR) for _ in range(n_annotators)]
+    return project, annotators, member(project, Role.REVIEWER)
 
 
 def make_document(project: Any, index: int, source: Any = None) -> Any:
@@ -137,6 +123,13 @@ def submit(layer: Layer) -> None:
     assert response.status_code == 200, response.content
 
 
+def submit_each(layers: Iterable[Layer], capture_on_commit: Any) -> None:
+    """Submit each layer in a request of its own, running the jobs its commit starts."""
+    for layer in layers:
+        with capture_on_commit(execute=True):
+            submit(layer)
+
+
 def expected_statistics(
     document: Any, layers: dict[Any, list[Any]], resolution: str = "token"
 ) -> DocumentStatistics:
@@ -153,6 +146,20 @@ def expected_statistics(
 
 def as_json(value: Any) -> Any:
     return json.loads(json.dumps(value))
+
+
+def make_burst(source_slug: str, seed_step: int) -> tuple[Any, list[Layer]]:
+    """A project of 50 documents from one source, each with two unsubmitted layers."""
+    project, annotators, _ = make_project(n_annotators=2)
+    source = SourceFactory(slug=source_slug)
+    layers = []
+    for i in range(50):
+        document = make_document(project, i, source)
+        layers += [
+            make_layer(document, user, random_spans(document.text, seed=seed_step * i + j))
+            for j, user in enumerate(annotators)
+        ]
+    return project, layers
 
 
 def build_world(n_documents: int, n_annotators: int = 3, sources: int = 1) -> dict[str, Any]:
@@ -187,9 +194,7 @@ def test_submitting_layers_over_the_api_stores_each_documents_statistics_and_the
     django_capture_on_commit_callbacks,
 ):
     w = build_world(n_documents=3, sources=2)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
 
     expected = {}
     for document in w["documents"]:
@@ -225,9 +230,7 @@ def test_the_report_names_every_figure_and_gives_a_reason_for_each_null(
 ):
     settings.ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS = 2
     w = build_world(n_documents=2)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
     metrics = project_agreement_current(project_id=w["project"].pk).report.metrics
 
     assert metrics["resolution"] == "token"
@@ -273,9 +276,7 @@ def test_reopening_a_layer_refreshes_the_document_and_below_two_layers_removes_i
     django_capture_on_commit_callbacks,
 ):
     w = build_world(n_documents=2)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
     first, second = w["documents"]
     anna, ben, carl = w["annotators"]
     reviewer = client_for(w["reviewer"])
@@ -303,18 +304,8 @@ def test_reopening_a_layer_refreshes_the_document_and_below_two_layers_removes_i
 
 @pytest.mark.django_db
 def test_a_burst_of_50_submits_runs_far_fewer_than_50_project_refreshes(django_capture_on_commit_callbacks):
-    project, (anna, ben), _ = make_project(n_annotators=2)
-    source = SourceFactory(slug="burst-daily")
-    layers = []
-    for i in range(50):
-        document = make_document(project, i, source)
-        layers += [
-            make_layer(document, user, random_spans(document.text, seed=7 * i + j))
-            for j, user in enumerate((anna, ben))
-        ]
-    for layer in layers:
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    project, layers = make_burst("burst-daily", seed_step=7)
+    submit_each(layers, django_capture_on_commit_callbacks)
 
     refreshes = refresh_count(Refresh.AGREEMENT, project_id=project.pk)
     assert 1 <= refreshes <= 10
@@ -356,9 +347,7 @@ def test_once_a_character_report_exists_submits_keep_it_current_too(django_captu
     w = build_world(n_documents=2, n_annotators=2)
     with django_capture_on_commit_callbacks(execute=True):
         agreement_recompute_start(project=w["project"], resolution="char", user=None)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
     assert DocumentAgreement.objects.filter(project=w["project"], resolution="char").count() == 2
     assert (
         project_agreement_current(project_id=w["project"].pk, resolution="char").report.metrics["n_documents"]
@@ -371,9 +360,7 @@ def test_changing_the_overlap_mode_or_the_schema_recomputes_the_stored_statistic
     django_capture_on_commit_callbacks,
 ):
     w = build_world(n_documents=2, n_annotators=2)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
     w["project"].allow_overlap = False
     w["project"].save()
     report = project_agreement_refresh(project_id=w["project"].pk, n_boot=0)
@@ -444,15 +431,7 @@ def test_real_worker_computes_the_report_after_submits_and_runs_the_recompute_jo
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_coalesces_a_burst_of_50_submits_into_a_few_project_refreshes(tmp_path):
-    project, (anna, ben), _ = make_project(n_annotators=2)
-    source = SourceFactory(slug="burst-weekly")
-    layers = []
-    for i in range(50):
-        document = make_document(project, i, source)
-        layers += [
-            make_layer(document, user, random_spans(document.text, seed=3 * i + j))
-            for j, user in enumerate((anna, ben))
-        ]
+    project, layers = make_burst("burst-weekly", seed_step=3)
 
     def summed() -> int:
         report = AgreementReport.objects.filter(project=project, scope=ReportScope.PROJECT).first()

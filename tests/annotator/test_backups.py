@@ -19,8 +19,8 @@ from annotator.layers.services import layer_reopen, layer_skip, layer_submit, qu
 from annotator.models import Decision, Document, Label, Layer, Membership, Project, Role, Source, Span
 from annotator.projects.services import membership_set, project_create
 from annotator.review.services import review_accept
-from annotator.spans.services import span_create, span_delete, span_update
-from tests.factories import SourceFactory, UserFactory
+from annotator.spans.services import span_delete, span_update
+from tests.factories import SourceFactory, UserFactory, span_at
 
 pytestmark = pytest.mark.django_db
 
@@ -29,21 +29,6 @@ ARTICLES = [
     "Officials, who asked not to be named, said the depot café will close.",
     "This article is an opinion piece. The mayor is wrong about the tramline extension.",
 ]
-
-
-def _span(layer: Layer, phrase: str, label: str, **attributes: Any) -> Span:
-    text = layer.document.text
-    start = text.index(phrase)
-    span, _ = span_create(
-        layer=layer,
-        label=label,
-        start=start,
-        end=start + len(phrase),
-        text=phrase,
-        attributes=attributes,
-        actor=layer.user,
-    )
-    return span
 
 
 def build_project() -> Project:
@@ -81,12 +66,18 @@ def build_project() -> Project:
     first_a = queue_next(project=project, user=anna)
     first_b = queue_next(project=project, user=ben)
     assert first_a is not None and first_b is not None and first_a.document_id == first_b.document_id
-    claim = _span(first_a, "the tram 🚋 costs rose", "CLAIM", evidence="NAMED_SOURCE")
+    claim = span_at(first_a, "CLAIM", "the tram 🚋 costs rose", actor=anna, evidence="NAMED_SOURCE")
     claim = span_update(span=claim, version=1, attributes={"evidence": "DATA", "hedged": False}, actor=anna)
-    dropped = _span(first_a, "critics", "OPINION")
+    dropped = span_at(first_a, "OPINION", "critics", actor=anna)
     span_delete(span=dropped, version=1, actor=anna)
-    _span(first_a, "reckless", "OPINION", stance=[{"target": "Harbour City Council", "stance": "AGAINST"}])
-    _span(first_b, "The council said the tram 🚋 costs rose", "CLAIM", evidence="NAMED_SOURCE")
+    span_at(
+        first_a,
+        "OPINION",
+        "reckless",
+        actor=anna,
+        stance=[{"target": "Harbour City Council", "stance": "AGAINST"}],
+    )
+    span_at(first_b, "CLAIM", "The council said the tram 🚋 costs rose", actor=ben, evidence="NAMED_SOURCE")
     for layer in (first_a, first_b):
         layer_submit(layer=layer)
     layer_reopen(layer=first_a, reviewer=rita, note="Check the stance.")

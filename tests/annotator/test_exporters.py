@@ -6,10 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -27,9 +24,12 @@ from annotator.exports import (
     write_chunks,
 )
 from annotator.exports.formats import neutralise, sentence_starts
+from tests.without_django import assert_runs_without_django
 
 TEXT = "Tram 🚋 news. 𝐁old move: café vs cafe\u0301.\nThe council said costs rose 12%."
 ATTRIBUTE_KEYS = ("stance", "evidence", "voice", "hedged", "check_worthy")
+# The columns a CSV export starts with, before one per attribute.
+CSV_COLUMNS = ["document_id", "external_id", "source", "annotator", "label", "start", "end", "text"]
 
 
 def _span(label: str, start: int, end: int, **attributes: object) -> ExportSpan:
@@ -76,16 +76,7 @@ def _export(name: str, *documents: ExportDocument, basis: str = "all") -> str:
 
 
 def test_formats_and_consensus_import_without_django():
-    script = (
-        "import sys; sys.modules['django'] = None\n"
-        "import annotator.exports, annotator.agreement.maths.consensus\n"
-        "assert not [m for m in sys.modules if m.startswith('django.')]\n"
-    )
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    assert_runs_without_django("import annotator.exports, annotator.agreement.maths.consensus")
 
 
 def test_every_format_is_registered_with_a_content_type_and_an_extension():
@@ -186,17 +177,7 @@ def test_jsonl_reads_back_with_pandas():
 
 def test_csv_writes_a_header_and_one_row_per_span_with_a_column_per_attribute():
     rows = list(csv.reader(io.StringIO(_export("csv", _document(ANNA, BEN)), newline="")))
-    assert rows[0] == [
-        "document_id",
-        "external_id",
-        "source",
-        "annotator",
-        "label",
-        "start",
-        "end",
-        "text",
-        *ATTRIBUTE_KEYS,
-    ]
+    assert rows[0] == [*CSV_COLUMNS, *ATTRIBUTE_KEYS]
     assert rows[1] == [
         "7",
         "ext-1",
@@ -268,16 +249,7 @@ def test_csv_reads_back_with_pandas_including_line_breaks_commas_and_quotes_in_t
     layer = ExportLayer("anna", [ExportSpan("CLAIM", 0, len(text), text, {"hedged": False})], ("anna",))
     output = _export("csv", _document(ANNA, BEN), _document(layer, text=text))
     frame = pd.read_csv(io.StringIO(output))
-    assert list(frame.columns[:8]) == [
-        "document_id",
-        "external_id",
-        "source",
-        "annotator",
-        "label",
-        "start",
-        "end",
-        "text",
-    ]
+    assert list(frame.columns[:8]) == CSV_COLUMNS
     assert list(frame["start"]) == [5, 39, 43, 0]
     assert frame["start"].dtype.kind == "i"
     assert list(frame["text"]) == [

@@ -22,20 +22,12 @@ from annotator.imports.services import ImportFile, ImportSummary, documents_impo
 from annotator.layers.services import layer_assign
 from annotator.models import Document, Layer, LayerStatus, Project, Source
 from annotator.spans.services import span_create
-from tests.factories import ProjectFactory, SourceFactory, UserFactory
+from tests.factories import ProjectFactory, SourceFactory, UserFactory, zip_bytes
 
 pytestmark = pytest.mark.django_db
 
 GOOD_TEXT = "The council said the tram costs rose."
 MIB = 1024 * 1024
-
-
-def zip_bytes(members: dict[str, bytes | str], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
-    return buffer.getvalue()
 
 
 def zip_with(info: zipfile.ZipInfo, content: bytes) -> bytes:
@@ -123,6 +115,11 @@ def _csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode()
+
+
+def _line_with(key: str, value: str) -> bytes:
+    """A JSON line of a document with text "x" and `key` set to `value`."""
+    return (json.dumps({"text": "x", key: value}) + "\n").encode()
 
 
 GOOD_LINE = b'{"text": "A fine first article."}\n'
@@ -227,20 +224,10 @@ CASES = [
     # Fields
     Case("wrong-type.jsonl", GOOD_LINE + b'{"text": ["a list"]}\n', "must be a string", line=2, field="text"),
     Case("title-type.json", b'[{"text": "x", "title": 7}]', "must be a string, not a number", field="title"),
-    Case("unknown-field.jsonl", b'{"text": "x", "titel": "y"}\n', "did you mean `title`?", field="titel"),
-    Case(
-        "unknown-source.jsonl",
-        b'{"text": "x", "source": "nowhere"}\n',
-        "unknown source 'nowhere'",
-        field="source",
-    ),
-    Case("bad-url.jsonl", b'{"text": "x", "url": "javascript:alert(1)"}\n', "not a valid URL", field="url"),
-    Case(
-        "bad-date.jsonl",
-        b'{"text": "x", "published_at": "yesterday"}\n',
-        "not an ISO 8601",
-        field="published_at",
-    ),
+    Case("unknown-field.jsonl", _line_with("titel", "y"), "did you mean `title`?", field="titel"),
+    Case("unknown-source.jsonl", _line_with("source", "nowhere"), "unknown source 'nowhere'", field="source"),
+    Case("bad-url.jsonl", _line_with("url", "javascript:alert(1)"), "not a valid URL", field="url"),
+    Case("bad-date.jsonl", _line_with("published_at", "yesterday"), "not an ISO 8601", field="published_at"),
     Case("missing-text.json", b"{}", "is missing", line=1, field="text"),
     # Names
     Case("report.docx", b"PK\x03\x04 not really", "unsupported file type '.docx'"),

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
 from annotator.agreement.maths import tokenize
@@ -43,29 +42,12 @@ from annotator.review.services import (
     review_reopen,
     review_take_attributes,
 )
-from tests.factories import (
-    DocumentFactory,
-    MembershipFactory,
-    ProjectFactory,
-    SourceFactory,
-    UserFactory,
-    span_add,
-)
+from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, member, span_at
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 TEXT = "Tram costs rose. Critics fumed. The council said costs rose 12%. Fares stay."
 TINY = "Tram costs rose. Critics fumed."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()  # the coalesced agreement refreshes keep their slots there
-
-
-def add_span(layer: Layer, label: str, phrase: str, **attributes: Any) -> Span:
-    start = layer.document.text.index(phrase)
-    return span_add(
-        layer, label=label, start=start, end=start + len(phrase), text=phrase, attributes=attributes
-    )
 
 
 @dataclass
@@ -82,38 +64,32 @@ def make_reviewed(slug: str = "review", text: str = TEXT) -> Reviewed:
     tram sentence; the critics sentence differs in label (and so in attributes), the council
     sentence in boundary and attribute; only anna marked the fares sentence."""
     project = ProjectFactory(slug=slug, annotators_per_document=2)
-    users = {name: UserFactory(username=f"{name}-{slug}") for name in ("anna", "ben", "rita", "max", "olga")}
-    for name, role in (
-        ("anna", Role.ANNOTATOR),
-        ("ben", Role.ANNOTATOR),
-        ("rita", Role.REVIEWER),
-        ("max", Role.MANAGER),
-    ):
-        MembershipFactory(project=project, user=users[name], role=role)
-    MembershipFactory(user=users["olga"], role=Role.MANAGER)  # of another project
+    roles = {"anna": Role.ANNOTATOR, "ben": Role.ANNOTATOR, "rita": Role.REVIEWER, "max": Role.MANAGER}
+    users = {name: member(project, role, username=f"{name}-{slug}") for name, role in roles.items()}
+    users["olga"] = member(ProjectFactory(), Role.MANAGER, username=f"olga-{slug}")  # of another project
     document = DocumentFactory(
         project=project, source=SourceFactory(slug=f"{slug}-herald"), text=text, title="Tram"
     )
     layers = {name: layer_assign(document=document, user=users[name]) for name in ("anna", "ben")}
     spans = {
-        "tram_a": add_span(layers["anna"], "CLAIM", "Tram costs rose.", evidence="DATA"),
-        "tram_b": add_span(layers["ben"], "CLAIM", "Tram costs rose.", evidence="DATA"),
+        "tram_a": span_at(layers["anna"], "CLAIM", "Tram costs rose.", evidence="DATA"),
+        "tram_b": span_at(layers["ben"], "CLAIM", "Tram costs rose.", evidence="DATA"),
     }
     if text == TEXT:
         spans |= {
-            "critics_a": add_span(layers["anna"], "OPINION", "Critics fumed."),
-            "critics_b": add_span(layers["ben"], "CLAIM", "Critics fumed.", evidence="NONE"),
-            "council_a": add_span(
+            "critics_a": span_at(layers["anna"], "OPINION", "Critics fumed."),
+            "critics_b": span_at(layers["ben"], "CLAIM", "Critics fumed.", evidence="NONE"),
+            "council_a": span_at(
                 layers["anna"],
                 "CLAIM",
                 "The council said costs rose 12%.",
                 evidence="NAMED_SOURCE",
                 hedged=False,
             ),
-            "council_b": add_span(
+            "council_b": span_at(
                 layers["ben"], "CLAIM", "council said costs rose 12%.", evidence="ANONYMOUS_SOURCE"
             ),
-            "fares_a": add_span(layers["anna"], "CLAIM", "Fares stay.", evidence="NONE"),
+            "fares_a": span_at(layers["anna"], "CLAIM", "Fares stay.", evidence="NONE"),
         }
     for layer in layers.values():
         layer_submit(layer=layer)
@@ -127,6 +103,15 @@ def reviewed(db: None) -> Reviewed:
 
 def _gold(reviewed: Reviewed) -> Layer:
     return Layer.objects.get(document=reviewed.document, kind=LayerKind.GOLD)
+
+
+def _edit_the_gold_span(reviewed: Reviewed, reviewer: Any, changes: dict[str, Any]) -> Span:
+    """Edit the document's one gold span, at its first version; the span."""
+    gold_span = Span.objects.get(layer=_gold(reviewed))
+    review_edit(
+        document=reviewed.document, reviewer=reviewer, gold_span_id=gold_span.pk, version=1, changes=changes
+    )
+    return gold_span
 
 
 def _gold_spans(reviewed: Reviewed) -> list[tuple[str, int, int, str]]:
@@ -321,14 +306,7 @@ def test_edit_changes_a_gold_span_and_a_stale_version_is_a_conflict(reviewed):
 def test_a_new_label_keeps_only_the_attributes_that_apply_to_it(reviewed):
     rita = reviewed.users["rita"]
     review_accept(document=reviewed.document, reviewer=rita, span_id=reviewed.spans["council_a"].pk)
-    gold_span = Span.objects.get(layer=_gold(reviewed))
-    review_edit(
-        document=reviewed.document,
-        reviewer=rita,
-        gold_span_id=gold_span.pk,
-        version=1,
-        changes={"label": "DISCLAIMER"},
-    )
+    gold_span = _edit_the_gold_span(reviewed, rita, {"label": "DISCLAIMER"})
     gold_span.refresh_from_db()
     assert (gold_span.label.key, gold_span.attributes) == ("DISCLAIMER", {})
 
@@ -437,14 +415,7 @@ def test_adjudicate_needs_required_attributes_then_freezes_the_gold_layer(review
     with pytest.raises(IncompleteLayer) as incomplete:
         review_adjudicate(document=reviewed.document, reviewer=rita)
     assert incomplete.value.spans[0]["missing"] == ["evidence"]
-    gold_span = Span.objects.get(layer=_gold(reviewed))
-    review_edit(
-        document=reviewed.document,
-        reviewer=rita,
-        gold_span_id=gold_span.pk,
-        version=1,
-        changes={"attributes": {"evidence": "DATA"}},
-    )
+    _edit_the_gold_span(reviewed, rita, {"attributes": {"evidence": "DATA"}})
     (decision,) = review_adjudicate(document=reviewed.document, reviewer=rita, note="done")
     assert decision.after == {"assignment": _gold(reviewed).pk, "status": "submitted", "spans": 1}
     assert review_state_get(document=reviewed.document).adjudicated

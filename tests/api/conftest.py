@@ -26,6 +26,14 @@ def _fresh_throttles() -> None:
     cache.clear()
 
 
+def token_attempts(client: APIClient, username: str, password: str, times: int) -> list[int]:
+    """The status of each of `times` requests to trade `username` and `password` for a token."""
+    return [
+        client.post("/api/v1/auth/token/", {"username": username, "password": password}).status_code
+        for _ in range(times)
+    ]
+
+
 @dataclass
 class World:
     project: Any

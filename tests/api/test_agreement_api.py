@@ -17,6 +17,7 @@ from tests.annotator.test_agreement_jobs import (
     make_project,
     random_spans,
     submit,
+    submit_each,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,7 @@ pytestmark = pytest.mark.django_db
 def submitted(django_capture_on_commit_callbacks):
     """Three documents from two sources, three layers each, submitted over the API."""
     w = build_world(n_documents=3, sources=2)
-    for layer in w["layers"].values():
-        with django_capture_on_commit_callbacks(execute=True):
-            submit(layer)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
     w["client"] = client_for(w["reviewer"])
     w["url"] = f"/api/v1/projects/{w['project'].pk}/agreement/"
     return w

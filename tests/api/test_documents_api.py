@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotator.models import Layer, LayerStatus, Role
+from tests.api.conftest import token_attempts
 from tests.factories import DocumentFactory, MembershipFactory, SourceFactory, UserFactory
 
 
@@ -136,10 +137,7 @@ def test_token_login_use_and_revocation():
 def test_wrong_password_is_401_and_logins_are_throttled():
     UserFactory(username="scripter")
     client = APIClient()
-    codes = [
-        client.post("/api/v1/auth/token/", {"username": "scripter", "password": "nope"}).status_code
-        for _ in range(12)
-    ]
+    codes = token_attempts(client, "scripter", "nope", times=12)
     assert codes[0] == 401
     assert codes[-1] == 429
 

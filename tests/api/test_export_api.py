@@ -19,8 +19,9 @@ from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import Document, Layer, LayerKind, LayerStatus, Role, Span
 from annotator.review.services import review_adjudicate
 from annotator.spans.services import span_create
+from tests.annotator.test_exporters import ATTRIBUTE_KEYS, CSV_COLUMNS
 from tests.api.conftest import PHRASE, TEXT
-from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
+from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, UserFactory, member, span_at
 
 MIB = 1024 * 1024
 BEN_TEXT = "council said costs rose 12%."
@@ -48,43 +49,21 @@ def _jsonl(response) -> list[dict]:
 def labelled(world):
     """anna: the CLAIM of the world plus an OPINION right after the emoji; ben: a shorter CLAIM.
     Both layers submitted."""
-    span_create(
-        layer=world.layer_a,
-        label="OPINION",
-        start=5,
-        end=11,
-        text="🚋 news",
-        attributes={"hedged": True},
-    )
-    start = TEXT.index(BEN_TEXT)
-    span_create(
-        layer=world.layer_b,
-        label="CLAIM",
-        start=start,
-        end=start + len(BEN_TEXT),
-        text=BEN_TEXT,
-        attributes={"evidence": "DATA"},
-    )
+    span_at(world.layer_a, "OPINION", "🚋 news", hedged=True)  # at 5 to 11
+    span_at(world.layer_b, "CLAIM", BEN_TEXT, evidence="DATA")
     layer_submit(layer=world.layer_a)
     layer_submit(layer=world.layer_b)
     return world
 
 
 def _add_layer(world, username: str, spans, *, kind=LayerKind.ANNOTATION, submit=True) -> Layer:
-    user = UserFactory(username=username)
     if kind == LayerKind.ANNOTATION:
-        MembershipFactory(project=world.project, user=user, role=Role.ANNOTATOR)
+        user = member(world.project, Role.ANNOTATOR, username=username)
+    else:
+        user = UserFactory(username=username)
     layer = Layer.objects.create(document=world.document, user=user, kind=kind)
     for label, text, attributes in spans:
-        start = TEXT.index(text)
-        span_create(
-            layer=layer,
-            label=label,
-            start=start,
-            end=start + len(text),
-            text=text,
-            attributes=attributes,
-        )
+        span_at(layer, label, text, **attributes)
     if submit:
         layer_submit(layer=layer)
     return layer
@@ -119,21 +98,7 @@ def test_csv_export_reads_back_with_pandas(labelled):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="world-all.csv"'
     frame = pd.read_csv(io.StringIO(_body(response)))
-    assert list(frame.columns) == [
-        "document_id",
-        "external_id",
-        "source",
-        "annotator",
-        "label",
-        "start",
-        "end",
-        "text",
-        "stance",
-        "evidence",
-        "voice",
-        "hedged",
-        "check_worthy",
-    ]
+    assert list(frame.columns) == [*CSV_COLUMNS, *ATTRIBUTE_KEYS]
     assert list(zip(frame["annotator"], frame["start"], frame["end"], frame["text"], strict=True)) == [
         ("anna", 5, 11, "🚋 news"),
         ("anna", 39, 71, PHRASE),
@@ -331,8 +296,7 @@ SENTENCE = "Costs rose. "  # 12 code points; each span covers "Costs"
 def _big_project(n_documents: int = 500, spans_per_layer: int = 100):
     """n_documents documents x 2 submitted layers x spans_per_layer spans, made with bulk_create."""
     project = ProjectFactory(slug="big")
-    reviewer = UserFactory(username="big-reviewer")
-    MembershipFactory(project=project, user=reviewer, role=Role.REVIEWER)
+    reviewer = member(project, Role.REVIEWER, username="big-reviewer")
     annotators = [UserFactory(username=f"big-annotator-{i}") for i in range(2)]
     source = SourceFactory(slug="wire")
     claim = project.labels.get(key="CLAIM")

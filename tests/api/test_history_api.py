@@ -21,6 +21,19 @@ def _token_client(username: str) -> APIClient:
     return client
 
 
+def _delete_span_a(world) -> int:
+    """The annotator deletes the world's span; the history id of the deletion."""
+    world.client("annotator").delete(f"/api/v1/spans/{world.span_a.pk}/?version=1")
+    return Span.history.get(id=world.span_a.pk, history_type="-").history_id
+
+
+def _restore(world, layer, history_id: int):
+    """A manager's request to restore the span deleted at `history_id` into `layer`."""
+    return world.client("manager").post(
+        f"/api/v1/assignments/{layer.pk}/spans/restore/", {"history_id": history_id}, format="json"
+    )
+
+
 def _actions(rows: list[dict]) -> list[tuple[str, str | None, int]]:
     return [(row["action"], row["user"], row["version"]) for row in rows]
 
@@ -73,12 +86,9 @@ def test_a_layers_history_includes_its_deleted_spans_and_the_annotator_reads_the
 
 
 def test_a_manager_restores_a_deleted_span_and_the_history_says_who(world):
-    world.client("annotator").delete(f"/api/v1/spans/{world.span_a.pk}/?version=1")
-    deletion = Span.history.get(id=world.span_a.pk, history_type="-").history_id
+    deletion = _delete_span_a(world)
 
-    response = world.client("manager").post(
-        f"/api/v1/assignments/{world.layer_a.pk}/spans/restore/", {"history_id": deletion}, format="json"
-    )
+    response = _restore(world, world.layer_a, deletion)
 
     assert response.status_code == 201
     span = response.json()
@@ -87,29 +97,16 @@ def test_a_manager_restores_a_deleted_span_and_the_history_says_who(world):
     assert _actions(rows) == [("created", None, 1), ("deleted", "anna", 1), ("restored", "max", 2)]
     assert rows[-1]["reason"] == f"restored from history entry {deletion}"
     # Twice is a conflict; an unknown entry is not found; a non-deletion is a field error.
-    again = world.client("manager").post(
-        f"/api/v1/assignments/{world.layer_a.pk}/spans/restore/", {"history_id": deletion}, format="json"
-    )
-    assert again.status_code == 409
-    unknown = world.client("manager").post(
-        f"/api/v1/assignments/{world.layer_a.pk}/spans/restore/", {"history_id": 10**9}, format="json"
-    )
-    assert unknown.status_code == 404
+    assert _restore(world, world.layer_a, deletion).status_code == 409
+    assert _restore(world, world.layer_a, 10**9).status_code == 404
     created = Span.history.filter(id=world.span_a.pk, history_type="+").first().history_id
-    not_deletion = world.client("manager").post(
-        f"/api/v1/assignments/{world.layer_a.pk}/spans/restore/", {"history_id": created}, format="json"
-    )
+    not_deletion = _restore(world, world.layer_a, created)
     assert not_deletion.status_code == 400
     assert "history_id" in not_deletion.json()
 
 
 def test_a_deletion_in_another_layer_cannot_be_restored_into_this_one(world):
-    world.client("annotator").delete(f"/api/v1/spans/{world.span_a.pk}/?version=1")
-    deletion = Span.history.get(id=world.span_a.pk, history_type="-").history_id
-    response = world.client("manager").post(
-        f"/api/v1/assignments/{world.layer_b.pk}/spans/restore/", {"history_id": deletion}, format="json"
-    )
-    assert response.status_code == 404
+    assert _restore(world, world.layer_b, _delete_span_a(world)).status_code == 404
     assert not Span.objects.filter(pk=world.span_a.pk).exists()
 
 

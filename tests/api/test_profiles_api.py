@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from annotator.jobs import scheduling
@@ -16,12 +15,9 @@ from annotator.models import JobRun, JobStatus, Role
 from tests.annotator.test_profiles_service import article, claim, layer, stance
 from tests.factories import MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 COUNCIL = "Harbour City Council"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture

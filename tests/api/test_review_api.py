@@ -8,20 +8,16 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotator.agreement.services import document_agreement_refresh
 from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import Decision, DecisionAction, DocumentAgreement, LayerKind, Span
-from tests.annotator.test_review import TEXT, Reviewed, add_span, make_reviewed
-from tests.factories import DocumentFactory, SourceFactory
+from tests.annotator.test_review import TEXT, Reviewed, make_reviewed
+from tests.factories import DocumentFactory, SourceFactory, span_at
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def client(user) -> APIClient:
@@ -46,7 +42,7 @@ def queue(reviewed):
     )
     for name in ("anna", "ben"):
         layer = layer_assign(document=calm, user=users[name])
-        add_span(layer, "OPINION", "Trams run.")
+        span_at(layer, "OPINION", "Trams run.")
         layer_submit(layer=layer)
     half = DocumentFactory(project=project, source=reviewed.document.source, text="Half done.")
     layer_submit(layer=layer_assign(document=half, user=users["anna"]))

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.api.conftest import World
+from tests.api.conftest import World, token_attempts
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,10 +175,7 @@ def test_a_success_resets_the_count_of_failures():
 def test_the_token_endpoint_still_trades_a_password_for_a_token_and_is_still_throttled():
     UserFactory(username="scripter")
     client = APIClient()
-    codes = [
-        client.post("/api/v1/auth/token/", {"username": "scripter", "password": DEFAULT_PASSWORD}).status_code
-        for _ in range(11)
-    ]
+    codes = token_attempts(client, "scripter", DEFAULT_PASSWORD, times=11)
     # DRF's "auth" scope (10/min) answers the eleventh, though every password was right.
     assert codes == [200] * 10 + [429]
     assert "throttled" in client.post("/api/v1/auth/token/", {}).json()["detail"]
@@ -187,10 +184,7 @@ def test_the_token_endpoint_still_trades_a_password_for_a_token_and_is_still_thr
 def test_wrong_passwords_at_the_token_endpoint_lock_the_account_out_as_json():
     UserFactory(username="scripter")
     client = APIClient()
-    codes = [
-        client.post("/api/v1/auth/token/", {"username": "scripter", "password": "nope"}).status_code
-        for _ in range(5)
-    ]
+    codes = token_attempts(client, "scripter", "nope", times=5)
     assert codes == [401, 401, 401, 401, 429]
 
     locked = client.post("/api/v1/auth/token/", {"username": "scripter", "password": DEFAULT_PASSWORD})

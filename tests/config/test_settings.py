@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,10 +45,15 @@ def _run(code_or_args: str | list[str], settings_module: str, **env: str) -> sub
     return subprocess.run(args, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_embedded_default_uses_sqlite_under_var_and_runs_tasks_in_process():
-    result = _run(PROBE, "config.settings.base")
+def _probe(**env: str) -> dict[str, Any]:
+    """The base settings as PROBE prints them under `env`; they must load."""
+    result = _run(PROBE, "config.settings.base", **env)
     assert result.returncode == 0, result.stderr
-    probe = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_embedded_default_uses_sqlite_under_var_and_runs_tasks_in_process():
+    probe = _probe()
     assert probe["engine"] == "django.db.backends.sqlite3"
     assert probe["name"] == str(ROOT / "var" / "annotator.sqlite3")
     assert probe["eager"] is True
@@ -55,14 +61,9 @@ def test_embedded_default_uses_sqlite_under_var_and_runs_tasks_in_process():
 
 
 def test_database_url_and_redis_url_select_postgresql_and_a_real_broker():
-    result = _run(
-        PROBE,
-        "config.settings.base",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/annotator",
-        REDIS_URL="redis://127.0.0.1:6379/3",
+    probe = _probe(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/annotator", REDIS_URL="redis://127.0.0.1:6379/3"
     )
-    assert result.returncode == 0, result.stderr
-    probe = json.loads(result.stdout)
     assert probe["engine"] == "config.postgresql"
     assert probe["name"] == "annotator"
     assert probe["eager"] is False
@@ -72,14 +73,8 @@ def test_database_url_and_redis_url_select_postgresql_and_a_real_broker():
 
 
 def test_redis_cache_url_names_the_cache_database():
-    result = _run(
-        PROBE,
-        "config.settings.base",
-        REDIS_URL="redis://127.0.0.1:6379/3",
-        REDIS_CACHE_URL="redis://127.0.0.1:6379/9",
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["cache_location"] == "redis://127.0.0.1:6379/9"
+    probe = _probe(REDIS_URL="redis://127.0.0.1:6379/3", REDIS_CACHE_URL="redis://127.0.0.1:6379/9")
+    assert probe["cache_location"] == "redis://127.0.0.1:6379/9"
 
 
 @pytest.mark.parametrize(

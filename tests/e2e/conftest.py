@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 
 from annotator.models import Role
-from tests.factories import (
-    DEFAULT_PASSWORD,
-    DocumentFactory,
-    MembershipFactory,
-    ProjectFactory,
-    SourceFactory,
-    UserFactory,
-)
+from tests.factories import DEFAULT_PASSWORD, DocumentFactory, ProjectFactory, SourceFactory, member
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -79,7 +72,7 @@ def e2e_project(transactional_db: None) -> Any:
     source = SourceFactory(slug="harbour-herald", name="The Harbour Herald")
     DocumentFactory(project=project, source=source, title="Tram chaos returns", text=ARTICLE)
     for name in ("anna", "ben"):
-        MembershipFactory(project=project, user=UserFactory(username=name), role=Role.ANNOTATOR)
+        member(project, Role.ANNOTATOR, username=name)
     return project
 
 

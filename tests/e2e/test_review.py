@@ -12,14 +12,7 @@ from annotator.agreement.services import document_agreement_refresh
 from annotator.layers.services import layer_assign, layer_submit
 from annotator.models import Decision, Role
 from tests.e2e.conftest import ARTICLE, ARTIFACTS, PHRASE, select_text, sign_in
-from tests.factories import (
-    DocumentFactory,
-    MembershipFactory,
-    ProjectFactory,
-    SourceFactory,
-    UserFactory,
-    span_add,
-)
+from tests.factories import DocumentFactory, ProjectFactory, SourceFactory, member, span_at
 
 pytestmark = [pytest.mark.browser]
 
@@ -29,31 +22,25 @@ CRITICS = "critics called the plan reckless"
 QUIET = "The ferry ran on time. Nobody complained."
 
 
-def _span(layer, label, phrase, **attributes):
-    start = layer.document.text.index(phrase)
-    span_add(layer, label=label, start=start, end=start + len(phrase), text=phrase, attributes=attributes)
-
-
 @pytest.fixture
 def review_project(transactional_db):
     """Two documents, each with two submitted layers: the tram article (anna and ben differ on
     three spans) and a quiet one they agree on."""
     project = ProjectFactory(slug="e2e-review", annotators_per_document=2, blind=True)
     source = SourceFactory(slug="harbour-herald", name="The Harbour Herald")
-    users = {name: UserFactory(username=name) for name in ("anna", "ben", "rita")}
-    for name, role in (("anna", Role.ANNOTATOR), ("ben", Role.ANNOTATOR), ("rita", Role.REVIEWER)):
-        MembershipFactory(project=project, user=users[name], role=role)
+    roles = {"anna": Role.ANNOTATOR, "ben": Role.ANNOTATOR, "rita": Role.REVIEWER}
+    users = {name: member(project, role, username=name) for name, role in roles.items()}
     quiet = DocumentFactory(project=project, source=source, title="A quiet day", text=QUIET)
     tram = DocumentFactory(project=project, source=source, title="Tram chaos returns", text=ARTICLE)
     layers = {
         (d.pk, n): layer_assign(document=d, user=users[n]) for d in (quiet, tram) for n in ("anna", "ben")
     }
     for name in ("anna", "ben"):
-        _span(layers[quiet.pk, name], "CLAIM", "The ferry ran on time.", evidence="NONE")
-    _span(layers[tram.pk, "anna"], "CLAIM", HARBOUR, evidence="NONE")
-    _span(layers[tram.pk, "anna"], "CLAIM", PHRASE, evidence="NAMED_SOURCE")
-    _span(layers[tram.pk, "ben"], "CLAIM", SHORT, evidence="NAMED_SOURCE")
-    _span(layers[tram.pk, "ben"], "OPINION", CRITICS)
+        span_at(layers[quiet.pk, name], "CLAIM", "The ferry ran on time.", evidence="NONE")
+    span_at(layers[tram.pk, "anna"], "CLAIM", HARBOUR, evidence="NONE")
+    span_at(layers[tram.pk, "anna"], "CLAIM", PHRASE, evidence="NAMED_SOURCE")
+    span_at(layers[tram.pk, "ben"], "CLAIM", SHORT, evidence="NAMED_SOURCE")
+    span_at(layers[tram.pk, "ben"], "OPINION", CRITICS)
     for layer in layers.values():
         layer_submit(layer=layer)
     for document in (quiet, tram):

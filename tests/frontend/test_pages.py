@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from annotator.models import Project
+from tests.frontend.pages import client_for, page_html
 
 pytestmark = pytest.mark.django_db
 
@@ -21,24 +22,15 @@ def demo(settings, tmp_path, django_capture_on_commit_callbacks):
     return Project.objects.get(slug="demo")
 
 
-def _client_for(client, username):
-    from django.contrib.auth.models import User
-
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 def test_home_lists_projects_with_progress(client, demo):
-    page = _client_for(client, "demo-anna").get("/").content.decode()
+    page = client_for(client, "demo-anna").get("/").content.decode()
     assert "Harbour City Transit Debate (demo)" in page
     assert "12 / 12" in page  # the annotator's own layers: all 12 submitted
     assert "10 / 12" in page  # documents complete: the last two wait for a third layer
 
 
 def test_agreement_page_shows_tables_and_charts_to_reviewers(client, demo):
-    page = _client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/agreement/")
-    assert page.status_code == 200
-    html = page.content.decode()
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/agreement/")
     for text in (
         "Per label",
         "CLAIM",
@@ -61,7 +53,7 @@ def test_agreement_page_shows_tables_and_charts_to_reviewers(client, demo):
 def test_agreement_page_is_not_for_annotators_or_outsiders(client, demo):
     from tests.factories import UserFactory
 
-    assert _client_for(client, "demo-anna").get(f"/projects/{demo.pk}/agreement/").status_code == 403
+    assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/agreement/").status_code == 403
     client.force_login(UserFactory())
     assert client.get(f"/projects/{demo.pk}/agreement/").status_code == 404
 

@@ -7,17 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from annotator.models import Project, Source, SourceProfile
+from tests.frontend.pages import client_for, page_html
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture
@@ -27,30 +22,21 @@ def demo(settings, tmp_path):
     return Project.objects.get(slug="demo")
 
 
-def _client_for(client, username):
-    from django.contrib.auth.models import User
-
-    client.force_login(User.objects.get(username=username))
-    return client
-
-
 def _sources(project: Project) -> list[Source]:
     return list(Source.objects.filter(documents__project=project).distinct().order_by("name"))
 
 
 def test_the_project_page_links_the_profile_pages_for_reviewers(client, demo):
-    html = _client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/").content.decode()
+    html = client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/").content.decode()
     assert f'href="/projects/{demo.pk}/sources/"' in html
     assert f'href="/projects/{demo.pk}/sources/compare/"' in html
     # Annotators of a blind project see no link.
-    html = _client_for(client, "demo-anna").get(f"/projects/{demo.pk}/").content.decode()
+    html = client_for(client, "demo-anna").get(f"/projects/{demo.pk}/").content.decode()
     assert "/sources/" not in html
 
 
 def test_the_source_list_shows_every_demo_source_with_badges(client, demo):
-    page = _client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/sources/")
-    assert page.status_code == 200
-    html = page.content.decode()
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/")
     sources = _sources(demo)
     assert len(sources) == 4
     for source in sources:
@@ -67,11 +53,7 @@ def test_the_source_list_shows_every_demo_source_with_badges(client, demo):
 
 def test_the_source_page_shows_the_profile_card_against_the_corpus(client, demo):
     source = _sources(demo)[0]
-    page = _client_for(client, "demo-reviewer").get(
-        f"/projects/{demo.pk}/sources/{source.pk}/?basis=consensus"
-    )
-    assert page.status_code == 200
-    html = page.content.decode()
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{source.pk}/?basis=consensus")
     for text in (
         "Profile card",
         "Figures against the corpus",
@@ -86,11 +68,9 @@ def test_the_source_page_shows_the_profile_card_against_the_corpus(client, demo)
 
 
 def test_the_comparison_page_draws_every_chart_with_a_table(client, demo):
-    page = _client_for(client, "demo-manager").get(
-        f"/projects/{demo.pk}/sources/compare/?metric=claims_per_1k_words"
+    html = page_html(
+        client, "demo-manager", f"/projects/{demo.pk}/sources/compare/?metric=claims_per_1k_words"
     )
-    assert page.status_code == 200
-    html = page.content.decode()
     for text in (
         "One figure across sources",
         "Evidence mix",
@@ -104,7 +84,7 @@ def test_the_comparison_page_draws_every_chart_with_a_table(client, demo):
 
 def test_an_unknown_basis_or_figure_falls_back_to_the_defaults(client, demo):
     html = (
-        _client_for(client, "demo-reviewer")
+        client_for(client, "demo-reviewer")
         .get(f"/projects/{demo.pk}/sources/compare/?basis=nope&metric=nope")
         .content.decode()
     )
@@ -115,7 +95,7 @@ def test_an_unknown_basis_or_figure_falls_back_to_the_defaults(client, demo):
 def test_profile_pages_follow_the_annotator_rule(client, demo):
     from tests.factories import UserFactory
 
-    anna = _client_for(client, "demo-anna")
+    anna = client_for(client, "demo-anna")
     for path in ("sources/", "sources/compare/", f"sources/{_sources(demo)[0].pk}/"):
         assert anna.get(f"/projects/{demo.pk}/{path}").status_code == 403
     demo.profiles_visible_to_annotators = True
@@ -136,7 +116,7 @@ def test_a_source_of_another_project_is_not_found(client, demo):
 
     elsewhere = SourceFactory(slug="elsewhere-times")
     DocumentFactory(source=elsewhere)
-    reviewer = _client_for(client, "demo-reviewer")
+    reviewer = client_for(client, "demo-reviewer")
     assert reviewer.get(f"/projects/{demo.pk}/sources/{elsewhere.pk}/").status_code == 404
     assert reviewer.get(f"/projects/{demo.pk}/sources/999999/").status_code == 404
 
@@ -155,7 +135,7 @@ def test_pages_with_values_draw_dots_bars_cells_and_points(client, demo):
     from annotator.profiles.services import project_profiles_refresh
 
     project_profiles_refresh(project_id=demo.pk, n_boot=200)
-    reviewer = _client_for(client, "demo-reviewer")
+    reviewer = client_for(client, "demo-reviewer")
     html = reviewer.get(f"/projects/{demo.pk}/sources/compare/").content.decode()
     assert "low confidence" in html
     assert len(re.findall(r"<circle ", html)) >= 4  # dots of the dot plot and scatter points

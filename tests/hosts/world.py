@@ -17,21 +17,18 @@ from annotator.models import Role  # noqa: E402
 from tests.factories import (  # noqa: E402
     ARTICLE,
     DocumentFactory,
-    MembershipFactory,
     ProjectFactory,
     SourceFactory,
-    UserFactory,
+    member,
     submitted_project,
 )
 
 
 def main() -> None:
     recompute = submitted_project(n_documents=300)
-    manager = UserFactory(username="mia")
-    MembershipFactory(project=recompute, user=manager, role=Role.MANAGER)
+    manager = member(recompute, Role.MANAGER, username="mia")
     live = ProjectFactory(slug="live", annotators_per_document=1)
-    annotator = UserFactory(username="ann")
-    MembershipFactory(project=live, user=annotator, role=Role.ANNOTATOR)
+    annotator = member(live, Role.ANNOTATOR, username="ann")
     source = SourceFactory(slug="hosts-herald")
     layers = [
         layer_assign(

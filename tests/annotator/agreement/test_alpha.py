@@ -24,12 +24,25 @@ from . import oracles
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_krippendorff_2011_all_levels(level):
-    codes, values = encode(oracles.K2011)
+# Published examples: (units, values as published to three decimals, exact values, level).
+PUBLISHED = [
+    *(
+        pytest.param(oracles.K2011, oracles.K2011_EXPECTED, oracles.K2011_EXACT, level, id=f"k2011-{level}")
+        for level in LEVELS
+    ),
+    *(
+        pytest.param(oracles.WIKI, oracles.WIKI_EXPECTED, oracles.WIKI_EXACT, level, id=f"wikipedia-{level}")
+        for level in ("nominal", "interval")
+    ),
+]
+
+
+@pytest.mark.parametrize(("units", "published", "exact", "level"), PUBLISHED)
+def test_published_examples(units, published, exact, level):
+    codes, values = encode(units)
     value = alpha(codes, level, values).value
-    assert value == pytest.approx(oracles.K2011_EXPECTED[level], abs=5e-4)
-    assert value == pytest.approx(oracles.K2011_EXACT[level], abs=1e-6)
+    assert value == pytest.approx(published[level], abs=5e-4)
+    assert value == pytest.approx(exact[level], abs=1e-6)
 
 
 def test_krippendorff_2011_coincidence_matrix_and_disagreements():
@@ -43,14 +56,6 @@ def test_krippendorff_2011_coincidence_matrix_and_disagreements():
     assert d_o == pytest.approx(8 / 40, abs=1e-12)
     assert d_e == pytest.approx(0.779487, abs=1e-6)
     assert (round(float(d_o), 3), round(float(d_e), 3)) == oracles.K2011_NOMINAL_DO_DE
-
-
-@pytest.mark.parametrize("level", ["nominal", "interval"])
-def test_wikipedia_example(level):
-    codes, values = encode(oracles.WIKI)
-    value = alpha(codes, level, values).value
-    assert value == pytest.approx(oracles.WIKI_EXPECTED[level], abs=5e-4)
-    assert value == pytest.approx(oracles.WIKI_EXACT[level], abs=1e-6)
 
 
 def test_hayes_krippendorff_2007_ordinal_and_cross_implementation_values():
