@@ -32,8 +32,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:${PATH}" \
     DJANGO_SETTINGS_MODULE=config.settings.production \
-    DJANGO_MEDIA_ROOT=/app/var/media \
-    WEB_CONCURRENCY=2
+    DJANGO_MEDIA_ROOT=/app/var/media
 
 # An unprivileged user with a fixed id, so volume ownership is predictable.
 RUN groupadd --system --gid 10001 app \
@@ -68,8 +67,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz/', timeout=4).status == 200 else 1)"]
 
-# gunicorn reads its worker count from WEB_CONCURRENCY (default 2, set above). Threaded workers
-# keep connections alive and a streamed export holds one thread, not a whole worker; this is the
-# configuration bench/api_load.py and bench/load.py measure. Worker class, threads, keep-alive,
-# kept database connections and logs are in gunicorn.conf.py.
+# Threaded workers keep connections alive and a streamed export holds one thread, not a whole
+# worker; this is the configuration bench/api_load.py and bench/load.py measure. Workers
+# (WEB_CONCURRENCY, default 4), worker class, threads, keep-alive, kept database connections and
+# logs are in gunicorn.conf.py.
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -1,6 +1,6 @@
 """gunicorn's settings for this project, read from the working directory when gunicorn starts
 (the Dockerfile, compose.yaml and bench/api_load.py run it from the repository's root). The
-address (--bind) and the number of workers (-w) are given where it is started."""
+address (--bind) is given where it is started."""
 
 import os
 
@@ -9,8 +9,13 @@ import os
 # connection per thread would fill PostgreSQL's connection slots (the base settings default to 0).
 os.environ.setdefault("DJANGO_CONN_MAX_AGE", "60")
 
+# Each worker runs Python one thread at a time, so requests queue behind a slow one (queue Next,
+# submit) in the same worker. More workers with fewer threads kept the tail down: with 300
+# annotators at a person's pace on 2 cores (bench/capacity.py, two runs each), 4 workers x 2 threads
+# answered p95 70-77 ms against 96-140 ms for 2 x 4. WEB_CONCURRENCY overrides the worker count.
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
-threads = 4
+threads = 2
 keepalive = 30
 worker_tmp_dir = "/dev/shm"  # noqa: S108  # heartbeat files in memory, off the container's overlay disk
 control_socket_disable = True

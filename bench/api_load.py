@@ -1,4 +1,4 @@
-"""REST API under load, as deployed: gunicorn (2 workers, keep-alive) and one Celery worker on
+"""REST API under load, as deployed: gunicorn (gunicorn.conf.py: 4 workers, keep-alive) and one Celery worker on
 127.0.0.1, PostgreSQL and Redis, client and server sharing this machine.
 
 Prints:
@@ -132,9 +132,9 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """gunicorn as the Dockerfile runs it (gunicorn.conf.py), with 2 workers, on 127.0.0.1:`port`."""
+    """gunicorn as the Dockerfile runs it (gunicorn.conf.py), on 127.0.0.1:`port`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -366,7 +366,7 @@ def main() -> None:
         server_pids = _tree_pids(gunicorn.pid)
         all_pids = server_pids + _tree_pids(celery.pid)
         idle = _pss_mb(all_pids)
-        print(f"server memory idle (PSS, gunicorn 2 workers + 1 Celery worker): {idle:.0f} MB")
+        print(f"server memory idle (PSS, gunicorn + 1 Celery worker): {idle:.0f} MB")
 
         reference = _reference(port)
         print(f"reference, GET /healthz/ at 1 client (no database, no DRF): p50 {reference:.2f} ms")

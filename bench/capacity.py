@@ -1,7 +1,7 @@
 """Capacity at a person's pace: how many annotators can work at once while every request is
 answered within 50 ms at the 95th percentile, with 0 errors, 0 lost and no document past k.
 
-Runs gunicorn (2 workers, gunicorn.conf.py) and one Celery worker against PostgreSQL and a
+Runs gunicorn (as gunicorn.conf.py sets it up) and one Celery worker against PostgreSQL and a
 Redis of its own, then Locust (headless, bench/locustfile.py: think time log-normal with a
 median of 4 s; per document Next, 15-25 span creates, 3-5 updates, 1-2 deletes, submit) at
 each number of annotators given, for --seconds each. Client and server share the machine; the

@@ -1,4 +1,4 @@
-"""Annotators under load, with faults: gunicorn (2 workers) and one Celery worker on 127.0.0.1,
+"""Annotators under load, with faults: gunicorn (gunicorn.conf.py) and one Celery worker on 127.0.0.1,
 PostgreSQL and Redis, 50 simulated annotators (tests/span_clients.py) on the same machine.
 
 Each annotator loops until the run's time is up: Next, 20 random span operations (creates, a
