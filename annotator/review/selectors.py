@@ -246,16 +246,16 @@ def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewL
         .select_related("user")
         .order_by("pk")
     )
-    gold_row = next((a for a in rows if a.kind == LayerKind.GOLD), None)
-    wanted = [a for a in rows if a.kind == LayerKind.ANNOTATION or a is gold_row]
-    spans: dict[int, list[Span]] = {a.pk: [] for a in wanted}
+    gold_row = next((row for row in rows if row.kind == LayerKind.GOLD), None)
+    wanted = [row for row in rows if row.kind == LayerKind.ANNOTATION or row is gold_row]
+    spans: dict[int, list[Span]] = {row.pk: [] for row in wanted}
     for span in (
         Span.objects.filter(layer_id__in=list(spans)).select_related("label").order_by("start", "end", "pk")
     ):
         spans[span.layer_id].append(span)
-    for layer in wanted:
-        layer.document = document  # the caller's copy, text and project included
-    layers = [ReviewLayer(a, spans[a.pk]) for a in wanted if a.kind == LayerKind.ANNOTATION]
+    for row in wanted:
+        row.document = document  # the caller's copy, text and project included
+    layers = [ReviewLayer(row, spans[row.pk]) for row in wanted if row.kind == LayerKind.ANNOTATION]
     gold = ReviewLayer(gold_row, spans[gold_row.pk]) if gold_row else None
     return layers, gold
 
@@ -264,8 +264,8 @@ def review_groups(*, layers: list[ReviewLayer], gold: ReviewLayer | None) -> lis
     """The aligned groups of the annotation layers' spans with their disagreement kinds, each
     with the gold spans that already cover it."""
     groups = align_layers(
-        [layer.layer.pk for layer in layers],
-        [review_span(span) for layer in layers for span in layer.spans],
+        [shown.layer.pk for shown in layers],
+        [review_span(span) for shown in layers for span in shown.spans],
         threshold=ALIGN_THRESHOLD,
     )
     gold_spans = [review_span(span) for span in gold.spans] if gold else []

@@ -455,7 +455,7 @@ def test_review_state_aligns_the_layers_and_lists_the_decisions(reviewed):
         document=reviewed.document, reviewer=reviewed.users["rita"], span_id=reviewed.spans["tram_b"].pk
     )
     state = review_state_get(document=reviewed.document)
-    assert [layer.layer.user.username for layer in state.layers] == ["anna-review", "ben-review"]
+    assert [shown.layer.user.username for shown in state.layers] == ["anna-review", "ben-review"]
     assert [len(layer.spans) for layer in state.layers] == [4, 3]
     assert [g.group.kinds for g in state.groups] == [
         (),
