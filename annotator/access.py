@@ -35,7 +35,17 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from annotator.errors import NotFound
 from annotator.layers.selectors import layer_with_role
-from annotator.models import Document, JobRun, Layer, LayerKind, Membership, Project, Role, Span
+from annotator.models import (
+    ANNOTATOR_LAYER_KINDS,
+    Document,
+    JobRun,
+    Layer,
+    LayerKind,
+    Membership,
+    Project,
+    Role,
+    Span,
+)
 from annotator.projects.selectors import project_schema_get
 from annotator.spans.selectors import span_get
 
@@ -117,7 +127,7 @@ def documents_visible(*, user: User, project: Project) -> QuerySet[Document]:
     if role in REVIEWERS:
         return documents
     if role == Role.ANNOTATOR:
-        return documents.filter(layers__user=cast(AccountUser, user), layers__kind=LayerKind.ANNOTATION)
+        return documents.filter(layers__user=cast(AccountUser, user), layers__kind__in=ANNOTATOR_LAYER_KINDS)
     return documents.none()
 
 

@@ -30,6 +30,7 @@ from annotator.models import (
     Label,
     Layer,
     Membership,
+    Panel,
     Project,
     Source,
     SourceProfile,
@@ -84,12 +85,20 @@ class TargetInline(admin.TabularInline[Target, Project]):
     fields = ["name", "aliases", "description"]
 
 
+class PanelInline(admin.TabularInline[Panel, Project]):
+    model = Panel
+    extra = 0
+    fields = ["order", "key", "name", "description"]
+
+
 class MembershipInline(admin.TabularInline[Membership, Project]):
+    """Panels are set on the Annotators page or over the API, which record who and when."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "panel", "panel_set_by", "panel_set_at", "created_at"]
+    readonly_fields = ["panel", "panel_set_by", "panel_set_at", "created_at"]
 
 
 @admin.register(Project)
@@ -106,7 +115,7 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
     list_filter = ["blind", "allow_overlap"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline, LabelInline, AttributeInline, TargetInline]
+    inlines = [PanelInline, MembershipInline, LabelInline, AttributeInline, TargetInline]
     readonly_fields = ["created_at", "created_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
@@ -227,7 +236,8 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
     search_fields = ["title", "external_id", "url", "author"]
     date_hierarchy = "published_at"
     list_select_related = ["project", "source"]
-    readonly_fields = ["text_sha256", "created_at"]
+    # A calibration item is marked on the review page, which checks that it is adjudicated.
+    readonly_fields = ["text_sha256", "created_at", "calibration"]
     autocomplete_fields = ["source", "project"]
     inlines = [LayerInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -310,12 +320,22 @@ class SpanInline(admin.TabularInline[Span, Layer]):
 
 @admin.register(Layer)
 class LayerAdmin(admin.ModelAdmin[Layer]):
-    list_display = ["document", "user", "kind", "status", "n_spans", "updated_at", "submitted_at"]
-    list_filter = ["kind", "status", "document__project"]
+    list_display = ["document", "user", "kind", "status", "panel", "n_spans", "updated_at", "submitted_at"]
+    list_filter = ["kind", "status", "outside_panel", "needs_review", "document__project"]
     search_fields = ["document__title", "user__username"]
     list_select_related = ["document", "user"]
     # Status changes through submit, reopen and skip, which check the layer and keep the counts.
-    readonly_fields = ["document", "user", "kind", "status", "created_at", "updated_at", "submitted_at"]
+    readonly_fields = [
+        "document",
+        "user",
+        "kind",
+        "status",
+        "panel",
+        "outside_panel",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+    ]
     inlines = [SpanInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

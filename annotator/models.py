@@ -47,6 +47,41 @@ class Project(models.Model):
     profiles_visible_to_annotators = models.BooleanField(
         default=False, help_text="Annotators may read source profiles (never for blind projects unless set)."
     )
+    panel_balance = models.BooleanField(
+        default=False,
+        help_text="Queue Next fills each document's k layers across the panels (annotator.panels).",
+    )
+    panel_wait_minutes = models.PositiveIntegerField(
+        default=60,
+        help_text="How long a document waits for a panel with nobody free before another panel may "
+        "take its layer; each further wait lets one more layer go outside its panel.",
+    )
+    panel_question = models.TextField(
+        blank=True,
+        help_text="The self-placement question members answer once by choosing a panel; empty: "
+        "only managers place members.",
+    )
+    calibration_every = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="About one Next in this many hands out a calibration item (a document with known "
+        "gold); 0 turns calibration off.",
+    )
+    calibration_gate = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Pass gate: the lowest span F1 against gold over the last calibration_window "
+        "items; empty: no gate.",
+    )
+    calibration_window = models.PositiveSmallIntegerField(
+        default=10, help_text="How many of an annotator's latest calibration items the gate reads."
+    )
+    calibration_pause = models.BooleanField(
+        default=False,
+        help_text="An annotator below the gate gets only calibration items until they pass again.",
+    )
+    calibration_feedback = models.BooleanField(
+        default=True, help_text="Annotators see their own calibration figures after submitting."
+    )
     schema_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every change of labels, attributes or targets."
     )
@@ -66,6 +101,20 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(annotators_per_document__gte=1), name="project_k_at_least_one"
             ),
+            models.CheckConstraint(
+                condition=Q(calibration_gate__isnull=True)
+                | (Q(calibration_gate__gte=0) & Q(calibration_gate__lte=1)),
+                name="project_calibration_gate_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(calibration_window__gte=1), name="project_calibration_window_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(calibration_every=0) | Q(blind=True),
+                name="project_calibration_only_blind",
+                violation_error_message="Calibration needs a blind project: annotators would see the "
+                "other layers of a calibration item.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,11 +127,46 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
 
 
+class Panel(models.Model):
+    """A group of a project's raters that should rate each document side by side, such as left /
+    centre / right, or newsroom staff / students. `name` is also the answer members pick when
+    they place themselves (Project.panel_question)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="panels")
+    key = models.SlugField(max_length=50, help_text="Stable identifier used in reports, e.g. left.")
+    name = models.CharField(max_length=100)
+    description = models.TextField(
+        blank=True, help_text="Shown beside the name to members placing themselves."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="panel_unique_project_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Membership(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who placed the member in the panel, and when: a manager, or the member answering the
+    # project's self-placement question (annotator.panels.services).
+    # RESTRICT: a panel cannot go while members belong to it, but a whole project can.
+    panel = models.ForeignKey(Panel, null=True, blank=True, on_delete=models.RESTRICT, related_name="members")
+    panel_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    panel_set_at = models.DateTimeField(null=True, blank=True)
+    # The calibration gate (annotator.calibration.services): since when the member's latest
+    # calibration figure is below the project's gate (empty while passing), and when it last passed.
+    calibration_failing_since = models.DateTimeField(null=True, blank=True)
+    calibration_passed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -192,6 +276,13 @@ class Document(models.Model):
     )
     # As Project.layers_version, for this document's layers (annotator.jobs.scheduling).
     layers_version = models.PositiveIntegerField(default=0, editable=False)
+    # When the last counted layer was handed out: how long an open panel slot has waited.
+    layer_added_at = models.DateTimeField(null=True, blank=True, editable=False)
+    calibration = models.BooleanField(
+        default=False,
+        help_text="A calibration item: its adjudicated gold is the known answer that annotators "
+        "handed it are scored against.",
+    )
 
     # What a document is, beside its project and source: what an import writes and a backup keeps.
     CONTENT_FIELDS = (
@@ -224,6 +315,14 @@ class Document(models.Model):
 class LayerKind(models.TextChoices):
     ANNOTATION = "annotation", "Annotation"
     GOLD = "gold", "Gold"
+    # An annotator's layer on a calibration item, scored against its gold. It never counts
+    # toward k, agreement or profiles, and the API shows it as an annotation layer.
+    CALIBRATION = "calibration", "Calibration"
+
+
+# The layers an annotator writes and sees as their own work: to them a calibration layer is
+# one more annotation layer.
+ANNOTATOR_LAYER_KINDS = (LayerKind.ANNOTATION, LayerKind.CALIBRATION)
 
 
 class LayerStatus(models.TextChoices):
@@ -244,6 +343,13 @@ class Layer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The panel the layer was handed out for (its annotator's, at the time), and whether it went
+    # to that panel only after the document had waited for its own (annotator.panels).
+    panel = models.ForeignKey(Panel, null=True, blank=True, on_delete=models.SET_NULL, related_name="layers")
+    outside_panel = models.BooleanField(default=False)
+    needs_review = models.BooleanField(
+        default=False, help_text="Its annotator fell below the calibration gate after their last pass."
+    )
 
     class Meta:
         # The API names a layer an "assignment" (/api/v1/assignments/, assignment_id), and so
@@ -262,6 +368,8 @@ class Layer(models.Model):
         indexes = [
             models.Index(fields=["user", "status"]),
             models.Index(fields=["document", "kind", "status"]),
+            # Queue Next with panel balance: a document's counted layers of one panel.
+            models.Index(fields=["document", "panel"], name="layer_document_panel"),
         ]
 
     def __str__(self) -> str:
@@ -351,6 +459,37 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} on document {self.document_id} by {self.reviewer}"
+
+
+class CalibrationScore(models.Model):
+    """One calibration layer scored against its document's gold when submitted
+    (annotator.calibration.services). The counts add up over items, so a window's span F1 is
+    2 * sum(tp) / sum(n_gold + n_spans), as the engine's."""
+
+    layer = models.OneToOneField(Layer, on_delete=models.CASCADE, related_name="calibration_score")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calibration_scores")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scored_at = models.DateTimeField()
+    n_gold_spans = models.PositiveIntegerField()
+    n_spans = models.PositiveIntegerField()
+    tp = models.PositiveIntegerField(help_text="Spans overlap-matched to a gold span of the same label.")
+    label_alpha = models.FloatField(null=True, blank=True, help_text="Empty where alpha is undefined.")
+    n_attribute_pairs = models.PositiveIntegerField(
+        help_text="Attribute values given on both a matched span and its gold span."
+    )
+    n_attribute_agreed = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["scored_at", "id"]
+        indexes = [models.Index(fields=["project", "user", "-scored_at"], name="calibration_score_latest")]
+
+    def __str__(self) -> str:
+        return f"calibration score of layer {self.layer_id}"
+
+    @property
+    def span_f1(self) -> float | None:
+        total = self.n_gold_spans + self.n_spans
+        return 2 * self.tp / total if total else None
 
 
 class ReportScope(models.TextChoices):

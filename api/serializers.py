@@ -16,7 +16,9 @@ from annotator.models import (
     JobRun,
     Label,
     Layer,
+    LayerKind,
     Membership,
+    Panel,
     Project,
     Role,
     Source,
@@ -123,10 +125,19 @@ class ProjectCreateSerializer(serializers.Serializer):
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     user_id = serializers.IntegerField(read_only=True)
+    panel = serializers.CharField(
+        source="panel.key", read_only=True, allow_null=True, help_text="The panel's key."
+    )
+    panel_set_by = serializers.CharField(
+        source="panel_set_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who placed the member: a manager, or the member.",
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "username", "role", "created_at"]
+        fields = ["id", "user_id", "username", "role", "panel", "panel_set_by", "panel_set_at", "created_at"]
 
 
 class MemberInputSerializer(serializers.Serializer):
@@ -134,8 +145,39 @@ class MemberInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class MemberRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+class MemberChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    panel = StrictSlugField(
+        max_length=50, required=False, allow_null=True, help_text="A panel's key; null: in no panel."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("Give the member's new role, panel, or both.")
+        return attrs
+
+
+class PanelSerializer(StrictModelSerializer):
+    n_members = serializers.IntegerField(read_only=True, help_text="Members placed in the panel.")
+
+    class Meta:
+        model = Panel
+        fields = ["id", "key", "name", "description", "order", "n_members"]
+        extra_kwargs = {"description": {"required": False}, "order": {"required": False}}
+
+
+class PanelChoiceSerializer(serializers.Serializer):
+    question = serializers.CharField(
+        help_text="The project's self-placement question; empty: managers place members."
+    )
+    panels = PanelSerializer(many=True)
+    panel = serializers.CharField(allow_null=True, help_text="The key of your panel; null until placed.")
+    panel_set_by = serializers.CharField(allow_null=True)
+    panel_set_at = serializers.DateTimeField(allow_null=True)
+
+
+class PanelAnswerSerializer(serializers.Serializer):
+    panel = StrictSlugField(max_length=50, help_text="The key of the panel you place yourself in.")
 
 
 class MemberRemovedSerializer(serializers.Serializer):
@@ -290,8 +332,25 @@ class LayerDocumentSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "source", "title", "url", "author", "published_at", "text"]
 
 
+# The kinds the API tells (see LayerKindField).
+PUBLIC_LAYER_KINDS = [(kind.value, kind.label) for kind in (LayerKind.ANNOTATION, LayerKind.GOLD)]
+
+
+class LayerKindField(serializers.ChoiceField):
+    """A layer's kind as the API tells it: a calibration layer is an annotation layer to every
+    reader, so nothing tells an annotator that a document is a check (the annotators page and
+    /projects/{id}/annotators/ give the calibration figures)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=PUBLIC_LAYER_KINDS, read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str:
+        return LayerKind.ANNOTATION if value == LayerKind.CALIBRATION else value
+
+
 class LayerSerializer(serializers.ModelSerializer):
     document = LayerDocumentSerializer(read_only=True)
+    kind = LayerKindField()
     username = serializers.CharField(source="user.username", read_only=True)
     spans = serializers.SerializerMethodField()
 
@@ -316,6 +375,8 @@ class LayerSerializer(serializers.ModelSerializer):
 
 
 class LayerBriefSerializer(serializers.ModelSerializer):
+    kind = LayerKindField()
+
     class Meta:
         model = Layer
         fields = ["id", "document", "kind", "status", "created_at", "updated_at", "submitted_at"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import agreement, exports, history, invitations, profiles, review, views
+from api import agreement, calibration, exports, history, invitations, panels, profiles, review, views
 
 app_name = "api"
 
@@ -17,6 +17,25 @@ urlpatterns = [
         name="member-detail",
     ),
     path("projects/<int:project_id>/schema/", views.SchemaApi.as_view(), name="schema"),
+    # Rater panels and calibration.
+    path("projects/<int:project_id>/panels/", panels.PanelListApi.as_view(), name="panels"),
+    path(
+        "projects/<int:project_id>/panels/<int:panel_id>/",
+        panels.PanelDetailApi.as_view(),
+        name="panel-detail",
+    ),
+    path("projects/<int:project_id>/panel/", panels.MyPanelApi.as_view(), name="my-panel"),
+    path("projects/<int:project_id>/annotators/", calibration.AnnotatorListApi.as_view(), name="annotators"),
+    path(
+        "projects/<int:project_id>/calibration/",
+        calibration.MyCalibrationApi.as_view(),
+        name="my-calibration",
+    ),
+    path(
+        "documents/<int:document_id>/calibration/",
+        calibration.CalibrationMarkApi.as_view(),
+        name="document-calibration",
+    ),
     path("projects/<int:project_id>/documents/", views.DocumentListApi.as_view(), name="documents"),
     path(
         "projects/<int:project_id>/documents/import/",

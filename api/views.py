@@ -38,6 +38,7 @@ from annotator.models import (
     Project,
     Source,
 )
+from annotator.panels.services import member_panel_set
 from annotator.projects.selectors import source_id_by_ref
 from annotator.projects.services import (
     membership_remove,
@@ -111,7 +112,7 @@ class TokenApi(APIView):
 
     @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
-        data = _valid(s.TokenInputSerializer, request.data)
+        data = validated(s.TokenInputSerializer, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the given username and password.")
@@ -171,7 +172,7 @@ class ProjectListApi(APIView):
     def post(self, request: Request) -> Response:
         if not access.can_create_project(user=request.user):
             raise PermissionDenied("Only staff and project managers create projects.")
-        data = _valid(s.ProjectCreateSerializer, request.data)
+        data = validated(s.ProjectCreateSerializer, request.data)
         project = project_create(created_by=request.user, **data)  # type: ignore[arg-type]
         project.user_role = "manager"  # type: ignore[attr-defined]
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
@@ -196,13 +197,15 @@ class MemberListApi(APIView):
     @extend_schema(responses=s.MemberSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
-        members = project.memberships.select_related("user").order_by("user__username")
+        members = project.memberships.select_related("user", "panel", "panel_set_by").order_by(
+            "user__username"
+        )
         return Response(s.MemberSerializer(members, many=True).data)
 
     @extend_schema(request=s.MemberInputSerializer, responses={201: s.MemberSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
-        data = _valid(s.MemberInputSerializer, request.data)
+        data = validated(s.MemberInputSerializer, request.data)
         user = access.users_addable(user=request.user).filter(username=data["username"]).first()
         if user is None:
             raise serializers.ValidationError(
@@ -222,20 +225,31 @@ class MemberListApi(APIView):
 class MemberDetailApi(APIView):
     def _member(self, request: Request, project_id: int, user_id: int) -> tuple[Project, Membership]:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
-        membership = project.memberships.select_related("user").filter(user_id=user_id).first()
+        membership = (
+            project.memberships.select_related("user", "panel", "panel_set_by")
+            .filter(user_id=user_id)
+            .first()
+        )
         if membership is None:
             raise NotFound("No such member of this project.")
         return project, membership
 
-    @extend_schema(request=s.MemberRoleSerializer, responses=s.MemberSerializer)
+    @extend_schema(request=s.MemberChangeSerializer, responses=s.MemberSerializer)
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
-        """Change a member's role. Only the project's creator or staff demote another manager,
-        and a project keeps at least one manager."""
+        """Change a member's role, panel, or both. Only the project's creator or staff demote
+        another manager, and a project keeps at least one manager."""
         project, membership = self._member(request, project_id, user_id)
-        data = _valid(s.MemberRoleSerializer, request.data)
-        membership = membership_set(
-            project=project, user=membership.user, role=data["role"], actor=cast(User, request.user)
-        )
+        data = validated(s.MemberChangeSerializer, request.data)
+        actor = cast(User, request.user)
+        with transaction.atomic():
+            if "role" in data:
+                membership = membership_set(
+                    project=project, user=membership.user, role=data["role"], actor=actor
+                )
+            if "panel" in data:
+                membership = member_panel_set(
+                    project=project, user=membership.user, panel_key=data["panel"], actor=actor
+                )
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(request=None, responses={200: s.MemberRemovedSerializer})
@@ -256,7 +270,7 @@ class SchemaApi(APIView):
     @extend_schema(request=s.SchemaInputSerializer, responses=s.SchemaSerializer)
     def put(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
-        data = _valid(s.SchemaInputSerializer, request.data)
+        data = validated(s.SchemaInputSerializer, request.data)
         project_schema_replace(project=project, labels=data["labels"], attributes=data["attributes"])
         return Response(_schema_data(project))
 
@@ -288,7 +302,7 @@ class SourceListApi(APIView):
     def post(self, request: Request) -> Response:
         if not access.can_create_project(user=request.user):
             raise PermissionDenied("Only staff and project managers add sources.")
-        data = _valid(s.SourceSerializer, request.data)
+        data = validated(s.SourceSerializer, request.data)
         return Response(s.SourceSerializer(source_create(**data)).data, status=status.HTTP_201_CREATED)
 
 
@@ -538,7 +552,7 @@ class SpanListApi(APIView):
     def post(self, request: Request, assignment_id: int) -> Response:
         with transaction.atomic():
             layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True, lock=True)
-            data = _valid(s.SpanCreateSerializer, request.data)
+            data = validated(s.SpanCreateSerializer, request.data)
             span, created = span_create(layer=layer, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(
             s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -556,7 +570,7 @@ class SpanDetailApi(APIView):
     def patch(self, request: Request, span_id: int) -> Response:
         with transaction.atomic():
             span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
-            data = _valid(s.SpanUpdateSerializer, request.data)
+            data = validated(s.SpanUpdateSerializer, request.data)
             span = span_update(span=span, actor=request.user, **data)  # type: ignore[arg-type]
         return Response(s.SpanSerializer(span).data)
 
@@ -568,7 +582,7 @@ class SpanDetailApi(APIView):
     def delete(self, request: Request, span_id: int) -> Response:
         with transaction.atomic():
             span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
-            data = _valid(s.SpanDeleteSerializer, request.data or request.query_params)
+            data = validated(s.SpanDeleteSerializer, request.data or request.query_params)
             span_delete(span=span, version=data["version"], actor=cast(User, request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -598,7 +612,7 @@ class ReopenApi(APIView):
         layer = access.access_layer(user=request.user, layer_id=assignment_id)
         if not access.can_reopen(user=request.user, layer=layer):
             raise PermissionDenied("Reviewers and managers reopen layers.")
-        data = _valid(s.ReopenSerializer, request.data)
+        data = validated(s.ReopenSerializer, request.data)
         layer = layer_reopen(layer=layer, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
         return Response(s.LayerBriefSerializer(layer).data)
 
@@ -607,7 +621,7 @@ class SkipApi(APIView):
     @extend_schema(request=s.SkipSerializer, responses=s.LayerBriefSerializer)
     def post(self, request: Request, assignment_id: int) -> Response:
         layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True)
-        data = _valid(s.SkipSerializer, request.data)
+        data = validated(s.SkipSerializer, request.data)
         return Response(s.LayerBriefSerializer(layer_skip(layer=layer, reason=data["reason"])).data)
 
 
@@ -620,7 +634,7 @@ def job_accepted(job: JobRun) -> Response:
     )
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

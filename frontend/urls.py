@@ -17,6 +17,7 @@ urlpatterns = [
     path("invite/<str:token>/", invitations.invitation_accept_page, name="invitation"),
     path("projects/<int:project_id>/", views.project_detail, name="project"),
     path("projects/<int:project_id>/agreement/", views.agreement, name="agreement"),
+    path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
     path("projects/<int:project_id>/sources/", views.source_profiles, name="source-profiles"),
     path("projects/<int:project_id>/sources/compare/", views.source_comparison, name="source-comparison"),
     path("projects/<int:project_id>/sources/<int:source_id>/", views.source_profile, name="source-profile"),

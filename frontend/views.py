@@ -3,7 +3,7 @@ ES module needs; the pages then talk to the REST API like any script does."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -14,11 +14,13 @@ from django.shortcuts import render
 from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
+from annotator.calibration.selectors import member_calibration
 from annotator.errors import NotFound, ValidationError
-from annotator.models import LayerKind, ProfileBasis
+from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Role
+from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
-from annotator.projects.selectors import project_progress_list
+from annotator.projects.selectors import project_annotators, project_progress_list
 from annotator.review.selectors import (
     review_queue,
     review_queue_choices,
@@ -26,7 +28,7 @@ from annotator.review.selectors import (
     review_queue_rows,
 )
 from frontend import agreement_page as page
-from frontend import profiles_page
+from frontend import annotators_page, profiles_page
 
 
 def _or_404(getter: Any, **kwargs: Any) -> Any:
@@ -46,10 +48,14 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _or_404(access.access_project, user=request.user, project_id=project_id)
     progress = next(p for p in project_progress_list(user=request.user) if p.project.pk == project.pk)
     layers = (
-        request.user.layers.filter(document__project=project, kind=LayerKind.ANNOTATION)  # type: ignore[union-attr]
+        request.user.layers.filter(document__project=project, kind__in=ANNOTATOR_LAYER_KINDS)  # type: ignore[union-attr]
         .select_related("document__source")
         .order_by("-updated_at")[:50]
     )
+    membership = project.memberships.select_related("panel", "panel_set_by").filter(user=request.user).first()
+    calibration = None
+    if project.calibration_feedback and access.can_annotate(role=project.user_role):
+        calibration = member_calibration(project=project, user_id=cast(int, request.user.pk))
     return render(
         request,
         "frontend/project.html",
@@ -61,6 +67,9 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "can_review": access.can_review(role=project.user_role),
             "can_annotate": access.can_annotate(role=project.user_role),
             "profiles": access.can_read_profiles(role=project.user_role, project=project),
+            "membership": membership,
+            "panels": panels_list(project=project) if project.panel_question else [],
+            "calibration": calibration,
         },
     )
 
@@ -103,6 +112,25 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             source_chart=page.source_chart(sources),
         )
     return render(request, "frontend/agreement.html", context)
+
+
+@login_required
+def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Each annotator's panel, layers, agreement with the others, calibration figures and gate
+    (reviewers and managers)."""
+    project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.REVIEWERS)
+    rows = project_annotators(project=project)
+    return render(
+        request,
+        "frontend/annotators.html",
+        {
+            "project": project,
+            "rows": rows,
+            "chart": annotators_page.calibration_chart(rows, project),
+            "panels": panels_list(project=project),
+            "can_place": project.user_role == Role.MANAGER,
+        },
+    )
 
 
 @login_required
@@ -166,7 +194,12 @@ def review_queue_page(request: HttpRequest, project_id: int) -> HttpResponse:
 def review(request: HttpRequest, document_id: int) -> HttpResponse:
     """One document's review: the layers side by side and the gold layer (reviewers, managers)."""
     document = _or_404(access.access_review_document, user=request.user, document_id=document_id)
-    config = {"documentId": document.pk, "projectId": document.project_id, "apiRoot": "/api/v1"}
+    config = {
+        "documentId": document.pk,
+        "projectId": document.project_id,
+        "apiRoot": "/api/v1",
+        "canMarkCalibration": document.user_role == Role.MANAGER and document.project.blind,
+    }
     return render(
         request, "frontend/review.html", {"document": document, "project": document.project, "config": config}
     )

@@ -7,7 +7,7 @@ name; their roles as memberships), documents, every layer (annotation and gold) 
 status and times, spans with client_uuid, version and attributes, and the review decisions.
 Each line is one JSON object with a `type`, in this order:
 
-    header, user*, project, membership*, label*, attribute*, target*, source*, document*,
+    header, user*, project, panel*, membership*, label*, attribute*, target*, source*, document*,
     assignment*, span*, decision*, end
 
 Documents, layers and spans carry `ref`, their id in the exporting database; later records
@@ -20,7 +20,9 @@ Left out on purpose:
   password and are listed, so staff can set one or send a reset; staff and superuser flags
   are not carried either: a file never grants admin rights.
 - Derived data (agreement statistics and reports, source profiles, jobs): recompute it after
-  an import (manage.py compute_agreement). Invitations: links are one-time secrets.
+  an import (manage.py compute_agreement). Calibration scores are derived too, but the import
+  scores the submitted calibration layers again itself, as of their submission. Invitations:
+  links are one-time secrets.
 - Span history: the audit trail stays with the database it happened in; each imported span
   gets one history row saying it came from a backup.
 - Decisions keep `before` and `after` as recorded, ids of the exporting database included:
@@ -46,6 +48,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, transaction
 from django.db.models import Model
 
+from annotator.calibration.services import calibration_rescore
 from annotator.errors import ValidationError
 from annotator.layers.services import layers_recount
 from annotator.models import (
@@ -55,6 +58,7 @@ from annotator.models import (
     Label,
     Layer,
     Membership,
+    Panel,
     Project,
     Source,
     Span,
@@ -68,13 +72,30 @@ VERSION = 1
 BATCH = 1000
 
 PROJECT_FIELDS = (*PROJECT_SETTINGS, "created_at")
+PANEL_FIELDS = ("key", "name", "description", "order")
+MEMBERSHIP_FIELDS = (
+    "role",
+    "created_at",
+    "panel_set_at",
+    "calibration_failing_since",
+    "calibration_passed_at",
+)
 USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active")
 LABEL_FIELDS = ("key", "name", "color", "shortcut", "description", "order")
 ATTRIBUTE_FIELDS = ("key", "name", "kind", "description", "values", "applies_to", "required_for", "order")
 TARGET_FIELDS = ("name", "aliases", "description")
 SOURCE_FIELDS = ("slug", "name", "domain", "country", "language", "notes")
-DOCUMENT_FIELDS = Document.CONTENT_FIELDS
-LAYER_FIELDS = ("kind", "status", "skip_reason", "created_at", "updated_at", "submitted_at")
+DOCUMENT_FIELDS = (*Document.CONTENT_FIELDS, "calibration")
+LAYER_FIELDS = (
+    "kind",
+    "status",
+    "skip_reason",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "outside_panel",
+    "needs_review",
+)
 SPAN_FIELDS = ("start", "end", "text", "attributes", "client_uuid", "version", "created_at", "updated_at")
 DECISION_FIELDS = ("action", "before", "after", "note", "created_at")
 # Fields Django fills in on insert (auto_now_add, auto_now): written again after the insert.
@@ -86,7 +107,26 @@ TIMESTAMPS = {
     Span: ("created_at", "updated_at"),
     Decision: ("created_at",),
 }
-DATETIME_FIELDS = {"created_at", "updated_at", "submitted_at", "published_at"}
+# Fields that files written before panels and calibration lack, with the value such a file means.
+LATER_FIELDS = {
+    "panel": None,
+    "panel_set_by": None,
+    "panel_set_at": None,
+    "calibration_failing_since": None,
+    "calibration_passed_at": None,
+    "calibration": False,
+    "outside_panel": False,
+    "needs_review": False,
+}
+DATETIME_FIELDS = {
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "published_at",
+    "panel_set_at",
+    "calibration_failing_since",
+    "calibration_passed_at",
+}
 
 
 def _json_default(value: Any) -> Any:
@@ -128,9 +168,14 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
         emit("user", user)
     creator = project.created_by.username if project.created_by is not None else None
     emit("project", {**{f: getattr(project, f) for f in PROJECT_FIELDS}, "created_by": creator})
+    for panel in Panel.objects.filter(project=project).order_by("order", "id").values(*PANEL_FIELDS):
+        emit("panel", panel)
     members = Membership.objects.filter(project=project).order_by("user__username")
-    for username, role, created_at in members.values_list("user__username", "role", "created_at"):
-        emit("membership", {"user": username, "role": role, "created_at": created_at})
+    for row in members.values("user__username", "panel__key", "panel_set_by__username", *MEMBERSHIP_FIELDS):
+        emit(
+            "membership",
+            _renamed(row, user="user__username", panel="panel__key", panel_set_by="panel_set_by__username"),
+        )
     for label in Label.objects.filter(project=project).order_by("order", "id").values(*LABEL_FIELDS):
         emit("label", label)
     for attribute in (
@@ -147,9 +192,16 @@ def project_export(*, project: Project, out: IO[str]) -> Counter[str]:
     )
     for row in rows:
         emit("document", _renamed(row, ref="id", source="source__slug"))
-    rows = layers.order_by("id").values("id", "document_id", "user__username", *LAYER_FIELDS).iterator()
+    rows = (
+        layers.order_by("id")
+        .values("id", "document_id", "user__username", "panel__key", *LAYER_FIELDS)
+        .iterator()
+    )
     for row in rows:
-        emit("assignment", _renamed(row, ref="id", document="document_id", user="user__username"))
+        emit(
+            "assignment",
+            _renamed(row, ref="id", document="document_id", user="user__username", panel="panel__key"),
+        )
     rows = (
         Span.objects.filter(layer__document__project=project)
         .order_by("id")
@@ -204,6 +256,7 @@ ORDER = [
     "header",
     "user",
     "project",
+    "panel",
     "membership",
     "label",
     "attribute",
@@ -223,6 +276,7 @@ class _Importer:
         self.project: Project | None = None
         self.users: dict[str, int] = {}
         self.labels: dict[str, int] | None = None
+        self.panels: dict[str, int] = {}
         self.sources: dict[str, int] = {}
         self.documents: dict[int, int] = {}
         self.layers: dict[int, int] = {}
@@ -290,6 +344,7 @@ class _Importer:
     # -- records ----------------------------------------------------------------------------
 
     def record(self, kind: str, data: dict[str, Any]) -> None:
+        data = {**LATER_FIELDS, **data}
         for name in DATETIME_FIELDS & data.keys():
             if data[name] is not None:
                 data[name] = datetime.datetime.fromisoformat(data[name])
@@ -326,9 +381,26 @@ class _Importer:
         Project.objects.filter(pk=project.pk).update(created_at=fields["created_at"])
         self.project = project
 
+    def on_panel(self, data: dict[str, Any]) -> None:
+        panel = Panel(project=self._project(), **{f: data[f] for f in PANEL_FIELDS})
+        panel.full_clean(validate_unique=False)
+        panel.save()
+        self.panels[panel.key] = panel.pk
+
+    def _panel(self, key: str | None) -> int | None:
+        if key is not None and key not in self.panels:
+            raise BackupError(f"panel '{key}' is not among the file's panels")
+        return self.panels[key] if key is not None else None
+
     def on_membership(self, data: dict[str, Any]) -> None:
-        membership = Membership(project=self._project(), user_id=self._user(data["user"]), role=data["role"])
-        membership.created_at = data["created_at"]
+        set_by = data["panel_set_by"]
+        membership = Membership(
+            project=self._project(),
+            user_id=self._user(data["user"]),
+            panel_id=self._panel(data["panel"]),
+            panel_set_by_id=self._user(set_by) if set_by is not None else None,
+            **{f: data[f] for f in MEMBERSHIP_FIELDS},
+        )
         self._add("membership", None, membership)
 
     def on_label(self, data: dict[str, Any]) -> None:
@@ -372,6 +444,7 @@ class _Importer:
         layer = Layer(
             document_id=self._ref(self.documents, data["document"], "document"),
             user_id=self._user(data["user"]),
+            panel_id=self._panel(data["panel"]),
             **{f: data[f] for f in LAYER_FIELDS},
         )
         self._add("assignment", data["ref"], layer)
@@ -439,6 +512,7 @@ def project_import(*, lines: Iterable[str], slug: str | None = None) -> ImportRe
         project = importer._project()
         schema_changed(project_id=project.pk)  # caches keyed by the schema version start afresh
         layers_recount(document_ids=Document.objects.filter(project=project).values_list("pk", flat=True))
+        calibration_rescore(project=project)
         report = ImportReport(
             project=project,
             counts=importer.counts,

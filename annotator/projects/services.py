@@ -12,11 +12,11 @@ from django.db import transaction
 from annotator.errors import NotFound, ValidationError
 from annotator.layers.services import layers_delete
 from annotator.models import (
+    ANNOTATOR_LAYER_KINDS,
     Attribute,
     AttributeKind,
     Label,
     Layer,
-    LayerKind,
     LayerStatus,
     Membership,
     Project,
@@ -40,6 +40,14 @@ PROJECT_SETTINGS = (
     "allow_overlap",
     "min_profile_articles",
     "profiles_visible_to_annotators",
+    "panel_balance",
+    "panel_wait_minutes",
+    "panel_question",
+    "calibration_every",
+    "calibration_gate",
+    "calibration_window",
+    "calibration_pause",
+    "calibration_feedback",
 )
 
 
@@ -219,7 +227,7 @@ def membership_remove(*, project: Project, user: User, actor: User | None = None
             raise NotFound("No such member of this project.")
         _check_manager_leaves(project=project, membership=membership, actor=actor)
         open_layers = list(
-            Layer.objects.filter(document__project=project, user=user, kind=LayerKind.ANNOTATION)
+            Layer.objects.filter(document__project=project, user=user, kind__in=ANNOTATOR_LAYER_KINDS)
             .exclude(status=LayerStatus.SUBMITTED)
             .order_by("pk")
         )

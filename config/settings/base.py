@@ -333,7 +333,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
         "AttributeKindEnum": "annotator.models.AttributeKind",
-        "LayerKindEnum": "annotator.models.LayerKind",
+        "LayerKindEnum": "api.serializers.PUBLIC_LAYER_KINDS",
         "LayerStatusEnum": "annotator.models.LayerStatus",
         "JobStatusEnum": "annotator.models.JobStatus",
     },

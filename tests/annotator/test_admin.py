@@ -47,6 +47,9 @@ def test_a_project_added_in_the_admin_is_made_as_the_api_makes_one(staff_client)
             "slug": "harbour-study",
             "annotators_per_document": 2,
             "min_profile_articles": 15,
+            "panel_wait_minutes": 60,
+            "calibration_every": 0,
+            "calibration_window": 10,
             "blind": "on",
             "allow_overlap": "on",
             **{f"{prefix}-{field}": value for prefix in ("memberships", "labels", "attributes", "targets")

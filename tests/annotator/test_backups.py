@@ -14,11 +14,24 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from annotator.backups.services import PROJECT_FIELDS
+from annotator.calibration.services import document_calibration_set
 from annotator.imports.services import documents_import_records
 from annotator.layers.services import layer_reopen, layer_skip, layer_submit, queue_next
-from annotator.models import Decision, Document, Label, Layer, Membership, Project, Role, Source, Span
-from annotator.projects.services import membership_set, project_create
-from annotator.review.services import review_accept
+from annotator.models import (
+    CalibrationScore,
+    Decision,
+    Document,
+    Label,
+    Layer,
+    Membership,
+    Project,
+    Role,
+    Source,
+    Span,
+)
+from annotator.panels.services import member_panel_declare, member_panel_set, panel_create
+from annotator.projects.services import membership_set, project_create, project_update
+from annotator.review.services import review_accept, review_adjudicate
 from annotator.spans.services import span_delete, span_update
 from tests.factories import SourceFactory, UserFactory, span_at
 
@@ -43,9 +56,20 @@ def build_project() -> Project:
         annotators_per_document=2,
         targets=["Harbour City Council", "Tramline Extension"],
     )
-    anna, ben, rita = (UserFactory(username=name) for name in ("anna", "ben", "rita"))
-    for user, role in ((anna, Role.ANNOTATOR), (ben, Role.ANNOTATOR), (rita, Role.REVIEWER)):
+    anna, ben, cleo, rita = (UserFactory(username=name) for name in ("anna", "ben", "cleo", "rita"))
+    for user, role in (
+        (anna, Role.ANNOTATOR),
+        (ben, Role.ANNOTATOR),
+        (cleo, Role.ANNOTATOR),
+        (rita, Role.REVIEWER),
+    ):
         membership_set(project=project, user=user, role=role)
+    project_update(project=project, changes={"panel_balance": True, "panel_question": "Where do you stand?"})
+    for order, key in enumerate(["left", "right"]):
+        panel_create(project=project, key=key, name=key.title(), order=order, description=f"{key} of centre")
+    member_panel_set(project=project, user=anna, panel_key="left", actor=manager)
+    member_panel_declare(project=project, user=ben, panel_key="right")
+    member_panel_declare(project=project, user=cleo, panel_key="right")
     SourceFactory(slug="herald", name="The Herald", country="GB", language="en")
     summary = documents_import_records(
         project=project,
@@ -83,6 +107,14 @@ def build_project() -> Project:
     layer_reopen(layer=first_a, reviewer=rita, note="Check the stance.")
     layer_submit(layer=first_a)
     review_accept(document=first_a.document, reviewer=rita, span_id=claim.pk, note="Well sourced.")
+    review_adjudicate(document=first_a.document, reviewer=rita)
+    document_calibration_set(document=first_a.document, calibration=True)
+    project_update(project=project, changes={"calibration_every": 1, "calibration_gate": 0.5})
+    check = queue_next(project=project, user=cleo)
+    assert check is not None and check.document_id == first_a.document_id
+    span_at(check, "CLAIM", "the tram 🚋 costs rose to £48 million", actor=cleo, evidence="DATA")
+    layer_submit(layer=check)  # overlap-matched to gold's claim: scored, and cleo passes
+    project_update(project=project, changes={"calibration_every": 0})
 
     second = queue_next(project=project, user=anna)
     assert second is not None
@@ -100,6 +132,7 @@ def canonical(project: Project) -> dict[str, Any]:
     sha = dict(documents.values_list("pk", "text_sha256"))
     layers = Layer.objects.filter(document__project=project).select_related("user")
     layer_key = {a.pk: (sha[a.document_id], a.user.username, a.kind) for a in layers}
+    scores = CalibrationScore.objects.filter(project=project)
     spans = Span.objects.filter(layer__document__project=project).select_related("label")
     span_key = {s.pk: (*layer_key[s.layer_id], str(s.client_uuid)) for s in spans}
     return {
@@ -107,9 +140,24 @@ def canonical(project: Project) -> dict[str, Any]:
             **{f: getattr(project, f) for f in PROJECT_FIELDS if f != "slug"},
             "created_by": project.created_by.username if project.created_by else None,
         },
+        "panels": sorted(project.panels.values_list("key", "name", "description", "order")),
         "members": sorted(
-            (m.user.username, m.user.email, m.user.first_name, m.user.last_name, m.role, m.created_at)
-            for m in Membership.objects.filter(project=project).select_related("user")
+            (
+                m.user.username,
+                m.user.email,
+                m.user.first_name,
+                m.user.last_name,
+                m.role,
+                m.created_at,
+                m.panel.key if m.panel else None,
+                m.panel_set_by.username if m.panel_set_by else None,
+                m.panel_set_at,
+                m.calibration_failing_since,
+                m.calibration_passed_at,
+            )
+            for m in Membership.objects.filter(project=project).select_related(
+                "user", "panel", "panel_set_by"
+            )
         ),
         "labels": sorted(
             Label.objects.filter(project=project).values_list("key", "name", "color", "shortcut", "order")
@@ -145,12 +193,38 @@ def canonical(project: Project) -> dict[str, Any]:
                 d.text,
                 _json(d.metadata),
                 d.created_at,
+                d.calibration,
+                d.n_layers,  # layer_added_at is left out: the import sets it from the counted layers
             )
             for d in documents.select_related("source")
         ),
         "layers": sorted(
-            (*layer_key[a.pk], a.status, a.skip_reason, a.created_at, a.updated_at, a.submitted_at)
-            for a in layers
+            (
+                *layer_key[a.pk],
+                a.status,
+                a.skip_reason,
+                a.created_at,
+                a.updated_at,
+                a.submitted_at,
+                a.panel.key if a.panel else None,
+                a.outside_panel,
+                a.needs_review,
+            )
+            for a in layers.select_related("panel")
+        ),
+        "calibration_scores": sorted(
+            (
+                layer_key[c.layer_id],
+                c.user.username,
+                c.scored_at,
+                c.tp,
+                c.n_gold_spans,
+                c.n_spans,
+                c.label_alpha,
+                c.n_attribute_pairs,
+                c.n_attribute_agreed,
+            )
+            for c in scores.select_related("user")
         ),
         "spans": sorted(
             (
@@ -204,8 +278,9 @@ def _records(path: Path) -> list[dict[str, Any]]:
 def test_a_project_exported_and_imported_into_an_empty_database_is_equal(tmp_path):
     project = build_project()
     before = canonical(project)
-    assert len(before["spans"]) == 4  # three annotator spans left and one gold span
-    assert {d[2] for d in before["decisions"]} == {"reopen", "accept"}
+    assert len(before["spans"]) == 5  # three annotator spans left, one gold span, one check
+    assert {d[2] for d in before["decisions"]} == {"reopen", "accept", "adjudicate"}
+    assert len(before["calibration_scores"]) == 1 and len(before["panels"]) == 2
 
     path, said = _export(tmp_path)
     assert "3 document" in said
@@ -219,8 +294,8 @@ def test_a_project_exported_and_imported_into_an_empty_database_is_equal(tmp_pat
 
     restored = Project.objects.get(slug="harbour")
     assert canonical(restored) == before
-    assert "Created 4 user(s) WITHOUT a usable password" in report
-    assert set(User.objects.values_list("username", flat=True)) == {"max", "anna", "ben", "rita"}
+    assert "Created 5 user(s) WITHOUT a usable password" in report
+    assert set(User.objects.values_list("username", flat=True)) == {"max", "anna", "ben", "cleo", "rita"}
     assert not any(user.has_usable_password() for user in User.objects.all())
     assert not User.objects.filter(is_staff=True).exists()
     assert "Created source(s): herald, planet" in report
@@ -231,7 +306,7 @@ def test_the_file_holds_no_password_hash(tmp_path):
     path, _ = _export(tmp_path)
     records = _records(path)
     users = [r for r in records if r["type"] == "user"]
-    assert {u["username"] for u in users} == {"max", "anna", "ben", "rita"}
+    assert {u["username"] for u in users} == {"max", "anna", "ben", "cleo", "rita"}
     assert all("password" not in u for u in users)
     assert "md5$" not in path.read_bytes().decode("latin-1") and "pbkdf2" not in str(records)
     assert records[0]["type"] == "header"
@@ -289,3 +364,31 @@ def test_a_damaged_record_names_its_line(tmp_path):
 def test_export_names_an_unknown_project(tmp_path):
     with pytest.raises(CommandError, match="No project has the slug 'nope'"):
         call_command("export_project", project="nope", output=str(tmp_path / "x.jsonl.gz"))
+
+
+def test_a_file_written_before_panels_and_calibration_still_imports(tmp_path):
+    from annotator.backups.services import LATER_FIELDS
+
+    build_project()
+    path, _ = _export(tmp_path, "older.jsonl")
+    older = [
+        {key: value for key, value in record.items() if key not in LATER_FIELDS}
+        for record in _records_plain(path)
+        if record["type"] != "panel"
+    ]
+    older[-1]["counts"].pop("panel")
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in older))
+    _import(path, "--slug", "harbour-older")
+    copy = Project.objects.get(slug="harbour-older")
+    assert not copy.panels.exists()
+    assert not Membership.objects.filter(project=copy, panel__isnull=False).exists()
+    layers = Layer.objects.filter(document__project=copy)
+    assert layers.count() == Layer.objects.filter(document__project__slug="harbour").count()
+    assert (
+        not layers.filter(outside_panel=True).exists()
+        and not copy.documents.filter(calibration=True).exists()
+    )
+
+
+def _records_plain(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -6,7 +6,17 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from annotator.models import Document, Layer, LayerStatus, Membership, Project, Source, Span
+from annotator.models import (
+    CalibrationScore,
+    Document,
+    Layer,
+    LayerKind,
+    LayerStatus,
+    Membership,
+    Project,
+    Source,
+    Span,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +38,20 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     project = Project.objects.get(slug="demo")
     assert project.documents.count() == 12
     assert Source.objects.filter(documents__project=project).distinct().count() == 4
-    layers = Layer.objects.filter(document__project=project)
-    assert layers.filter(status=LayerStatus.SUBMITTED).count() == 3 * 12 - 2
+    layers = Layer.objects.filter(document__project=project, status=LayerStatus.SUBMITTED)
+    assert layers.filter(kind=LayerKind.ANNOTATION).count() == 3 * 12 - 2
+    # Three calibration items, adjudicated, each answered by the three other annotators.
+    assert layers.filter(kind=LayerKind.GOLD).count() == 3
+    assert layers.filter(kind=LayerKind.CALIBRATION).count() == 3 * 3
+    assert CalibrationScore.objects.filter(project=project).count() == 9
+    assert sorted(project.memberships.values_list("panel__key", flat=True).exclude(panel=None)) == [
+        "centre",
+        "centre",
+        "left",
+        "left",
+        "right",
+        "right",
+    ]
     assert "demo-anna" in out
     assert "demo-manager" in out
     # A token to try the API with, the same on a rerun, listed on the manager's tokens page.

@@ -89,6 +89,23 @@ def _profiles(world: World, rest: str) -> str:
     return f"/api/v1/projects/{world.project.pk}/profiles/{rest}"
 
 
+def _panel(world: World) -> str:
+    """The path of a panel nobody belongs to."""
+    from annotator.panels.services import panel_create
+
+    panel = panel_create(project=world.project, key="left", name="Left")
+    return f"/api/v1/projects/{world.project.pk}/panels/{panel.pk}/"
+
+
+def _self_placement(world: World) -> str:
+    """The self-placement path of a project that asks its question."""
+    from annotator.projects.services import project_update
+
+    _panel(world)
+    project_update(project=world.project, changes={"panel_question": "Where do you stand?"})
+    return f"/api/v1/projects/{world.project.pk}/panel/"
+
+
 # Routes whose success is a file rather than JSON (their errors are JSON).
 FILE_ROUTES = {"profiles-export": "text/csv"}
 
@@ -156,6 +173,48 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator=403, annotator_b=403, reviewer=403),
     ),
     ("schema", "get", lambda w: f"/api/v1/projects/{w.project.pk}/schema/", None, _statuses()),
+    # Panels: every member reads them and places themselves (staff, with no membership, cannot);
+    # managers define them; managers and reviewers read the annotators overview.
+    ("panels", "get", lambda w: f"/api/v1/projects/{w.project.pk}/panels/", None, _statuses()),
+    (
+        "panels",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/panels/",
+        {"key": "centre", "name": "Centre"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=201),
+    ),
+    (
+        "panel-detail",
+        "patch",
+        _panel,
+        {"name": "Left of centre"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
+    (
+        "panel-detail",
+        "delete",
+        _panel,
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=204),
+    ),
+    ("my-panel", "get", lambda w: f"/api/v1/projects/{w.project.pk}/panel/", None, _statuses()),
+    ("my-panel", "post", _self_placement, {"panel": "left"}, _statuses(staff=404)),
+    (
+        "annotators",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/annotators/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    ("my-calibration", "get", lambda w: f"/api/v1/projects/{w.project.pk}/calibration/", None, _statuses()),
+    # Only an adjudicated document becomes a calibration item: this one is not (400).
+    (
+        "document-calibration",
+        "put",
+        lambda w: f"/api/v1/documents/{w.document.pk}/calibration/",
+        {"calibration": True},
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=400),
+    ),
     (
         "schema",
         "put",
@@ -438,7 +497,11 @@ def test_whoever_started_a_project_job_reads_it_whatever_their_role(world):
 
 
 def test_object_ids_of_other_projects_answer_404(world):
+    from annotator.panels.services import panel_create
+
     client = world.client("manager")
+    elsewhere = panel_create(project=world.other_project, key="left", name="Left")
+    assert client.patch(f"/api/v1/projects/{world.project.pk}/panels/{elsewhere.pk}/", {}).status_code == 404
     assert client.get(f"/api/v1/assignments/{world.other_layer.pk}/").status_code == 404
     assert client.get(f"/api/v1/documents/{world.other_layer.document_id}/").status_code == 404
     assert client.get(f"/api/v1/projects/{world.other_project.pk}/documents/").status_code == 404
@@ -487,6 +550,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
     the outsider (who manages only the other project)."""
     from annotator.accounts.services import token_create
     from annotator.models import Source
+    from annotator.panels.services import panel_create
     from annotator.projects.invitations import invitation_create
     from annotator.spans.services import span_create
 
@@ -506,6 +570,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
         "token_id": token_create(user=manager, name="someone else's")[0].pk,
         "invitation_id": invitation_create(project=project, role="annotator", created_by=manager)[0].pk,
         "source_id": Source.objects.get(slug="herald").pk,
+        "panel_id": panel_create(project=project, key=f"panel-{foreign_to}", name="A panel").pk,
     }
 
 

@@ -62,3 +62,28 @@ def test_pages_need_a_login(client, demo):
     response = client.get(f"/projects/{demo.pk}/agreement/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_annotators_page_shows_panels_calibration_and_the_gate_to_reviewers(client, demo):
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/annotators/")
+    for username in ("demo-anna", "demo-ben", "demo-chloe", "demo-dev", "demo-emma", "demo-femi"):
+        assert f'data-annotator="{username}"' in html
+    assert "Span F1 against gold on calibration items" in html and "<svg" in html
+    assert "Below the gate" in html and "Passing" in html
+    assert "panel-select" not in html  # placing members is for managers
+    assert 'class="panel-select"' in page_html(client, "demo-manager", f"/projects/{demo.pk}/annotators/")
+    assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/annotators/").status_code == 403
+
+
+def test_project_page_shows_the_members_panel_or_asks_the_question_and_their_checks(client, demo):
+    from annotator.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    anna = page_html(client, "demo-anna", f"/projects/{demo.pk}/")
+    assert "Your panel: <strong>Left</strong> (placed by demo-manager" in anna
+    dev = page_html(client, "demo-dev", f"/projects/{demo.pk}/")
+    assert "Your span F1 on the last 3 checks against known answers: <strong>0.61</strong>" in dev
+    MembershipFactory(project=demo, user=UserFactory(username="newcomer"), role=Role.ANNOTATOR)
+    newcomer = page_html(client, "newcomer", f"/projects/{demo.pk}/")
+    assert "Where would you place your own politics?" in newcomer
+    assert newcomer.count('name="panel"') == 3

@@ -13,6 +13,9 @@ gold layer as two coders, with the same definitions as the inter-annotator figur
   allowed the label sets with the Jaccard distance, see `labelsets`); per-label alpha is the
   2 x 2 collapse (or the binary variable).
 
+`attribute_matches` counts, over the spans matched to a gold span (the attribute agreement's
+grouping, so one-to-one), the attribute values given on both and those equal to gold's.
+
 `GoldStats` adds up over documents, so a project figure is a sum followed by the formulas
 (`gold_report`). Undefined figures are Estimates with a reason, never 1.0 (see the package).
 """
@@ -26,6 +29,8 @@ from typing import Any
 import numpy.typing as npt
 
 from .alpha import alpha_from_coincidences
+from .attributes import group_spans
+from .consensus import canonical_json
 from .core import NO_SPANS, Estimate, FloatArray
 from .labelsets import LabelSetCoincidences, headline_coincidences
 from .spans import SpanCounts, SpanSet, f1_values, span_counts
@@ -89,6 +94,39 @@ def gold_statistics(
     _, o, label_o, label_sets = position_coincidences(sets, k, text_length, tokens, allow_overlap)
     spans = span_counts(sets[0], sets[1], k, threshold)
     return GoldStats(labels, allow_overlap, 1, spans, o, label_o, label_sets)
+
+
+def attribute_matches(
+    gold: Sequence[SpanInput],
+    layer: Sequence[SpanInput],
+    label_keys: Sequence[str],
+    attribute_keys: Sequence[str],
+    *,
+    text_length: int,
+    threshold: float = 0.5,
+) -> tuple[int, int]:
+    """(given, agreed): over each annotator span matched to a gold span and each attribute key,
+    the values present (not missing or null) on both, and those equal to gold's (as canonical
+    JSON, so the order of multi options and stance entries does not count). Spans carry their
+    attributes as a fourth item."""
+    labels = tuple(label_keys)
+    spans = _span_set(gold, labels, text_length, 0) + _span_set(layer, labels, text_length, 1)
+    groups = group_spans(spans, threshold)
+    members: dict[int, dict[int, Mapping[str, Any]]] = {}
+    for index, (owner, group) in enumerate(zip(spans.owners.tolist(), groups.tolist(), strict=True)):
+        span = gold[index] if owner == 0 else layer[index - len(gold)]
+        members.setdefault(group, {})[owner] = span[3] if len(span) > 3 else {}
+    given = agreed = 0
+    for pair in members.values():
+        if len(pair) < 2:
+            continue
+        for key in attribute_keys:
+            truth, answer = pair[0].get(key), pair[1].get(key)
+            if truth is None or answer is None:
+                continue
+            given += 1
+            agreed += canonical_json(truth) == canonical_json(answer)
+    return given, agreed
 
 
 def _f1(tp: Any, n: Any) -> dict[str, Any]:

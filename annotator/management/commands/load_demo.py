@@ -1,6 +1,8 @@
 """Load the demo project: four invented outlets, a dozen articles written for the demo, a manager,
-a reviewer and three annotators whose submitted layers disagree in places. Safe to run again:
-nothing is duplicated, and the logins are printed each time."""
+a reviewer and three annotators whose submitted layers disagree in places. Three more annotators
+complete the panels (left, centre, right: two each) and have answered the three calibration
+items, so the annotators page shows figures. Safe to run again: nothing is duplicated, and the
+logins are printed each time."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from annotator.accounts.services import token_create, token_hash
+from annotator.calibration.services import document_calibration_set
 from annotator.imports.services import documents_import_records
-from annotator.layers.services import layer_assign, layer_submit
+from annotator.layers.services import calibration_assign, layer_assign, layer_submit
 from annotator.models import (
     ApiToken,
     Layer,
@@ -29,8 +32,10 @@ from annotator.models import (
     Source,
     Target,
 )
+from annotator.panels.services import member_panel_set, panel_create
 from annotator.projects.selectors import project_schema_get
-from annotator.projects.services import membership_set, project_create
+from annotator.projects.services import membership_set, project_create, project_update
+from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.spans.services import span_create
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
@@ -49,6 +54,8 @@ class Command(BaseCommand):
             logins = self._users(demo["users"])
             project = self._project(demo, logins)
             self._layers(project, demo)
+            self._panels(project, demo)
+            self._calibration(project, demo)
             token = self._api_token(demo["users"]["manager"])
         # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
         # worker refreshes them, or without one the first read does.
@@ -60,7 +67,7 @@ class Command(BaseCommand):
         logins_file = Path(settings.VAR_DIR) / "demo-logins.json"
         known: dict[str, str] = json.loads(logins_file.read_text()) if logins_file.exists() else {}
         user_model = get_user_model()
-        usernames = [names["manager"], names["reviewer"], *names["annotators"]]
+        usernames = [names["manager"], names["reviewer"], *names["annotators"], *names["checked_annotators"]]
         for username in usernames:
             user, created = user_model.objects.get_or_create(username=username)
             assert isinstance(user, AbstractUser)
@@ -112,7 +119,7 @@ class Command(BaseCommand):
         membership_set(
             project=project, user=user_model.objects.get(username=users["reviewer"]), role=Role.REVIEWER
         )
-        for username in users["annotators"]:
+        for username in [*users["annotators"], *users["checked_annotators"]]:
             membership_set(
                 project=project, user=user_model.objects.get(username=username), role=Role.ANNOTATOR
             )
@@ -154,10 +161,78 @@ class Command(BaseCommand):
                     )
                 layer_submit(layer=layer)
 
+    def _panels(self, project: Project, demo: dict[str, Any]) -> None:
+        """Panels, the self-placement question, and every annotator placed by the manager; the
+        layers handed out before are counted for their annotator's panel."""
+        spec = demo["panels"]
+        manager = get_user_model().objects.get(username=demo["users"]["manager"])
+        project_update(
+            project=project,
+            changes={
+                "panel_balance": True,
+                "panel_question": spec["question"],
+                "panel_wait_minutes": spec["wait_minutes"],
+            },
+        )
+        for order, panel in enumerate(spec["panels"]):
+            if not project.panels.filter(key=panel["key"]).exists():
+                panel_create(project=project, order=order, **panel)
+        for username, key in spec["members"].items():
+            user = get_user_model().objects.get(username=username)
+            membership = member_panel_set(project=project, user=user, panel_key=key, actor=manager)
+            Layer.objects.filter(document__project=project, user=user, panel__isnull=True).update(
+                panel=membership.panel
+            )
+
+    def _calibration(self, project: Project, demo: dict[str, Any]) -> None:
+        """Three articles adjudicated (gold: the spans all three annotators agree on) and marked
+        as calibration items; each further annotator has answered them with a copy of one
+        annotator's layer (every n-th span of it), scored on submit."""
+        spec = demo["calibration"]
+        user_model = get_user_model()
+        reviewer = user_model.objects.get(username=demo["users"]["reviewer"])
+        project_update(
+            project=project,
+            changes={
+                "calibration_every": spec["every"],
+                "calibration_gate": spec["gate"],
+                "calibration_window": spec["window"],
+            },
+        )
+        schema = project_schema_get(project=project)
+        for external_id in spec["items"]:
+            document = project.documents.get(external_id=external_id)
+            if not document.calibration:
+                review_accept_agreed(document=document, reviewer=reviewer)
+                review_adjudicate(document=document, reviewer=reviewer, note="Calibration item of the demo.")
+                document_calibration_set(document=document, calibration=True)
+            for username, answer in spec["answers"].items():
+                user = user_model.objects.get(username=username)
+                if document.layers.filter(user=user).exists():
+                    continue
+                panel = project.memberships.get(user=user).panel_id
+                layer = calibration_assign(document=document, user=user, panel_id=panel)
+                copied = demo["layers"][answer["copies"]][external_id][:: answer["keep_every"]]
+                for index, span in enumerate(copied):
+                    start = _find(document.text, span["quote"], span.get("occurrence", 1))
+                    span_create(
+                        layer=layer,
+                        label=span["label"],
+                        start=start,
+                        end=start + len(span["quote"]),
+                        text=span["quote"],
+                        attributes=span.get("attributes", {}),
+                        client_uuid=uuid.uuid5(
+                            uuid.NAMESPACE_URL, f"demo/{username}/{external_id}/check/{index}"
+                        ),
+                        schema=schema,
+                    )
+                layer_submit(layer=layer)
+
     def _print_logins(self, logins: dict[str, str], users: dict[str, Any]) -> None:
         self.stdout.write(self.style.SUCCESS("Demo project loaded. Logins:"))
         roles = [(users["manager"], "manager, staff"), (users["reviewer"], "reviewer")]
-        roles += [(name, "annotator") for name in users["annotators"]]
+        roles += [(name, "annotator") for name in [*users["annotators"], *users["checked_annotators"]]]
         for username, role in roles:
             self.stdout.write(f"  {username:<16} {logins[username]:<16} ({role})")
 

@@ -63,6 +63,7 @@ export async function request(method, url, body) {
 export const api = {
   get: (url) => request("GET", url),
   post: (url, body) => request("POST", url, body),
+  put: (url, body) => request("PUT", url, body),
   patch: (url, body) => request("PATCH", url, body),
   del: (url, body) => request("DELETE", url, body),
 };

@@ -1,4 +1,5 @@
-// The project page: "Start" / "Next document" asks the queue for the caller's next layer.
+// The project page: "Start" / "Next document" asks the queue for the caller's next layer; the
+// self-placement question, where the project asks it, places the caller in a panel once.
 import { api } from "./api.js";
 
 const button = document.getElementById("next-document");
@@ -19,6 +20,21 @@ if (button) {
       status.textContent = error.message;
     } finally {
       button.disabled = false;
+    }
+  });
+}
+
+const panelChoice = document.getElementById("panel-choice");
+if (panelChoice) {
+  panelChoice.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = new FormData(panelChoice).get("panel");
+    const panelStatus = document.getElementById("panel-status");
+    try {
+      await api.post(`/api/v1/projects/${panelChoice.dataset.project}/panel/`, { panel: chosen });
+      window.location.reload();
+    } catch (error) {
+      panelStatus.textContent = error.message;
     }
   });
 }

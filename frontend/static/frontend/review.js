@@ -202,6 +202,8 @@ function renderStatus() {
     review.disagreement === null ? "no disagreement score yet" : `disagreement ${review.disagreement.toFixed(3)}`;
   $("adjudicate").hidden = adjudicated;
   $("reopen-gold").hidden = !adjudicated;
+  // Only an adjudicated document has a known answer to check annotators against.
+  $("calibration-mark").hidden = !(config.canMarkCalibration && (adjudicated || $("calibration").checked));
   $("accept-agreed").disabled = adjudicated;
   for (const button of $("label-buttons").querySelectorAll("button")) button.disabled = adjudicated;
   textBox.setAttribute("contenteditable", adjudicated ? "false" : "true");
@@ -637,6 +639,17 @@ $("reopen-cancel").addEventListener("click", () => $("reopen-dialog").close());
 $("reopen-gold").addEventListener("click", () => state.review.gold && openReopen({ ...state.review.gold, kind: "gold" }));
 $("accept-agreed").addEventListener("click", () => decide({ action: "accept_agreed" }));
 $("adjudicate").addEventListener("click", () => decide({ action: "adjudicate" }));
+$("calibration").addEventListener("change", async (event) => {
+  const box = event.target;
+  try {
+    const { data } = await api.put(`${config.apiRoot}/documents/${config.documentId}/calibration/`, { calibration: box.checked });
+    box.checked = data.calibration;
+    flash(data.calibration ? "A calibration item: annotators who have not had it get it now and then, unannounced." : "No longer a calibration item.");
+  } catch (error) {
+    box.checked = !box.checked;
+    flash(error.message, true);
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // Mouse and keyboard

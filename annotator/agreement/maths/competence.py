@@ -1,0 +1,215 @@
+"""Annotator competence: Dawid-Skene and MACE, fitted by crowd-kit, as plain dictionaries.
+
+Pure Python + numpy + pandas + crowd-kit, no Django. A thin wrapper: it builds the frame crowd-kit
+takes (columns task, worker, label), calls `fit` and reads the fitted attributes back.
+
+Input: observations `(unit, annotator, value)`. A unit is any hashable id of one item (a span group
+on a document, a document), an annotator any hashable id (a user id), a value a string (a label
+key, an attribute value). Annotators may miss units. Every observation is one row of the frame, so
+a repeated (unit, annotator) pair counts twice: give one answer per annotator and unit.
+
+Frame. Units, annotators and values are replaced by integer codes in order of first appearance
+before crowd-kit sees them (`observation_frame`), and mapped back afterwards. With such codes the
+first-appearance order and the sorted order coincide, which crowd-kit 1.4.2's MACE needs: it
+indexes its spamming-strategy matrix by first-appearance position but fills it from a group-by in
+sorted order, so raw ids whose two orders differ would pair annotators and values with each
+other's strategies. Dawid-Skene gives the same result either way.
+
+Figures of a `Competence` (the same keys for both methods):
+
+* `labels`: the aggregated value per unit (crowd-kit's `labels_`, the most probable value of
+  `posteriors`; ties go to the first value in order of first appearance). This is the "model
+  consensus".
+* `posteriors`: per unit, the probability of each value (crowd-kit's `probas_`). Dawid-Skene
+  floors every probability at 1e-10 without renormalising, so a row may sum to slightly more
+  than 1.
+* `annotators`, overall reliability:
+  - Dawid-Skene: the accuracy implied by the annotator's confusion matrix under the estimated class
+    priors, sum_c prior[c] * P(says c | true c), with `priors_` and `errors_` (errors_.loc[(a, said),
+    true] = P(says `said` | true `true`)).
+  - MACE: the competence theta_a of Hovy et al. (2013), the probability that the annotator knows the
+    answer and gives it rather than spamming, which is crowd-kit's `spamming_[a, 1]`
+    (`spamming_[a, 0]` is the spamming probability; with the default variational M-step the two
+    need not add up to exactly 1). crowd-kit's `thetas_` is the spamming strategy (which value a
+    spammer picks), not a reliability, and is not exposed.
+* `per_value`, reliability per annotator and value:
+  - Dawid-Skene: P(says v | true v), the diagonal of the confusion matrix, for every value in the
+    input; 0.0 for a value the annotator never gave (crowd-kit leaves that row out: probability 0).
+  - MACE has no per-value reliability, so this is the annotator's agreement with the MACE labels:
+    among the units the annotator answered whose MACE label is v, the share where the annotator
+    said v. A value with no such unit is left out of the annotator's dictionary.
+
+Determinism: Dawid-Skene starts from the majority vote and has no randomness. MACE draws its
+starting point from `seed`. crowd-kit 1.4.2 seeds every restart with that same seed, so restarts
+after the first repeat it exactly; `n_restarts` therefore defaults to 1 here (crowd-kit's default
+is 10, at ten times the cost for the same result).
+
+Edge cases (no exceptions):
+
+* No observations: every dictionary is empty.
+* One value: every unit gets it with probability 1; Dawid-Skene reliabilities are 1.0, MACE
+  competences are whatever its fit gives (the data cannot tell a spammer from a knower).
+* One annotator, or units with a single answer: fitted as they come. A lone annotator's answers
+  become the labels (Dawid-Skene rates it 1.0, less the 1e-10 floor). A unit with one answer
+  follows it as far as the annotator's estimated reliability allows; on very little data
+  Dawid-Skene can leave such a unit at even odds, and the tie goes to the first value.
+
+D. Hovy, T. Berg-Kirkpatrick, A. Vaswani and E. Hovy. Learning Whom to Trust with MACE. NAACL-HLT
+2013. A. P. Dawid and A. M. Skene. Maximum Likelihood Estimation of Observer Error-Rates Using the
+EM Algorithm. Applied Statistics 28 (1979).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from crowdkit.aggregation import MACE, DawidSkene
+
+from .core import IntArray
+
+Observation = tuple[Hashable, Hashable, str]  # (unit, annotator, value)
+
+DAWID_SKENE = "dawid_skene"
+MACE_METHOD = "mace"
+
+
+@dataclass(frozen=True)
+class ObservationFrame:
+    """The frame crowd-kit fits (integer codes in columns task, worker, label) and the code tables:
+    code i of a column stands for `units[i]`, `annotators[i]` or `values[i]`."""
+
+    data: pd.DataFrame
+    units: list[Hashable]
+    annotators: list[Hashable]
+    values: list[str]
+
+
+@dataclass(frozen=True)
+class Competence:
+    """Fitted competence figures; see the module docstring for each one's definition."""
+
+    method: str
+    annotators: dict[Hashable, float]
+    per_value: dict[Hashable, dict[str, float]]
+    labels: dict[Hashable, str]
+    posteriors: dict[Hashable, dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: annotator and unit ids become strings (str(id)), figures plain floats."""
+        return {
+            "method": self.method,
+            "annotators": {str(a): value for a, value in self.annotators.items()},
+            "per_value": {str(a): dict(values) for a, values in self.per_value.items()},
+            "labels": {str(u): value for u, value in self.labels.items()},
+            "posteriors": {str(u): dict(values) for u, values in self.posteriors.items()},
+        }
+
+
+def observation_frame(observations: Iterable[Observation]) -> ObservationFrame:
+    """The observations as crowd-kit's frame, coded in order of first appearance."""
+    codes: tuple[dict[Hashable, int], dict[Hashable, int], dict[Hashable, int]] = ({}, {}, {})
+    rows = [
+        tuple(table.setdefault(item, len(table)) for table, item in zip(codes, observation, strict=True))
+        for observation in observations
+    ]
+    data = pd.DataFrame(np.array(rows, dtype=np.int64).reshape(-1, 3), columns=["task", "worker", "label"])
+    units, annotators, values = (list(table) for table in codes)
+    return ObservationFrame(data, units, annotators, [str(value) for value in values])
+
+
+def dawid_skene(observations: Iterable[Observation], *, n_iter: int = 100, tol: float = 1e-5) -> Competence:
+    """Dawid-Skene (crowd-kit's `DawidSkene`, its defaults): confusion matrices by EM."""
+    frame = observation_frame(observations)
+    if frame.data.empty:
+        return _empty(DAWID_SKENE)
+    model = DawidSkene(n_iter=n_iter, tol=tol).fit(frame.data)
+    assert model.errors_ is not None
+    assert model.priors_ is not None
+    assert model.probas_ is not None
+    assert model.labels_ is not None
+    n_annotators, n_values = len(frame.annotators), len(frame.values)
+    full = pd.MultiIndex.from_product([range(n_annotators), range(n_values)], names=["worker", "label"])
+    errors = (
+        model.errors_.reindex(index=full, columns=range(n_values), fill_value=0.0)
+        .to_numpy(dtype=np.float64)
+        .reshape(n_annotators, n_values, n_values)
+    )  # [annotator, said, true]
+    diagonal = errors[:, np.arange(n_values), np.arange(n_values)]
+    priors = model.priors_.reindex(range(n_values), fill_value=0.0).to_numpy(dtype=np.float64)
+    return Competence(
+        method=DAWID_SKENE,
+        annotators=dict(zip(frame.annotators, (diagonal @ priors).tolist(), strict=True)),
+        per_value={
+            annotator: dict(zip(frame.values, row, strict=True))
+            for annotator, row in zip(frame.annotators, diagonal.tolist(), strict=True)
+        },
+        labels=_labels(frame, model.labels_),
+        posteriors=_posteriors(frame, model.probas_),
+    )
+
+
+def mace(
+    observations: Iterable[Observation],
+    *,
+    seed: int = 0,
+    n_restarts: int = 1,
+    n_iter: int = 50,
+    method: Literal["vb", "em"] = "vb",
+) -> Competence:
+    """MACE (crowd-kit's `MACE`, its defaults but `n_restarts`): competence and spamming strategy
+    by variational Bayes ("vb") or plain EM ("em"), started from `seed`."""
+    frame = observation_frame(observations)
+    if frame.data.empty:
+        return _empty(MACE_METHOD)
+    model = MACE(n_restarts=n_restarts, n_iter=n_iter, method=method, random_state=seed).fit(frame.data)
+    assert model.labels_ is not None
+    assert model.probas_ is not None
+    competence = np.asarray(model.spamming_, dtype=np.float64)[:, 1]
+    labels = model.labels_.reindex(range(len(frame.units))).to_numpy(dtype=np.int64)
+    return Competence(
+        method=MACE_METHOD,
+        annotators=dict(zip(frame.annotators, competence.tolist(), strict=True)),
+        per_value=_agreement_with_labels(frame, labels),
+        labels=_labels(frame, model.labels_),
+        posteriors=_posteriors(frame, model.probas_),
+    )
+
+
+def _agreement_with_labels(frame: ObservationFrame, labels: IntArray) -> dict[Hashable, dict[str, float]]:
+    """Per annotator and value v: the share of the annotator's answers on units labelled v that are v."""
+    n_values = len(frame.values)
+    worker = frame.data["worker"].to_numpy(dtype=np.int64)
+    said = frame.data["label"].to_numpy(dtype=np.int64)
+    consensus = labels[frame.data["task"].to_numpy(dtype=np.int64)]
+    cells = worker * n_values + consensus
+    size = len(frame.annotators) * n_values
+    answered = np.bincount(cells, minlength=size).reshape(-1, n_values)
+    agreed = np.bincount(cells, weights=(said == consensus), minlength=size).reshape(-1, n_values)
+    return {
+        annotator: {
+            value: float(agreed[a, v] / answered[a, v])
+            for v, value in enumerate(frame.values)
+            if answered[a, v]
+        }
+        for a, annotator in enumerate(frame.annotators)
+    }
+
+
+def _labels(frame: ObservationFrame, labels: pd.Series[Any]) -> dict[Hashable, str]:
+    return {frame.units[int(u)]: frame.values[int(v)] for u, v in labels.items()}
+
+
+def _posteriors(frame: ObservationFrame, probas: pd.DataFrame) -> dict[Hashable, dict[str, float]]:
+    names = [frame.values[int(v)] for v in probas.columns]
+    return {
+        frame.units[int(u)]: dict(zip(names, row, strict=True))
+        for u, row in zip(probas.index, probas.to_numpy(dtype=np.float64).tolist(), strict=True)
+    }
+
+
+def _empty(method: str) -> Competence:
+    return Competence(method=method, annotators={}, per_value={}, labels={}, posteriors={})

@@ -1,0 +1,24 @@
+"""Reads of a project's panels."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from annotator.models import Membership, Panel, Project
+
+
+def panels_list(*, project: Project) -> QuerySet[Panel]:
+    return Panel.objects.filter(project=project).order_by("order", "pk")
+
+
+def member_panel_id(*, project: Project, user: User) -> int | None:
+    return Membership.objects.filter(project=project, user=user).values_list("panel_id", flat=True).first()
+
+
+def panel_cap(*, k: int, n_panels: int) -> int:
+    """How many of a document's k layers one panel takes before the document waits for the
+    others: an equal share, rounded up (k = 3 over three panels: one each)."""
+    return math.ceil(k / n_panels) if n_panels else k

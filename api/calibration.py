@@ -1,0 +1,119 @@
+"""Calibration and the annotators overview over the API.
+
+PUT /documents/{id}/calibration/ {"calibration": true} (managers) marks an adjudicated document
+of a blind project as a calibration item; false unmarks it. GET /projects/{id}/annotators/
+(reviewers and managers) gives each annotator's panel, layers, agreement with the others,
+calibration figures with their interval and history, and gate state. GET
+/projects/{id}/calibration/ gives the caller their own calibration figures, where the project
+shows them (Project.calibration_feedback); never which documents were checks.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator import access
+from annotator.calibration.maths import GateState
+from annotator.calibration.selectors import member_calibration
+from annotator.calibration.services import document_calibration_set
+from annotator.projects.selectors import project_annotators
+from api.views import validated
+
+
+class CalibrationMarkSerializer(serializers.Serializer):
+    calibration = serializers.BooleanField()
+
+
+class GateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=[s.value for s in GateState])
+    figure = serializers.FloatField(allow_null=True, help_text="Span F1 over the window.")
+    n_items = serializers.IntegerField(help_text="Calibration items in the window.")
+
+
+class CalibrationPointSerializer(serializers.Serializer):
+    scored_at = serializers.DateTimeField()
+    span_f1 = serializers.FloatField(allow_null=True)
+    window_f1 = serializers.FloatField(allow_null=True, help_text="Over the window ending here.")
+
+
+class CalibrationSerializer(serializers.Serializer):
+    n_items = serializers.IntegerField()
+    span_f1 = serializers.FloatField(allow_null=True, help_text="Against gold, pooled over every item.")
+    interval = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="95% bootstrap interval of span_f1."
+    )
+    label_alpha = serializers.FloatField(allow_null=True)
+    attribute_agreement = serializers.FloatField(allow_null=True)
+    gate = GateSerializer()
+    history = CalibrationPointSerializer(many=True)
+
+
+class MyCalibrationSerializer(serializers.Serializer):
+    n_items = serializers.IntegerField()
+    window = serializers.IntegerField(help_text="How many of the latest checks the figure reads.")
+    window_f1 = serializers.FloatField(allow_null=True, help_text="Your span F1 on the latest checks.")
+    gate = serializers.FloatField(allow_null=True, help_text="The project's pass mark, if any.")
+
+
+class AnnotatorSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+    panel = serializers.CharField(source="panel.key", allow_null=True, help_text="The panel's key.")
+    panel_set_by = serializers.CharField(allow_null=True)
+    panel_set_at = serializers.DateTimeField(allow_null=True)
+    layers_open = serializers.IntegerField()
+    layers_submitted = serializers.IntegerField()
+    layers_outside_panel = serializers.IntegerField(
+        help_text="Handed out after a document waited for its panels."
+    )
+    layers_need_review = serializers.IntegerField(
+        help_text="Submitted while, or before, falling below the gate."
+    )
+    agreement_f1 = serializers.FloatField(
+        allow_null=True, help_text="Overlap span F1 with the others, over the report's pairs."
+    )
+    agreement_pairs = serializers.IntegerField()
+    calibration = CalibrationSerializer()
+
+
+class CalibrationMarkApi(APIView):
+    @extend_schema(request=CalibrationMarkSerializer, responses=CalibrationMarkSerializer)
+    def put(self, request: Request, document_id: int) -> Response:
+        document = access.access_document(user=request.user, document_id=document_id, roles=access.MANAGERS)
+        wanted = validated(CalibrationMarkSerializer, request.data)["calibration"]
+        document = document_calibration_set(document=document, calibration=wanted)
+        return Response({"calibration": document.calibration})
+
+
+class AnnotatorListApi(APIView):
+    @extend_schema(responses=AnnotatorSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
+        return Response(AnnotatorSerializer(project_annotators(project=project), many=True).data)
+
+
+class MyCalibrationApi(APIView):
+    @extend_schema(responses=MyCalibrationSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id)
+        if not project.calibration_feedback:
+            raise PermissionDenied("This project does not show calibration figures to annotators.")
+        figures = member_calibration(project=project, user_id=cast(int, request.user.pk))
+        return Response(
+            MyCalibrationSerializer(
+                {
+                    "n_items": figures.n_items,
+                    "window": project.calibration_window,
+                    "window_f1": figures.gate.figure,
+                    "gate": project.calibration_gate,
+                }
+            ).data
+        )

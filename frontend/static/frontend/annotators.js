@@ -1,0 +1,23 @@
+// The annotators page: a manager places a member in a panel (the server records who and when).
+import { api } from "./api.js";
+
+const status = document.getElementById("annotators-status");
+
+for (const select of document.querySelectorAll("select.panel-select")) {
+  let saved = select.value;
+  select.addEventListener("change", async () => {
+    const row = select.closest("tr");
+    try {
+      await api.patch(`/api/v1/projects/${status.dataset.project}/members/${select.dataset.user}/`, {
+        panel: select.value || null,
+      });
+      saved = select.value;
+      status.dataset.kind = "ok";
+      status.textContent = `${row.dataset.annotator}: ${select.value ? `in ${select.selectedOptions[0].textContent}` : "in no panel"}.`;
+    } catch (error) {
+      select.value = saved;
+      status.dataset.kind = "error";
+      status.textContent = error.message;
+    }
+  });
+}
