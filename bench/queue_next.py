@@ -4,7 +4,10 @@ API (token authentication, the view, the service, the rendered layer).
 
 Prints the p50 / p95 of Next and, as a reference measured in the same run, the p50 of
 GET /healthz/ through the same test client (no database, no DRF), so machines of different
-speed compare.
+speed compare. Then the same with panel balance on: three panels, the starter's layers in the
+left panel, and as many annotators again, half of them centre and half right (each finds a
+document with room for their panel); and the worst case, left annotators for whom every started
+document already holds their panel's share, so Next reads them all before it answers 204.
 
     .venv/bin/python bench/queue_next.py [--documents 10000] [--calls 300]
 
@@ -21,6 +24,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +50,24 @@ def _fresh_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _annotators(project: Any, prefix: str, n: int, panel: str | None = None) -> list[str]:
+    """`n` annotators of the project (in `panel`, if given), one token each."""
+    from django.contrib.auth.models import User
+
+    from annotator.accounts.services import token_create
+    from annotator.panels.services import member_panel_set
+    from annotator.projects.services import membership_set
+
+    tokens = []
+    for i in range(n):
+        user = User.objects.create_user(f"{prefix}{i}")
+        membership_set(project=project, user=user, role="annotator")
+        if panel is not None:
+            member_panel_set(project=project, user=user, panel_key=panel, actor=user)
+        tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
+    return tokens
+
+
 def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     """The project, its started documents (bulk-written, then counted with layers_recount, as a
     bulk load must) and one annotator with a token per Next call."""
@@ -53,7 +75,6 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     from django.core.management import call_command
     from django.db import connection
 
-    from annotator.accounts.services import token_create
     from annotator.imports import text_sha256
     from annotator.layers.services import layers_recount
     from annotator.models import Document, Layer, Source
@@ -78,11 +99,7 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     )
     Layer.objects.bulk_create((Layer(document=d, user=starter) for d in documents), batch_size=5000)
     layers_recount()
-    tokens = []
-    for i in range(n_calls):
-        user = User.objects.create_user(f"next{i}")
-        membership_set(project=project, user=user, role="annotator")
-        tokens.append(token_create(user=user, name=f"client {uuid.uuid4()}")[1])
+    tokens = _annotators(project, "next", n_calls)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return project.pk, tokens
@@ -91,6 +108,43 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+def _with_panels(project_id: int, n_calls: int) -> tuple[list[str], list[str]]:
+    """Panel balance on: the starter's layers count for the left panel; tokens of annotators
+    in the centre and right panels, and of left ones for whom no started document has room."""
+    from django.db import connection
+
+    from annotator.models import Layer, Project
+    from annotator.panels.services import panel_create
+    from annotator.projects.services import project_update
+
+    project = Project.objects.get(pk=project_id)
+    project_update(project=project, changes={"panel_balance": True})
+    panels = {
+        key: panel_create(project=project, key=key, name=key, order=i)
+        for i, key in enumerate(("left", "centre", "right"))
+    }
+    Layer.objects.filter(document__project=project, user__username="starter").update(panel=panels["left"])
+    in_share = _annotators(project, "centre", n_calls // 2, "centre") + _annotators(
+        project, "right", n_calls // 2, "right"
+    )
+    full = _annotators(project, "left", max(10, n_calls // 10), "left")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return in_share, full
+
+
+def _press_next(client: Any, project_id: int, tokens: list[str], expected: int = 200) -> list[float]:
+    latencies = []
+    for token in tokens:
+        began = time.perf_counter()
+        response = client.post(
+            f"/api/v1/projects/{project_id}/queue/next/", HTTP_AUTHORIZATION=f"Token {token}"
+        )
+        latencies.append(time.perf_counter() - began)
+        assert response.status_code == expected, response.content
+    return latencies
 
 
 def main() -> None:
@@ -115,21 +169,22 @@ def main() -> None:
         began = time.perf_counter()
         assert client.get("/healthz/").status_code == 200
         reference.append(time.perf_counter() - began)
-    latencies = []
-    for token in tokens:
-        began = time.perf_counter()
-        response = client.post(
-            f"/api/v1/projects/{project_id}/queue/next/", HTTP_AUTHORIZATION=f"Token {token}"
-        )
-        latencies.append(time.perf_counter() - began)
-        assert response.status_code == 200, response.content
+    latencies = _press_next(client, project_id, tokens)
+    in_share, full = _with_panels(project_id, args.calls)
+    balanced = _press_next(client, project_id, in_share)
+    worst = _press_next(client, project_id, full, expected=204)
     reference_p50 = _percentile(reference[50:], 0.5)
     print(f"reference, GET /healthz/ in-process: p50 {reference_p50:.2f} ms")
-    print(
-        f"queue Next at {args.documents:,} started documents, {len(latencies)} annotators: "
-        f"p50 {_percentile(latencies, 0.5):.1f} ms, p95 {_percentile(latencies, 0.95):.1f} ms "
-        f"(p50 {_percentile(latencies, 0.5) / reference_p50:.1f}x the reference)"
-    )
+    for name, measured in (
+        ("queue Next", latencies),
+        ("queue Next with panel balance", balanced),
+        ("  worst case: no started document has room for the panel (204)", worst),
+    ):
+        print(
+            f"{name} at {args.documents:,} started documents, {len(measured)} annotators: "
+            f"p50 {_percentile(measured, 0.5):.1f} ms, p95 {_percentile(measured, 0.95):.1f} ms "
+            f"(p50 {_percentile(measured, 0.5) / reference_p50:.1f}x the reference)"
+        )
 
 
 if __name__ == "__main__":

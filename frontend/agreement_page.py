@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotator.agreement.maths.panels import FLAG_GAP, MIN_DOCUMENT_PAIRS
 from frontend.charts import Interval, Mark, dot_plot, heat_map
 
 KRIPPENDORFF_MARKS = (Mark(0.667, ".667 tentative"), Mark(0.800, ".800 reliable"))
@@ -123,3 +124,35 @@ def gold_rows(metrics: dict[str, Any], names: dict[str, str]) -> list[dict[str, 
         {"annotator": names.get(key, key), "n_documents": entry["n_documents"], **entry["overall"]}
         for key, entry in sorted(annotators.items(), key=lambda item: names.get(item[0], item[0]))
     ]
+
+
+def panel_matrix(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The panels section as the page shows it: a panel x panel heat map of alpha, one row per
+    cell, within and between, the flags, and stance per target per panel."""
+    panels = metrics.get("panels")
+    if not panels or not panels["cells"]:
+        return None
+    keys = panels["panels"]
+    index = {key: i for i, key in enumerate(keys)}
+    matrix: list[list[float | None]] = [[None] * len(keys) for _ in keys]
+    for cell in panels["cells"]:
+        a, b = (index[p] for p in cell["panels"])
+        matrix[a][b] = matrix[b][a] = _value(cell["alpha"])
+    stance = {
+        panel: values[key] for panel, values in panels["values"].items() for key in values if key == "stance"
+    }
+    targets = sorted({target for parts in stance.values() for target in parts})
+    return {
+        "chart": heat_map(keys, keys, matrix, title="Alpha between and within panels", low=0, high=1),
+        "cells": panels["cells"],
+        "totals": [("all within panels", panels["within"]), ("all between panels", panels["between"])],
+        "gap": FLAG_GAP,
+        "min_pairs": MIN_DOCUMENT_PAIRS,
+        "label_keys": list(panels["within"]["labels"]),
+        "attribute_keys": list(panels["within"]["attributes"]),
+        "flags": panels["flags"],
+        "stance": [
+            {"target": target, "panels": [(panel, stance.get(panel, {}).get(target, {})) for panel in keys]}
+            for target in targets
+        ],
+    }

@@ -107,6 +107,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             confusion=metrics.get("confusion"),
             pair_chart=page.pair_chart(metrics, names),
             pair_rows=page.pair_rows(metrics, names),
+            panels=page.panel_matrix(metrics),
             gold_rows=page.gold_rows(metrics, names),
             sources=sources,
             source_chart=page.source_chart(sources),

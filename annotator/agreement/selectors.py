@@ -26,6 +26,7 @@ from annotator.models import (
     Layer,
     LayerKind,
     LayerStatus,
+    Panel,
     Project,
     ReportScope,
     Source,
@@ -231,3 +232,28 @@ def usernames_get(*, user_ids: Collection[int]) -> dict[int, str]:
     from django.contrib.auth import get_user_model
 
     return dict(get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "username"))
+
+
+def project_panel_keys(*, project_id: int) -> list[str]:
+    """The project's panels, in their order."""
+    return list(
+        Panel.objects.filter(project_id=project_id).order_by("order", "pk").values_list("key", flat=True)
+    )
+
+
+def layer_panels(*, project_id: int) -> dict[int, dict[str, str]]:
+    """Per document, the panel each annotator's submitted layer was handed out for (annotators
+    keyed as in the statistics, by user id as text); layers of no panel are left out."""
+    panels: dict[int, dict[str, str]] = {}
+    for document_id, user_id, key in (
+        Layer.objects.filter(
+            document__project_id=project_id,
+            kind=LayerKind.ANNOTATION,
+            status=LayerStatus.SUBMITTED,
+            panel__isnull=False,
+        )
+        .order_by()
+        .values_list("document_id", "user_id", "panel__key")
+    ):
+        panels.setdefault(document_id, {})[str(user_id)] = key
+    return panels

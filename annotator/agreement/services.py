@@ -44,6 +44,8 @@ from annotator.agreement.maths import (
     tokenize,
 )
 from annotator.agreement.maths.gold import GoldStats, gold_report, gold_statistics
+from annotator.agreement.maths.panels import PanelPair, panel_pairs, panel_report, panel_value_counts
+from annotator.agreement.maths.stats import PairStats, ValueCounts, add_keywise
 from annotator.agreement.selectors import (
     AgreementSchema,
     DocumentLayers,
@@ -54,6 +56,8 @@ from annotator.agreement.selectors import (
     document_layers_list,
     document_statistics_iter,
     kept_resolutions,
+    layer_panels,
+    project_panel_keys,
 )
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
@@ -216,6 +220,22 @@ class _PairwiseSum:
 
 
 @dataclass
+class _PanelSum:
+    """The panel split of the project report: each document's annotator pairs and value counts
+    summed per panel pair and panel, by the panels its layers were handed out for."""
+
+    panel_of: dict[int, dict[str, str]]  # document id -> annotator -> panel key
+    cells: dict[PanelPair, PairStats] = field(default_factory=dict)
+    counts: dict[str, ValueCounts] = field(default_factory=dict)
+
+    def add(self, document_id: int, statistics: DocumentStatistics) -> None:
+        panel_of = self.panel_of.get(document_id)
+        if panel_of:
+            self.cells = add_keywise(self.cells, panel_pairs(statistics.pairs, panel_of))
+            self.counts = add_keywise(self.counts, panel_value_counts(statistics.value_counts, panel_of))
+
+
+@dataclass
 class _Summary:
     """What one report needs of its documents: their sum, the copies the bootstrap resamples
     (without the alpha_U and Fleiss groups and the attributes, which it does not read and which
@@ -297,9 +317,14 @@ def project_agreement_refresh(
     schema = agreement_schema_get(project_id=project_id)
     project = _Summary()  # its sum is the sum of the sources' sums
     by_source: dict[int, _Summary] = defaultdict(_Summary)
+    panels = project_panel_keys(project_id=project_id)
+    by_panel = _PanelSum(layer_panels(project_id=project_id) if panels else {})
 
-    def take(statistics: DocumentStatistics, source_id: int, watermark: datetime | None) -> None:
-        light = replace(statistics, by_raters={}, attributes={}) if n_boot > 0 else None
+    def take(
+        statistics: DocumentStatistics, document_id: int, source_id: int, watermark: datetime | None
+    ) -> None:
+        light = replace(statistics, by_raters={}, attributes={}, value_counts={}) if n_boot > 0 else None
+        by_panel.add(document_id, statistics)
         by_source[source_id].add(statistics, light, watermark)
         if light is not None:
             project.light.append(light)
@@ -314,13 +339,14 @@ def project_agreement_refresh(
         if parsed is None or not _fits(parsed, schema, resolution):
             stale[row.document_id] = row.source_id
             continue
-        take(parsed, row.source_id, row.watermark)
+        take(parsed, row.document_id, row.source_id, row.watermark)
     stale_ids = list(stale)
     for start in range(0, len(stale_ids), CHUNK_SIZE):
         chunk = stale_ids[start : start + CHUNK_SIZE]
         for fresh in documents_agreement_refresh(document_ids=chunk, resolution=resolution):
             take(
                 DocumentStatistics.from_dict(fresh.statistics),
+                fresh.document_id,
                 stale[fresh.document_id],
                 fresh.layers_watermark,
             )
@@ -348,6 +374,10 @@ def project_agreement_refresh(
     gold = gold_agreement_section(schema=schema, resolution=resolution)
     if gold["n_documents"]:  # once a document is adjudicated
         metrics["gold"] = gold
+    if panels:
+        metrics["panels"] = panel_report(
+            by_panel.cells, by_panel.counts, panels=panels, labels=schema.labels, attributes=schema.attributes
+        )
     reports.insert(
         0,
         AgreementReport(

@@ -44,7 +44,7 @@ def test_project_agreement_gives_the_report_its_times_and_one_report_per_source(
 ):
     # The first read sums what the eager-mode throttle held back (a bounded number of queries
     # whatever the number of documents); later reads only read.
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         submitted["client"].get(submitted["url"])
     with django_assert_max_num_queries(7):
         response = submitted["client"].get(submitted["url"])

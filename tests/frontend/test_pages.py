@@ -87,3 +87,14 @@ def test_project_page_shows_the_members_panel_or_asks_the_question_and_their_che
     newcomer = page_html(client, "newcomer", f"/projects/{demo.pk}/")
     assert "Where would you place your own politics?" in newcomer
     assert newcomer.count('name="panel"') == 3
+
+
+def test_agreement_page_splits_agreement_by_panel_with_stance_per_target(client, demo):
+    from annotator.agreement.services import project_agreement_refresh
+
+    project_agreement_refresh(project_id=demo.pk, n_boot=0)
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/agreement/")
+    assert "By panel" in html and "Alpha between and within panels" in html
+    assert "left · centre" in html and "centre · right" in html and "left · right" in html
+    assert "all between panels" in html
+    assert "Stance per target, by panel" in html and "Mayor Ines Okafor" in html

@@ -120,15 +120,48 @@ def in_shared_group(groups: IntArray) -> npt.NDArray[np.bool_]:
     return np.bincount(groups)[groups] >= 2
 
 
-def attribute_statistics(
+@dataclass(frozen=True)
+class AttributeCodes:
+    """One attribute over one document: which spans it applies to, and per part the (owners x
+    groups) matrix of value codes, -1 where an annotator gave none."""
+
+    spec: AttributeSpec
+    applies: npt.NDArray[np.bool_]
+    parts: dict[str, IntArray]
+
+    def whole(self, matrices: Mapping[str, FloatArray]) -> FloatArray:
+        """The attribute's own matrix from per-part ones: the part of a choice or boolean, the
+        sum of the parts of a multi or target attribute."""
+        zero = np.zeros((self.spec.n_values, self.spec.n_values))
+        if self.spec.kind in ("choice", "boolean"):
+            return np.asarray(matrices.get(WHOLE, zero))
+        return sum(matrices.values(), zero)
+
+    def pair(self, a: int, b: int) -> FloatArray:
+        """Coincidences of the whole attribute between owners a and b alone (two coders)."""
+        return self.whole(
+            {part: coincidences(c[[a, b]], self.spec.n_values) for part, c in self.parts.items()}
+        )
+
+    def value_counts(self, owner: int) -> dict[str, IntArray]:
+        """How often `owner` gave each value (by code), per part, on the spans it applies to."""
+        counts = {}
+        for part, c in self.parts.items():
+            given = c[owner][c[owner] >= 0]
+            if len(given):
+                counts[part] = np.bincount(given, minlength=self.spec.n_values).astype(np.int64)
+        return counts
+
+
+def attribute_codes(
     spec: AttributeSpec,
     spans: SpanSet,
     raw_values: Sequence[Mapping[str, Any]],
     groups: IntArray,
     label_keys: Sequence[str],
     n_owners: int,
-) -> AttributeStats:
-    """Statistics of `spec` over one document: `raw_values[s]` is span s's attributes dict,
+) -> AttributeCodes:
+    """The codes of `spec` over one document: `raw_values[s]` is span s's attributes dict,
     `groups` comes from `group_spans`, label indices in `spans.labels` point into `label_keys`."""
     applies = np.array(
         [not spec.applies_to or label_keys[label] in spec.applies_to for label in spans.labels.tolist()],
@@ -143,12 +176,30 @@ def attribute_statistics(
     if spec.kind == "multi":  # every option is a part, used or not, so per-option alpha exists
         for option in spec.values:
             codes.setdefault(option, np.full((n_owners, n_groups), -1, dtype=np.int64))
-    matrices = {part: coincidences(c, spec.n_values) for part, c in codes.items()}
-    zero = np.zeros((spec.n_values, spec.n_values))
-    whole = matrices.pop(WHOLE, zero) if spec.kind in ("choice", "boolean") else sum(matrices.values(), zero)
+    return AttributeCodes(spec, applies, codes)
+
+
+def statistics_of(codes: AttributeCodes, groups: IntArray) -> AttributeStats:
+    """The attribute's additive statistics over one document."""
+    matrices = {part: coincidences(c, codes.spec.n_values) for part, c in codes.parts.items()}
+    whole = codes.whole(matrices)
+    matrices.pop(WHOLE, None)
+    applies = codes.applies
     return AttributeStats(
-        spec.kind, int(applies.sum()), int((applies & in_shared_group(groups)).sum()), whole, matrices
+        codes.spec.kind, int(applies.sum()), int((applies & in_shared_group(groups)).sum()), whole, matrices
     )
+
+
+def attribute_statistics(
+    spec: AttributeSpec,
+    spans: SpanSet,
+    raw_values: Sequence[Mapping[str, Any]],
+    groups: IntArray,
+    label_keys: Sequence[str],
+    n_owners: int,
+) -> AttributeStats:
+    """Statistics of `spec` over one document (see `attribute_codes` for the arguments)."""
+    return statistics_of(attribute_codes(spec, spans, raw_values, groups, label_keys, n_owners), groups)
 
 
 def attribute_alpha(stats: AttributeStats) -> tuple[Estimate, dict[str, Estimate]]:

@@ -18,7 +18,7 @@ the stored list: a sum, then the formulas. What is summed (docs/agreement.md sec
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any, Protocol, TypeVar
 
@@ -26,7 +26,14 @@ import numpy as np
 import numpy.typing as npt
 
 from .alpha import binary_coincidences, binary_collapse, coincidences
-from .attributes import AttributeSpec, AttributeStats, attribute_statistics, group_spans, in_shared_group
+from .attributes import (
+    AttributeSpec,
+    AttributeStats,
+    attribute_codes,
+    group_spans,
+    in_shared_group,
+    statistics_of,
+)
 from .core import FloatArray, IntArray
 from .kappa import FleissSums, category_counts, fleiss_sums, pair_table
 from .labelsets import LabelSetCoincidences, headline_coincidences
@@ -34,7 +41,9 @@ from .positions import character_units, code_matrix, indicator_tensor
 from .spans import SpanCounts, SpanSet, span_counts
 from .unitizing import UnitizingStats, category_statistics
 
-FORMAT_VERSION = 2  # 2: label-set coincidences (the headline where overlaps are allowed)
+# 2: label-set coincidences (the headline where overlaps are allowed); 3: per-pair attribute
+# coincidences and per-annotator attribute value counts (agreement and stance by panel).
+FORMAT_VERSION = 3
 
 # A span as the caller passes it: (start, end, label key[, attributes dict]).
 SpanInput = tuple[int, int, str] | tuple[int, int, str, Mapping[str, Any]]
@@ -48,7 +57,7 @@ _A = TypeVar("_A", bound=_Addable)
 _K = TypeVar("_K", bound=Hashable)
 
 
-def _merge(a: Mapping[_K, _A], b: Mapping[_K, _A]) -> dict[_K, _A]:
+def add_keywise(a: Mapping[_K, _A], b: Mapping[_K, _A]) -> dict[_K, _A]:
     """Key-wise sum of two dicts of additive statistics."""
     out = dict(a)
     for key, value in b.items():
@@ -68,7 +77,7 @@ class RaterGroup:
         return RaterGroup(
             self.n_documents + other.n_documents,
             self.fleiss + other.fleiss,
-            _merge(self.unitizing, other.unitizing),
+            add_keywise(self.unitizing, other.unitizing),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,10 +103,42 @@ class PairStats:
     n_documents: int
     table: IntArray  # V x V, rows a's position values, columns b's
     spans: SpanCounts
+    # Per attribute key, the whole attribute's coincidences between the two alone, over the same
+    # span groups as the attribute's own figure (so an alpha of the pair, or of pooled pairs).
+    attributes: dict[str, FloatArray] = field(default_factory=dict)
 
     def __add__(self, other: PairStats) -> PairStats:
         return PairStats(
-            self.n_documents + other.n_documents, self.table + other.table, self.spans + other.spans
+            self.n_documents + other.n_documents,
+            self.table + other.table,
+            self.spans + other.spans,
+            add_keywise(self.attributes, other.attributes),
+        )
+
+
+@dataclass(frozen=True)
+class ValueCounts:
+    """How often one annotator gave each value of each attribute, per part (option or target),
+    on the spans the attribute applies to: attribute key -> part -> count per value code."""
+
+    counts: dict[str, dict[str, IntArray]]
+
+    def __add__(self, other: ValueCounts) -> ValueCounts:
+        merged = {key: dict(parts) for key, parts in self.counts.items()}
+        for key, parts in other.counts.items():
+            merged[key] = add_keywise(merged.get(key, {}), parts)
+        return ValueCounts(merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: {part: c.tolist() for part, c in parts.items()} for key, parts in self.counts.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ValueCounts:
+        return cls(
+            {
+                key: {part: np.asarray(c, dtype=np.int64) for part, c in parts.items()}
+                for key, parts in data.items()
+            }
         )
 
 
@@ -121,6 +162,7 @@ class DocumentStatistics:
     by_raters: dict[int, RaterGroup]
     pairs: dict[tuple[str, str], PairStats]
     attributes: dict[str, AttributeStats]
+    value_counts: dict[str, ValueCounts] = field(default_factory=dict)  # per annotator
 
     @classmethod
     def empty(
@@ -150,9 +192,10 @@ class DocumentStatistics:
             coincidences=self.coincidences + other.coincidences,
             label_coincidences=self.label_coincidences + other.label_coincidences,
             label_sets=self.label_sets + other.label_sets,
-            by_raters=_merge(self.by_raters, other.by_raters),
-            pairs=_merge(self.pairs, other.pairs),
-            attributes=_merge(self.attributes, other.attributes),
+            by_raters=add_keywise(self.by_raters, other.by_raters),
+            pairs=add_keywise(self.pairs, other.pairs),
+            attributes=add_keywise(self.attributes, other.attributes),
+            value_counts=add_keywise(self.value_counts, other.value_counts),
         )
 
     def headline(self) -> LabelSetCoincidences:
@@ -196,10 +239,12 @@ class DocumentStatistics:
                     "n_documents": p.n_documents,
                     "table": p.table.tolist(),
                     "spans": p.spans.to_dict(),
+                    "attributes": {k: m.tolist() for k, m in sorted(p.attributes.items())},
                 }
                 for (a, b), p in sorted(self.pairs.items())
             ],
             "attributes": {k: s.to_dict() for k, s in sorted(self.attributes.items())},
+            "value_counts": {a: v.to_dict() for a, v in sorted(self.value_counts.items())},
         }
 
     @classmethod
@@ -225,10 +270,12 @@ class DocumentStatistics:
                     int(p["n_documents"]),
                     np.asarray(p["table"], dtype=np.int64).reshape(size, size),
                     SpanCounts.from_dict(p["spans"]),
+                    {k: np.asarray(m, dtype=float) for k, m in p["attributes"].items()},
                 )
                 for p in data["pairs"]
             },
             attributes={k: AttributeStats.from_dict(s) for k, s in data["attributes"].items()},
+            value_counts={a: ValueCounts.from_dict(v) for a, v in data["value_counts"].items()},
         )
 
 
@@ -316,16 +363,22 @@ def document_statistics(
             for c, key in enumerate(labels)
         },
     )
+    everything = reduce(lambda x, y: x + y, sets)
+    raw = [values for _, layer_raw in parsed for values in layer_raw]
+    groups = group_spans(everything, threshold)
+    attribute_values = {
+        spec.key: attribute_codes(spec, everything, raw, groups, labels, m) for spec in attributes
+    }
     pairs = {
         (str(annotators[a]), str(annotators[b])): PairStats(
-            1, pair_table(codes[a], codes[b], k + 1), span_counts(sets[a], sets[b], k, threshold)
+            1,
+            pair_table(codes[a], codes[b], k + 1),
+            span_counts(sets[a], sets[b], k, threshold),
+            {key: values.pair(a, b) for key, values in attribute_values.items()},
         )
         for a in range(m)
         for b in range(a + 1, m)
     }
-    everything = reduce(lambda x, y: x + y, sets)
-    raw = [values for _, layer_raw in parsed for values in layer_raw]
-    groups = group_spans(everything, threshold)
     return DocumentStatistics(
         labels,
         resolution,
@@ -340,7 +393,11 @@ def document_statistics(
         label_sets=label_sets,
         by_raters={m: group},
         pairs=pairs,
-        attributes={
-            spec.key: attribute_statistics(spec, everything, raw, groups, labels, m) for spec in attributes
+        attributes={key: statistics_of(values, groups) for key, values in attribute_values.items()},
+        value_counts={
+            str(annotators[owner]): ValueCounts(
+                {key: v.value_counts(owner) for key, v in attribute_values.items()}
+            )
+            for owner in range(m)
         },
     )
