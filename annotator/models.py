@@ -524,6 +524,21 @@ class AgreementReport(models.Model):
         return f"{self.scope} {self.scope_key} agreement of {self.project}"
 
 
+class CompetenceReport(models.Model):
+    """Each annotator's reliability, overall and per value, for the span labels and for every
+    attribute, as Dawid-Skene and MACE estimate it over the project's span groups
+    (annotator.competence.services). Written by a job; `layers_version` is the project's when
+    it was computed, so a page can tell it is behind."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="competence")
+    metrics = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+    layers_version = models.PositiveIntegerField(default=0, help_text="The project's layers_version read.")
+
+    def __str__(self) -> str:
+        return f"annotator competence in {self.project}"
+
+
 class ProfileBasis(models.TextChoices):
     GOLD = "gold", "Gold (adjudicated, else consensus)"
     CONSENSUS = "consensus", "Consensus"
@@ -561,6 +576,7 @@ class JobKind(models.TextChoices):
     IMPORT = "import_documents", "Document import"
     AGREEMENT_RECOMPUTE = "agreement_recompute", "Agreement recompute"
     PROFILES_RECOMPUTE = "profiles_recompute", "Source profiles recompute"
+    COMPETENCE_RECOMPUTE = "competence_recompute", "Annotator competence recompute"
 
 
 # A running job's worker writes `heartbeat_at` this often; a job whose heartbeat is older than

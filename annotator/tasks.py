@@ -120,11 +120,20 @@ def profiles_recompute_task(self: JobTask, job_id: int) -> None:
     profiles_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
+# Annotator competence (annotator.competence.services).
+@shared_task(bind=True, base=JobTask)
+def competence_recompute_task(self: JobTask, job_id: int) -> None:
+    from annotator.competence.services import competence_recompute_job_run
+
+    competence_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
 # The task that (re)starts each kind of job from its JobRun alone.
 JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.IMPORT: documents_import_task,
     JobKind.AGREEMENT_RECOMPUTE: agreement_recompute_task,
     JobKind.PROFILES_RECOMPUTE: profiles_recompute_task,
+    JobKind.COMPETENCE_RECOMPUTE: competence_recompute_task,
 }
 
 

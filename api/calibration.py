@@ -5,13 +5,16 @@ of a blind project as a calibration item; false unmarks it. GET /projects/{id}/a
 (reviewers and managers) gives each annotator's panel, layers, agreement with the others,
 calibration figures with their interval and history, and gate state. GET
 /projects/{id}/calibration/ gives the caller their own calibration figures, where the project
-shows them (Project.calibration_feedback); never which documents were checks.
+shows them (Project.calibration_feedback); never which documents were checks. POST
+/projects/{id}/annotators/competence/ (reviewers and managers) fits Dawid-Skene and MACE as a
+job (annotator.competence.services); the overview then gives each annotator's figures.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -23,8 +26,10 @@ from annotator import access
 from annotator.calibration.maths import GateState
 from annotator.calibration.selectors import member_calibration
 from annotator.calibration.services import document_calibration_set
+from annotator.competence.services import competence_recompute_start
 from annotator.projects.selectors import project_annotators
-from api.views import validated
+from api.serializers import JobSerializer
+from api.views import job_accepted, validated
 
 
 class CalibrationMarkSerializer(serializers.Serializer):
@@ -82,6 +87,13 @@ class AnnotatorSerializer(serializers.Serializer):
     )
     agreement_pairs = serializers.IntegerField()
     calibration = CalibrationSerializer()
+    competence = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Reliability on the span labels by method (dawid_skene, mace), from the last fit.",
+    )
+    competence_per_label = serializers.DictField(
+        child=serializers.FloatField(), help_text="Dawid-Skene: P(says the label | it is the label)."
+    )
 
 
 class CalibrationMarkApi(APIView):
@@ -98,6 +110,14 @@ class AnnotatorListApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
         return Response(AnnotatorSerializer(project_annotators(project=project), many=True).data)
+
+
+class CompetenceRecomputeApi(APIView):
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Fit Dawid-Skene and MACE on the project's span groups, as a job."""
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
+        return job_accepted(competence_recompute_start(project=project, user=cast(User, request.user)))
 
 
 class MyCalibrationApi(APIView):

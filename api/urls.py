@@ -27,6 +27,11 @@ urlpatterns = [
     path("projects/<int:project_id>/panel/", panels.MyPanelApi.as_view(), name="my-panel"),
     path("projects/<int:project_id>/annotators/", calibration.AnnotatorListApi.as_view(), name="annotators"),
     path(
+        "projects/<int:project_id>/annotators/competence/",
+        calibration.CompetenceRecomputeApi.as_view(),
+        name="annotators-competence",
+    ),
+    path(
         "projects/<int:project_id>/calibration/",
         calibration.MyCalibrationApi.as_view(),
         name="my-calibration",

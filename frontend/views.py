@@ -16,7 +16,7 @@ from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration
 from annotator.errors import NotFound, ValidationError
-from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Role
+from annotator.models import ANNOTATOR_LAYER_KINDS, CompetenceReport, ProfileBasis, Role
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
@@ -130,6 +130,7 @@ def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
             "chart": annotators_page.calibration_chart(rows, project),
             "panels": panels_list(project=project),
             "can_place": project.user_role == Role.MANAGER,
+            "competence": CompetenceReport.objects.filter(project=project).first(),
         },
     )
 

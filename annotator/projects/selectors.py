@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 
+from annotator.agreement.maths.competence import LABEL
 from annotator.calibration.selectors import MemberCalibration, calibration_of
 from annotator.errors import ValidationError
 from annotator.models import (
@@ -17,6 +18,7 @@ from annotator.models import (
     AgreementResolution,
     Attribute,
     CalibrationScore,
+    CompetenceReport,
     Document,
     Label,
     Layer,
@@ -211,6 +213,10 @@ class AnnotatorOverview:
     agreement_f1: float | None  # overlap F1 with the others, over the report's pairs
     agreement_pairs: int
     calibration: MemberCalibration
+    # From the stored competence report, on the span labels: overall reliability by each
+    # method, and Dawid-Skene's per label (P(says it | it is it)); empty before a fit.
+    competence: dict[str, float] = field(default_factory=dict)
+    competence_per_label: dict[str, float] = field(default_factory=dict)
 
 
 def project_annotators(*, project: Project) -> list[AnnotatorOverview]:
@@ -251,6 +257,8 @@ def project_annotators(*, project: Project) -> list[AnnotatorOverview]:
             sums[0] += f1 * n
             sums[1] += n
             sums[2] += 1
+    fitted = CompetenceReport.objects.filter(project=project).values_list("metrics", flat=True).first() or {}
+    labels = fitted.get("variables", {}).get(LABEL, {})
     scores: dict[int, list[CalibrationScore]] = {}
     for score in CalibrationScore.objects.filter(project=project).order_by("scored_at", "pk"):
         scores.setdefault(score.user_id, []).append(score)
@@ -276,6 +284,14 @@ def project_annotators(*, project: Project) -> list[AnnotatorOverview]:
                 agreement_f1=agreement[0] / agreement[1] if agreement else None,
                 agreement_pairs=int(agreement[2]) if agreement else 0,
                 calibration=calibration_of(project=project, scores=scores.get(m.user_id, [])),
+                competence={
+                    method: labels[method]["annotators"][str(m.user_id)]
+                    for method in ("dawid_skene", "mace")
+                    if str(m.user_id) in labels.get(method, {}).get("annotators", {})
+                },
+                competence_per_label=labels.get("dawid_skene", {})
+                .get("per_value", {})
+                .get(str(m.user_id), {}),
             )
         )
     return rows

@@ -206,6 +206,13 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(annotator=403, annotator_b=403),
     ),
+    (
+        "annotators-competence",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/annotators/competence/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=202, manager=202),
+    ),
     ("my-calibration", "get", lambda w: f"/api/v1/projects/{w.project.pk}/calibration/", None, _statuses()),
     # Only an adjudicated document becomes a calibration item: this one is not (400).
     (

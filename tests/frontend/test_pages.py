@@ -70,6 +70,7 @@ def test_annotators_page_shows_panels_calibration_and_the_gate_to_reviewers(clie
         assert f'data-annotator="{username}"' in html
     assert "Span F1 against gold on calibration items" in html and "<svg" in html
     assert "Below the gate" in html and "Passing" in html
+    assert "Fitted " in html and "over 12 documents" in html  # competence, fitted when the demo loads
     assert "panel-select" not in html  # placing members is for managers
     assert 'class="panel-select"' in page_html(client, "demo-manager", f"/projects/{demo.pk}/annotators/")
     assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/annotators/").status_code == 403

@@ -102,6 +102,7 @@ def test_profile_pages_follow_the_annotator_rule(client, demo):
     demo.save()
     assert anna.get(f"/projects/{demo.pk}/sources/").status_code == 403  # still blind
     demo.blind = False
+    demo.calibration_every = 0  # calibration needs a blind project
     demo.save()
     page = anna.get(f"/projects/{demo.pk}/sources/")
     assert page.status_code == 200

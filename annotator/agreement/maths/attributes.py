@@ -49,6 +49,12 @@ class AttributeSpec:
     def n_values(self) -> int:
         return 2 if self.kind in ("boolean", "multi") else len(self.values)
 
+    def value_name(self, code: int) -> str:
+        """The value a code stands for: a choice or stance value, or "true" / "false"."""
+        if self.kind in ("boolean", "multi"):
+            return "true" if code else "false"
+        return self.values[code]
+
     def codes(self, raw: Any) -> dict[str, int]:
         """The code of each part for one span's raw value; absent or invalid values give none."""
         if self.kind == "choice":

@@ -61,15 +61,21 @@ EM Algorithm. Applied Statistics 28 (1979).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import contextlib
+import warnings
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import reduce
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-from crowdkit.aggregation import MACE, DawidSkene
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+from .attributes import WHOLE, AttributeSpec, attribute_codes, group_spans
 from .core import IntArray
+from .stats import SpanInput, parse_layer
 
 Observation = tuple[Hashable, Hashable, str]  # (unit, annotator, value)
 
@@ -116,6 +122,8 @@ def observation_frame(observations: Iterable[Observation]) -> ObservationFrame:
         tuple(table.setdefault(item, len(table)) for table, item in zip(codes, observation, strict=True))
         for observation in observations
     ]
+    import pandas as pd  # imported on use, like crowd-kit: pages read this module's names only
+
     data = pd.DataFrame(np.array(rows, dtype=np.int64).reshape(-1, 3), columns=["task", "worker", "label"])
     units, annotators, values = (list(table) for table in codes)
     return ObservationFrame(data, units, annotators, [str(value) for value in values])
@@ -123,15 +131,20 @@ def observation_frame(observations: Iterable[Observation]) -> ObservationFrame:
 
 def dawid_skene(observations: Iterable[Observation], *, n_iter: int = 100, tol: float = 1e-5) -> Competence:
     """Dawid-Skene (crowd-kit's `DawidSkene`, its defaults): confusion matrices by EM."""
+    from crowdkit.aggregation import DawidSkene  # imported on use: it loads scipy and scikit-learn
+
     frame = observation_frame(observations)
     if frame.data.empty:
         return _empty(DAWID_SKENE)
-    model = DawidSkene(n_iter=n_iter, tol=tol).fit(frame.data)
+    with _quiet_crowdkit():
+        model = DawidSkene(n_iter=n_iter, tol=tol).fit(frame.data)
     assert model.errors_ is not None
     assert model.priors_ is not None
     assert model.probas_ is not None
     assert model.labels_ is not None
     n_annotators, n_values = len(frame.annotators), len(frame.values)
+    import pandas as pd
+
     full = pd.MultiIndex.from_product([range(n_annotators), range(n_values)], names=["worker", "label"])
     errors = (
         model.errors_.reindex(index=full, columns=range(n_values), fill_value=0.0)
@@ -162,10 +175,13 @@ def mace(
 ) -> Competence:
     """MACE (crowd-kit's `MACE`, its defaults but `n_restarts`): competence and spamming strategy
     by variational Bayes ("vb") or plain EM ("em"), started from `seed`."""
+    from crowdkit.aggregation import MACE
+
     frame = observation_frame(observations)
     if frame.data.empty:
         return _empty(MACE_METHOD)
-    model = MACE(n_restarts=n_restarts, n_iter=n_iter, method=method, random_state=seed).fit(frame.data)
+    with _quiet_crowdkit():
+        model = MACE(n_restarts=n_restarts, n_iter=n_iter, method=method, random_state=seed).fit(frame.data)
     assert model.labels_ is not None
     assert model.probas_ is not None
     competence = np.asarray(model.spamming_, dtype=np.float64)[:, 1]
@@ -177,6 +193,15 @@ def mace(
         labels=_labels(frame, model.labels_),
         posteriors=_posteriors(frame, model.probas_),
     )
+
+
+@contextlib.contextmanager
+def _quiet_crowdkit() -> Iterator[None]:
+    """crowd-kit 1.4.2 calls pandas with keywords pandas 4 will remove, warning on every call of
+    every iteration; requirements.txt pins pandas 3, where they work."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"crowdkit\.")
+        yield
 
 
 def _agreement_with_labels(frame: ObservationFrame, labels: IntArray) -> dict[Hashable, dict[str, float]]:
@@ -213,3 +238,58 @@ def _posteriors(frame: ObservationFrame, probas: pd.DataFrame) -> dict[Hashable,
 
 def _empty(method: str) -> Competence:
     return Competence(method=method, annotators={}, per_value={}, labels={}, posteriors={})
+
+
+NO_SPAN = "(no span)"  # an annotator's answer on a span group where they marked nothing
+LABEL = "label"  # the variable of the span groups' labels
+
+
+def span_group_observations(
+    document_id: Hashable,
+    layers: Mapping[Hashable, Sequence[SpanInput]],
+    label_keys: Sequence[str],
+    attributes: Sequence[AttributeSpec] = (),
+    *,
+    text_length: int,
+    threshold: float = 0.5,
+) -> dict[str, list[Observation]]:
+    """The observations of one document, per variable, over the span groups the agreement
+    engine builds (`attributes.group_spans`: overlap-matched, same label, one span per annotator).
+
+    * LABEL: each group is a unit (document_id, group); every annotator who submitted the
+      document answers it, with their span's label or NO_SPAN.
+    * each attribute: the groups (for multi and target attributes, each group and option or
+      target) are the units; an annotator answers with the value on their span in the group, and
+      does not answer where they have no span or gave no value."""
+    annotators = sorted(layers, key=str)
+    labels = tuple(label_keys)
+    parsed = [parse_layer(layers[a], labels, text_length, owner) for owner, a in enumerate(annotators)]
+    if not parsed:
+        return {LABEL: []}
+    spans = reduce(lambda x, y: x + y, (s for s, _ in parsed))
+    raw = [values for _, layer_raw in parsed for values in layer_raw]
+    groups = group_spans(spans, threshold)
+    n_groups = int(groups.max(initial=-1)) + 1
+    answers = np.full((len(annotators), n_groups), -1, dtype=np.int64)
+    answers[spans.owners, groups] = spans.labels
+    out: dict[str, list[Observation]] = {
+        LABEL: [
+            ((document_id, g), annotators[a], labels[int(code)] if code >= 0 else NO_SPAN)
+            for a in range(len(annotators))
+            for g, code in enumerate(answers[a].tolist())
+        ]
+    }
+    for spec in attributes:
+        codes = attribute_codes(spec, spans, raw, groups, labels, len(annotators))
+        out[spec.key] = [
+            (
+                (document_id, g) if part == WHOLE else (document_id, g, part),
+                annotators[a],
+                spec.value_name(code),
+            )
+            for part, matrix in codes.parts.items()
+            for a in range(len(annotators))
+            for g, code in enumerate(matrix[a].tolist())
+            if code >= 0
+        ]
+    return out

@@ -145,7 +145,7 @@ def panel_report(
             continue
         values[panel] = {
             key: {
-                part: {_value_name(names[key], code): int(n) for code, n in enumerate(c.tolist()) if n}
+                part: {names[key].value_name(code): int(n) for code, n in enumerate(c.tolist()) if n}
                 for part, c in sorted(parts.items())
             }
             for key, parts in sorted(counts[panel].counts.items())
@@ -165,9 +165,3 @@ def panel_report(
         "flags": _flags(within, between),
         "values": values,
     }
-
-
-def _value_name(spec: AttributeSpec, code: int) -> str:
-    if spec.kind in ("boolean", "multi"):
-        return "true" if code else "false"
-    return spec.values[code]

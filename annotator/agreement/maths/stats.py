@@ -284,7 +284,7 @@ def combine(statistics: Iterable[DocumentStatistics]) -> DocumentStatistics:
     return reduce(lambda a, b: a + b, statistics)
 
 
-def _parse(
+def parse_layer(
     spans: Sequence[SpanInput], labels: Sequence[str], text_length: int, owner: int
 ) -> tuple[SpanSet, list[Mapping[str, Any]]]:
     """A layer as a SpanSet (label indices 0..K-1) and its attribute dicts; rejects bad spans."""
@@ -348,7 +348,7 @@ def document_statistics(
     annotators = sorted(layers, key=str)
     if len(annotators) < 2:
         return DocumentStatistics.empty(labels, resolution, allow_overlap, threshold)
-    parsed = [_parse(layers[a], labels, text_length, owner) for owner, a in enumerate(annotators)]
+    parsed = [parse_layer(layers[a], labels, text_length, owner) for owner, a in enumerate(annotators)]
     sets = [spans for spans, _ in parsed]
     codes, o, label_o, label_sets = position_coincidences(sets, k, text_length, tokens, allow_overlap)
 

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
+from annotator.competence.services import project_competence_compute
 from annotator.imports.services import documents_import_records
 from annotator.layers.services import calibration_assign, layer_assign, layer_submit
 from annotator.models import (
@@ -56,6 +57,8 @@ class Command(BaseCommand):
             self._layers(project, demo)
             self._panels(project, demo)
             self._calibration(project, demo)
+            # Competence is fitted on request, not after each layer: fitted here once.
+            project_competence_compute(project_id=project.pk)
             token = self._api_token(demo["users"]["manager"])
         # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
         # worker refreshes them, or without one the first read does.

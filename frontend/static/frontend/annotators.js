@@ -1,5 +1,7 @@
-// The annotators page: a manager places a member in a panel (the server records who and when).
+// The annotators page: a manager places a member in a panel (the server records who and when);
+// a reviewer or manager starts a competence fit and the page reloads when it is done.
 import { api } from "./api.js";
+import { recomputeButton } from "./jobs.js";
 
 const status = document.getElementById("annotators-status");
 
@@ -21,3 +23,10 @@ for (const select of document.querySelectorAll("select.panel-select")) {
     }
   });
 }
+
+recomputeButton(
+  document.getElementById("fit-competence"),
+  status,
+  () => `/api/v1/projects/${status.dataset.project}/annotators/competence/`,
+  "documents",
+);
