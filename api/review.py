@@ -296,6 +296,7 @@ class QueueInputSerializer(serializers.Serializer):
     label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]
     annotator = StrictCharField(required=False, max_length=150)
     adjudicated = QueryChoiceField(choices=["true", "false"], required=False)
+    needs_review = QueryChoiceField(choices=["true", "false"], required=False)
 
 
 class DecisionExportInputSerializer(serializers.Serializer):
@@ -347,6 +348,12 @@ class ReviewQueueApi(APIView):
                 "annotator", str, description="A username: documents with their submitted layer."
             ),
             OpenApiParameter("adjudicated", str, enum=["true", "false"], description="Adjudicated or not."),
+            OpenApiParameter(
+                "needs_review",
+                str,
+                enum=["true", "false"],
+                description="With a layer marked for review (its annotator fell below the calibration gate), or not.",
+            ),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
@@ -357,13 +364,14 @@ class ReviewQueueApi(APIView):
         query = QueueInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = dict(query.validated_data)
-        adjudicated = data.get("adjudicated")
+        adjudicated, needs_review = data.get("adjudicated"), data.get("needs_review")
         filters = review_queue_filters_resolve(
             project=project,
             source=data.get("source"),
             label=data.get("label"),
             annotator=data.get("annotator"),
             adjudicated=None if adjudicated is None else adjudicated == "true",
+            needs_review=None if needs_review is None else needs_review == "true",
         )
         paginator = ReviewQueuePagination()
         page = cast(

@@ -161,7 +161,10 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
 def review_queue_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """The review queue (reviewers and managers): most disagreement first, filterable."""
     project = _or_404(access.access_review_project, user=request.user, project_id=project_id)
-    chosen = {key: request.GET.get(key, "") for key in ("source", "label", "annotator", "adjudicated")}
+    chosen = {
+        key: request.GET.get(key, "")
+        for key in ("source", "label", "annotator", "adjudicated", "needs_review")
+    }
     error = ""
     try:
         filters = review_queue_filters_resolve(
@@ -170,6 +173,7 @@ def review_queue_page(request: HttpRequest, project_id: int) -> HttpResponse:
             label=chosen["label"] or None,
             annotator=chosen["annotator"] or None,
             adjudicated={"true": True, "false": False}.get(chosen["adjudicated"]),
+            needs_review={"true": True, "false": False}.get(chosen["needs_review"]),
         )
     except ValidationError as problem:
         error = " ".join(m for messages in problem.message_dict.values() for m in messages)

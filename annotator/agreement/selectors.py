@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import Length
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Length
 
 from annotator.agreement.maths.attributes import AttributeKind as SpecKind
 from annotator.agreement.maths.attributes import AttributeSpec
@@ -26,6 +26,7 @@ from annotator.models import (
     Layer,
     LayerKind,
     LayerStatus,
+    Membership,
     Panel,
     Project,
     ReportScope,
@@ -242,18 +243,22 @@ def project_panel_keys(*, project_id: int) -> list[str]:
 
 
 def layer_panels(*, project_id: int) -> dict[int, dict[str, str]]:
-    """Per document, the panel each annotator's submitted layer was handed out for (annotators
-    keyed as in the statistics, by user id as text); layers of no panel are left out."""
+    """Per document, the panel of each annotator's submitted layer (annotators keyed as in the
+    statistics, by user id as text): the one it was handed out for, else (a project that does
+    not balance its panels, or layers from before its panels) the annotator's panel now.
+    Annotators in no panel are left out."""
+    member_panel = Membership.objects.filter(project_id=project_id, user_id=OuterRef("user_id")).values(
+        "panel__key"
+    )[:1]
     panels: dict[int, dict[str, str]] = {}
     for document_id, user_id, key in (
         Layer.objects.filter(
-            document__project_id=project_id,
-            kind=LayerKind.ANNOTATION,
-            status=LayerStatus.SUBMITTED,
-            panel__isnull=False,
+            document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
         )
+        .annotate(panel_key=Coalesce("panel__key", Subquery(member_panel)))
+        .filter(panel_key__isnull=False)
         .order_by()
-        .values_list("document_id", "user_id", "panel__key")
+        .values_list("document_id", "user_id", "panel_key")
     ):
         panels.setdefault(document_id, {})[str(user_id)] = key
     return panels

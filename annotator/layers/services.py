@@ -127,9 +127,11 @@ def queue_next(*, project: Project, user: User) -> Layer | None:
         )
         if unfinished is not None:
             return unfinished
-        panel_id, failing_since = Membership.objects.filter(project=project, user=user).values_list(
-            "panel_id", "calibration_failing_since"
-        ).first() or (None, None)
+        panel_id, failing_since = None, None
+        if project.panel_balance or project.calibration_every or project.calibration_pause:
+            panel_id, failing_since = Membership.objects.filter(project=project, user=user).values_list(
+                "panel_id", "calibration_failing_since"
+            ).first() or (None, None)
         paused = calibration_paused(project=project, failing_since=failing_since)
         if paused or calibration_due(project=project):
             layer = _calibration_layer(project=project, user=user, panel_id=panel_id)

@@ -53,6 +53,8 @@ class QueueFilters:
     label_id: int | None = None
     annotator_id: int | None = None
     adjudicated: bool | None = None
+    # A submitted layer marked for review: its annotator fell below the calibration gate.
+    needs_review: bool | None = None
 
 
 def review_queue_filters_resolve(
@@ -62,10 +64,11 @@ def review_queue_filters_resolve(
     label: str | None = None,
     annotator: str | None = None,
     adjudicated: bool | None = None,
+    needs_review: bool | None = None,
 ) -> QueueFilters:
     """Resolve the queue's filters to ids; ValidationError with a message per unknown one."""
     refs = project_refs_resolve(project=project, source=source, label=label, annotator=annotator)
-    return QueueFilters(refs.source_id, refs.label_id, refs.annotator_id, adjudicated)
+    return QueueFilters(refs.source_id, refs.label_id, refs.annotator_id, adjudicated, needs_review)
 
 
 def review_queue(*, project: Project, filters: QueueFilters | None = None) -> QuerySet[Document]:
@@ -112,6 +115,9 @@ def review_queue(*, project: Project, filters: QueueFilters | None = None) -> Qu
         documents = documents.filter(Exists(submitted.filter(user_id=filters.annotator_id)))
     if filters.adjudicated is not None:
         documents = documents.filter(adjudicated=filters.adjudicated)
+    if filters.needs_review is not None:
+        flagged = Exists(submitted.filter(needs_review=True))
+        documents = documents.filter(flagged if filters.needs_review else ~flagged)
     return documents.order_by(F("disagreement").desc(nulls_last=True), "pk")
 
 

@@ -13,6 +13,7 @@ from annotator.calibration.services import document_calibration_set
 from annotator.layers.services import layer_submit, queue_next
 from annotator.models import CalibrationScore, Document, Layer, LayerKind, LayerStatus, Membership, Role
 from annotator.projects.services import project_update
+from annotator.review.selectors import review_queue, review_queue_filters_resolve
 from annotator.review.services import review_add, review_adjudicate, review_reopen
 from tests.factories import DocumentFactory, ProjectFactory, member, span_at
 
@@ -195,6 +196,15 @@ def test_falling_below_the_gate_marks_layers_for_review_and_pauses_the_annotator
     layer_submit(layer=later)
     later.refresh_from_db()
     assert later.needs_review
+    # Reviewers find them in the review queue.
+    flagged = review_queue(
+        project=project, filters=review_queue_filters_resolve(project=project, needs_review=True)
+    )
+    assert [d.pk for d in flagged] == [later.document_id]
+    others = review_queue(
+        project=project, filters=review_queue_filters_resolve(project=project, needs_review=False)
+    )
+    assert later.document_id not in {d.pk for d in others} and ordinary.document_id in {d.pk for d in others}
 
 
 @pytest.mark.django_db

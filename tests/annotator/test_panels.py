@@ -184,3 +184,23 @@ def test_the_query_and_the_check_under_the_lock_agree_on_every_wait():
             assert checked == (
                 True if panel_layers < 2 else (False if minutes >= 60 * (panel_layers - 1) else None)
             )
+
+
+@pytest.mark.django_db
+def test_agreement_splits_by_the_members_panels_where_layers_were_not_handed_out_for_one():
+    from annotator.agreement.services import project_agreement_refresh
+    from annotator.layers.services import layer_assign, layer_submit
+
+    project, people = balanced_project(slug="unbalanced", per_panel=1)
+    project_update(project=project, changes={"panel_balance": False})
+    document = DocumentFactory(project=project)
+    for key in ("left", "centre", "right"):
+        layer = layer_assign(document=document, user=people[key][0])
+        assert layer.panel is None
+        layer_submit(layer=layer)
+    cells = project_agreement_refresh(project_id=project.pk, n_boot=0).metrics["panels"]["cells"]
+    assert sorted(tuple(c["panels"]) for c in cells) == [
+        ("centre", "right"),
+        ("left", "centre"),
+        ("left", "right"),
+    ]

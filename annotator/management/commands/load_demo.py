@@ -165,8 +165,8 @@ class Command(BaseCommand):
                 layer_submit(layer=layer)
 
     def _panels(self, project: Project, demo: dict[str, Any]) -> None:
-        """Panels, the self-placement question, and every annotator placed by the manager; the
-        layers handed out before are counted for their annotator's panel."""
+        """Panels, the self-placement question, and every annotator placed by the manager (the
+        layers handed out before count for their annotator's panel in agreement by panel)."""
         spec = demo["panels"]
         manager = get_user_model().objects.get(username=demo["users"]["manager"])
         project_update(
@@ -182,10 +182,7 @@ class Command(BaseCommand):
                 panel_create(project=project, order=order, **panel)
         for username, key in spec["members"].items():
             user = get_user_model().objects.get(username=username)
-            membership = member_panel_set(project=project, user=user, panel_key=key, actor=manager)
-            Layer.objects.filter(document__project=project, user=user, panel__isnull=True).update(
-                panel=membership.panel
-            )
+            member_panel_set(project=project, user=user, panel_key=key, actor=manager)
 
     def _calibration(self, project: Project, demo: dict[str, Any]) -> None:
         """Three articles adjudicated (gold: the spans all three annotators agree on) and marked
