@@ -34,6 +34,8 @@ from annotator.models import (
     Span,
 )
 
+THRESHOLD = 0.5  # overlap ratio for span matching and attribute groups (docs/agreement.md section 4)
+
 
 @dataclass(frozen=True)
 class AgreementSchema:

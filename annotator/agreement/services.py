@@ -47,6 +47,7 @@ from annotator.agreement.maths.gold import GoldStats, gold_report, gold_statisti
 from annotator.agreement.maths.panels import PanelPair, panel_pairs, panel_report, panel_value_counts
 from annotator.agreement.maths.stats import PairStats, ValueCounts, add_keywise
 from annotator.agreement.selectors import (
+    THRESHOLD,
     AgreementSchema,
     DocumentLayers,
     agreement_documents,
@@ -88,7 +89,6 @@ RESOLUTIONS = {"token": "token", "char": "character"}  # ours -> the engine's na
 CHUNK_SIZE = 200  # documents per recompute task
 N_BOOT = 1000  # bootstrap replicates behind each "ci95"
 BOOTSTRAP_SEED = 0
-THRESHOLD = 0.5  # overlap ratio for span matching and attribute groups (docs/agreement.md section 4)
 
 
 def _check_resolution(resolution: str) -> None:

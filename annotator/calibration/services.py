@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.agreement.maths.gold import attribute_matches, gold_annotator_report, gold_statistics
-from annotator.agreement.selectors import agreement_schema_get
+from annotator.agreement.selectors import THRESHOLD, agreement_schema_get
 from annotator.calibration.maths import GateState
 from annotator.calibration.selectors import adjudicated, member_gate
 from annotator.errors import ValidationError
@@ -28,8 +28,6 @@ from annotator.models import (
     Project,
     Span,
 )
-
-THRESHOLD = 0.5  # the overlap ratio of a match, as in the agreement report
 
 
 def document_calibration_set(*, document: Document, calibration: bool) -> Document:

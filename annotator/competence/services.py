@@ -18,13 +18,17 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from annotator.agreement.selectors import agreement_documents, agreement_schema_get, document_layers_list
+from annotator.agreement.selectors import (
+    THRESHOLD,
+    agreement_documents,
+    agreement_schema_get,
+    document_layers_list,
+)
 from annotator.jobs import scheduling
 from annotator.jobs.services import job_create, job_send, job_start, job_succeed
 from annotator.models import CompetenceReport, JobKind, JobRun, Project
 
 CHUNK_SIZE = 500
-THRESHOLD = 0.5  # the overlap ratio of a match, as in the agreement report
 
 
 def project_competence_compute(*, project_id: int) -> CompetenceReport:

@@ -3,7 +3,9 @@
 Document.n_layers counts each document's counted layers (COUNTED_LAYER: annotation layers not
 skipped), so queue Next reads one indexed column instead of counting layers. The services here
 that add, skip or remove a layer keep it, under the document's row lock; `layers_recount` sets
-it from the layers after bulk loads and repairs (manage.py recount_layers).
+it from the layers after bulk loads and repairs (manage.py recount_layers). Document.layer_added_at
+is when its newest counted layer was made (as `layer_assign` leaves it): how long a document has
+waited for a panel.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def layer_assign(
             outside_panel=outside_panel,
         )
         Document.objects.filter(pk=document_id).update(
-            n_layers=F("n_layers") + 1, layer_added_at=timezone.now()
+            n_layers=F("n_layers") + 1, layer_added_at=layer.created_at
         )
     return layer
 

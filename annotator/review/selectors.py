@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers, gold_matches
 from annotator.agreement.maths.stats import SpanInput
-from annotator.agreement.selectors import AgreementSchema
+from annotator.agreement.selectors import THRESHOLD, AgreementSchema
 from annotator.models import (
     Decision,
     Document,
@@ -39,8 +39,8 @@ from annotator.projects.selectors import project_refs_resolve
 
 # The queue orders by the token-resolution disagreement score, which is always kept.
 QUEUE_RESOLUTION = "token"
-# Alignment uses the agreement's overlap threshold (annotator.agreement.services.THRESHOLD).
-ALIGN_THRESHOLD = 0.5
+# Alignment uses the agreement's overlap threshold.
+ALIGN_THRESHOLD = THRESHOLD
 
 
 # THE QUEUE
