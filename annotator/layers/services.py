@@ -179,12 +179,18 @@ class _PanelRule:
 
     def room(self, now: datetime) -> Q:
         """The documents (annotated with panel_layers) this panel may take a layer of at `now`:
-        within its share, or the n-th layer beyond it once n waits have passed since the
-        document's last layer. As `admits`, in SQL."""
-        room = Q(panel_layers__lt=self.cap)
+        within its share, or beyond it (`waited`). As `admits`, in SQL."""
+        return Q(panel_layers__lt=self.cap) | self.waited(now)
+
+    def waited(self, now: datetime) -> Q:
+        """The documents whose next layer of this panel goes beyond its share: the n-th beyond it
+        once n waits have passed since the document's last layer. Every term also asks for one
+        wait at least, a plain column test, so documents that have not waited are passed over
+        before their layers are counted."""
+        waited = Q()
         for beyond in range(1, self.k - self.cap + 1):
-            room |= Q(panel_layers=self.cap + beyond - 1, layer_added_at__lte=now - beyond * self.wait)
-        return room
+            waited |= Q(panel_layers=self.cap + beyond - 1, layer_added_at__lte=now - beyond * self.wait)
+        return Q(layer_added_at__lte=now - self.wait) & waited
 
     def admits(self, *, panel_layers: int, layer_added_at: datetime | None, now: datetime) -> bool | None:
         """Whether this panel may take a layer of a document holding `panel_layers` of its
@@ -207,11 +213,12 @@ def _next_layer(*, project: Project, user: User, panel_id: int | None) -> Layer 
     if rule is None:
         candidate_sets = [with_room.filter(n_layers__gt=0).order_by("-n_layers", "pk"), untouched]
     else:
-        with_room = with_room.annotate(panel_layers=rule.layers_of_panel()).filter(rule.room(now))
+        counted = with_room.annotate(panel_layers=rule.layers_of_panel())
+        with_room = counted.filter(rule.room(now))
         candidate_sets = [
-            with_room.filter(n_layers__gt=0, panel_layers__lt=rule.cap).order_by("-n_layers", "pk"),
+            counted.filter(n_layers__gt=0, panel_layers__lt=rule.cap).order_by("-n_layers", "pk"),
             # Documents that waited for another panel: the fewest of this panel's layers first.
-            with_room.filter(panel_layers__gte=rule.cap).order_by("panel_layers", "layer_added_at", "pk"),
+            counted.filter(rule.waited(now)).order_by("panel_layers", "layer_added_at", "pk"),
             untouched,
         ]
     while True:
