@@ -645,6 +645,9 @@ class DocumentAgreement(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="document_agreements")
     resolution = models.CharField(max_length=8, choices=AgreementResolution.choices)
     statistics = models.JSONField(default=dict)
+    # What only agreement by panel reads (DocumentStatistics.by_panel_dict): kept apart so that
+    # a project without panels never loads it.
+    panel_statistics = models.JSONField(default=dict, blank=True)
     disagreement = models.FloatField(
         help_text="Review-queue score: unmatched spans plus observed disagreement (index below)."
     )

@@ -67,6 +67,7 @@ class StoredStatistics:
     source_id: int
     statistics: dict[str, Any]
     watermark: datetime | None
+    by_panel: dict[str, Any] | None = None  # DocumentAgreement.panel_statistics, when asked for
 
 
 def agreement_schema_get(*, project_id: int) -> AgreementSchema:
@@ -186,13 +187,17 @@ def agreement_documents_behind(*, project_id: int, resolution: str) -> list[int]
     return list(behind.order_by("pk").values_list("pk", flat=True))
 
 
-def document_statistics_iter(*, project_id: int, resolution: str) -> Iterator[StoredStatistics]:
-    """Every stored per-document statistics of the project at `resolution`, in document order:
-    one query, streamed, so a caller that converts each row keeps only one batch of raw JSON."""
+def document_statistics_iter(
+    *, project_id: int, resolution: str, by_panel: bool = False
+) -> Iterator[StoredStatistics]:
+    """Every stored per-document statistics of the project at `resolution`, in document order,
+    with what agreement by panel reads if `by_panel`: one query, streamed, so a caller that
+    converts each row keeps only one batch of raw JSON."""
+    fields = ["document_id", "document__source_id", "statistics", "layers_watermark"]
     rows = (
         DocumentAgreement.objects.filter(project_id=project_id, resolution=resolution)
         .order_by("document_id")
-        .values_list("document_id", "document__source_id", "statistics", "layers_watermark")
+        .values_list(*fields, *(["panel_statistics"] if by_panel else []))
     )
     for row in rows.iterator(chunk_size=1000):
         yield StoredStatistics(*row)

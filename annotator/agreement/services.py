@@ -148,6 +148,7 @@ def documents_agreement_refresh(
                         project_id=project_id,
                         resolution=resolution,
                         statistics=statistics.to_dict(),
+                        panel_statistics=statistics.by_panel_dict(),
                         disagreement=statistics.disagreement()["score"],
                         n_layers=statistics.n_layers,
                         layers_watermark=document.watermark,
@@ -164,6 +165,7 @@ def documents_agreement_refresh(
                     unique_fields=["document", "resolution"],
                     update_fields=[
                         "statistics",
+                        "panel_statistics",
                         "disagreement",
                         "n_layers",
                         "layers_watermark",
@@ -331,9 +333,9 @@ def project_agreement_refresh(
         project.watermark = _newest([project.watermark, watermark])
 
     stale: dict[int, int] = {}  # document id -> source id
-    for row in document_statistics_iter(project_id=project_id, resolution=resolution):
+    for row in document_statistics_iter(project_id=project_id, resolution=resolution, by_panel=bool(panels)):
         try:
-            parsed: DocumentStatistics | None = DocumentStatistics.from_dict(row.statistics)
+            parsed: DocumentStatistics | None = DocumentStatistics.from_dict(row.statistics, row.by_panel)
         except (ValueError, KeyError, TypeError):
             parsed = None
         if parsed is None or not _fits(parsed, schema, resolution):
@@ -345,7 +347,7 @@ def project_agreement_refresh(
         chunk = stale_ids[start : start + CHUNK_SIZE]
         for fresh in documents_agreement_refresh(document_ids=chunk, resolution=resolution):
             take(
-                DocumentStatistics.from_dict(fresh.statistics),
+                DocumentStatistics.from_dict(fresh.statistics, fresh.panel_statistics if panels else None),
                 fresh.document_id,
                 stale[fresh.document_id],
                 fresh.layers_watermark,

@@ -217,7 +217,9 @@ class DocumentStatistics:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form (lists, numbers, strings), for a database JSON field."""
+        """Plain JSON-able form (lists, numbers, strings), for a database JSON field; without
+        what only agreement by panel reads, which `by_panel_dict` gives apart, so that summing
+        the documents of a project without panels does not read it."""
         return {
             "version": FORMAT_VERSION,
             "labels": list(self.labels),
@@ -239,16 +241,29 @@ class DocumentStatistics:
                     "n_documents": p.n_documents,
                     "table": p.table.tolist(),
                     "spans": p.spans.to_dict(),
-                    "attributes": {k: m.tolist() for k, m in sorted(p.attributes.items())},
                 }
                 for (a, b), p in sorted(self.pairs.items())
             ],
             "attributes": {k: s.to_dict() for k, s in sorted(self.attributes.items())},
+        }
+
+    def by_panel_dict(self) -> dict[str, Any]:
+        """Each pair's attribute coincidences and each annotator's value counts, JSON-able."""
+        return {
+            "pairs": [
+                {"a": a, "b": b, "attributes": {k: m.tolist() for k, m in sorted(p.attributes.items())}}
+                for (a, b), p in sorted(self.pairs.items())
+            ],
             "value_counts": {a: v.to_dict() for a, v in sorted(self.value_counts.items())},
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DocumentStatistics:
+    def from_dict(
+        cls, data: Mapping[str, Any], by_panel: Mapping[str, Any] | None = None
+    ) -> DocumentStatistics:
+        """The statistics `to_dict` wrote, with what `by_panel_dict` wrote when given (else
+        without pair attribute coincidences and value counts)."""
+        pair_attributes = {(p["a"], p["b"]): p["attributes"] for p in (by_panel or {}).get("pairs", [])}
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported statistics version {data.get('version')!r}")
         size = len(data["labels"]) + 1
@@ -270,12 +285,17 @@ class DocumentStatistics:
                     int(p["n_documents"]),
                     np.asarray(p["table"], dtype=np.int64).reshape(size, size),
                     SpanCounts.from_dict(p["spans"]),
-                    {k: np.asarray(m, dtype=float) for k, m in p["attributes"].items()},
+                    {
+                        k: np.asarray(m, dtype=float)
+                        for k, m in pair_attributes.get((p["a"], p["b"]), {}).items()
+                    },
                 )
                 for p in data["pairs"]
             },
             attributes={k: AttributeStats.from_dict(s) for k, s in data["attributes"].items()},
-            value_counts={a: ValueCounts.from_dict(v) for a, v in data["value_counts"].items()},
+            value_counts={
+                a: ValueCounts.from_dict(v) for a, v in (by_panel or {}).get("value_counts", {}).items()
+            },
         )
 
 

@@ -84,6 +84,9 @@ def test_json_round_trip_is_lossless():
     again = DocumentStatistics.from_dict(data)
     assert again.to_dict() == stats.to_dict()
     assert report_from_statistics([again]) == report_from_statistics([stats])
+    # What agreement by panel reads travels apart, and comes back whole.
+    whole = DocumentStatistics.from_dict(data, json.loads(json.dumps(stats.by_panel_dict())))
+    assert whole.by_panel_dict() == stats.by_panel_dict() and again.value_counts == {}
 
 
 def random_document(rng, annotators=("a", "b", "c")):
