@@ -57,7 +57,7 @@ def layer_assign(
     Queue Next hands out layers through this, under the document's lock; so do the demo and
     bulk loads."""
     document_id = document if isinstance(document, int) else document.pk
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside Next's transaction, or a transaction of its own
         layer = Layer.objects.create(
             document_id=document_id,
             user=user,
@@ -221,8 +221,10 @@ def _next_layer(*, project: Project, user: User, panel_id: int | None) -> Layer 
             counted.filter(rule.waited(now)).order_by("panel_layers", "layer_added_at", "pk"),
             untouched,
         ]
+    # queue_next's transaction holds every row lock taken here until it commits; the loop's
+    # blocks need no savepoints of their own (each would cost two statements).
     while True:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             ids: list[int] = []
             if connection.features.has_select_for_update_skip_locked:
                 ids = _unlocked_candidates(candidate_sets)
