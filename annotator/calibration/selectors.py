@@ -45,13 +45,6 @@ def _item_counts(scores: QuerySet[CalibrationScore]) -> list[ItemCounts]:
     ]
 
 
-def member_items(*, project: Project, user_id: int) -> list[ItemCounts]:
-    """The member's scored calibration items, oldest first."""
-    return _item_counts(
-        CalibrationScore.objects.filter(project=project, user_id=user_id).order_by("scored_at", "pk")
-    )
-
-
 def member_gate(*, project: Project, user_id: int) -> Gate:
     """The gate on the member's latest Project.calibration_window items."""
     latest = CalibrationScore.objects.filter(project=project, user_id=user_id).order_by("-scored_at", "-pk")

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import math
 
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from annotator.models import Membership, Panel, Project
+from annotator.models import Panel, Project
 
 
 def panels_list(*, project: Project) -> QuerySet[Panel]:
     return Panel.objects.filter(project=project).order_by("order", "pk")
-
-
-def member_panel_id(*, project: Project, user: User) -> int | None:
-    return Membership.objects.filter(project=project, user=user).values_list("panel_id", flat=True).first()
 
 
 def panel_cap(*, k: int, n_panels: int) -> int:
