@@ -24,10 +24,9 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.calibration.maths import GateState
-from annotator.calibration.selectors import member_calibration
+from annotator.calibration.selectors import member_calibration, project_annotators
 from annotator.calibration.services import document_calibration_set
 from annotator.competence.services import competence_recompute_start
-from annotator.projects.selectors import project_annotators
 from api.serializers import JobSerializer
 from api.views import job_accepted, validated
 

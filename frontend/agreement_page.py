@@ -138,9 +138,12 @@ def panel_matrix(metrics: dict[str, Any]) -> dict[str, Any] | None:
     for cell in panels["cells"]:
         a, b = (index[p] for p in cell["panels"])
         matrix[a][b] = matrix[b][a] = _value(cell["alpha"])
-    stance = {
-        panel: values[key] for panel, values in panels["values"].items() for key in values if key == "stance"
-    }
+    # Stance toward each target: the parts of the target attributes, per panel.
+    stance: dict[str, dict[str, Any]] = {}
+    for panel, values in panels["values"].items():
+        for key in panels["stance_attributes"]:
+            for target, counts in values.get(key, {}).items():
+                stance.setdefault(panel, {})[target] = counts
     targets = sorted({target for parts in stance.values() for target in parts})
     return {
         "chart": heat_map(keys, keys, matrix, title="Alpha between and within panels", low=0, high=1),

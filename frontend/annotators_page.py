@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from django.utils.safestring import SafeString
 
+from annotator.calibration.selectors import AnnotatorOverview
 from annotator.models import Project
-from annotator.projects.selectors import AnnotatorOverview
 from frontend.charts import Interval, Mark, dot_plot
 
 

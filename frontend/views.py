@@ -14,13 +14,13 @@ from django.shortcuts import render
 from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
-from annotator.calibration.selectors import member_calibration
+from annotator.calibration.selectors import member_calibration, project_annotators
 from annotator.errors import NotFound, ValidationError
 from annotator.models import ANNOTATOR_LAYER_KINDS, CompetenceReport, ProfileBasis, Role
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
-from annotator.projects.selectors import project_annotators, project_progress_list
+from annotator.projects.selectors import project_progress_list
 from annotator.review.selectors import (
     review_queue,
     review_queue_choices,

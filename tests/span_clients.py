@@ -9,8 +9,8 @@ A 503 ("the database is unavailable; nothing was saved") is retried with the sam
 it had saved anything the retry would tell: a repeated create would answer 200 (found, not made)
 instead of 201, and a repeated update or delete would answer 409 or 404.
 
-Used by tests/api/test_concurrency.py, tests/test_faults.py and bench/load.py. No Django import
-at module level: the bench imports this before it sets Django up.
+Used by tests/api/test_concurrency.py, tests/api/test_panels_api.py, tests/test_faults.py and
+bench/load.py. No Django import at module level: the bench imports this before it sets Django up.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -407,3 +408,31 @@ def queue_problems(*, project_id: int, k: int) -> list[str]:
         for row in counted
         if row["n"] > k or row["users"] != row["n"]
     ]
+
+
+def token_for(user: Any) -> str:
+    """A fresh API token of `user` (a Django user: call it once Django is set up)."""
+    from annotator.accounts.services import token_create
+
+    return token_create(user=user, name=f"client {uuid.uuid4()}")[1]
+
+
+def run_all(targets: list[Any]) -> None:
+    """Run each target in a thread of its own, all at once; the first error any raised is
+    raised here, and a client still running after 300 s fails."""
+    errors: list[BaseException] = []
+
+    def guarded(target: Any) -> None:
+        try:
+            target()
+        except BaseException as error:  # a crashed client must fail the test, not vanish
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a client hung"
+    if errors:
+        raise errors[0]

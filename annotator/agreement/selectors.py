@@ -27,7 +27,6 @@ from annotator.models import (
     LayerKind,
     LayerStatus,
     Membership,
-    Panel,
     Project,
     ReportScope,
     Source,
@@ -240,13 +239,6 @@ def usernames_get(*, user_ids: Collection[int]) -> dict[int, str]:
     from django.contrib.auth import get_user_model
 
     return dict(get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "username"))
-
-
-def project_panel_keys(*, project_id: int) -> list[str]:
-    """The project's panels, in their order."""
-    return list(
-        Panel.objects.filter(project_id=project_id).order_by("order", "pk").values_list("key", flat=True)
-    )
 
 
 def layer_panels(*, project_id: int) -> dict[int, dict[str, str]]:

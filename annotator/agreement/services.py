@@ -58,7 +58,6 @@ from annotator.agreement.selectors import (
     document_statistics_iter,
     kept_resolutions,
     layer_panels,
-    project_panel_keys,
 )
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
@@ -75,6 +74,7 @@ from annotator.models import (
     ReportScope,
     Source,
 )
+from annotator.panels.selectors import panels_list
 from annotator.review.selectors import gold_document_ids, gold_spans_by_document
 from annotator.tasks import (
     agreement_chunk_task,
@@ -319,7 +319,7 @@ def project_agreement_refresh(
     schema = agreement_schema_get(project_id=project_id)
     project = _Summary()  # its sum is the sum of the sources' sums
     by_source: dict[int, _Summary] = defaultdict(_Summary)
-    panels = project_panel_keys(project_id=project_id)
+    panels = list(panels_list(project=project_id).values_list("key", flat=True))
     by_panel = _PanelSum(layer_panels(project_id=project_id) if panels else {})
 
     def take(

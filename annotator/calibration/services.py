@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.agreement.maths.gold import attribute_matches, gold_annotator_report, gold_statistics
-from annotator.agreement.selectors import THRESHOLD, agreement_schema_get
+from annotator.agreement.selectors import THRESHOLD, AgreementSchema, agreement_schema_get
 from annotator.calibration.maths import GateState
-from annotator.calibration.selectors import adjudicated, member_gate
+from annotator.calibration.selectors import member_gate
 from annotator.errors import ValidationError
 from annotator.models import (
     CalibrationScore,
@@ -28,6 +28,7 @@ from annotator.models import (
     Project,
     Span,
 )
+from annotator.review.selectors import adjudicated, gold_spans_by_document
 
 
 def document_calibration_set(*, document: Document, calibration: bool) -> Document:
@@ -57,31 +58,25 @@ def document_calibration_set(*, document: Document, calibration: bool) -> Docume
     return document
 
 
-def _spans(layer_id: int, label_keys: dict[int, str]) -> list[tuple[int, int, str, dict[str, object]]]:
-    rows = Span.objects.filter(layer_id=layer_id).order_by("start", "end", "pk")
-    return [
-        (s, e, label_keys[label], attrs)
-        for s, e, label, attrs in rows.values_list("start", "end", "label_id", "attributes")
-    ]
-
-
-def calibration_score(*, layer: Layer) -> CalibrationScore | None:
+def calibration_score(*, layer: Layer, schema: AgreementSchema | None = None) -> CalibrationScore | None:
     """Score a submitted calibration layer against its document's gold, as of its submission.
-    layer_submit calls it (then gate_update), inside its transaction. None, and no score, when
-    a reviewer reopened the gold meanwhile: the submit goes through as any other, since
-    refusing it would tell the annotator the document is a check."""
+    layer_submit calls it (then gate_update), inside its transaction; `schema`, the project's,
+    is read when not given. None, and no score, when a reviewer reopened the gold meanwhile:
+    the submit goes through as any other, since refusing it would tell the annotator the
+    document is a check."""
     if layer.kind != LayerKind.CALIBRATION or layer.submitted_at is None:
         raise ValueError("only submitted calibration layers are scored against gold")
     document = layer.document
-    gold = (
-        Layer.objects.filter(document=document, kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED)
-        .order_by("pk")
-        .first()
-    )
-    if gold is None:
+    schema = schema or agreement_schema_get(project_id=document.project_id)
+    truth = gold_spans_by_document(schema=schema, document_ids=[document.pk]).get(document.pk)
+    if truth is None:
         return None
-    schema = agreement_schema_get(project_id=document.project_id)
-    truth, answer = _spans(gold.pk, schema.label_keys), _spans(layer.pk, schema.label_keys)
+    answer = [
+        (start, end, schema.label_keys[label_id], attributes)
+        for start, end, label_id, attributes in Span.objects.filter(layer=layer)
+        .order_by()
+        .values_list("start", "end", "label_id", "attributes")
+    ]
     length = len(document.text)
     stats = gold_statistics(
         truth,
@@ -123,8 +118,9 @@ def calibration_rescore(*, project: Project) -> int:
     layers = Layer.objects.filter(
         document__project=project, kind=LayerKind.CALIBRATION, status=LayerStatus.SUBMITTED
     ).select_related("document")
+    schema = agreement_schema_get(project_id=project.pk)
     for layer in layers:
-        calibration_score(layer=layer)
+        calibration_score(layer=layer, schema=schema)
     return len(layers)
 
 

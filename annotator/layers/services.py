@@ -318,7 +318,9 @@ def calibration_assign(*, document: Document | int, user: User, panel_id: int | 
 def layer_submit(*, layer: Layer) -> Layer:
     """Freeze a layer. Refused, listing each span, while a span lacks a required attribute."""
     with transaction.atomic():
-        layer = Layer.objects.select_for_update().get(pk=layer.pk)
+        layer = (
+            Layer.objects.select_for_update(of=("self",)).select_related("document__project").get(pk=layer.pk)
+        )
         if layer.status == LayerStatus.SUBMITTED:
             return layer
         if layer.status == LayerStatus.SKIPPED:
@@ -326,14 +328,18 @@ def layer_submit(*, layer: Layer) -> Layer:
         spans_check_complete(layer=layer)
         layer.status = LayerStatus.SUBMITTED
         layer.submitted_at = timezone.now()
-        if layer.kind == LayerKind.ANNOTATION and member_failing(
-            project_id=layer.document.project_id, user_id=layer.user_id
+        project = layer.document.project
+        gated = project.calibration_gate is not None  # else nobody is below a gate
+        if (
+            gated
+            and layer.kind == LayerKind.ANNOTATION
+            and member_failing(project_id=project.pk, user_id=layer.user_id)
         ):
             layer.needs_review = True
         layer.save(update_fields=["status", "submitted_at", "updated_at", "needs_review"])
         if layer.kind == LayerKind.CALIBRATION:
             calibration_score(layer=layer)
-            gate_update(project=layer.document.project, user_id=layer.user_id)
+            gate_update(project=project, user_id=layer.user_id)
         _agreement_changed(layer)
     return layer
 

@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from annotator.models import Panel, Project
 
 
-def panels_list(*, project: Project) -> QuerySet[Panel]:
+def panels_list(*, project: Project | int) -> QuerySet[Panel]:
+    """The project's panels, in their order."""
     return Panel.objects.filter(project=project).order_by("order", "pk")
 
 

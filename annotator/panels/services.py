@@ -72,17 +72,22 @@ def _panel_of(project: Project, key: str | None) -> Panel | None:
     return panel
 
 
+def _place(membership: Membership, panel: Panel | None, actor: User) -> Membership:
+    """Put the (locked) membership in `panel`, recording who did and when."""
+    membership.panel = panel
+    membership.panel_set_by = actor
+    membership.panel_set_at = timezone.now()
+    membership.save(update_fields=["panel", "panel_set_by", "panel_set_at"])
+    return membership
+
+
 def member_panel_set(*, project: Project, user: User, panel_key: str | None, actor: User) -> Membership:
     """A manager places a member in a panel (or, with None, in none)."""
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
         if membership is None:
             raise NotFound("No such member of this project.")
-        membership.panel = _panel_of(project, panel_key)
-        membership.panel_set_by = actor
-        membership.panel_set_at = timezone.now()
-        membership.save(update_fields=["panel", "panel_set_by", "panel_set_at"])
-    return membership
+        return _place(membership, _panel_of(project, panel_key), actor)
 
 
 def member_panel_declare(*, project: Project, user: User, panel_key: str) -> Membership:
@@ -96,8 +101,4 @@ def member_panel_declare(*, project: Project, user: User, panel_key: str) -> Mem
             raise NotFound("Project not found.")
         if membership.panel_id is not None:
             raise Conflict("Your panel is already set; ask a manager to change it.")
-        membership.panel = _panel_of(project, panel_key)
-        membership.panel_set_by = user
-        membership.panel_set_at = timezone.now()
-        membership.save(update_fields=["panel", "panel_set_by", "panel_set_at"])
-    return membership
+        return _place(membership, _panel_of(project, panel_key), user)

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 
-from annotator.agreement.maths.competence import LABEL
-from annotator.calibration.selectors import MemberCalibration, calibration_of
 from annotator.errors import ValidationError
 from annotator.models import (
     ANNOTATOR_LAYER_KINDS,
-    AgreementReport,
-    AgreementResolution,
     Attribute,
-    CalibrationScore,
-    CompetenceReport,
     Document,
     Label,
     Layer,
     LayerKind,
     LayerStatus,
     Membership,
-    Panel,
     Project,
-    ReportScope,
-    Role,
     Source,
     Span,
     Target,
@@ -190,108 +180,3 @@ def project_refs_resolve(
     if errors:
         raise ValidationError(errors)
     return ProjectRefs(source_id, label_id, annotator_id)
-
-
-# THE ANNOTATORS PAGE
-# ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AnnotatorOverview:
-    """One member who annotates, as managers and reviewers see them."""
-
-    user_id: int
-    username: str
-    role: str
-    panel: Panel | None
-    panel_set_by: str | None
-    panel_set_at: datetime | None
-    layers_open: int
-    layers_submitted: int
-    layers_outside_panel: int
-    layers_need_review: int
-    agreement_f1: float | None  # overlap F1 with the others, over the report's pairs
-    agreement_pairs: int
-    calibration: MemberCalibration
-    # From the stored competence report, on the span labels: overall reliability by each
-    # method, and Dawid-Skene's per label (P(says it | it is it)); empty before a fit.
-    competence: dict[str, float] = field(default_factory=dict)
-    competence_per_label: dict[str, float] = field(default_factory=dict)
-
-
-def project_annotators(*, project: Project) -> list[AnnotatorOverview]:
-    """Every member with a layer or the annotator role: panel, layers, agreement with the
-    others (the project report's pairwise overlap F1, weighted by the documents each pair
-    shares), calibration figures and gate. Five queries."""
-    members = list(
-        Membership.objects.filter(project=project)
-        .select_related("user", "panel", "panel_set_by")
-        .order_by("user__username")
-    )
-    counts = {
-        row["user_id"]: row
-        for row in Layer.objects.filter(document__project=project, kind__in=ANNOTATOR_LAYER_KINDS)
-        .values("user_id")
-        .annotate(
-            open=Count("pk", filter=Q(status__in=[LayerStatus.ASSIGNED, LayerStatus.IN_PROGRESS])),
-            submitted=Count("pk", filter=Q(status=LayerStatus.SUBMITTED, kind=LayerKind.ANNOTATION)),
-            outside=Count("pk", filter=Q(outside_panel=True)),
-            review=Count("pk", filter=Q(needs_review=True)),
-        )
-    }
-    report = (
-        AgreementReport.objects.filter(
-            project=project, scope=ReportScope.PROJECT, scope_key="", resolution=AgreementResolution.TOKEN
-        )
-        .values_list("metrics", flat=True)
-        .first()
-        or {}
-    )
-    weighted: dict[str, list[float]] = {}
-    for pair in report.get("pairs", []):
-        f1, n = pair["overlap"]["f1"]["value"], pair["n_documents"]
-        if f1 is None or not n:
-            continue
-        for user in pair["annotators"]:
-            sums = weighted.setdefault(str(user), [0.0, 0.0, 0.0])
-            sums[0] += f1 * n
-            sums[1] += n
-            sums[2] += 1
-    fitted = CompetenceReport.objects.filter(project=project).values_list("metrics", flat=True).first() or {}
-    labels = fitted.get("variables", {}).get(LABEL, {})
-    scores: dict[int, list[CalibrationScore]] = {}
-    for score in CalibrationScore.objects.filter(project=project).order_by("scored_at", "pk"):
-        scores.setdefault(score.user_id, []).append(score)
-    nothing = {"open": 0, "submitted": 0, "outside": 0, "review": 0}
-    rows = []
-    for m in members:
-        if m.role != Role.ANNOTATOR and m.user_id not in counts:
-            continue
-        c = counts.get(m.user_id, nothing)
-        agreement = weighted.get(str(m.user_id))
-        rows.append(
-            AnnotatorOverview(
-                user_id=m.user_id,
-                username=m.user.username,
-                role=m.role,
-                panel=m.panel,
-                panel_set_by=m.panel_set_by.username if m.panel_set_by else None,
-                panel_set_at=m.panel_set_at,
-                layers_open=c["open"],
-                layers_submitted=c["submitted"],
-                layers_outside_panel=c["outside"],
-                layers_need_review=c["review"],
-                agreement_f1=agreement[0] / agreement[1] if agreement else None,
-                agreement_pairs=int(agreement[2]) if agreement else 0,
-                calibration=calibration_of(project=project, scores=scores.get(m.user_id, [])),
-                competence={
-                    method: labels[method]["annotators"][str(m.user_id)]
-                    for method in ("dawid_skene", "mace")
-                    if str(m.user_id) in labels.get(method, {}).get("annotators", {})
-                },
-                competence_per_label=labels.get("dawid_skene", {})
-                .get("per_value", {})
-                .get(str(m.user_id), {}),
-            )
-        )
-    return rows

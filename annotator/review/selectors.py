@@ -71,6 +71,13 @@ def review_queue_filters_resolve(
     return QueueFilters(refs.source_id, refs.label_id, refs.annotator_id, adjudicated, needs_review)
 
 
+def adjudicated() -> Exists:
+    """For Document.objects.filter() or annotate(): the document's gold layer is submitted."""
+    return Exists(
+        Layer.objects.filter(document=OuterRef("pk"), kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED)
+    )
+
+
 def review_queue(*, project: Project, filters: QueueFilters | None = None) -> QuerySet[Document]:
     """The documents whose k annotation layers are all submitted, most disagreement first (the
     stored token-resolution score; documents without one, e.g. k = 1, last), then by id. Each
@@ -93,7 +100,7 @@ def review_queue(*, project: Project, filters: QueueFilters | None = None) -> Qu
             disagreement=Subquery(disagreement),
             gold_layer_id=Subquery(gold.values("pk")[:1]),
             gold_status=Subquery(gold.values("status")[:1]),
-            adjudicated=Exists(gold.filter(status=LayerStatus.SUBMITTED)),
+            adjudicated=adjudicated(),
         )
         .select_related("source")
         .defer("text", "metadata")
@@ -379,8 +386,9 @@ def gold_document_ids(*, project_id: int) -> list[int]:
 def gold_spans_by_document(
     *, schema: AgreementSchema, document_ids: Collection[int]
 ) -> dict[int, list[SpanInput]]:
-    """The spans (start, end, label key) of the adjudicated gold layer of each document; should
-    a document have several submitted gold layers, the oldest counts. Two queries."""
+    """The spans (start, end, label key, attributes) of the adjudicated gold layer of each
+    document; should a document have several submitted gold layers, the oldest counts. Two
+    queries."""
     layers: dict[int, int] = {}
     for pk, document_id in (
         Layer.objects.filter(
@@ -392,10 +400,10 @@ def gold_spans_by_document(
         layers[document_id] = pk  # descending, so the oldest is written last
     spans: dict[int, list[SpanInput]] = {document_id: [] for document_id in layers}
     document_of: dict[Hashable, int] = {pk: document_id for document_id, pk in layers.items()}
-    for layer_id, start, end, label_id in (
+    for layer_id, start, end, label_id, attributes in (
         Span.objects.filter(layer_id__in=list(document_of))
         .order_by()
-        .values_list("layer_id", "start", "end", "label_id")
+        .values_list("layer_id", "start", "end", "label_id", "attributes")
     ):
-        spans[document_of[layer_id]].append((start, end, schema.label_keys[label_id]))
+        spans[document_of[layer_id]].append((start, end, schema.label_keys[label_id], attributes))
     return spans

@@ -3,6 +3,8 @@ the pass gate with its arithmetic checked by hand, pausing, and layers marked fo
 
 from __future__ import annotations
 
+import krippendorff
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -145,7 +147,20 @@ def test_a_calibration_layer_counts_toward_nothing_and_is_scored_on_submit(calib
     assert score.span_f1 == pytest.approx(0.5)
     assert (score.n_attribute_pairs, score.n_attribute_agreed) == (1, 0)
     assert score.scored_at == submitted.submitted_at
-    assert -1 <= score.label_alpha < 1
+    # Label alpha over characters, gold and annotator as two coders: with no overlapping spans
+    # the headline is nominal alpha (docs/agreement.md), as the krippendorff package gives it.
+    text = Document.objects.get(pk=layer.document_id).text
+    values = np.zeros((2, len(text)))
+    for row, spans in enumerate(
+        [[("CLAIM", CLAIM), ("OPINION", OPINION)], [("CLAIM", CLAIM), ("OPINION", HEDGE)]]
+    ):
+        for label, phrase in spans:
+            start = text.index(phrase)
+            values[row, start : start + len(phrase)] = 1 + ["CLAIM", "OPINION"].index(label)
+    expected = krippendorff.alpha(
+        reliability_data=values, level_of_measurement="nominal", value_domain=[0, 1, 2]
+    )
+    assert score.label_alpha == pytest.approx(expected, abs=1e-9)
     # An unfinished calibration layer is handed back first, like any other.
     second = queue_next(project=project, user=coder)
     assert queue_next(project=project, user=coder) == second

@@ -7,10 +7,10 @@ import pytest
 
 from annotator.agreement.maths.competence import LABEL, NO_SPAN, dawid_skene, mace, span_group_observations
 from annotator.agreement.selectors import agreement_schema_get, document_layers_list
+from annotator.calibration.selectors import project_annotators
 from annotator.competence.services import competence_recompute_start
 from annotator.layers.services import layer_submit, queue_next
 from annotator.models import CompetenceReport, JobRun, JobStatus, Role
-from annotator.projects.selectors import project_annotators
 from tests.factories import DocumentFactory, ProjectFactory, member, span_at
 
 TEXT = "The council said the tram costs £48 million. Critics called it fantasy. The mayor may resign."

@@ -6,17 +6,22 @@ the queue never gave a document more than k layers."""
 from __future__ import annotations
 
 import random
-import threading
-import uuid
 from typing import Any
 
 import pytest
 
-from annotator.accounts.services import token_create
 from annotator.layers.services import layer_assign
 from annotator.models import Layer, LayerKind, LayerStatus, Role, Span
 from tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, SourceFactory, UserFactory
-from tests.span_clients import Annotator, ClientLayer, Http, ledger_problems, queue_problems
+from tests.span_clients import (
+    Annotator,
+    ClientLayer,
+    Http,
+    ledger_problems,
+    queue_problems,
+    run_all,
+    token_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,29 +42,6 @@ SENTENCES = [
 def article(seed: int, sentences: int = 30) -> str:
     rng = random.Random(seed)
     return f"Story {seed}. " + " ".join(rng.choice(SENTENCES) for _ in range(sentences))
-
-
-def token_for(user: Any) -> str:
-    return token_create(user=user, name=f"client {uuid.uuid4()}")[1]
-
-
-def run_all(targets: list[Any]) -> None:
-    errors: list[BaseException] = []
-
-    def guarded(target: Any) -> None:
-        try:
-            target()
-        except BaseException as error:  # a crashed client must fail the test, not vanish
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a client hung"
-    if errors:
-        raise errors[0]
 
 
 def test_sixteen_annotators_at_once_lose_nothing_and_the_queue_never_passes_k(live_server):

@@ -14,9 +14,8 @@ from annotator.layers.services import layer_submit, queue_next
 from annotator.models import Layer, LayerKind, Role
 from annotator.projects.services import project_update
 from annotator.review.services import review_adjudicate
-from tests.api.test_concurrency import run_all, token_for
 from tests.factories import DocumentFactory, ProjectFactory, member, span_at
-from tests.span_clients import Http, queue_problems
+from tests.span_clients import Http, queue_problems, run_all, token_for
 
 
 def _client(user) -> APIClient:

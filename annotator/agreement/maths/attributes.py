@@ -196,18 +196,6 @@ def statistics_of(codes: AttributeCodes, groups: IntArray) -> AttributeStats:
     )
 
 
-def attribute_statistics(
-    spec: AttributeSpec,
-    spans: SpanSet,
-    raw_values: Sequence[Mapping[str, Any]],
-    groups: IntArray,
-    label_keys: Sequence[str],
-    n_owners: int,
-) -> AttributeStats:
-    """Statistics of `spec` over one document (see `attribute_codes` for the arguments)."""
-    return statistics_of(attribute_codes(spec, spans, raw_values, groups, label_keys, n_owners), groups)
-
-
 def attribute_alpha(stats: AttributeStats) -> tuple[Estimate, dict[str, Estimate]]:
     """Nominal alpha of the attribute and of each part (option or target)."""
     parts = {name: alpha_from_coincidences(m) for name, m in sorted(stats.parts.items())}

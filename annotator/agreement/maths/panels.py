@@ -126,7 +126,8 @@ def panel_report(
 
     {"panels": [key], "cells": [{"panels": [P, Q], **figures}], "within": figures,
      "between": figures, "flags": [{"figure": "alpha"|"label"|"attribute", "key", "within",
-     "between", "gap"}], "values": {panel: {attribute: {part: {value: count}}}}}
+     "between", "gap"}], "values": {panel: {attribute: {part: {value: count}}}},
+     "stance_attributes": [the keys of the target attributes, whose parts are targets]}
 
     where figures = {"n_document_pairs", "alpha", "f1_overlap", "labels": {key: alpha},
     "attributes": {key: alpha}}, every figure an Estimate dict."""
@@ -164,4 +165,5 @@ def panel_report(
         "between": between,
         "flags": _flags(within, between),
         "values": values,
+        "stance_attributes": [spec.key for spec in attributes if spec.kind == "target"],
     }

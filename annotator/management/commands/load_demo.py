@@ -34,7 +34,7 @@ from annotator.models import (
     Target,
 )
 from annotator.panels.services import member_panel_set, panel_create
-from annotator.projects.selectors import project_schema_get
+from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.projects.services import membership_set, project_create, project_update
 from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.spans.services import span_create
@@ -150,19 +150,7 @@ class Command(BaseCommand):
                 ).first() or layer_assign(document=document, user=user)
                 if layer.status == LayerStatus.SUBMITTED:
                     continue
-                for index, span in enumerate(spans):
-                    start = _find(document.text, span["quote"], span.get("occurrence", 1))
-                    span_create(
-                        layer=layer,
-                        label=span["label"],
-                        start=start,
-                        end=start + len(span["quote"]),
-                        text=span["quote"],
-                        attributes=span.get("attributes", {}),
-                        client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{username}/{external_id}/{index}"),
-                        schema=schema,
-                    )
-                layer_submit(layer=layer)
+                _submit_spans(layer, spans, key=f"demo/{username}/{external_id}", schema=schema)
 
     def _panels(self, project: Project, demo: dict[str, Any]) -> None:
         """Panels, the self-placement question, and every annotator placed by the manager (the
@@ -213,21 +201,7 @@ class Command(BaseCommand):
                 panel = project.memberships.get(user=user).panel_id
                 layer = calibration_assign(document=document, user=user, panel_id=panel)
                 copied = demo["layers"][answer["copies"]][external_id][:: answer["keep_every"]]
-                for index, span in enumerate(copied):
-                    start = _find(document.text, span["quote"], span.get("occurrence", 1))
-                    span_create(
-                        layer=layer,
-                        label=span["label"],
-                        start=start,
-                        end=start + len(span["quote"]),
-                        text=span["quote"],
-                        attributes=span.get("attributes", {}),
-                        client_uuid=uuid.uuid5(
-                            uuid.NAMESPACE_URL, f"demo/{username}/{external_id}/check/{index}"
-                        ),
-                        schema=schema,
-                    )
-                layer_submit(layer=layer)
+                _submit_spans(layer, copied, key=f"demo/{username}/{external_id}/check", schema=schema)
 
     def _print_logins(self, logins: dict[str, str], users: dict[str, Any]) -> None:
         self.stdout.write(self.style.SUCCESS("Demo project loaded. Logins:"))
@@ -235,6 +209,25 @@ class Command(BaseCommand):
         roles += [(name, "annotator") for name in [*users["annotators"], *users["checked_annotators"]]]
         for username, role in roles:
             self.stdout.write(f"  {username:<16} {logins[username]:<16} ({role})")
+
+
+def _submit_spans(layer: Layer, spans: list[dict[str, Any]], *, key: str, schema: ProjectSchema) -> None:
+    """Write the demo file's spans (quote, occurrence, label, attributes) into the layer and
+    submit it; `key` makes each span's client_uuid, so a rerun writes none twice."""
+    text = layer.document.text
+    for index, span in enumerate(spans):
+        start = _find(text, span["quote"], span.get("occurrence", 1))
+        span_create(
+            layer=layer,
+            label=span["label"],
+            start=start,
+            end=start + len(span["quote"]),
+            text=span["quote"],
+            attributes=span.get("attributes", {}),
+            client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"{key}/{index}"),
+            schema=schema,
+        )
+    layer_submit(layer=layer)
 
 
 def _find(text: str, quote: str, occurrence: int) -> int:

@@ -9,9 +9,10 @@ from annotator.agreement.maths.attributes import (
     AttributeSpec,
     AttributeStats,
     attribute_alpha,
-    attribute_statistics,
+    attribute_codes,
     coverage,
     group_spans,
+    statistics_of,
 )
 from annotator.agreement.maths.core import INSUFFICIENT_DATA, NO_SPANS, Estimate
 from annotator.agreement.maths.spans import SpanSet
@@ -54,6 +55,11 @@ SPANS = [
     (2, 21, 30, 0, {"evidence": "data"}),  # a CLAIM where the others saw an OPINION: its own group
     (2, 41, 48, 0, {"evidence": "data", "sources": "not a list"}),
 ]
+
+
+def attribute_statistics(spec, spans, raw, groups, labels, n_owners):
+    """The attribute's statistics over one document, as document_statistics builds them."""
+    return statistics_of(attribute_codes(spec, spans, raw, groups, labels, n_owners), groups)
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ def test_a_partisan_reading_is_flagged_and_stance_is_counted_per_panel():
     assert report["within"]["f1_overlap"]["value"] == 1.0 and report["between"]["f1_overlap"]["value"] == 0.0
     assert report["values"]["left"]["stance"] == {"Mayor": {"FAVOR": 24}}
     assert report["values"]["right"]["stance"] == {"Mayor": {"AGAINST": 24}}
+    assert report["stance_attributes"] == ["stance"]  # the target attribute, not "hedged"
 
 
 def test_too_few_document_pairs_are_not_flagged_and_annotators_without_a_panel_are_left_out():
