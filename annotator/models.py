@@ -542,6 +542,7 @@ class CompetenceReport(models.Model):
 class ProfileBasis(models.TextChoices):
     GOLD = "gold", "Gold (adjudicated, else consensus)"
     CONSENSUS = "consensus", "Consensus"
+    MODEL = "model", "Model consensus (MACE)"
     ALL = "all", "All submitted layers"
 
 

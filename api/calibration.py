@@ -7,7 +7,9 @@ calibration figures with their interval and history, and gate state. GET
 /projects/{id}/calibration/ gives the caller their own calibration figures, where the project
 shows them (Project.calibration_feedback); never which documents were checks. POST
 /projects/{id}/annotators/competence/ (reviewers and managers) fits Dawid-Skene and MACE as a
-job (annotator.competence.services); the overview then gives each annotator's figures.
+job (annotator.competence.services); the overview then gives each annotator's figures, and GET
+there gives the fit itself: when, over how many documents, and how each consensus basis scores
+against gold.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import cast
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +28,7 @@ from annotator import access
 from annotator.calibration.maths import GateState
 from annotator.calibration.selectors import member_calibration, project_annotators
 from annotator.calibration.services import document_calibration_set
+from annotator.competence.selectors import competence_report_get
 from annotator.competence.services import competence_recompute_start
 from api.serializers import JobSerializer
 from api.views import job_accepted, validated
@@ -111,7 +114,43 @@ class AnnotatorListApi(APIView):
         return Response(AnnotatorSerializer(project_annotators(project=project), many=True).data)
 
 
+class BasisAgainstGoldSerializer(serializers.Serializer):
+    span_f1 = serializers.FloatField(allow_null=True, help_text="Against gold, pooled over the documents.")
+    interval = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="95% bootstrap interval over documents."
+    )
+
+
+class AgainstGoldSerializer(serializers.Serializer):
+    n_documents = serializers.IntegerField(help_text="Adjudicated documents with two or more layers.")
+    all = BasisAgainstGoldSerializer(help_text="Every submitted layer.")
+    consensus = BasisAgainstGoldSerializer(help_text="The majority consensus.")
+    model = BasisAgainstGoldSerializer(help_text="The model consensus (Dawid-Skene).")
+
+
+class CompetenceSerializer(serializers.Serializer):
+    computed_at = serializers.DateTimeField()
+    n_documents = serializers.IntegerField(help_text="Documents with two or more layers, fitted on.")
+    behind = serializers.BooleanField(help_text="Layers changed since the fit.")
+    against_gold = AgainstGoldSerializer(allow_null=True, help_text="Null in a fit made before gold scoring.")
+
+
 class CompetenceRecomputeApi(APIView):
+    @extend_schema(responses={200: CompetenceSerializer, 404: None})
+    def get(self, request: Request, project_id: int) -> Response:
+        """The last fit: when, over how many documents, and how each basis scores against gold."""
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
+        report = competence_report_get(project_id=project.pk)
+        if report is None:
+            raise NotFound("Competence was not estimated yet; POST to estimate it.")
+        figures = {
+            "computed_at": report.computed_at,
+            "n_documents": report.metrics["n_documents"],
+            "behind": report.layers_version < project.layers_version,
+            "against_gold": report.metrics.get("against_gold"),
+        }
+        return Response(CompetenceSerializer(figures).data)
+
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         """Fit Dawid-Skene and MACE on the project's span groups, as a job."""

@@ -45,7 +45,7 @@ class FileExportNegotiation(BaseContentNegotiation):
 
 SINCE_HELP = (
     "ISO 8601 date or datetime (UTC when no offset is given; write + as %2B). Keeps the documents "
-    "whose layers on the basis changed at or after it: for all and consensus an annotation layer "
+    "whose layers on the basis changed at or after it: for all, consensus and model an annotation layer "
     "created, submitted, reopened or skipped since; for gold the gold layer updated, a gold span "
     "created, or an adjudication decision recorded since. Matching documents are exported whole "
     "(every layer, the whole consensus), so an incremental pull replaces documents by document_id."
@@ -90,8 +90,11 @@ class ExportApi(APIView):
                 default="all",
                 description=(
                     "all: every submitted annotation layer (spans carry `annotator`); consensus: spans "
-                    "a majority of a document's submitted layers (two or more) agree on; gold: the "
-                    "adjudicated layer, 400 until one exists. Consensus and gold spans carry `basis`."
+                    "a majority of a document's submitted layers (two or more) agree on; model: the "
+                    "spans the last competence fit (MACE) finds there, each annotator weighed by "
+                    "how reliable it estimates them, 400 until competence was estimated; gold: the "
+                    "adjudicated layer, 400 until one exists. Consensus, model and gold spans carry "
+                    "`basis`."
                 ),
             ),
             OpenApiParameter("source", str, description="A source slug or id: only its documents."),

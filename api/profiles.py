@@ -5,8 +5,9 @@ Who: reviewers and managers; annotators only when the project sets
 profiles_visible_to_annotators and is not blind (annotator.access.can_read_profiles); only
 reviewers and managers recompute. Outsiders get 404, anonymous callers 401.
 
-GET /projects/{id}/profiles/?basis=all|consensus|gold answers 404 {"detail": "No source
-profiles yet on basis consensus; POST to compute them."} until that basis was computed (in
+GET /projects/{id}/profiles/?basis=all|consensus|model|gold answers 404 {"detail": "No source
+profiles yet on basis consensus; POST to compute them."} until that basis was computed, and
+400 on basis model until annotator competence was estimated (in
 eager mode, without a broker, a read computes what is missing or changed first). A profile is
 `annotator.profiles.maths.source_profile`'s JSON (coverage, metrics, evidence_mix, stance,
 settings; each figure {value, ci95, n, unit, status, reason}) plus "basis", "layers" (articles

@@ -10,7 +10,14 @@ from typing import Any
 
 from annotator.access import can_review
 from annotator.profiles.maths import EVIDENCE_VALUES
-from annotator.profiles.services import METRIC_KEYS, RELIABLE, TENTATIVE, ProjectProfiles, profile_targets
+from annotator.profiles.services import (
+    METRIC_KEYS,
+    RELIABLE,
+    TENTATIVE,
+    ProjectProfiles,
+    profile_bases,
+    profile_targets,
+)
 from frontend.charts import (
     Interval,
     Mark,
@@ -440,12 +447,20 @@ def opinion_sourcing_chart(current: ProjectProfiles) -> tuple[str | None, list[s
 # ------------------------------------------------------------------------------
 
 
+BASIS_NAMES = {
+    "all": "all layers",
+    "consensus": "consensus",
+    "model": "model consensus (MACE)",
+    "gold": "gold, else consensus",
+}
+
+
 def _common(project: Any, current: ProjectProfiles) -> dict[str, Any]:
     role = getattr(project, "user_role", None)
     return {
         "project": project,
         "basis": current.basis,
-        "bases": [("all", "all layers"), ("consensus", "consensus"), ("gold", "gold, else consensus")],
+        "bases": [(basis, BASIS_NAMES[basis]) for basis in profile_bases(project_id=project.pk)],
         "current": current,
         "corpus": current.corpus,
         "can_recompute": can_review(role=role),

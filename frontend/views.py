@@ -15,11 +15,12 @@ from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
+from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
-from annotator.models import ANNOTATOR_LAYER_KINDS, CompetenceReport, ProfileBasis, Role
+from annotator.models import ANNOTATOR_LAYER_KINDS, Project, Role
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
-from annotator.profiles.services import DEFAULT_BASIS, project_profiles_current
+from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
 from annotator.projects.selectors import project_progress_list
 from annotator.review.selectors import (
     review_queue,
@@ -130,7 +131,12 @@ def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
             "chart": annotators_page.calibration_chart(rows, project),
             "panels": panels_list(project=project),
             "can_place": project.user_role == Role.MANAGER,
-            "competence": CompetenceReport.objects.filter(project=project).first(),
+            "competence": competence_report_get(project_id=project.pk),
+            "bases": [
+                ("all", "Every layer"),
+                ("consensus", "Majority consensus"),
+                ("model", "Model consensus"),
+            ],
         },
     )
 
@@ -215,16 +221,16 @@ def review(request: HttpRequest, document_id: int) -> HttpResponse:
 # ------------------------------------------------------------------------------
 
 
-def _profile_basis(request: HttpRequest) -> str:
+def _profile_basis(request: HttpRequest, project: Project) -> str:
     basis = request.GET.get("basis", DEFAULT_BASIS)
-    return basis if basis in ProfileBasis.values else DEFAULT_BASIS
+    return basis if basis in profile_bases(project_id=project.pk) else DEFAULT_BASIS
 
 
 @login_required
 def source_profiles(request: HttpRequest, project_id: int) -> HttpResponse:
     """Every source with its headline figures and badges (access.can_read_profiles)."""
     project = _or_404(access.access_profiles_project, user=request.user, project_id=project_id)
-    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request))
+    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request, project))
     return render(request, "frontend/profiles.html", profiles_page.list_context(project, current))
 
 
@@ -236,7 +242,7 @@ def source_profile(request: HttpRequest, project_id: int, source_id: int) -> Htt
     if source is None:
         raise Http404("Source not found.")
     current = project_profiles_current(
-        project_id=project.pk, basis=_profile_basis(request), source_id=source.pk
+        project_id=project.pk, basis=_profile_basis(request, project), source_id=source.pk
     )
     return render(request, "frontend/profile.html", profiles_page.source_context(project, source, current))
 
@@ -246,7 +252,7 @@ def source_comparison(request: HttpRequest, project_id: int) -> HttpResponse:
     """The sources side by side: any figure as a sorted dot plot, the evidence mix, net stance
     per target, opinion share against sourced-claim rate."""
     project = _or_404(access.access_profiles_project, user=request.user, project_id=project_id)
-    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request))
+    current = project_profiles_current(project_id=project.pk, basis=_profile_basis(request, project))
     metric = request.GET.get("metric", "opinion_share")
     return render(
         request, "frontend/profiles_compare.html", profiles_page.comparison_context(project, current, metric)

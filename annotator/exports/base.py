@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal, NamedTuple
 
-Basis = Literal["all", "consensus", "gold"]
-BASES: tuple[Basis, ...] = ("all", "consensus", "gold")
+Basis = Literal["all", "consensus", "model", "gold"]
+BASES: tuple[Basis, ...] = ("all", "consensus", "model", "gold")
 
 
 class ExportSpan(NamedTuple):
@@ -35,8 +35,8 @@ class ExportSpan(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ExportLayer:
-    """One layer of a document: an annotator's (`name` is the username) or the consensus or gold
-    layer (`name` is the basis). `annotators` names the layers behind it: the annotator
+    """One layer of a document: an annotator's (`name` is the username) or the consensus, model
+    or gold layer (`name` is the basis). `annotators` names the layers behind it: the annotator
     themself, the submitted layers that voted for the consensus, the gold layer's reviewer."""
 
     name: str
@@ -67,7 +67,7 @@ class ExportContext:
     @property
     def owner_field(self) -> str:
         """The name of the field that says whose span it is: `annotator` (a username) for basis
-        all, else `basis` (consensus or gold)."""
+        all, else `basis` (consensus, model or gold)."""
         return "annotator" if self.basis == "all" else "basis"
 
 

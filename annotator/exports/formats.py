@@ -6,7 +6,7 @@
   Written as UTF-8 rather than \\u escapes, except U+0085, U+2028 and U+2029, which some line
   readers (Python's str.splitlines) take for line ends.
 - `csv`: a header row, then one span per row: document_id, external_id, source, annotator (basis
-  all) or basis (consensus, gold), label, start, end, text, then one column per attribute of the
+  all) or basis (consensus, model, gold), label, start, end, text, then one column per attribute of the
   project schema, named by its key (`attribute_<key>` if the key clashes with a fixed column).
   Strings are written as they are, other values (lists, booleans) as JSON; absent values are
   empty cells. A text cell that starts with = + - @, a tab or a carriage return gets a leading

@@ -11,6 +11,11 @@ Bases (which layers a document's spans come from):
   here").
 * consensus: documents with at least two submitted annotation layers; one layer named
   `consensus` holding the spans a majority agrees on (annotator.agreement.maths.consensus).
+* model: the same documents; one layer named `model` holding the spans the MACE model of the
+  project's last competence fit finds in them, each annotator's answer weighed by how reliable
+  the fit estimates them (annotator.agreement.maths.competence.model_consensus_spans). Refused until competence
+  has been estimated. A new fit can change a document's model spans with no layer changing, so
+  after one, pull the whole export rather than `since` the last pull.
 * gold: the adjudicated gold layer (kind gold, submitted by `review_adjudicate`). Documents
   whose gold layer is missing or still being worked on are left out: half-adjudicated spans are
   not gold. If a document has several (older data: one per reviewer), the one changed last
@@ -19,8 +24,8 @@ Bases (which layers a document's spans come from):
 Filters: `source` keeps that source's documents; `label` keeps only spans of that label (the
 consensus is computed on them, which gives the same spans as filtering afterwards, since only
 spans of one label are ever matched); `annotator` keeps that annotator's layer (basis all only);
-`since` keeps the documents whose layers on the basis changed at or after that moment: for all
-and consensus, an annotation layer created, submitted, reopened or skipped then (its updated_at);
+`since` keeps the documents whose layers on the basis changed at or after that moment: for all,
+consensus and model, an annotation layer created, submitted, reopened or skipped then (its updated_at);
 for gold, the gold layer updated, a gold span created, or an adjudication decision recorded. A
 matching document is exported whole, so an incremental pull replaces documents by document_id.
 
@@ -41,12 +46,14 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce, Length
 
-from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
+from annotator.agreement.maths.competence import ConsensusModel, model_consensus_spans
+from annotator.agreement.maths.consensus import ConsensusSpan, LayerSpan, consensus_spans
+from annotator.competence.selectors import consensus_model_get
 from annotator.errors import ValidationError
 from annotator.exports import (
     BASES,
@@ -86,6 +93,7 @@ class ExportFilters:
     label_id: int | None = None
     annotator_id: int | None = None
     since: datetime | None = None
+    model: ConsensusModel | None = None  # basis model: the fitted model of the span labels
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,8 @@ def export_filters_resolve(
 ) -> ExportFilters:
     """Check and resolve the filters of an export of `project`. Raises ValidationError with a
     message per field: an unknown basis, source (slug or id), label key or annotator username,
-    an annotator with a basis other than all, or basis gold before any document is adjudicated."""
+    an annotator with a basis other than all, basis model before competence was estimated, or
+    basis gold before any document is adjudicated."""
     errors: dict[str, list[str]] = {}
     if basis not in BASES:
         errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
@@ -136,12 +145,26 @@ def export_filters_resolve(
                 ]
             }
         )
+    model = None
+    if basis == "model":
+        fitted = consensus_model_get(project_id=project.pk)
+        if fitted is None:
+            raise ValidationError(
+                {
+                    "basis": [
+                        "No competence estimate yet: estimate annotator competence first "
+                        "(the Annotators page, or POST /api/v1/projects/{id}/annotators/competence/)."
+                    ]
+                }
+            )
+        model = fitted.model
     return ExportFilters(
         basis=cast(Basis, basis),
         source_id=refs.source_id,
         label_id=refs.label_id,
         annotator_id=refs.annotator_id,
         since=since,
+        model=model,
     )
 
 
@@ -178,12 +201,12 @@ def _changed_since(filters: ExportFilters, since: datetime) -> Q:
 
 def export_documents_query(*, project: Project, filters: ExportFilters) -> QuerySet[Document]:
     """The documents of the export (not yet paged): those with a layer on the basis (two
-    submitted layers for consensus) that pass the source and since filters."""
+    submitted layers for consensus and model) that pass the source and since filters."""
     layers = Layer.objects.filter(_layer_q(filters), document=OuterRef("pk"))
     documents = Document.objects.filter(project=project)
     if filters.source_id is not None:
         documents = documents.filter(source_id=filters.source_id)
-    if filters.basis == "consensus":
+    if filters.basis in ("consensus", "model"):
         counts = layers.order_by().values("document").annotate(n=Count("pk")).values("n")
         documents = documents.annotate(n_submitted=Subquery(counts, output_field=IntegerField())).filter(
             n_submitted__gte=2
@@ -261,12 +284,12 @@ def _page(
     covered: list[int] = []
     n_spans = 0
     for document_id in ids:
-        n = sum(count for _, _, count in layers.get(document_id, ()))
+        n = sum(layer.n_spans for layer in layers.get(document_id, ()))
         if covered and n_spans + n > max_page_spans:
             break
         covered.append(document_id)
         n_spans += n
-    spans: dict[int, list[ExportSpan]] = {pk: [] for d in covered for pk, _, _ in layers.get(d, ())}
+    spans: dict[int, list[ExportSpan]] = {layer.pk: [] for d in covered for layer in layers.get(d, ())}
     # By layer id, in span_layer_position's order: PostgreSQL reads each layer's spans off that
     # index already sorted. The layer ids are the ones just counted, so a layer submitted since
     # then waits for the next export.
@@ -297,14 +320,14 @@ def _page(
     )
     page = []
     for document_id, external_id, title, url, published_at, text, source in documents:
-        entries = [(pk, username) for pk, username, _ in layers.get(document_id, ())]
-        if filters.basis == "consensus":
-            export_layers = [_consensus_layer(text, entries, spans)]
+        entries = layers.get(document_id, [])
+        if filters.basis in ("consensus", "model"):
+            export_layers = [_consensus_layer(text, entries, spans, filters)]
         else:
             name = "gold" if filters.basis == "gold" else None
             export_layers = [
-                ExportLayer(name=name or username, spans=spans[pk], annotators=(username,))
-                for pk, username in entries
+                ExportLayer(name=name or layer.username, spans=spans[layer.pk], annotators=(layer.username,))
+                for layer in entries
             ]
         page.append(
             ExportDocument(
@@ -321,9 +344,16 @@ def _page(
     return page
 
 
-def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[tuple[int, str, int]]]:
-    """Document id -> its layers on the basis as (layer id, username, spans to export), in
-    layer id order; for gold, the one gold layer that counts."""
+class _PageLayer(NamedTuple):
+    pk: int
+    user_id: int
+    username: str
+    n_spans: int  # spans to export
+
+
+def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[_PageLayer]]:
+    """Document id -> its layers on the basis, in layer id order; for gold, the one gold layer
+    that counts."""
     span_counts = Span.objects.filter(layer_id=OuterRef("pk"))
     if filters.label_id is not None:
         span_counts = span_counts.filter(label_id=filters.label_id)
@@ -336,29 +366,39 @@ def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[tuple
             )
         )
         .order_by("document_id", "pk")
-        .values_list("pk", "document_id", "user__username", "updated_at", "n_spans")
+        .values_list("pk", "document_id", "user_id", "user__username", "updated_at", "n_spans")
     )
     if filters.basis == "gold":  # one gold layer per document: the one changed last
-        newest: dict[int, tuple[datetime, int, str, int]] = {}
-        for pk, document_id, username, updated_at, n_spans in rows:
-            candidate = (updated_at, pk, username, n_spans)
+        newest: dict[int, tuple[datetime, _PageLayer]] = {}
+        for pk, document_id, user_id, username, updated_at, n_spans in rows:
+            candidate = (updated_at, _PageLayer(pk, user_id, username, n_spans))
             newest[document_id] = max(newest.get(document_id, candidate), candidate)
-        return {document_id: [(pk, username, n)] for document_id, (_, pk, username, n) in newest.items()}
-    layers: dict[int, list[tuple[int, str, int]]] = {}
-    for pk, document_id, username, _, n_spans in rows:
-        layers.setdefault(document_id, []).append((pk, username, n_spans))
+        return {document_id: [layer] for document_id, (_, layer) in newest.items()}
+    layers: dict[int, list[_PageLayer]] = {}
+    for pk, document_id, user_id, username, _, n_spans in rows:
+        layers.setdefault(document_id, []).append(_PageLayer(pk, user_id, username, n_spans))
     return layers
 
 
 def _consensus_layer(
-    text: str, entries: list[tuple[int, str]], spans: dict[int, list[ExportSpan]]
+    text: str, entries: list[_PageLayer], spans: dict[int, list[ExportSpan]], filters: ExportFilters
 ) -> ExportLayer:
-    votes = [[LayerSpan(s.start, s.end, s.label, s.attributes) for s in spans[pk]] for pk, _ in entries]
-    agreed = [
-        ExportSpan(s.label, s.start, s.end, text[s.start : s.end], s.attributes)
-        for s in consensus_spans(votes)
-    ]
-    return ExportLayer(name="consensus", spans=agreed, annotators=tuple(username for _, username in entries))
+    """The one layer of basis consensus or model."""
+    votes = {
+        layer.user_id: [LayerSpan(s.start, s.end, s.label, s.attributes) for s in spans[layer.pk]]
+        for layer in entries
+    }
+    agreed: list[ConsensusSpan]
+    if filters.basis == "model":
+        assert filters.model is not None
+        agreed = model_consensus_spans(votes, filters.model)
+    else:
+        agreed = consensus_spans(list(votes.values()))
+    return ExportLayer(
+        name=filters.basis,
+        spans=[ExportSpan(s.label, s.start, s.end, text[s.start : s.end], s.attributes) for s in agreed],
+        annotators=tuple(layer.username for layer in entries),
+    )
 
 
 def export_filename(*, project: Project, basis: str, format: str) -> str:

@@ -12,6 +12,9 @@ Bases (which spans an article's counts come from; the article is always the boot
   its layers marked one. Articles with at least one submitted layer count.
 * consensus: the consensus layer of each article with two or more submitted annotation layers,
   built exactly as the consensus export builds it (annotator.agreement.maths.consensus).
+* model: the same articles; the model consensus of the project's last competence fit, built
+  exactly as the model export builds it (annotator.agreement.maths.competence). Its state
+  (`profile_state_get`) includes when the fit was made, so a new fit recomputes every source.
 * gold: the adjudicated gold layer (a Layer of kind gold, submitted; with several, the one
   changed last, as in the exports) where one exists, else the consensus layer; articles with
   neither are left out. A gold layer still being worked on counts as none.
@@ -52,7 +55,9 @@ import numpy as np
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 
+from annotator.agreement.maths.competence import ConsensusModel, model_consensus_spans
 from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
+from annotator.competence.selectors import consensus_model_get
 from annotator.models import (
     Document,
     Label,
@@ -203,7 +208,7 @@ class ProfileCounts:
       absent); each source's targets are the ones it has stance spans for, in target order
     * annotators: source id -> distinct annotators with a submitted annotation layer on those
       articles; corpus_annotators the same over every source
-    * layers: source id -> articles per origin ("all", "consensus" or "gold")
+    * layers: source id -> articles per origin ("all", "consensus", "model" or "gold")
     * targets: every target with a stance span on the basis: the project's target list order
       (by name), then unknown names as first met"""
 
@@ -235,7 +240,7 @@ class _Articles:
 def _qualifies(basis: str, n_submitted: int, n_gold: int) -> bool:
     if basis == ProfileBasis.ALL:
         return n_submitted >= 1
-    if basis == ProfileBasis.CONSENSUS:
+    if basis in (ProfileBasis.CONSENSUS, ProfileBasis.MODEL):
         return n_submitted >= 2
     return n_gold >= 1 or n_submitted >= 2
 
@@ -248,9 +253,16 @@ def profile_counts_get(
     chunk_size: int = CHUNK_SIZE,
 ) -> ProfileCounts:
     """Per-article counts of the project's documents (of `source_ids` only, when given) on
-    `basis` ("all", "consensus" or "gold"), grouped by source. See the module docstring."""
+    `basis` (a ProfileBasis), grouped by source. See the module docstring. Basis model needs
+    a competence fit (ValueError without one)."""
     if basis not in ProfileBasis.values:
         raise ValueError(f"unknown basis {basis!r}")
+    model = None
+    if basis == ProfileBasis.MODEL:
+        fitted = consensus_model_get(project_id=project_id)
+        if fitted is None:
+            raise ValueError("basis model needs a competence fit")
+        model = fitted.model
     label_keys = dict(Label.objects.filter(project_id=project_id).values_list("pk", "key"))
     target_order = list(
         Target.objects.filter(project_id=project_id).order_by("name").values_list("name", flat=True)
@@ -268,7 +280,7 @@ def profile_counts_get(
     rows = _Articles([], [], [], [], [], [], [])
     annotators: dict[int, set[int]] = {}
     for start in range(0, len(selected), chunk_size):
-        _read_chunk(selected[start : start + chunk_size], basis, label_keys, rows, annotators)
+        _read_chunk(selected[start : start + chunk_size], basis, model, label_keys, rows, annotators)
     return _grouped(basis, rows, annotators, target_order)
 
 
@@ -293,6 +305,7 @@ def _layer_counts(*, project_id: int, source_ids: Collection[int] | None) -> dic
 def _read_chunk(
     chunk: list[tuple[int, int, datetime | None]],
     basis: str,
+    model: ConsensusModel | None,
     label_keys: dict[int, str],
     rows: _Articles,
     annotators: dict[int, set[int]],
@@ -318,37 +331,44 @@ def _read_chunk(
             gold[document_id] = max(gold.get(document_id, (updated_at, pk)), (updated_at, pk))
         else:
             submitted.setdefault(document_id, []).append((pk, user_id))
-    # Which layers each document's counts come from: ("all" | "consensus" | "gold", layer ids).
-    use: dict[int, tuple[str, list[int]]] = {}
+    # Which layers each document's counts come from: ("all" | "consensus" | "model" | "gold",
+    # [(layer id, user id)]).
+    use: dict[int, tuple[str, list[tuple[int, int]]]] = {}
     for pk in ids:
-        own = [layer for layer, _ in submitted.get(pk, [])]
+        own = submitted.get(pk, [])
         if basis == ProfileBasis.GOLD and pk in gold:
-            use[pk] = ("gold", [gold[pk][1]])
-        elif basis == ProfileBasis.ALL:
-            use[pk] = ("all", own)
+            use[pk] = ("gold", [(gold[pk][1], 0)])
+        elif basis in (ProfileBasis.ALL, ProfileBasis.MODEL):
+            use[pk] = (basis, own)
         else:
             use[pk] = ("consensus", own)
     spans: dict[int, list[tuple[int, int, SpanFacts]]] = {
-        layer: [] for _, layer_ids in use.values() for layer in layer_ids
+        layer: [] for _, layers_used in use.values() for layer, _ in layers_used
     }
     for layer, label_id, start, end, facts in _span_rows(list(spans)):
         spans[layer].append((start, end, (label_keys.get(label_id, ""), *facts[1:])))
     for pk, source_id, published in chunk:
-        origin, layer_ids = use[pk]
-        if origin == "consensus":
-            votes = [
-                [
+        origin, layers_used = use[pk]
+        if origin in ("consensus", "model"):
+            votes = {
+                user: [
                     LayerSpan(start, end, facts[0], _facts_attributes(facts))
                     for start, end, facts in spans[layer]
                 ]
-                for layer in layer_ids
-            ]
-            scalars, stance = span_tally(span_facts(s.label, s.attributes) for s in consensus_spans(votes))
+                for layer, user in layers_used
+            }
+            if origin == "model":
+                assert model is not None
+                agreed = model_consensus_spans(votes, model)
+            else:
+                agreed = consensus_spans(list(votes.values()))
+            scalars, stance = span_tally(span_facts(s.label, s.attributes) for s in agreed)
         else:
-            scalars, stance = span_tally(facts for layer in layer_ids for _, _, facts in spans[layer])
-            if origin == "all" and len(layer_ids) > 1:  # the mean over the layers
-                scalars /= len(layer_ids)
-                stance = {key: n / len(layer_ids) for key, n in stance.items()}
+            n = len(layers_used)
+            scalars, stance = span_tally(facts for layer, _ in layers_used for _, _, facts in spans[layer])
+            if origin == "all" and n > 1:  # the mean over the layers
+                scalars /= n
+                stance = {key: count / n for key, count in stance.items()}
         rows.source.append(source_id)
         rows.words.append(float(words[pk]))
         rows.published.append(published.timestamp() if published is not None else np.nan)
@@ -425,7 +445,8 @@ class SourceState:
     among them. Two equal fingerprints mean the same layers with the same contents: a layer
     submitted, reopened or removed changes the count, the id sum or the newest submission time
     (a submitted layer's spans cannot change); on basis gold, a gold layer or gold span added,
-    changed or removed changes the gold part."""
+    changed or removed changes the gold part; on basis model, a new competence fit changes the
+    model part."""
 
     fingerprint: str
     watermark: datetime | None
@@ -435,7 +456,8 @@ def profile_state_get(
     *, project_id: int, basis: str, source_ids: Collection[int] | None = None
 ) -> dict[int, SourceState]:
     """source id -> SourceState for every source of the project with a submitted annotation
-    layer (or, on basis gold, a gold layer). One aggregate query, three on basis gold."""
+    layer (or, on basis gold, a gold layer). One aggregate query, three on basis gold, two on
+    basis model."""
     layers = Layer.objects.filter(
         document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
     )
@@ -472,6 +494,11 @@ def profile_state_get(
                     f"{tag}{n}:{ids}:{last.isoformat() if last else ''}"
                 )
                 newest[source_id] = _later(newest.get(source_id), last)
+    if basis == ProfileBasis.MODEL:
+        fitted = consensus_model_get(project_id=project_id)
+        fit = f"m{fitted.computed_at.isoformat() if fitted else ''}"
+        for p in parts.values():
+            p.append(fit)
     return {source_id: SourceState("|".join(p), newest.get(source_id)) for source_id, p in parts.items()}
 
 

@@ -44,6 +44,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.competence.selectors import consensus_model_get
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
@@ -73,10 +74,27 @@ MIN_AGREEMENT_DOCUMENTS = 10
 TENTATIVE, RELIABLE = 0.667, 0.800
 
 
-def _check_basis(basis: str) -> None:
+def profile_bases(*, project_id: int) -> list[str]:
+    """The bases the project's profiles can be read on: all of them, but model only once
+    annotator competence was estimated."""
+    fitted = consensus_model_get(project_id=project_id) is not None
+    return [basis for basis in ProfileBasis.values if fitted or basis != ProfileBasis.MODEL]
+
+
+def _check_basis(basis: str, *, project_id: int) -> None:
     if basis not in ProfileBasis.values:
         raise ValidationError(
             {"basis": [f"Unknown basis {basis!r}; choose one of {', '.join(ProfileBasis.values)}."]}
+        )
+    if basis not in profile_bases(project_id=project_id):
+        raise ValidationError(
+            {
+                "basis": [
+                    "No competence estimate yet: basis model needs one. Estimate annotator "
+                    "competence first (the Annotators page, or POST "
+                    "/api/v1/projects/{id}/annotators/competence/)."
+                ]
+            }
         )
 
 
@@ -150,7 +168,7 @@ def project_profiles_refresh(
     source ids in `sources`) and the corpus profile, which always pools every source. Idempotent;
     `progress(done, total)` is called as sources are done. Raises Project.DoesNotExist for a
     project that is gone and ValidationError for an unknown basis."""
-    _check_basis(basis)
+    _check_basis(basis, project_id=project_id)
     began = time.perf_counter()
     project = Project.objects.get(pk=project_id)
     # The version and fingerprints are read before the counts: a change in between shows as a
@@ -262,7 +280,7 @@ def project_profiles_changed(*, project_id: int, basis: str = DEFAULT_BASIS) -> 
     """Ids of the sources whose layers changed since their profiles on `basis` were computed
     (sources new or gone included), or None when the basis was never computed. Two queries
     (three on basis gold)."""
-    _check_basis(basis)
+    _check_basis(basis, project_id=project_id)
     stored = (
         ProfileCorpus.objects.filter(project_id=project_id, basis=basis)
         .values_list("sources_state", flat=True)
@@ -343,7 +361,7 @@ def project_profiles_current(
     """The stored profiles on `basis` (of one source, with `source_id`) and the corpus. In eager
     mode the sources whose layers changed are refreshed first (on a basis never computed:
     everything); with a broker `pending` says whether a change waits."""
-    _check_basis(basis)
+    _check_basis(basis, project_id=project_id)
     if scheduling.in_process():
         project_profiles_refresh_changed(project_id=project_id, basis=basis)
         pending = False
@@ -367,7 +385,7 @@ def project_profiles_current(
 def profiles_recompute_start(*, project: Project, basis: str = DEFAULT_BASIS, user: User | None) -> JobRun:
     """Create the JobRun of a full recompute of the project's profiles on `basis` and start
     it. Progress counts sources. BackgroundUnavailable (and no job) when the broker is away."""
-    _check_basis(basis)
+    _check_basis(basis, project_id=project.pk)
     job = job_create(
         kind=JobKind.PROFILES_RECOMPUTE, project=project, created_by=user, params={"basis": basis}
     )

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
 from annotator.models import (
     AgreementReport,
+    CompetenceReport,
     Document,
     JobRun,
     JobStatus,
@@ -231,6 +233,61 @@ def test_basis_consensus_counts_the_majority_spans_of_articles_with_two_layers(b
         assert got[key] == values, key
 
 
+def _store_model(project: Any, careful: str, spammers: tuple[str, ...]) -> None:
+    """A hand-made MACE fit: `careful` knows the answer 90% of the time; the spammers spam 80% of
+    the time and, spamming, mark a span (of any label) 90% of the time."""
+    from annotator.agreement.maths.competence import NO_SPAN, MaceModel
+
+    people = {user.username: user.pk for user in User.objects.filter(username__startswith="bases-")}
+    annotators = {str(people[careful]): (0.1, 0.9, (0.25, 0.25, 0.25, 0.25))}
+    annotators |= {str(people[name]): (0.8, 0.2, (0.3, 0.3, 0.3, 0.1)) for name in spammers}
+    model = MaceModel(values=("CLAIM", "OPINION", "DISCLAIMER", NO_SPAN), annotators=annotators)
+    CompetenceReport.objects.update_or_create(
+        project=project, defaults={"metrics": {"model": model.to_dict()}, "computed_at": timezone.now()}
+    )
+
+
+def test_basis_model_weighs_each_annotator_as_the_fit_says(bases):
+    project, source = bases["project"], bases["source"].pk
+    with pytest.raises(ValueError, match="needs a competence fit"):
+        profile_counts_get(project_id=project.pk, basis="model")
+    _store_model(project, "bases-u3", ("bases-u1", "bases-u2"))
+    counts = profile_counts_get(project_id=project.pk, basis="model")
+    assert counts.layers == {source: {"model": 2}}
+    got = _columns(counts.sources[source])
+    # Per group, P(label) against P(no span), each answer's factor spamming * strategy + knowing
+    # where the answer is the true value. D: s0 (all three) kept; s1 (u1 and careful u3): 0.925
+    # * 0.44 * 0.08 against 0.025 * 0.24 * 0.28, kept; the opinion on s2 (spammers u1 and u2
+    # only): 0.44^2 * 0.025 against 0.24^2 * 0.925, dropped where the majority keeps it; the claim
+    # on s3 (careful u3 alone): 0.925 * 0.08^2 against 0.025 * 0.28^2, kept where the majority
+    # drops it; the disclaimer (u2 alone) dropped. D3 (u1 and u2): the claim (both) kept, the
+    # opinion (u2 alone) dropped.
+    expected = {
+        "claims": [3, 1],
+        "opinions": [0, 0],
+        "disclaimers": [0, 0],
+        "named": [1, 1],
+        "data": [0, 0],
+        "none": [2, 0],
+        "unsupported": [1, 0],
+        "n_layers": [3, 2],
+    }
+    for key, values in expected.items():
+        assert got[key] == values, key
+
+
+def test_a_new_fit_changes_every_sources_state_on_basis_model(bases):
+    project = bases["project"]
+    _store_model(project, "bases-u3", ("bases-u1", "bases-u2"))
+    project_profiles_refresh(project_id=project.pk, basis="model", n_boot=0)
+    assert project_profiles_changed(project_id=project.pk, basis="model") == []
+    assert project_profiles_changed(project_id=project.pk, basis="consensus") is None
+    _store_model(project, "bases-u1", ("bases-u2", "bases-u3"))
+    assert project_profiles_changed(project_id=project.pk, basis="model") == [bases["source"].pk]
+    refresh = project_profiles_refresh_changed(project_id=project.pk, basis="model", n_boot=0)
+    assert refresh is not None and refresh.refreshed == [bases["source"].pk]
+
+
 def test_basis_gold_takes_the_gold_layer_and_else_the_consensus(bases):
     counts = profile_counts_get(project_id=bases["project"].pk, basis="gold")
     source = bases["source"].pk
@@ -290,6 +347,11 @@ def test_an_unknown_basis_is_refused_with_a_message(bases):
     with pytest.raises(ValidationError) as error:
         project_profiles_refresh(project_id=bases["project"].pk, basis="everything")
     assert "basis" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        project_profiles_current(project_id=bases["project"].pk, basis="model")
+    assert error.value.message_dict["basis"][0].startswith(
+        "No competence estimate yet: basis model needs one."
+    )
 
 
 # EVERY METRIC ON A SMALL CORPUS, BY HAND

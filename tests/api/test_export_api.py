@@ -13,10 +13,12 @@ import pandas as pd
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from annotator.agreement.maths.competence import NO_SPAN, MaceModel
 from annotator.layers.services import layer_assign, layer_submit
-from annotator.models import Document, Layer, LayerKind, LayerStatus, Role, Span
+from annotator.models import CompetenceReport, Document, Layer, LayerKind, LayerStatus, Role, Span
 from annotator.review.services import review_adjudicate
 from annotator.spans.services import span_create
 from tests.annotator.test_exporters import ATTRIBUTE_KEYS, CSV_COLUMNS
@@ -169,6 +171,32 @@ def test_consensus_export_keeps_what_a_majority_of_layers_matches(labelled):
     ]
 
 
+def test_model_export_weighs_each_annotator_by_the_stored_fit(labelled):
+    response = _get(labelled, basis="model")
+    assert response.status_code == 400
+    assert response.json()["basis"][0].startswith("No competence estimate yet: estimate annotator competence")
+    cara = _add_layer(labelled, "cara", [("CLAIM", PHRASE, {"evidence": "DATA"})])
+    # A hand-made MACE fit: anna knows the answer 90% of the time; ben and cara spam 80% of the
+    # time and, spamming, mark a span 90% of the time.
+    people = {"anna": labelled.layer_a.user_id, "ben": labelled.layer_b.user_id, "cara": cara.user_id}
+    annotators = {str(people["anna"]): (0.1, 0.9, (1 / 3, 1 / 3, 1 / 3))}
+    annotators |= {str(people[name]): (0.8, 0.2, (0.45, 0.45, 0.1)) for name in ("ben", "cara")}
+    model = MaceModel(values=("CLAIM", "OPINION", NO_SPAN), annotators=annotators)
+    CompetenceReport.objects.create(
+        project=labelled.project, metrics={"model": model.to_dict()}, computed_at=timezone.now()
+    )
+    response = _get(labelled, basis="model")
+    assert response["Content-Disposition"] == 'attachment; filename="world-model.jsonl"'
+    (record,) = _jsonl(response)
+    assert record["annotators"] == ["anna", "ben", "cara"]
+    # The CLAIM all three marked stands, as in the consensus. anna's OPINION, hers alone, stands
+    # too: OPINION 0.933 * 0.08^2 against no span 0.033 * 0.28^2.
+    assert [(s["label"], s["start"], s["end"], s["attributes"], s["basis"]) for s in record["spans"]] == [
+        ("OPINION", 5, 11, {"hedged": True}, "model"),
+        ("CLAIM", 39, 71, {"evidence": "DATA"}, "model"),
+    ]
+
+
 def test_consensus_skips_documents_with_a_single_submitted_layer(world):
     layer_submit(layer=world.layer_a)
     assert _body(_get(world, basis="consensus")) == ""
@@ -279,7 +307,7 @@ def test_openapi_describes_the_export_parameters_and_the_file(db):
     operation = schema["paths"]["/api/v1/projects/{project_id}/export/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
     assert parameters["format"]["schema"]["enum"] == ["conll", "csv", "jsonl"]
-    assert parameters["basis"]["schema"]["enum"] == ["all", "consensus", "gold"]
+    assert parameters["basis"]["schema"]["enum"] == ["all", "consensus", "gold", "model"]
     assert parameters["since"]["schema"]["format"] == "date-time"
     assert "replaces documents by document_id" in parameters["since"]["description"]
     assert set(parameters) >= {"source", "label", "annotator"}

@@ -187,3 +187,25 @@ def test_annotators_see_their_own_figures_and_managers_the_overview(with_calibra
     assert (rows["coder"]["layers_submitted"], rows["first"]["layers_submitted"]) == (0, 1)
     project_update(project=project, changes={"calibration_feedback": False})
     assert _client(coder).get(f"/api/v1/projects/{project.pk}/calibration/").status_code == 403
+
+
+def test_the_competence_fit_over_the_api(db):
+    from annotator.competence.services import project_competence_compute
+
+    project = ProjectFactory(slug="fitted")
+    reviewer = member(project, Role.REVIEWER, username="rita")
+    url = f"/api/v1/projects/{project.pk}/annotators/competence/"
+    response = _client(reviewer).get(url)
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Competence was not estimated yet; POST to estimate it."
+    report = project_competence_compute(project_id=project.pk)
+    body = _client(reviewer).get(url).json()
+    assert body == {
+        "computed_at": report.computed_at.isoformat().replace("+00:00", "Z"),
+        "n_documents": 0,
+        "behind": False,
+        "against_gold": {
+            "n_documents": 0,
+            **{basis: {"span_f1": None, "interval": None} for basis in ("all", "consensus", "model")},
+        },
+    }

@@ -97,6 +97,14 @@ def _panel(world: World) -> str:
     return f"/api/v1/projects/{world.project.pk}/panels/{panel.pk}/"
 
 
+def _fitted(world: World) -> str:
+    """The path of the project's competence fit, with one fit stored."""
+    from annotator.competence.services import project_competence_compute
+
+    project_competence_compute(project_id=world.project.pk)
+    return f"/api/v1/projects/{world.project.pk}/annotators/competence/"
+
+
 def _self_placement(world: World) -> str:
     """The self-placement path of a project that asks its question."""
     from annotator.projects.services import project_update
@@ -206,6 +214,7 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         None,
         _statuses(annotator=403, annotator_b=403),
     ),
+    ("annotators-competence", "get", _fitted, None, _statuses(annotator=403, annotator_b=403)),
     (
         "annotators-competence",
         "post",

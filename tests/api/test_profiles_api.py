@@ -90,6 +90,10 @@ def test_the_basis_is_checked_and_named(setup):
     body = client.get(url(setup), {"basis": "consensus"}).json()
     # One layer per article: no consensus anywhere, so no source has a profile on it.
     assert (body["basis"], body["sources"], body["corpus"]["n_articles"]) == ("consensus", [], 0)
+    response = client.get(url(setup), {"basis": "model"})
+    assert response.status_code == 400
+    assert response.json()["basis"][0].startswith("No competence estimate yet: basis model needs one.")
+    assert client.post(url(setup) + "?basis=model").status_code == 400
 
 
 def test_one_source_comes_with_the_corpus(setup):

@@ -71,6 +71,12 @@ def test_annotators_page_shows_panels_calibration_and_the_gate_to_reviewers(clie
     assert "Span F1 against gold on calibration items" in html and "<svg" in html
     assert "Below the gate" in html and "Passing" in html
     assert "Fitted " in html and "over 12 documents" in html  # competence, fitted when the demo loads
+    # Each basis against gold, over the adjudicated demo documents with two or more layers.
+    against = demo.competence.metrics["against_gold"]
+    assert f"over the {against['n_documents']} adjudicated documents" in html
+    for basis in ("all", "consensus", "model"):
+        assert f'<tr data-basis="{basis}">' in html
+        assert f"{against[basis]['span_f1']:.3f}" in html
     assert "panel-select" not in html  # placing members is for managers
     assert 'class="panel-select"' in page_html(client, "demo-manager", f"/projects/{demo.pk}/annotators/")
     assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/annotators/").status_code == 403

@@ -147,3 +147,16 @@ def test_pages_with_values_draw_dots_bars_cells_and_points(client, demo):
     html = reviewer.get(f"/projects/{demo.pk}/sources/{source.pk}/").content.decode()
     assert "  corpus" in html or "corpus" in html
     assert "[" in html and "]" in html  # intervals in the tables
+
+
+def test_the_model_basis_is_offered_once_competence_was_estimated(client, demo):
+    from annotator.models import CompetenceReport
+
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/?basis=model")
+    assert '<option value="model" selected>model consensus (MACE)</option>' in html
+    assert "on basis <strong>model</strong>" in html
+    # Without a fit the basis is not offered, and asking for it shows the default.
+    CompetenceReport.objects.filter(project=demo).delete()
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/?basis=model")
+    assert 'value="model"' not in html
+    assert '<option value="all" selected>' in html

@@ -17,9 +17,10 @@ other's strategies. Dawid-Skene gives the same result either way.
 
 Figures of a `Competence` (the same keys for both methods):
 
+* `model`: the fitted parameters (`DawidSkeneModel`, `MaceModel`), which give the posterior of
+  any unit from its answers, including units the fit never saw (`posterior`).
 * `labels`: the aggregated value per unit (crowd-kit's `labels_`, the most probable value of
-  `posteriors`; ties go to the first value in order of first appearance). This is the "model
-  consensus".
+  `posteriors`; ties go to the first value in order of first appearance).
 * `posteriors`: per unit, the probability of each value (crowd-kit's `probas_`). Dawid-Skene
   floors every probability at 1e-10 without renormalising, so a row may sum to slightly more
   than 1.
@@ -54,6 +55,18 @@ Edge cases (no exceptions):
   follows it as far as the annotator's estimated reliability allows; on very little data
   Dawid-Skene can leave such a unit at even odds, and the tie goes to the first value.
 
+Model consensus (`model_consensus_spans`): a document's spans as a fitted model of the span
+labels reads them. The spans are grouped as the majority consensus groups them
+(consensus.span_groups); in each group every annotator answers the group's label (a span in it) or
+NO_SPAN, exactly as the fit's LABEL observations; the group becomes a span when the group's label
+is the most probable value of the model's posterior. Boundaries and attributes are the group's, as
+the majority consensus takes them (consensus.group_consensus). So where the majority counts heads,
+the model weighs each answer by what the fit says the annotator is worth: a careful annotator can
+outvote two careless ones. A group whose most probable value is another label is left out, since
+that label's attributes would not fit the spans of this one. Annotators the fit never saw (who
+joined after it) are no evidence; a document none of whose annotators the fit saw falls back to
+the majority rule, so a stale fit never empties a new annotator's documents.
+
 D. Hovy, T. Berg-Kirkpatrick, A. Vaswani and E. Hovy. Learning Whom to Trust with MACE. NAACL-HLT
 2013. A. P. Dawid and A. M. Skene. Maximum Likelihood Estimation of Observer Error-Rates Using the
 EM Algorithm. Applied Statistics 28 (1979).
@@ -66,7 +79,7 @@ import warnings
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -74,13 +87,127 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .attributes import WHOLE, AttributeSpec, attribute_codes, group_spans
+from .consensus import ConsensusSpan, LayerSpan, group_consensus, span_groups
 from .core import IntArray
 from .stats import SpanInput, parse_layer
 
 Observation = tuple[Hashable, Hashable, str]  # (unit, annotator, value)
+Annotator = TypeVar("Annotator", bound=Hashable)
 
 DAWID_SKENE = "dawid_skene"
 MACE_METHOD = "mace"
+FLOOR = 1e-10  # crowd-kit's Dawid-Skene floor (its _EPS) on priors and confusion entries
+
+
+class _Posterior:
+    values: tuple[str, ...]
+
+    def knows(self, annotator: Hashable) -> bool:
+        raise NotImplementedError
+
+    def posterior(self, answers: Iterable[tuple[Hashable, str]]) -> dict[str, float]:
+        raise NotImplementedError
+
+    def most_probable(self, answers: Iterable[tuple[Hashable, str]]) -> str:
+        """The value of highest posterior; a tie goes to the first in `values` order."""
+        posterior = self.posterior(answers)
+        return max(self.values, key=lambda value: posterior[value])
+
+
+@dataclass(frozen=True)
+class DawidSkeneModel(_Posterior):
+    """Fitted Dawid-Skene parameters (crowd-kit's `priors_` and `errors_`): the prior of each
+    true value, in `values` order, and per annotator (str(id), as stored in JSON) and value they
+    gave, P(says it | true value) for each true value."""
+
+    values: tuple[str, ...]
+    priors: tuple[float, ...]
+    errors: Mapping[str, Mapping[str, tuple[float, ...]]]
+
+    def posterior(self, answers: Iterable[tuple[Hashable, str]]) -> dict[str, float]:
+        """P(true value | the unit's answers), as crowd-kit's E-step computes it: log2 of the
+        floored prior plus the log2 confusion entries of the answers, shifted to the largest and
+        normalised. An answer of an annotator, or of a value, the fit never saw is no evidence
+        (crowd-kit's join leaves it out too)."""
+        log = np.log2(np.maximum(np.asarray(self.priors, dtype=np.float64), FLOOR))
+        for annotator, said in answers:
+            row = self.errors.get(str(annotator), {}).get(said)
+            if row is not None:
+                log = log + np.log2(np.asarray(row, dtype=np.float64))
+        scaled = np.exp2(log - log.max())
+        return dict(zip(self.values, (scaled / scaled.sum()).tolist(), strict=True))
+
+    def knows(self, annotator: Hashable) -> bool:
+        return str(annotator) in self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": DAWID_SKENE,
+            "values": list(self.values),
+            "priors": list(self.priors),
+            "errors": {a: {said: list(row) for said, row in rows.items()} for a, rows in self.errors.items()},
+        }
+
+
+@dataclass(frozen=True)
+class MaceModel(_Posterior):
+    """Fitted MACE parameters (crowd-kit's `spamming_` and `thetas_`), per annotator (str(id)):
+    the probability they spam, the probability they know, and the strategy a spammer follows,
+    P(picks value) in `values` order."""
+
+    values: tuple[str, ...]
+    annotators: Mapping[str, tuple[float, float, tuple[float, ...]]]
+
+    def posterior(self, answers: Iterable[tuple[Hashable, str]]) -> dict[str, float]:
+        """P(true value | the unit's answers), as crowd-kit's E-step computes it: true values
+        equally likely a priori, and each answer `said` given true value t has probability
+        spamming * strategy[said] + knowing * [said == t]. An answer of an annotator, or of a
+        value, the fit never saw is no evidence."""
+        index = {value: i for i, value in enumerate(self.values)}
+        marginal = np.full(len(self.values), 1.0 / len(self.values))
+        for annotator, said in answers:
+            fitted = self.annotators.get(str(annotator))
+            if fitted is None or said not in index:
+                continue
+            spamming, knowing, strategy = fitted
+            likelihood = np.full(len(self.values), spamming * strategy[index[said]])
+            likelihood[index[said]] += knowing
+            marginal = marginal * likelihood
+        return dict(zip(self.values, (marginal / marginal.sum()).tolist(), strict=True))
+
+    def knows(self, annotator: Hashable) -> bool:
+        return str(annotator) in self.annotators
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": MACE_METHOD,
+            "values": list(self.values),
+            "annotators": {
+                a: [spam, know, list(strategy)] for a, (spam, know, strategy) in self.annotators.items()
+            },
+        }
+
+
+ConsensusModel = DawidSkeneModel | MaceModel
+
+
+def model_from_dict(data: Mapping[str, Any]) -> ConsensusModel:
+    """A model as its `to_dict` stored it."""
+    if data["method"] == DAWID_SKENE:
+        return DawidSkeneModel(
+            values=tuple(data["values"]),
+            priors=tuple(data["priors"]),
+            errors={
+                str(a): {said: tuple(row) for said, row in rows.items()} for a, rows in data["errors"].items()
+            },
+        )
+    return MaceModel(
+        values=tuple(data["values"]),
+        annotators={
+            str(a): (float(spam), float(know), tuple(strategy))
+            for a, (spam, know, strategy) in data["annotators"].items()
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +230,7 @@ class Competence:
     per_value: dict[Hashable, dict[str, float]]
     labels: dict[Hashable, str]
     posteriors: dict[Hashable, dict[str, float]]
+    model: ConsensusModel | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: annotator and unit ids become strings (str(id)), figures plain floats."""
@@ -112,6 +240,7 @@ class Competence:
             "per_value": {str(a): dict(values) for a, values in self.per_value.items()},
             "labels": {str(u): value for u, value in self.labels.items()},
             "posteriors": {str(u): dict(values) for u, values in self.posteriors.items()},
+            "model": self.model.to_dict() if self.model is not None else None,
         }
 
 
@@ -162,6 +291,23 @@ def dawid_skene(observations: Iterable[Observation], *, n_iter: int = 100, tol: 
         },
         labels=_labels(frame, model.labels_),
         posteriors=_posteriors(frame, model.probas_),
+        model=DawidSkeneModel(
+            values=tuple(frame.values),
+            priors=tuple(priors.tolist()),
+            errors={
+                str(frame.annotators[int(annotator)]): {
+                    frame.values[int(said)]: tuple(row)
+                    for said, row in zip(
+                        group.index.get_level_values("label"),
+                        group.reindex(columns=range(n_values), fill_value=FLOOR)
+                        .to_numpy(dtype=np.float64)
+                        .tolist(),
+                        strict=True,
+                    )
+                }
+                for annotator, group in model.errors_.groupby(level="worker", sort=True)
+            },
+        ),
     )
 
 
@@ -192,6 +338,18 @@ def mace(
         per_value=_agreement_with_labels(frame, labels),
         labels=_labels(frame, model.labels_),
         posteriors=_posteriors(frame, model.probas_),
+        model=MaceModel(
+            values=tuple(frame.values),
+            annotators={
+                str(annotator): (float(spamming[0]), float(spamming[1]), tuple(strategy))
+                for annotator, spamming, strategy in zip(
+                    frame.annotators,
+                    np.asarray(model.spamming_, dtype=np.float64).tolist(),
+                    np.asarray(model.thetas_, dtype=np.float64).tolist(),
+                    strict=True,
+                )
+            },
+        ),
     )
 
 
@@ -246,7 +404,7 @@ LABEL = "label"  # the variable of the span groups' labels
 
 def span_group_observations(
     document_id: Hashable,
-    layers: Mapping[Hashable, Sequence[SpanInput]],
+    layers: Mapping[Annotator, Sequence[SpanInput]],
     label_keys: Sequence[str],
     attributes: Sequence[AttributeSpec] = (),
     *,
@@ -293,3 +451,23 @@ def span_group_observations(
             if code >= 0
         ]
     return out
+
+
+def model_consensus_spans(
+    layers: Mapping[Annotator, Sequence[LayerSpan]], model: ConsensusModel, *, threshold: float = 0.5
+) -> list[ConsensusSpan]:
+    """The model consensus of one document's submitted layers (annotator id -> spans), sorted
+    by start, end and label; see the module docstring. Fewer than two layers: no consensus, as
+    with the majority."""
+    if len(layers) < 2:
+        return []
+    annotators = list(layers)
+    known = any(model.knows(a) for a in annotators)
+    agreed = []
+    for members in span_groups([layers[a] for a in annotators], threshold=threshold):
+        label = members[0][1].label
+        inside = {owner for owner, _ in members}
+        answers = [(a, label if owner in inside else NO_SPAN) for owner, a in enumerate(annotators)]
+        if model.most_probable(answers) == label if known else 2 * len(members) > len(annotators):
+            agreed.append(group_consensus([span for _, span in members]))
+    return sorted(agreed, key=lambda s: (s.start, s.end, s.label))

@@ -57,6 +57,19 @@ def consensus_spans(layers: Sequence[Sequence[LayerSpan]], *, threshold: float =
     end and label. See the module docstring for the rules."""
     if len(layers) < 2:
         return []
+    agreed = [
+        group_consensus([span for _, span in members])
+        for members in span_groups(layers, threshold=threshold)
+        if 2 * len(members) > len(layers)
+    ]
+    return sorted(agreed, key=lambda s: (s.start, s.end, s.label))
+
+
+def span_groups(
+    layers: Sequence[Sequence[LayerSpan]], *, threshold: float = 0.5
+) -> list[list[tuple[int, LayerSpan]]]:
+    """The spans of `layers` grouped as the module docstring says: each group a list of
+    (layer index, span), in layer order, one span per layer at most, all of one label."""
     flat = [(owner, span) for owner, spans in enumerate(layers) for span in spans]
     if not flat:
         return []
@@ -68,24 +81,23 @@ def consensus_spans(layers: Sequence[Sequence[LayerSpan]], *, threshold: float =
         np.array([owner for owner, _ in flat], dtype=np.int64),
     )
     groups = group_spans(spans, threshold=threshold)
-    members: dict[int, list[LayerSpan]] = {}
+    members: dict[int, list[tuple[int, LayerSpan]]] = {}
     for index, group in enumerate(groups.tolist()):
-        members.setdefault(group, []).append(flat[index][1])  # in layer order: flat is owner-major
-    result = []
-    for group_members in members.values():
-        if 2 * len(group_members) <= len(layers):
-            continue
-        start, end = _boundaries(group_members)
-        result.append(
-            ConsensusSpan(
-                start=start,
-                end=end,
-                label=group_members[0].label,
-                attributes=_majority_attributes(group_members),
-                support=len(group_members),
-            )
-        )
-    return sorted(result, key=lambda s: (s.start, s.end, s.label))
+        members.setdefault(group, []).append(flat[index])  # in layer order: flat is owner-major
+    return list(members.values())
+
+
+def group_consensus(members: Sequence[LayerSpan]) -> ConsensusSpan:
+    """The one span that stands for a group: the boundaries and attribute values most of its
+    members share."""
+    start, end = _boundaries(members)
+    return ConsensusSpan(
+        start=start,
+        end=end,
+        label=members[0].label,
+        attributes=_majority_attributes(members),
+        support=len(members),
+    )
 
 
 def _boundaries(members: Sequence[LayerSpan]) -> tuple[int, int]:
