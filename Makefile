@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/annotator)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/1)
 
-.PHONY: run test test-faults install install-dev services lint typecheck dockerlint jstest pytest bench clean
+.PHONY: run test test-faults install install-dev services lint typecheck dockerlint jstest pytest bench-smoke clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,19 @@ test: lint typecheck dockerlint jstest pytest
 # hosts, with PostgreSQL, Redis, two gunicorn and two Celery workers of their own. Needs root.
 test-faults: install-dev
 	$(PY) -m pytest -m hosts tests/hosts -s
+
+# Every script in bench/ at its --smoke size, each on a throwaway database of its own: a
+# benchmark that no longer runs fails here (CI runs this after `make test`). bench/README.md
+# lists what each measures and its full-size figures.
+BENCH_SCRIPTS := agreement consensus_bases import_docs profiles queue_next api_load load capacity ui_render
+
+bench-smoke: install-dev services
+	@set -e; for script in $(BENCH_SCRIPTS); do \
+		echo "== bench/$$script.py --smoke"; \
+		start=$$(date +%s); \
+		$(PY) bench/$$script.py --smoke; \
+		echo "== bench/$$script.py --smoke: $$(( $$(date +%s) - start )) s"; \
+	done
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -1,6 +1,6 @@
 """Agreement, end to end (not a test). Run:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator_bench .venv/bin/python bench/agreement.py
+    .venv/bin/python bench/agreement.py [--documents 10000] [--skip-kernels] [--regenerate] [--smoke]
 
 1. The kernels (bench/agreement_kernels.py): our alpha against `krippendorff.alpha` on 3 coders x
    1,000,000 units, and unitizing alpha_U on 3 annotators x 10,000 spans.
@@ -17,8 +17,9 @@
    panels (left, centre, right), so the report splits every pair by panel; its extra time is
    quoted against the full recompute.
 
-The database (default postgres://postgres@127.0.0.1:5432/annotator_bench) is created if missing
-and migrated. Targets: recompute under 60 s, one document's refresh under 100 ms, the panel split
+The database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/annotator_bench; see
+bench/harness.py) is created if missing and migrated. A smoke run measures 30 documents, and the
+kernels at their smoke size, on a throwaway database. Targets: recompute under 60 s, one document's refresh under 100 ms, the panel split
 adding under 20 % to a full recompute.
 """
 
@@ -39,8 +40,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import agreement_kernels
-from import_docs import _article, _current_rss_kb, _ensure_database, _setup_django, _vocabulary
+import harness
+from import_docs import _article, _current_rss_kb, _vocabulary
 
+DATABASE_NAME = "annotator_bench"
 PROJECT_SLUG = "bench-agreement"
 N_DOCUMENTS = 10_000
 N_LAYERS = 3
@@ -194,7 +197,7 @@ def _refresh_with_panels(project_id: int) -> float:
 
 def child(project_id: int) -> None:
     """Runs in its own process: the recompute, a project refresh, one document's refresh."""
-    _setup_django()
+    harness.setup_django()
     from annotator.agreement.services import (
         document_agreement_refresh,
         project_agreement_recompute,
@@ -250,16 +253,22 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="Write the bench project again.")
     parser.add_argument("--skip-kernels", action="store_true")
     parser.add_argument("--child", type=int, metavar="PROJECT_ID", help=argparse.SUPPRESS)
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
 
     if not args.skip_kernels:
-        agreement_kernels.main()
+        agreement_kernels.run(**(agreement_kernels.SMOKE if args.smoke else {}))
 
-    _ensure_database()
-    _setup_django()
+    url = harness.database_url(DATABASE_NAME, smoke=args.smoke)
+    if args.smoke:
+        args.documents = 30
+        harness.throwaway_database(url)
+    else:
+        harness.ensure_database(url)
+    harness.setup_django(url)
     from django.core.management import call_command
     from django.db.models import Count
 

@@ -13,9 +13,13 @@ Prints:
   of 50 spans): spans per second and the server's peak memory.
 
     .venv/bin/python bench/api_load.py [--requests 20000] [--export-spans 1000000]
+    .venv/bin/python bench/api_load.py --smoke
 
-It drops and recreates the database named by BENCH_DATABASE_URL
-(default postgres://postgres@127.0.0.1:5432/annotator_bench_api).
+--smoke runs 400 creates and a 10,000-span export, in about half a minute, on a database of
+its own dropped at the end (bench/harness.py). It drops and recreates the database named by
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_api; with
+--smoke, that name and "_smoke"). It exits non-zero if a request fails or the export misses a
+span.
 Targets: at 1 client at least 120 requests/s; at 8 clients at least 250 requests/s with p95
 under 50 ms; at most 5 SQL statements per create; export at least 100,000 spans/s; memory under
 400 MB idle and within 100 MB of that while exporting.
@@ -35,14 +39,14 @@ import time
 import uuid
 from pathlib import Path
 
+import harness
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_api")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+# DATABASE_URL is set by use_database, once the arguments say which database.
 os.environ.update(
-    DATABASE_URL=DATABASE_URL,
     REDIS_URL=REDIS_URL,
     DJANGO_SETTINGS_MODULE="config.settings.base",
     DJANGO_DEBUG="0",
@@ -57,13 +61,19 @@ N_CLIENTS = 8
 SPANS_PER_LAYER = 50
 
 
-def _fresh_database() -> None:
-    import psycopg
+def use_database(url: str, *, smoke: bool) -> None:
+    """Make the database of `url` empty (a smoke run's is dropped when the run ends) and the one
+    this process and the servers it starts use. Call before Django is set up."""
+    if smoke:
+        harness.throwaway_database(url)
+    else:
+        harness.fresh_database(url)
+    os.environ["DATABASE_URL"] = url
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+
+def database_name() -> str:
+    """The name of the run's database (use_database sets it)."""
+    return os.environ["DATABASE_URL"].partition("?")[0].rsplit("/", 1)[1]
 
 
 def _setup(n_clients: int, n_documents: int) -> tuple[list[str], list[list[int]], int, str]:
@@ -123,12 +133,6 @@ def _statements_per_create(token: str, layer: int) -> int:
         response = client.post(f"/api/v1/assignments/{layer}/spans/", body, format="json")
     assert response.status_code == 201, response.content
     return len([q for q in ctx.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -204,6 +208,12 @@ def _load(
     text_length = len(ARTICLE)
 
     def run(i: int) -> None:
+        try:
+            send(i)
+        except Exception as error:  # a broken connection, say: the load failed, not just this thread
+            errors.append(repr(error))
+
+    def send(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port)
         headers = {"Authorization": f"Token {tokens[i]}", "Content-Type": "application/json"}
         for n in range(per_client):
@@ -314,25 +324,28 @@ def _export(port: int, token: str, project_id: int, pids: list[int]) -> tuple[in
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    began = time.perf_counter()
-    conn.request(
-        "GET",
-        f"/api/v1/projects/{project_id}/export/?format=jsonl&basis=all",
-        headers={"Authorization": f"Token {token}"},
-    )
-    response = conn.getresponse()
-    assert response.status == 200, response.read()[:300]
-    spans = 0
-    buffer = b""
-    while chunk := response.read(1 << 20):
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            spans += len(orjson.loads(line)["spans"])
-    elapsed = time.perf_counter() - began
-    done.set()
-    sampler.join()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        began = time.perf_counter()
+        conn.request(
+            "GET",
+            f"/api/v1/projects/{project_id}/export/?format=jsonl&basis=all",
+            headers={"Authorization": f"Token {token}"},
+        )
+        response = conn.getresponse()
+        if response.status != 200:
+            raise SystemExit(f"export answered {response.status}: {response.read()[:300]!r}")
+        spans = 0
+        buffer = b""
+        while chunk := response.read(1 << 20):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                spans += len(orjson.loads(line)["spans"])
+        elapsed = time.perf_counter() - began
+    finally:
+        done.set()
+        sampler.join()
     return spans, elapsed, peak[0]
 
 
@@ -345,19 +358,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--export-spans", type=int, default=1_000_000)
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
+    reference_requests = 3_000
+    if args.smoke:
+        args.requests, args.export_spans, reference_requests = 400, 10_000, 300
 
-    _fresh_database()
+    use_database(harness.database_url("annotator_bench_api", smoke=args.smoke), smoke=args.smoke)
     tokens, layers, project_id, manager_token = _setup(N_CLIENTS, args.requests // SPANS_PER_LAYER + 1)
     print(
         f"SQL statements per span create (and BEGIN, COMMIT): {_statements_per_create(tokens[0], layers[0][-1])}"
     )
 
-    port = _free_port()
+    port = harness.free_port()
     env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+    if not args.smoke:
+        harness.collect_static(env)  # a smoke run does without: the API serves no static file
     gunicorn = _start_gunicorn(port, env)
     celery = _start_celery(env)
     try:
@@ -368,7 +384,7 @@ def main() -> None:
         idle = _pss_mb(all_pids)
         print(f"server memory idle (PSS, gunicorn + 1 Celery worker): {idle:.0f} MB")
 
-        reference = _reference(port)
+        reference = _reference(port, reference_requests)
         print(f"reference, GET /healthz/ at 1 client (no database, no DRF): p50 {reference:.2f} ms")
 
         # Each run its own label, so no span repeats an earlier one (an exact duplicate is refused).
@@ -391,6 +407,13 @@ def main() -> None:
             f"{spans / elapsed:,.0f} spans/s; "
             f"server memory peak {peak:.0f} MB (idle {idle:.0f} MB, +{peak - idle:.0f} MB)"
         )
+        from annotator.models import Span
+
+        stored = Span.objects.filter(
+            layer__document__project_id=project_id, layer__status="submitted"
+        ).count()
+        if spans != stored:
+            raise SystemExit(f"the export holds {spans:,} spans, the submitted layers {stored:,}")
     finally:
         gunicorn.terminate()
         celery.terminate()

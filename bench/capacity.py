@@ -11,12 +11,17 @@ that no document holds more than k layers.
 
     .venv/bin/python bench/capacity.py [--levels 50,100,200,300,400] [--seconds 300]
         [--kill-worker-every 60] [--restart-postgres]
+    .venv/bin/python bench/capacity.py --smoke [--kill-worker-every 3]
 
 --kill-worker-every N kills the Celery worker (SIGKILL) and starts it again every N seconds;
 --restart-postgres restarts PostgreSQL once in the middle of each level (needs pg_ctlcluster).
-Afterwards the agreement statistics must cover every submitted layer (as in bench/load.py). The database named by
-BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_capacity) is
-dropped and made again.
+Afterwards the agreement statistics must cover every submitted layer (as in bench/load.py).
+--smoke runs one level of 3 annotators for 8 s with a median think time of 0.05 s, in about
+half a minute, on a database of its own dropped at the end (bench/harness.py). The database
+named by BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_capacity;
+with --smoke, that name and "_smoke") is dropped and made again.
+It exits non-zero if a span was lost, a document went past k, agreement did not catch up or
+Locust's annotators raised an exception; in a smoke run, also after any failed request.
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import harness
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_capacity")
 
-import api_load  # noqa: E402  (a sibling; it sets DATABASE_URL, REDIS_URL and settings for this process)
-from api_load import _fresh_database, _tree_pids  # noqa: E402
+# api_load, a sibling, sets REDIS_URL and settings for this process when imported.
+from api_load import _tree_pids, database_name, use_database  # noqa: E402
 from load import (  # noqa: E402
+    N_DOCUMENTS,
     CeleryWorker,
     CpuUse,
     K,
@@ -48,11 +55,11 @@ from load import (  # noqa: E402
     _setup,
     _start_redis,
     start_stack,
+    visibility_timeout,
 )
 
 from tests.span_clients import queue_problems  # noqa: E402
 
-DATABASE = api_load.DATABASE_URL.rsplit("/", 1)[1]
 P95_LIMIT_MS = 50
 
 
@@ -80,9 +87,12 @@ def _ledger_problems(ledger_file: Path, project_id: int) -> list[str]:
 def _level(
     annotators: int, seconds: float, base: str, project_id: int, tokens: Path, ledger: Path,
     worker: CeleryWorker, server: list[int], kill_every: float | None, restart_postgres: bool,
+    *, ramp: float = 20, think: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One level; `ledger` gathers every level's acknowledged spans (a level's annotators may
-    take up the layers the previous level left open, and keep the spans already there)."""
+    """One level, everyone at work within `ramp` seconds, thinking a median of `think` seconds
+    (the locustfile's, if None); `ledger` gathers every level's acknowledged spans (a level's
+    annotators may take up the layers the previous level left open, and keep the spans already
+    there)."""
     out = Path(tempfile.mkdtemp(prefix="capacity-"))
     env = {
         **os.environ,
@@ -90,7 +100,9 @@ def _level(
         "CAPACITY_LEDGER": str(ledger),
         "CAPACITY_PROJECT": str(project_id),
     }
-    spawn = max(1, annotators // 20)  # everyone at work within 20 s
+    if think is not None:
+        env["CAPACITY_THINK_SECONDS"] = str(think)
+    spawn = max(1, int(annotators / ramp))
     locust = subprocess.Popen(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile.py"), "--headless", "-H", base,
          "-u", str(annotators), "-r", str(spawn), "-t", f"{int(seconds)}s", "--csv", str(out / "run"),
@@ -99,7 +111,7 @@ def _level(
     )  # fmt: skip
     cpu = CpuUse(
         {"server": lambda: server, "worker": lambda: _tree_pids(worker.process.pid),
-         "postgres": lambda: _backend_pids(DATABASE), "client": lambda: _tree_pids(locust.pid)}
+         "postgres": lambda: _backend_pids(database_name()), "client": lambda: _tree_pids(locust.pid)}
     )  # fmt: skip
     stop = threading.Event()
 
@@ -125,6 +137,8 @@ def _level(
     used = cpu.stop()
     with (out / "run_stats.csv").open() as stats:
         rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    with (out / "run_exceptions.csv").open() as raised:
+        exceptions = [f"{row['Count']} x {row['Message']}" for row in csv.DictReader(raised)]
     total = rows["Aggregated"]
     from django.db import connection
 
@@ -137,6 +151,7 @@ def _level(
         "p95": float(total["95%"]),
         "p99": float(total["99%"]),
         "failures": int(total["Failure Count"]),
+        "exceptions": exceptions,
         "per_kind": {name: float(row["95%"]) for name, row in rows.items() if name != "Aggregated"},
         "lost": _ledger_problems(ledger, project_id),
         "past_k": queue_problems(project_id=project_id, k=K),
@@ -151,17 +166,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--kill-worker-every", type=float, default=None)
     parser.add_argument("--restart-postgres", action="store_true")
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
+    documents, ramp, think, catch_up = N_DOCUMENTS, 20.0, None, 180.0
+    if args.smoke:
+        args.levels, args.seconds = "3", 8
+        documents, ramp, think, catch_up = 100, 1.0, 0.05, 30.0
     levels = [int(n) for n in args.levels.split(",")]
+    visibility_timeout(smoke=args.smoke)
 
     redis, os.environ["REDIS_URL"] = _start_redis()
-    _fresh_database()
-    project_id, token_list = _setup(max(levels))
+    use_database(harness.database_url("annotator_bench_capacity", smoke=args.smoke), smoke=args.smoke)
+    project_id, token_list = _setup(max(levels), documents)
     tokens = Path(tempfile.mkstemp(prefix="capacity-tokens-")[1])
     tokens.write_text("\n".join(token_list))
     ledger = Path(tempfile.mkstemp(prefix="capacity-ledger-")[1])
-    gunicorn, worker, base, log = start_stack("bench-capacity-celery.log")
+    gunicorn, worker, base, log = start_stack("bench-capacity-celery.log", smoke=args.smoke)
     results = []
+    problems = 0
     try:
         server = _tree_pids(gunicorn.pid)
         print(f"{'annotators':>10} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
@@ -169,7 +191,7 @@ def main() -> None:
         for annotators in levels:
             result = _level(
                 annotators, args.seconds, base, project_id, tokens, ledger, worker, server,
-                args.kill_worker_every, args.restart_postgres,
+                args.kill_worker_every, args.restart_postgres, ramp=ramp, think=think,
             )  # fmt: skip
             results.append(result)
             cpu = result["cpu"]
@@ -179,15 +201,21 @@ def main() -> None:
                 f"{cpu['server']}, {cpu['worker']}, {cpu['postgres']}, {cpu['client']}",
                 flush=True,
             )
-            for problem in (result["lost"] + result["past_k"])[:5]:
+            for problem in (result["lost"] + result["past_k"] + result["exceptions"])[:5]:
                 print("   ", problem)
+            broken = len(result["lost"]) + len(result["past_k"]) + len(result["exceptions"])
+            if args.smoke:
+                broken += result["failures"]
+            if broken:
+                print(f"    Locust's log: {result['log']}")
+            problems += broken
         good = [
             r["annotators"] for r in results
             if r["p95"] < P95_LIMIT_MS and not r["failures"] and not r["lost"] and not r["past_k"]
         ]  # fmt: skip
         print(f"\nper kind p95 (ms) at the largest level: {results[-1]['per_kind']}")
         # Every document with two or more submitted layers has its statistics, and the report counts them.
-        _print_catch_up(project_id, 180, log)
+        problems += _print_catch_up(project_id, catch_up, log)
         print(
             f"capacity: {max(good) if good else 'below ' + str(levels[0])} simultaneous annotators "
             f"(p95 < {P95_LIMIT_MS} ms, 0 errors, 0 lost, no document past k), {args.seconds:.0f} s per level"
@@ -198,6 +226,11 @@ def main() -> None:
         redis.terminate()
         tokens.unlink()
         ledger.unlink()
+    if problems:
+        failed = ", failed requests" if args.smoke else ""
+        raise SystemExit(
+            f"{problems} problems (above): lost spans, documents past k, exceptions{failed}, agreement behind"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Majority and model consensus against a known truth (not a test). Run:
 
-    .venv/bin/python bench/consensus_bases.py [--documents 2000] [--seed 0]
+    .venv/bin/python bench/consensus_bases.py [--documents 2000] [--seed 0] [--smoke]
 
 Pure maths, no database. Each document holds a hidden truth of 10 spans (CLAIM or OPINION, 20 to 60
 characters, apart). Three annotators copy it, each with its own care: a truth span is marked with
@@ -138,7 +138,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="a small run: 100 documents")
     args = parser.parse_args()
+    if args.smoke:
+        args.documents = 100
     print(f"Span F1 against the truth, {args.documents} documents of 10 true spans, 3 annotators")
     for name, crew in CREWS.items():
         print(f"{name}:")

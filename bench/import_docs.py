@@ -1,13 +1,15 @@
 """Benchmark: documents_import on synthetic JSONL articles.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/annotator_bench .venv/bin/python bench/import_docs.py
+    .venv/bin/python bench/import_docs.py [--sizes 1000 10000] [--smoke]
 
 Generates N articles of about 3,000 characters (varied words, curly quotes, an accented letter
 and now and then an emoji) into a JSONL file, imports them into a fresh project and prints
 documents per second. Each N runs in its own process, so its peak RSS (ru_maxrss) is its own:
 "peak" is the whole process, "growth" is the peak minus the RSS just before the import, which
 is what the import itself added. Memory is flat in N when growth does not grow with N.
-The database is created if missing and migrated. Target: >= 7,500 documents/s at N = 10,000.
+The database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/annotator_bench; see
+bench/harness.py) is created if missing and migrated; a smoke run imports 200 documents into a
+throwaway one. Target: >= 7,500 documents/s at N = 10,000.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/annotator_bench"
+import harness
+
+DATABASE_NAME = "annotator_bench"
 SOURCE_SLUG = "bench-daily"
 
 _SYLLABLES = [
@@ -94,30 +97,6 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
             out.write("\n")
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    # DEBUG keeps every query's SQL (a batch INSERT holds a batch of texts): measure without it.
-    os.environ.setdefault("DJANGO_DEBUG", "false")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _ensure_database() -> None:
-    import psycopg
-
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    base, _, name = url.rpartition("/")
-    name = name.split("?")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
 def _rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
@@ -128,7 +107,7 @@ def _current_rss_kb() -> int:
 
 
 def child(path: Path, n: int, batch_size: int, writer: str) -> None:
-    _setup_django()
+    harness.setup_django()
     from django.conf import settings
 
     settings.ANNOTATOR_IMPORT_USE_COPY = writer == "copy"
@@ -173,13 +152,18 @@ def main() -> None:
         help="PostgreSQL writes with COPY unless ANNOTATOR_IMPORT_USE_COPY is off; compare the two",
     )
     parser.add_argument("--child", nargs=2, metavar=("FILE", "N"), help=argparse.SUPPRESS)
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), int(args.child[1]), args.batch_size, args.writer)
         return
-
-    _ensure_database()
-    _setup_django()
+    url = harness.database_url(DATABASE_NAME, smoke=args.smoke)
+    if args.smoke:
+        args.sizes = [200]
+        harness.throwaway_database(url)
+    else:
+        harness.ensure_database(url)
+    harness.setup_django(url)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -19,12 +19,16 @@ request: latency as annotators see it, with the server far from saturated). Its 
 visibility timeout (CELERY_VISIBILITY_TIMEOUT, 10 s here).
 
     .venv/bin/python bench/load.py [--seconds 60] [--annotators 50]
+    .venv/bin/python bench/load.py --smoke
 
-It drops and recreates the database named by BENCH_DATABASE_URL
-(default postgres://postgres@127.0.0.1:5432/annotator_bench_load), and starts a Redis of its own
-(redis-server on a free port), so no one else's queues or flushes meet the run's. The Celery
-worker's log goes to var/bench-load-celery.log.
-Targets: p95 under 50 ms, 0 errors, 0 lost.
+--smoke runs 3 annotators on 100 articles, each run 2-3 s, the worker killed every 1.5 s and
+a visibility timeout of 4 s, in about half a minute, on a database of its own dropped at the
+end (bench/harness.py). It drops and recreates the database named by BENCH_DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432/annotator_bench_load; with --smoke, that name and
+"_smoke"), and starts a Redis of its own (redis-server on a free port), so no one else's queues
+or flushes meet the run's. The Celery worker's log goes to var/bench-load-celery.log.
+Targets: p95 under 50 ms, 0 errors, 0 lost. It exits non-zero after an error, a lost or
+phantom span operation, a document past k or agreement that did not catch up.
 """
 
 from __future__ import annotations
@@ -44,22 +48,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import harness
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_load")
-# The worker hands out a killed worker's task again this long after it was taken.
-os.environ["CELERY_VISIBILITY_TIMEOUT"] = os.environ.get("CELERY_VISIBILITY_TIMEOUT", "10")
 
-import api_load  # noqa: E402  (a sibling; it sets DATABASE_URL, REDIS_URL and settings for this process)
+import api_load  # noqa: E402  (a sibling; it sets REDIS_URL and settings for this process)
 from api_load import (  # noqa: E402
     _cpu_seconds,
-    _free_port,
-    _fresh_database,
     _percentile,
     _start_celery,
     _start_gunicorn,
     _tree_pids,
     _wait_for_port,
+    database_name,
+    use_database,
 )
 
 from tests.span_clients import Annotator, Http, ledger_problems, queue_problems  # noqa: E402
@@ -68,14 +71,18 @@ K = 3
 OPERATIONS_PER_LAYER = 20
 N_DOCUMENTS = 3000
 KILL_EVERY = 15.0
-VISIBILITY = int(os.environ["CELERY_VISIBILITY_TIMEOUT"])
-DATABASE = api_load.DATABASE_URL.rsplit("/", 1)[1]
 SENTENCES = api_load.ARTICLE.split(". ")
+
+
+def visibility_timeout(*, smoke: bool) -> int:
+    """Seconds after which the worker hands out a killed worker's task again: 10 (a smoke run 4)
+    unless CELERY_VISIBILITY_TIMEOUT says, set for the workers this process starts."""
+    return int(os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "4" if smoke else "10"))
 
 
 def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
     """A Redis for this run only, in memory."""
-    port = _free_port()
+    port = harness.free_port()
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -84,8 +91,8 @@ def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def _setup(n_annotators: int) -> tuple[int, list[str]]:
-    """Migrate; a project with k = 3 and N_DOCUMENTS articles; the annotators' tokens."""
+def _setup(n_annotators: int, n_documents: int = N_DOCUMENTS) -> tuple[int, list[str]]:
+    """Migrate; a project with k = 3 and `n_documents` articles; the annotators' tokens."""
     import random
 
     import django
@@ -111,7 +118,7 @@ def _setup(n_annotators: int) -> tuple[int, list[str]]:
     )
     source = Source.objects.create(name="Bench outlet", slug="bench")
     rng = random.Random(0)
-    texts = [f"Story {i}. " + ". ".join(rng.choices(SENTENCES, k=12)) for i in range(N_DOCUMENTS)]
+    texts = [f"Story {i}. " + ". ".join(rng.choices(SENTENCES, k=12)) for i in range(n_documents)]
     Document.objects.bulk_create(
         Document(project=project, source=source, text=text, text_sha256=text_sha256(text)) for text in texts
     )
@@ -218,11 +225,12 @@ def _run(
     server: list[int],
     *,
     chaos: bool = False,
+    kill_every: float = KILL_EVERY,
     think: float = 0.0,
 ) -> dict[str, Any]:
     """Every annotator loops (Next, OPERATIONS_PER_LAYER operations, submit) until time is up,
     pausing about `think` seconds (0.5 to 1.5 times it) before each request; with `chaos`, the
-    Celery worker is killed and restarted every KILL_EVERY seconds meanwhile."""
+    Celery worker is killed and restarted every `kill_every` seconds meanwhile."""
     for annotator in annotators:
         annotator.http.latencies.clear()
         annotator.http.statuses.clear()
@@ -231,6 +239,12 @@ def _run(
     stop = threading.Event()
 
     def annotate(annotator: Annotator) -> None:
+        try:
+            work(annotator)
+        except Exception as error:  # an error of the run, not only of its thread
+            annotator.unexpected.append(f"the simulated annotator stopped: {error!r}")
+
+    def work(annotator: Annotator) -> None:
         pace = random.Random(id(annotator))
 
         def pause() -> None:
@@ -251,7 +265,7 @@ def _run(
             annotator.submit(layer)
 
     def kill_and_restart() -> None:
-        while not stop.wait(KILL_EVERY):
+        while not stop.wait(kill_every):
             worker.kill()
             worker.restart()
 
@@ -261,7 +275,7 @@ def _run(
         {
             "gunicorn": lambda: server,
             "Celery": lambda: _tree_pids(worker.process.pid),
-            "PostgreSQL": lambda: _backend_pids(DATABASE),
+            "PostgreSQL": lambda: _backend_pids(database_name()),
         }
     )
     began = time.perf_counter()
@@ -341,16 +355,19 @@ def _caught_up(project_id: int, timeout: float) -> tuple[list[str], float]:
     return problems, time.monotonic() - began
 
 
-def _print_catch_up(project_id: int, timeout: float, log: Path) -> None:
+def _print_catch_up(project_id: int, timeout: float, log: Path) -> int:
+    """Wait for agreement to catch up and say how it went; the number of problems left."""
     problems, waited = _caught_up(project_id, timeout)
     print(
         f"agreement caught up: {'yes' if not problems else 'NO'}, {waited:.0f} s after the run; problems: {len(problems)}"
     )
     if problems:
         print(f"  first: {problems[:3]}\n  worker log: {log.read_text(errors='replace')[-1500:]}")
+    return len(problems)
 
 
-def _report(title: str, run: dict[str, Any], annotators: list[Annotator], project_id: int) -> None:
+def _report(title: str, run: dict[str, Any], annotators: list[Annotator], project_id: int) -> int:
+    """Print the run's figures; the number of errors, lost span operations and documents past k."""
     everything = [x for values in run["latencies"].values() for x in values] or [0.0]
     n = len(everything)
     statuses = run["statuses"]
@@ -383,17 +400,19 @@ def _report(title: str, run: dict[str, Any], annotators: list[Annotator], projec
     over_k = queue_problems(project_id=project_id, k=K)
     print(f"lost or phantom span operations: {len(lost)}" + (f"  first: {lost[:3]}" if lost else ""))
     print(f"documents past k: {len(over_k)}" + (f"  first: {over_k[:3]}" if over_k else ""))
+    return errors + len(lost) + len(over_k)
 
 
-def start_stack(log_name: str) -> tuple[subprocess.Popen[bytes], CeleryWorker, str, Path]:
-    """The servers under test, as deployed: static files collected, gunicorn on a free port and
-    one Celery worker (its log in var/`log_name`), both answering. Returns gunicorn, the worker,
-    the base URL and the worker's log."""
-    port = _free_port()
+def start_stack(
+    log_name: str, *, smoke: bool = False
+) -> tuple[subprocess.Popen[bytes], CeleryWorker, str, Path]:
+    """The servers under test, as deployed: static files collected (not in a smoke run),
+    gunicorn on a free port and one Celery worker (its log in var/`log_name`), both answering.
+    Returns gunicorn, the worker, the base URL and the worker's log."""
+    port = harness.free_port()
     env = dict(os.environ)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+    if not smoke:
+        harness.collect_static(env)
     gunicorn = _start_gunicorn(port, env)
     log = ROOT / "var" / log_name
     log.parent.mkdir(exist_ok=True)
@@ -409,47 +428,60 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--annotators", type=int, default=50)
     parser.add_argument("--think", type=float, default=1.0, help="seconds between requests in the last run")
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
+    alone, kill_every, documents = 10.0, KILL_EVERY, N_DOCUMENTS
+    catch_up, catch_up_after_kills = 180.0, 300.0  # seconds the worker may take
+    if args.smoke:
+        args.seconds, args.annotators, args.think = 3, 3, 0.1
+        alone, kill_every, documents = 2, 1.5, 100
+        catch_up = catch_up_after_kills = 30
+    visibility = visibility_timeout(smoke=args.smoke)
 
     redis, os.environ["REDIS_URL"] = _start_redis()
-    _fresh_database()
-    project_id, tokens = _setup(args.annotators)
-    gunicorn, worker, base, log = start_stack("bench-load-celery.log")
+    use_database(harness.database_url("annotator_bench_load", smoke=args.smoke), smoke=args.smoke)
+    project_id, tokens = _setup(args.annotators, documents)
+    gunicorn, worker, base, log = start_stack("bench-load-celery.log", smoke=args.smoke)
     annotators = [Annotator(Http(base, token), seed=i) for i, token in enumerate(tokens)]
+    problems = 0
     try:
         server = _tree_pids(gunicorn.pid)
 
-        run = _run(annotators[:1], project_id, 10, worker, server)
-        _report("1 annotator, 10 s: service times without queueing", run, annotators, project_id)
+        run = _run(annotators[:1], project_id, alone, worker, server)
+        problems += _report(
+            f"1 annotator, {alone:.0f} s: service times without queueing", run, annotators, project_id
+        )
 
         run = _run(annotators, project_id, args.seconds, worker, server)
-        _report(f"{args.annotators} annotators, {args.seconds:.0f} s", run, annotators, project_id)
-        _print_catch_up(project_id, 180, log)
+        problems += _report(
+            f"{args.annotators} annotators, {args.seconds:.0f} s", run, annotators, project_id
+        )
+        problems += _print_catch_up(project_id, catch_up, log)
 
-        run = _run(annotators, project_id, args.seconds, worker, server, chaos=True)
-        _report(
+        run = _run(annotators, project_id, args.seconds, worker, server, chaos=True, kill_every=kill_every)
+        problems += _report(
             f"{args.annotators} annotators, {args.seconds:.0f} s, the Celery worker killed and restarted every "
-            f"{KILL_EVERY:.0f} s ({worker.kills} kills)",
+            f"{kill_every:g} s ({worker.kills} kills)",
             run,
             annotators,
             project_id,
         )
         # A task of the last killed worker comes back once it is older than the visibility
         # timeout: a worker started after that finds it at once.
-        time.sleep(VISIBILITY + 1)
+        time.sleep(visibility + 1)
         worker.kill()
         worker.restart()
-        _print_catch_up(project_id, 300, log)
+        problems += _print_catch_up(project_id, catch_up_after_kills, log)
 
         run = _run(annotators, project_id, args.seconds, worker, server, think=args.think)
-        _report(
+        problems += _report(
             f"{args.annotators} annotators, {args.seconds:.0f} s, at a person's pace: about {args.think:g} s "
             "between requests",
             run,
             annotators,
             project_id,
         )
-        _print_catch_up(project_id, 180, log)
+        problems += _print_catch_up(project_id, catch_up, log)
     finally:
         for annotator in annotators:
             annotator.http.close()
@@ -458,6 +490,10 @@ def main() -> None:
         gunicorn.wait(timeout=30)
         redis.terminate()
         redis.wait(timeout=30)
+    if problems:
+        raise SystemExit(
+            f"{problems} problems: errors, lost span operations, documents past k or agreement behind"
+        )
 
 
 if __name__ == "__main__":

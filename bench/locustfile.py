@@ -2,10 +2,11 @@
 
 Each simulated annotator signs in with a token of its own (one line each in the file named by
 CAPACITY_TOKENS) and works like a person: it reads, then acts, the time between two actions
-drawn from a log-normal with a median of 4 s. Per document: Next, 15 to 25 span creates, 3 to 5
-updates, 1 to 2 deletes, then submit. It keeps a ledger of the spans the server acknowledged;
-at the end each annotator adds its ledger to the file named by CAPACITY_LEDGER (JSON lines),
-which capacity.py compares with the database."""
+drawn from a log-normal with a median of 4 s (CAPACITY_THINK_SECONDS if set, as a smoke run
+does). Per document: Next, 15 to 25 span creates, 3 to 5 updates, 1 to 2 deletes, then submit.
+It keeps a ledger of the spans the server acknowledged; at the end each annotator adds its
+ledger to the file named by CAPACITY_LEDGER (JSON lines), which capacity.py compares with the
+database."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from locust import FastHttpUser, events, task
 
 TOKENS = Path(os.environ["CAPACITY_TOKENS"]).read_text().split()
 LEDGER = Path(os.environ["CAPACITY_LEDGER"])
-MEDIAN_THINK_SECONDS = 4.0
+MEDIAN_THINK_SECONDS = float(os.environ.get("CAPACITY_THINK_SECONDS", "4"))
 THINK_SIGMA = 0.6
 _next_token = itertools.count()
 _ledgers: list[dict[int, list[Any]]] = []

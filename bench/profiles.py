@@ -1,14 +1,15 @@
 """Per-source profiles, end to end (not a test). Run:
 
     .venv/bin/python bench/profiles.py [--basis all] [--basis consensus] [--sources 200] [--articles 20000]
+    .venv/bin/python bench/profiles.py --smoke    # 5 sources x 100 articles, every basis, B = 20
 
 1. Data: 200 sources x 100 articles (20,000 articles of about 550 words in 25 to 35 sentences)
    x 3 submitted annotation layers. Each article has a hidden truth of 12 sentence spans
    (CLAIM, OPINION, DISCLAIMER) whose attributes follow its source's own leanings (evidence
    mix, voice, hedging, 8 stance targets of 40); each layer copies it with boundaries jittered,
    10 % of the spans dropped and 10 % relabelled. Written with COPY into the database named by
-   BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_profiles),
-   which is dropped, recreated and migrated first.
+   BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_profiles; see
+   bench/harness.py), which is dropped, recreated and migrated first.
 2. From the database, in a child process (its peak RSS is its own): the selector alone
    (annotator.profiles.selectors.profile_counts_get), the maths alone on the arrays it read
    (annotator.profiles.maths.profiles), and the whole service (project_profiles_refresh: read,
@@ -40,10 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness  # noqa: E402
 from import_docs import _vocabulary  # noqa: E402
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/annotator_bench_profiles"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+DATABASE_NAME = "annotator_bench_profiles"
 PROJECT_SLUG = "bench-profiles"
 N_LAYERS = 3
 N_TRUTH = 12
@@ -51,28 +52,6 @@ N_TARGETS, TARGETS_PER_SOURCE = 40, 8
 N_BOOT = 2000
 TARGET_SECONDS = 30.0
 EVIDENCE = ("NAMED_SOURCE", "ANONYMOUS_SOURCE", "LINK_DOCUMENT", "DATA", "QUOTE", "NONE")
-
-
-def _setup_django() -> None:
-    os.environ["DATABASE_URL"] = DATABASE_URL
-    os.environ.setdefault("DJANGO_DEBUG", "false")  # DEBUG would keep every query's SQL
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.pop("REDIS_URL", None)  # eager mode: nothing here needs a broker
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _fresh_database() -> None:
-    import psycopg
-
-    base, _, name = DATABASE_URL.rpartition("/")
-    name = name.split("?")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _peak_kb() -> int:
@@ -153,7 +132,8 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
         spans_rows: list[tuple[object, ...]] = []
         with cursor.copy(
             "COPY annotator_document (id, project_id, source_id, external_id, title, url, author, published_at,"
-            " text, text_sha256, metadata, created_at) FROM STDIN"
+            " text, text_sha256, metadata, created_at, n_layers, layer_added_at, layers_version, calibration)"
+            " FROM STDIN"
         ) as docs:
             for index in range(n_articles):
                 s = index % len(sources)
@@ -174,6 +154,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                     (
                         document_id, project.pk, sources[s], f"bench-{index}", f"Bench article {index}", "",
                         "", published, text, hashlib.sha256(text.encode()).hexdigest(), "{}", now,
+                        len(users), now, 0, False,
                     )
                 )  # fmt: skip
                 truth = []
@@ -184,7 +165,19 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                 for user in users:
                     layer_id += 1
                     layers_rows.append(
-                        (layer_id, document_id, user.pk, "annotation", "submitted", "", now, now, now)
+                        (
+                            layer_id,
+                            document_id,
+                            user.pk,
+                            "annotation",
+                            "submitted",
+                            "",
+                            now,
+                            now,
+                            now,
+                            False,
+                            False,
+                        )
                     )
                     for (a, b), label, attributes in truth:
                         if rng.random() < 0.10:
@@ -200,7 +193,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                         )  # fmt: skip
         with cursor.copy(
             "COPY annotator_assignment (id, document_id, user_id, kind, status, skip_reason, created_at,"
-            " updated_at, submitted_at) FROM STDIN"
+            " updated_at, submitted_at, needs_review, outside_panel) FROM STDIN"
         ) as copy:
             for row in layers_rows:
                 copy.write_row(row)
@@ -233,9 +226,9 @@ def _uuid(rng: random.Random) -> str:
 # ------------------------------------------------------------------------------
 
 
-def child(project_id: int, basis: str) -> None:
+def child(project_id: int, basis: str, n_boot: int) -> None:
     """In its own process: the selector, the maths on its arrays, the whole service."""
-    _setup_django()
+    harness.setup_django()
     from annotator.models import SourceProfile
     from annotator.profiles.maths import profiles
     from annotator.profiles.selectors import profile_counts_get
@@ -248,13 +241,13 @@ def child(project_id: int, basis: str) -> None:
         {str(k): v for k, v in counts.sources.items()},
         {str(k): v for k, v in counts.annotators.items()},
         corpus_annotators=counts.corpus_annotators,
-        n_boot=N_BOOT,
+        n_boot=n_boot,
         min_articles=15,
         ok_articles=30,
     )
     t2, c2 = time.perf_counter(), time.process_time()
     del counts
-    refresh = project_profiles_refresh(project_id=project_id, basis=basis, n_boot=N_BOOT)
+    refresh = project_profiles_refresh(project_id=project_id, basis=basis, n_boot=n_boot)
     t3, c3 = time.perf_counter(), time.process_time()
     stored = SourceProfile.objects.filter(project_id=project_id, basis=basis).count()
     print(
@@ -283,15 +276,24 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--basis", action="append", choices=["all", "consensus", "gold"])
+    parser.add_argument("--boot", type=int, default=N_BOOT, help="bootstrap resamples per profile")
     parser.add_argument("--child", nargs=2, metavar=("PROJECT_ID", "BASIS"), help=argparse.SUPPRESS)
+    harness.add_smoke_argument(parser)
     options = parser.parse_args()
     if options.child:
-        child(int(options.child[0]), options.child[1])
+        child(int(options.child[0]), options.child[1], options.boot)
         return
-
-    print(f"Database {DATABASE_URL} (dropped and recreated); load average {os.getloadavg()[0]:.1f}")
-    _fresh_database()
-    _setup_django()
+    url = harness.database_url(DATABASE_NAME, smoke=options.smoke)
+    os.environ["DATABASE_URL"] = url  # for this process and the children
+    if options.smoke:
+        options.sources, options.articles = 5, 100
+        options.basis = ["all", "consensus", "gold"]
+        options.boot = 20
+        harness.throwaway_database(url)
+    else:
+        harness.fresh_database(url)
+    print(f"Database {url} (dropped and recreated); load average {os.getloadavg()[0]:.1f}")
+    harness.setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -301,11 +303,11 @@ def main() -> None:
 
     print(
         f"\nFrom the database: {options.sources} sources, {options.articles:,} articles, {N_LAYERS} layers, "
-        f"B = {N_BOOT:,} (OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']})"
+        f"B = {options.boot:,} (OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']})"
     )
     for basis in options.basis or ["all"]:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(project_id), basis],
+            [sys.executable, __file__, "--child", str(project_id), basis, "--boot", str(options.boot)],
             check=True,
             capture_output=True,
             text=True,
@@ -331,7 +333,9 @@ def main() -> None:
     print(f"\nFrom arrays (bench/profiles_maths.py); load average {os.getloadavg()[0]:.1f}:")
     import profiles_maths
 
-    profiles_maths.main()
+    profiles_maths.run(
+        n_sources=options.sources, n_articles=options.articles // options.sources, n_boot=options.boot
+    )
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ left panel, and as many annotators again, half of them centre and half right (ea
 document with room for their panel); and the worst case, left annotators for whom every started
 document already holds their panel's share, so Next reads them all before it answers 204.
 
-    .venv/bin/python bench/queue_next.py [--documents 10000] [--calls 300]
+    .venv/bin/python bench/queue_next.py [--documents 10000] [--calls 300] [--smoke]
 
 It drops and recreates the database named by BENCH_DATABASE_URL
-(default postgres://postgres@127.0.0.1:5432/annotator_bench_queue). Target: Next under 10 ms
+(default postgres://postgres@127.0.0.1:5432/annotator_bench_queue; see bench/harness.py); a smoke
+run is 300 documents and 30 calls on a throwaway one. Target: Next under 10 ms
 at 10,000 started documents.
 """
 
@@ -20,34 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/annotator_bench_queue"
-)
-os.environ.update(
-    DATABASE_URL=DATABASE_URL,
-    DJANGO_SETTINGS_MODULE="config.settings.base",
-    DJANGO_DEBUG="0",
-    DJANGO_ALLOWED_HOSTS="testserver",
-)
-os.environ.pop("REDIS_URL", None)  # tasks in-process: Next itself sends none
+import harness
+
+os.environ.update(DJANGO_ALLOWED_HOSTS="testserver")
 ARTICLE = "The council said the tram extension would cost £48 million, a figure critics called fantasy. " * 30
-
-
-def _fresh_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _annotators(project: Any, prefix: str, n: int, panel: str | None = None) -> list[str]:
@@ -151,15 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--smoke", action="store_true", help="a small run: 300 documents, 30 calls")
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
+    url = harness.database_url("annotator_bench_queue", smoke=args.smoke)
     if args.smoke:
         args.documents, args.calls = 300, 30
-
-    _fresh_database()
-    import django
-
-    django.setup()
+        harness.throwaway_database(url)
+    else:
+        harness.fresh_database(url)
+    harness.setup_django(url)  # tasks in-process: Next itself sends none
     from django.test import Client
 
     project_id, tokens = _setup(args.documents, args.calls)
