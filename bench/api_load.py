@@ -386,6 +386,8 @@ def main() -> None:
 
         reference = _reference(port, reference_requests)
         print(f"reference, GET /healthz/ at 1 client (no database, no DRF): p50 {reference:.2f} ms")
+        cpu_reference = harness.cpu_reference_ms()
+        print(f"CPU reference, a fixed pure-Python loop (harness.cpu_reference_ms): {cpu_reference:.0f} ms")
 
         # Each run its own label, so no span repeats an earlier one (an exact duplicate is refused).
         for clients, label in ((1, "CLAIM"), (N_CLIENTS, "OPINION")):
@@ -397,7 +399,8 @@ def main() -> None:
                 f"{len(latencies) / elapsed:.0f} requests/s; latency p50 {_percentile(latencies, 0.5):.1f} ms, "
                 f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms "
                 f"(p50 {_percentile(latencies, 0.5) / reference:.1f}x the reference); "
-                f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request"
+                f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request "
+                f"({cpu / len(latencies) * 1000 / cpu_reference * 100:.1f} % of the CPU reference)"
             )
 
         articles = _fill_for_export(project_id, args.export_spans)
