@@ -14,6 +14,7 @@ Prints:
 
     .venv/bin/python bench/api_load.py [--requests 20000] [--export-spans 1000000]
     .venv/bin/python bench/api_load.py --smoke
+    .venv/bin/python bench/api_load.py --requests 2000 --export-spans 20000 --rounds 5    # memory per round
 
 --smoke runs 400 creates and a 10,000-span export, in about half a minute, on a database of
 its own dropped at the end (bench/harness.py). It drops and recreates the database named by
@@ -198,10 +199,17 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def _load(
-    port: int, tokens: list[str], layers: list[list[int]], clients: int, total: int, label: str
+    port: int,
+    tokens: list[str],
+    layers: list[list[int]],
+    clients: int,
+    total: int,
+    label: str,
+    first_document: int = 0,
 ) -> tuple[list[float], float]:
     """`total` creates spread over `clients` threads, each with one keep-alive connection. Each
-    client annotates as a person would: SPANS_PER_LAYER spans into a layer, then the next layer."""
+    client annotates as a person would: SPANS_PER_LAYER spans into a layer, then the next layer,
+    from its layer of document `first_document` on."""
     per_client = total // clients
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
@@ -217,7 +225,7 @@ def _load(
         conn = http.client.HTTPConnection("127.0.0.1", port)
         headers = {"Authorization": f"Token {tokens[i]}", "Content-Type": "application/json"}
         for n in range(per_client):
-            document = n // SPANS_PER_LAYER
+            document = first_document + n // SPANS_PER_LAYER
             text = f"{document}. {ARTICLE}"
             start = (n * 37) % (text_length - 40)
             end = start + 5 + n % 30
@@ -358,6 +366,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--export-spans", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the creates this many times on the same server processes, with their memory after each",
+    )
     harness.add_smoke_argument(parser)
     args = parser.parse_args()
     reference_requests = 3_000
@@ -365,7 +379,8 @@ def main() -> None:
         args.requests, args.export_spans, reference_requests = 400, 10_000, 300
 
     use_database(harness.database_url("annotator_bench_api", smoke=args.smoke), smoke=args.smoke)
-    tokens, layers, project_id, manager_token = _setup(N_CLIENTS, args.requests // SPANS_PER_LAYER + 1)
+    documents_per_round = args.requests // SPANS_PER_LAYER + 1
+    tokens, layers, project_id, manager_token = _setup(N_CLIENTS, documents_per_round * args.rounds)
     print(
         f"SQL statements per span create (and BEGIN, COMMIT): {_statements_per_create(tokens[0], layers[0][-1])}"
     )
@@ -386,22 +401,34 @@ def main() -> None:
 
         reference = _reference(port, reference_requests)
         print(f"reference, GET /healthz/ at 1 client (no database, no DRF): p50 {reference:.2f} ms")
-        cpu_reference = harness.cpu_reference_ms()
-        print(f"CPU reference, a fixed pure-Python loop (harness.cpu_reference_ms): {cpu_reference:.0f} ms")
 
-        # Each run its own label, so no span repeats an earlier one (an exact duplicate is refused).
-        for clients, label in ((1, "CLAIM"), (N_CLIENTS, "OPINION")):
-            cpu_before = _cpu_seconds(server_pids)
-            latencies, elapsed = _load(port, tokens, layers, clients, args.requests, label)
-            cpu = _cpu_seconds(server_pids) - cpu_before
+        # Each level its own label, and each round its own documents, so no span repeats an
+        # earlier one (an exact duplicate is refused).
+        for round_ in range(args.rounds):
+            cpu_reference = harness.cpu_reference_ms()  # the machine's speed drifts within a run too
             print(
-                f"{clients} client(s): {len(latencies):,} span creates in {elapsed:.1f} s = "
-                f"{len(latencies) / elapsed:.0f} requests/s; latency p50 {_percentile(latencies, 0.5):.1f} ms, "
-                f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms "
-                f"(p50 {_percentile(latencies, 0.5) / reference:.1f}x the reference); "
-                f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request "
-                f"({cpu / len(latencies) * 1000 / cpu_reference * 100:.1f} % of the CPU reference)"
+                f"CPU reference, a fixed pure-Python loop (harness.cpu_reference_ms): {cpu_reference:.0f} ms"
             )
+            for clients, label in ((1, "CLAIM"), (N_CLIENTS, "OPINION")):
+                cpu_before = _cpu_seconds(server_pids)
+                latencies, elapsed = _load(
+                    port, tokens, layers, clients, args.requests, label, round_ * documents_per_round
+                )
+                cpu = _cpu_seconds(server_pids) - cpu_before
+                print(
+                    f"{clients} client(s): {len(latencies):,} span creates in {elapsed:.1f} s = "
+                    f"{len(latencies) / elapsed:.0f} requests/s; latency p50 {_percentile(latencies, 0.5):.1f} ms, "
+                    f"p95 {_percentile(latencies, 0.95):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms "
+                    f"(p50 {_percentile(latencies, 0.5) / reference:.1f}x the reference); "
+                    f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request "
+                    f"({cpu / len(latencies) * 1000 / cpu_reference * 100:.1f} % of the CPU reference)"
+                )
+            if args.rounds > 1:
+                time.sleep(2)  # let the Celery worker finish what the round asked of it
+                print(
+                    f"  after round {round_ + 1} of {args.rounds}: server memory (PSS) "
+                    f"{_pss_mb(all_pids):.0f} MB, gunicorn {_pss_mb(server_pids):.0f} MB"
+                )
 
         articles = _fill_for_export(project_id, args.export_spans)
         spans, elapsed, peak = _export(port, manager_token, project_id, all_pids)
