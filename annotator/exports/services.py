@@ -19,7 +19,7 @@ Bases (which layers a document's spans come from):
 * gold: the adjudicated gold layer (kind gold, submitted by `review_adjudicate`). Documents
   whose gold layer is missing or still being worked on are left out: half-adjudicated spans are
   not gold. If a document has several (older data: one per reviewer), the one changed last
-  counts.
+  counts (review.selectors.counting_gold_layers).
 
 Filters: `source` keeps that source's documents; `label` keeps only spans of that label (the
 consensus is computed on them, which gives the same spans as filtering afterwards, since only
@@ -78,6 +78,7 @@ from annotator.models import (
     Span,
 )
 from annotator.projects.selectors import ProjectRefs, project_refs_resolve
+from annotator.review.selectors import counting_gold_layers
 
 PAGE_SIZE = 100
 MAX_PAGE_SPANS = 5_000
@@ -368,12 +369,13 @@ def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[_Page
         .order_by("document_id", "pk")
         .values_list("pk", "document_id", "user_id", "user__username", "updated_at", "n_spans")
     )
-    if filters.basis == "gold":  # one gold layer per document: the one changed last
-        newest: dict[int, tuple[datetime, _PageLayer]] = {}
-        for pk, document_id, user_id, username, updated_at, n_spans in rows:
-            candidate = (updated_at, _PageLayer(pk, user_id, username, n_spans))
-            newest[document_id] = max(newest.get(document_id, candidate), candidate)
-        return {document_id: [layer] for document_id, (_, layer) in newest.items()}
+    if filters.basis == "gold":  # one gold layer per document: the one that counts
+        found = {row[0]: row for row in rows}
+        counting = counting_gold_layers((pk, row[1], row[4]) for pk, row in found.items())
+        return {
+            document_id: [_PageLayer(pk, found[pk][2], found[pk][3], found[pk][5])]
+            for document_id, pk in counting.items()
+        }
     layers: dict[int, list[_PageLayer]] = {}
     for pk, document_id, user_id, username, _, n_spans in rows:
         layers.setdefault(document_id, []).append(_PageLayer(pk, user_id, username, n_spans))

@@ -16,7 +16,7 @@ Bases (which spans an article's counts come from; the article is always the boot
   exactly as the model export builds it (annotator.agreement.maths.competence). Its state
   (`profile_state_get`) includes when the fit was made, so a new fit recomputes every source.
 * gold: the adjudicated gold layer (a Layer of kind gold, submitted; with several, the one
-  changed last, as in the exports) where one exists, else the consensus layer; articles with
+  changed last: review.selectors.counting_gold_layers) where one exists, else the consensus layer; articles with
   neither are left out. A gold layer still being worked on counts as none.
   `ProfileCounts.layers` says how many articles of each source came from which.
 
@@ -70,6 +70,7 @@ from annotator.models import (
     Target,
 )
 from annotator.profiles.maths import EVIDENCE_VALUES, STANCE_VALUES, ArticleCounts
+from annotator.review.selectors import counting_gold_layers
 
 WORD_PATTERN = re.compile(r"\w+(?:['\u2019-]\w+)*")
 CHUNK_SIZE = 1000  # documents per read
@@ -315,8 +316,7 @@ def _read_chunk(
         pk: word_count(text) for pk, text in Document.objects.filter(pk__in=ids).values_list("pk", "text")
     }
     submitted: dict[int, list[tuple[int, int]]] = {}  # document -> [(layer id, user id)]
-    # document -> (updated_at, layer id) of the newest adjudicated gold layer
-    gold: dict[int, tuple[datetime, int]] = {}
+    gold_layers: list[tuple[int, int, datetime]] = []  # (layer id, document id, updated_at)
     layers = (
         Layer.objects.filter(
             document_id__in=ids,
@@ -328,16 +328,17 @@ def _read_chunk(
     )
     for pk, document_id, user_id, kind, updated_at in layers:
         if kind == LayerKind.GOLD:
-            gold[document_id] = max(gold.get(document_id, (updated_at, pk)), (updated_at, pk))
+            gold_layers.append((pk, document_id, updated_at))
         else:
             submitted.setdefault(document_id, []).append((pk, user_id))
+    gold = counting_gold_layers(gold_layers)
     # Which layers each document's counts come from: ("all" | "consensus" | "model" | "gold",
     # [(layer id, user id)]).
     use: dict[int, tuple[str, list[tuple[int, int]]]] = {}
     for pk in ids:
         own = submitted.get(pk, [])
         if basis == ProfileBasis.GOLD and pk in gold:
-            use[pk] = ("gold", [(gold[pk][1], 0)])
+            use[pk] = ("gold", [(gold[pk], 0)])
         elif basis in (ProfileBasis.ALL, ProfileBasis.MODEL):
             use[pk] = (basis, own)
         else:

@@ -11,7 +11,7 @@ is adjudicated when its gold layer is submitted.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -383,21 +383,28 @@ def gold_document_ids(*, project_id: int) -> list[int]:
     )
 
 
+def counting_gold_layers(layers: Iterable[tuple[int, int, datetime]]) -> dict[int, int]:
+    """Document id -> the id of its gold layer that counts, among the (layer id, document id,
+    updated_at) of submitted gold layers: the one changed last (the higher id on a tie). Older
+    data can hold several per document, one per reviewer; every reader of gold takes this one."""
+    newest: dict[int, tuple[datetime, int]] = {}
+    for pk, document_id, updated_at in layers:
+        newest[document_id] = max(newest.get(document_id, (updated_at, pk)), (updated_at, pk))
+    return {document_id: pk for document_id, (_, pk) in newest.items()}
+
+
 def gold_spans_by_document(
     *, schema: AgreementSchema, document_ids: Collection[int]
 ) -> dict[int, list[SpanInput]]:
     """The spans (start, end, label key, attributes) of the adjudicated gold layer of each
-    document; should a document have several submitted gold layers, the oldest counts. Two
-    queries."""
-    layers: dict[int, int] = {}
-    for pk, document_id in (
+    document (`counting_gold_layers`). Two queries."""
+    layers = counting_gold_layers(
         Layer.objects.filter(
             document_id__in=list(document_ids), kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED
         )
-        .order_by("-pk")
-        .values_list("pk", "document_id")
-    ):
-        layers[document_id] = pk  # descending, so the oldest is written last
+        .order_by()
+        .values_list("pk", "document_id", "updated_at")
+    )
     spans: dict[int, list[SpanInput]] = {document_id: [] for document_id in layers}
     document_of: dict[Hashable, int] = {pk: document_id for document_id, pk in layers.items()}
     for layer_id, start, end, label_id, attributes in (

@@ -545,3 +545,19 @@ def test_a_reviewer_works_only_on_submitted_layers(reviewed):
     with pytest.raises(Conflict, match="no annotation layer of this document is submitted"):
         review_adjudicate(document=reviewed.document, reviewer=rita)
     assert not Layer.objects.filter(document=reviewed.document, kind="gold", status="submitted").exists()
+
+
+def test_every_reader_of_gold_takes_the_layer_changed_last():
+    """Older data can hold several submitted gold layers of a document: the one changed last
+    counts, the higher id on a tie (`counting_gold_layers`), for review, calibration, exports and
+    profiles alike."""
+    from datetime import UTC, datetime
+
+    from annotator.review.selectors import counting_gold_layers
+
+    early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    assert counting_gold_layers([(1, 10, late), (2, 10, early), (3, 11, early), (4, 11, early)]) == {
+        10: 1,
+        11: 4,
+    }
+    assert counting_gold_layers([]) == {}
