@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotator.access import can_review
+from annotator.models import ProfileBasis
 from annotator.profiles.maths import EVIDENCE_VALUES
 from annotator.profiles.services import (
     METRIC_KEYS,
@@ -447,20 +448,12 @@ def opinion_sourcing_chart(current: ProjectProfiles) -> tuple[str | None, list[s
 # ------------------------------------------------------------------------------
 
 
-BASIS_NAMES = {
-    "all": "all layers",
-    "consensus": "consensus",
-    "model": "model consensus (MACE)",
-    "gold": "gold, else consensus",
-}
-
-
 def _common(project: Any, current: ProjectProfiles) -> dict[str, Any]:
     role = getattr(project, "user_role", None)
     return {
         "project": project,
         "basis": current.basis,
-        "bases": [(basis, BASIS_NAMES[basis]) for basis in profile_bases(project_id=project.pk)],
+        "bases": [(basis, ProfileBasis(basis).label) for basis in profile_bases(project_id=project.pk)],
         "current": current,
         "corpus": current.corpus,
         "can_recompute": can_review(role=role),

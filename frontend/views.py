@@ -17,7 +17,7 @@ from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
 from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
-from annotator.models import ANNOTATOR_LAYER_KINDS, Project, Role
+from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
@@ -132,11 +132,7 @@ def annotators(request: HttpRequest, project_id: int) -> HttpResponse:
             "panels": panels_list(project=project),
             "can_place": project.user_role == Role.MANAGER,
             "competence": competence_report_get(project_id=project.pk),
-            "bases": [
-                ("all", "Every layer"),
-                ("consensus", "Majority consensus"),
-                ("model", "Model consensus"),
-            ],
+            "bases": [(basis, ProfileBasis(basis).label) for basis in ("all", "consensus", "model")],
         },
     )
 

@@ -83,9 +83,9 @@ def project_competence_compute(*, project_id: int) -> CompetenceReport:
     variables = {}
     model = None
     for variable, rows in observations.items():
-        fitted = [dawid_skene(rows), mace(rows)]
+        mace_fit = mace(rows)
         if variable == LABEL:
-            model = fitted[1].model  # MACE's: see the module docstring
+            model = mace_fit.model  # MACE's, not Dawid-Skene's: see the module docstring
         variables[variable] = {
             "n_units": len({unit for unit, _, _ in rows}),
             "n_answers": len(rows),
@@ -94,7 +94,7 @@ def project_competence_compute(*, project_id: int) -> CompetenceReport:
                     "annotators": {str(a): value for a, value in result.annotators.items()},
                     "per_value": {str(a): values for a, values in result.per_value.items()},
                 }
-                for result in fitted
+                for result in (dawid_skene(rows), mace_fit)
             },
         }
     report, _ = CompetenceReport.objects.update_or_create(

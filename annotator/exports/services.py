@@ -148,8 +148,8 @@ def export_filters_resolve(
         )
     model = None
     if basis == "model":
-        fitted = consensus_model_get(project_id=project.pk)
-        if fitted is None:
+        model = consensus_model_get(project_id=project.pk)
+        if model is None:
             raise ValidationError(
                 {
                     "basis": [
@@ -158,7 +158,6 @@ def export_filters_resolve(
                     ]
                 }
             )
-        model = fitted.model
     return ExportFilters(
         basis=cast(Basis, basis),
         source_id=refs.source_id,

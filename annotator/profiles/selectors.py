@@ -57,7 +57,7 @@ from django.db.models.fields.json import KT
 
 from annotator.agreement.maths.competence import ConsensusModel, model_consensus_spans
 from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
-from annotator.competence.selectors import consensus_model_get
+from annotator.competence.selectors import consensus_model_fitted_at, consensus_model_get
 from annotator.models import (
     Document,
     Label,
@@ -260,10 +260,9 @@ def profile_counts_get(
         raise ValueError(f"unknown basis {basis!r}")
     model = None
     if basis == ProfileBasis.MODEL:
-        fitted = consensus_model_get(project_id=project_id)
-        if fitted is None:
+        model = consensus_model_get(project_id=project_id)
+        if model is None:
             raise ValueError("basis model needs a competence fit")
-        model = fitted.model
     label_keys = dict(Label.objects.filter(project_id=project_id).values_list("pk", "key"))
     target_order = list(
         Target.objects.filter(project_id=project_id).order_by("name").values_list("name", flat=True)
@@ -496,8 +495,8 @@ def profile_state_get(
                 )
                 newest[source_id] = _later(newest.get(source_id), last)
     if basis == ProfileBasis.MODEL:
-        fitted = consensus_model_get(project_id=project_id)
-        fit = f"m{fitted.computed_at.isoformat() if fitted else ''}"
+        fitted_at = consensus_model_fitted_at(project_id=project_id)
+        fit = f"m{fitted_at.isoformat() if fitted_at else ''}"
         for p in parts.values():
             p.append(fit)
     return {source_id: SourceState("|".join(p), newest.get(source_id)) for source_id, p in parts.items()}

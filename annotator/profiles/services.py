@@ -44,7 +44,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from annotator.competence.selectors import consensus_model_get
+from annotator.competence.selectors import consensus_model_fitted_at
 from annotator.errors import ValidationError
 from annotator.jobs import scheduling
 from annotator.jobs.scheduling import Refresh
@@ -77,7 +77,7 @@ TENTATIVE, RELIABLE = 0.667, 0.800
 def profile_bases(*, project_id: int) -> list[str]:
     """The bases the project's profiles can be read on: all of them, but model only once
     annotator competence was estimated."""
-    fitted = consensus_model_get(project_id=project_id) is not None
+    fitted = consensus_model_fitted_at(project_id=project_id) is not None
     return [basis for basis in ProfileBasis.values if fitted or basis != ProfileBasis.MODEL]
 
 
@@ -86,7 +86,7 @@ def _check_basis(basis: str, *, project_id: int) -> None:
         raise ValidationError(
             {"basis": [f"Unknown basis {basis!r}; choose one of {', '.join(ProfileBasis.values)}."]}
         )
-    if basis not in profile_bases(project_id=project_id):
+    if basis == ProfileBasis.MODEL and basis not in profile_bases(project_id=project_id):
         raise ValidationError(
             {
                 "basis": [

@@ -15,7 +15,7 @@ from annotator.agreement.maths.competence import (
 )
 from annotator.agreement.selectors import agreement_schema_get, document_layers_list
 from annotator.calibration.selectors import project_annotators
-from annotator.competence.selectors import consensus_model_get
+from annotator.competence.selectors import consensus_model_fitted_at, consensus_model_get
 from annotator.competence.services import (
     bases_against_gold,
     competence_recompute_start,
@@ -173,12 +173,13 @@ def test_the_stored_fit_keeps_the_mace_model_and_the_bases_against_gold(adjudica
     )[LABEL]
     direct = mace(observations).model
     stored = consensus_model_get(project_id=project.pk)
-    assert stored is not None and stored.computed_at == report.computed_at
-    assert stored.model.values == direct.values
+    assert isinstance(stored, MaceModel)
+    assert consensus_model_fitted_at(project_id=project.pk) == report.computed_at
+    assert stored.values == direct.values
     for annotator, (spamming, knowing, strategy) in direct.annotators.items():
-        assert stored.model.annotators[annotator][:2] == pytest.approx((spamming, knowing), abs=1e-12)
-        assert stored.model.annotators[annotator][2] == pytest.approx(strategy, abs=1e-12)
+        assert stored.annotators[annotator][:2] == pytest.approx((spamming, knowing), abs=1e-12)
+        assert stored.annotators[annotator][2] == pytest.approx(strategy, abs=1e-12)
     assert report.metrics["against_gold"] == bases_against_gold(
-        schema=schema, document_ids=[document.pk], model=stored.model
+        schema=schema, document_ids=[document.pk], model=stored
     )
     assert report.metrics["against_gold"]["all"]["span_f1"] == pytest.approx(8 / 12)

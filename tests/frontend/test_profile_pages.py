@@ -153,7 +153,7 @@ def test_the_model_basis_is_offered_once_competence_was_estimated(client, demo):
     from annotator.models import CompetenceReport
 
     html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/?basis=model")
-    assert '<option value="model" selected>model consensus (MACE)</option>' in html
+    assert '<option value="model" selected>Model consensus (MACE)</option>' in html
     assert "on basis <strong>model</strong>" in html
     # Without a fit the basis is not offered, and asking for it shows the default.
     CompetenceReport.objects.filter(project=demo).delete()
