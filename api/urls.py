@@ -1,6 +1,17 @@
 from django.urls import path
 
-from api import agreement, calibration, exports, history, invitations, panels, profiles, review, views
+from api import (
+    agreement,
+    annotation_imports,
+    calibration,
+    exports,
+    history,
+    invitations,
+    panels,
+    profiles,
+    review,
+    views,
+)
 
 app_name = "api"
 
@@ -46,6 +57,11 @@ urlpatterns = [
         "projects/<int:project_id>/documents/import/",
         views.DocumentImportApi.as_view(),
         name="documents-import",
+    ),
+    path(
+        "projects/<int:project_id>/annotations/import/",
+        annotation_imports.AnnotationImportApi.as_view(),
+        name="annotations-import",
     ),
     path("projects/<int:project_id>/queue/next/", views.QueueNextApi.as_view(), name="queue-next"),
     path("projects/<int:project_id>/assignments/", views.LayerListApi.as_view(), name="my-assignments"),

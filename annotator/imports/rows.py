@@ -9,6 +9,7 @@ whitespace collapsing). `text_sha256` is the SHA-256 of that text encoded as UTF
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
 import math
@@ -57,6 +58,19 @@ def normalize_text(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+class NormalisedOffsets:
+    """Where an offset into a text lands once normalize_text has changed it: the BOM and the CR
+    of each CRLF are gone, so an offset moves back by the characters removed before it."""
+
+    def __init__(self, text: str) -> None:
+        self.removed = [0] if text.startswith("\ufeff") else []
+        if "\r\n" in text:
+            self.removed += [m.start() for m in re.finditer("\r\n", text)]
+
+    def __call__(self, offset: int) -> int:
+        return offset - bisect.bisect_left(self.removed, offset)
 
 
 def text_sha256(text: str) -> str:

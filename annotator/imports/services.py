@@ -138,7 +138,7 @@ class _Rollback(Exception):
     """Raised inside a file's transaction to undo it."""
 
 
-class _Sources:
+class SourceResolver:
     """Resolves source references, caching by slug. Sources created while importing a file are
     forgotten again if that file is rolled back."""
 
@@ -212,6 +212,22 @@ class _Sources:
         self.would_create.clear()
 
 
+def document_from_row(row: DocumentRow, *, project_id: int, source_id: int) -> Document:
+    """The unsaved document a checked row stands for."""
+    return Document(
+        project_id=project_id,
+        source_id=source_id,
+        external_id=row.external_id,
+        title=row.title,
+        url=row.url,
+        author=row.author,
+        published_at=row.published_at,
+        text=row.text,
+        text_sha256=row.text_sha256,
+        metadata=row.metadata,
+    )
+
+
 @dataclass
 class _FileResult:
     name: str
@@ -243,18 +259,7 @@ class _OrmWriter:
     def insert(self, rows: list[tuple[DocumentRow, int]]) -> None:
         Document.objects.using(self.using).bulk_create(
             [
-                Document(
-                    project_id=self.project_id,
-                    source_id=source_id,
-                    external_id=row.external_id,
-                    title=row.title,
-                    url=row.url,
-                    author=row.author,
-                    published_at=row.published_at,
-                    text=row.text,
-                    text_sha256=row.text_sha256,
-                    metadata=row.metadata,
-                )
+                document_from_row(row, project_id=self.project_id, source_id=source_id)
                 for row, source_id in rows
             ],
             batch_size=self.batch_size,
@@ -391,7 +396,7 @@ class _Importer:
         )
         writer = _PostgresCopyWriter if use_copy else _OrmWriter
         self.writer = writer(using=self.using, project_id=self.project_id, batch_size=batch_size)
-        self.sources = _Sources(default_source)
+        self.sources = SourceResolver(default_source)
         self.progress = progress
         self.batch_size = batch_size
         self.limits = ImportLimits.from_settings()

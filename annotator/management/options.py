@@ -9,6 +9,11 @@ from django.core.management.base import CommandError
 from annotator.models import Project
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 document", "2 documents"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def add_project_argument(
     parser: ArgumentParser, *, required: bool = True, help: str = "The project."
 ) -> None:

@@ -126,17 +126,24 @@ def span_check_attributes(
     return cleaned
 
 
+def span_missing_attributes(
+    *, schema: ProjectSchema, label_key: str, attributes: Mapping[str, object]
+) -> list[str]:
+    """The attributes a span of `label_key` must answer before its layer is submitted and has not."""
+    return [
+        a.key
+        for a in schema.attributes.values()
+        if label_key in a.required_for and is_missing(attributes.get(a.key))
+    ]
+
+
 def spans_check_complete(*, layer: Layer) -> None:
     """Before a layer (an annotator's or the gold one) is submitted: IncompleteLayer lists,
     in reading order, each span that has not answered an attribute its label requires."""
     schema = project_schema_get(project=layer.document.project_id)
     incomplete = []
     for span in layer.spans.select_related("label").order_by("start", "end", "pk"):
-        missing = [
-            a.key
-            for a in schema.attributes.values()
-            if span.label.key in a.required_for and is_missing(span.attributes.get(a.key))
-        ]
+        missing = span_missing_attributes(schema=schema, label_key=span.label.key, attributes=span.attributes)
         if missing:
             incomplete.append(
                 {
@@ -172,7 +179,7 @@ def span_check(
     return label, span_check_attributes(schema=schema, label=label, attributes=attributes)
 
 
-def _check_overlap(
+def span_check_overlap(
     neighbours: list[Span], *, allow_overlap: bool, label: Label, start: int, end: int
 ) -> None:
     """`neighbours` are the layer's other spans that share a code point with [start, end)."""
@@ -279,7 +286,7 @@ def span_create(
             _ensure_same_repeat(neighbour, label=label_obj, start=start, end=end, attributes=clean_attributes)
             return neighbour, False
     _ensure_editable(layer)
-    _check_overlap(
+    span_check_overlap(
         neighbours, allow_overlap=document.project.allow_overlap, label=label_obj, start=start, end=end
     )
     span = Span(
@@ -338,7 +345,7 @@ def span_update(
         attributes=span.attributes if attributes is _UNSET else attributes,
     )
     neighbours = spans_nearby(layer_id=layer.pk, start=new_start, end=new_end)
-    _check_overlap(
+    span_check_overlap(
         [s for s in neighbours if s.pk != span.pk],
         allow_overlap=document.project.allow_overlap,
         label=label_obj,

@@ -18,12 +18,8 @@ from django.db import reset_queries
 from tqdm import tqdm
 
 from annotator.imports.services import ImportFile, documents_import
-from annotator.management.options import add_project_argument, project_from_slug
+from annotator.management.options import add_project_argument, counted, project_from_slug
 from annotator.models import Source
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _files(paths: list[str]) -> list[ImportFile]:
@@ -100,11 +96,11 @@ class Command(BaseCommand):
             bar.close()
 
         self.stdout.write(
-            f"Created {_count(summary.created, 'document')}, skipped {_count(summary.skipped_duplicates, 'duplicate')} "
+            f"Created {counted(summary.created, 'document')}, skipped {counted(summary.skipped_duplicates, 'duplicate')} "
             f"in project '{project.slug}'."
         )
         if summary.refused_files:
-            refused = _count(len(summary.refused_files), "file")
+            refused = counted(len(summary.refused_files), "file")
             self.stdout.write(f"Refused {refused} (nothing imported from them):")
             for name in summary.refused_files:
                 self.stdout.write(f"  {name}")

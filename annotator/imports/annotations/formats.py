@@ -1,0 +1,358 @@
+"""Span annotations made in other tools, read into what this project stores: a document (with
+the document import's field names) and one layer of spans per annotator the file names.
+
+Pure: no database. Offsets are converted here from the unit the tool counts in to code points
+of the text as the file gives it, and each span's text is checked where the file carries it;
+the service then maps them onto the stored (normalised) text.
+
+- `doccano`: doccano's JSONL export of a sequence-labelling project, one file per annotator
+  (doccano puts them in a zip, `<username>.jsonl`; the annotator is the file's name without
+  `.jsonl`). A line is `{"id": 1, "text": "...", "label": [[start, end, "LABEL"], ...]}`, or
+  carries `"entities": [{"start_offset": 0, "end_offset": 5, "label": "LABEL"}, ...]`.
+  doccano counts offsets in UTF-16 code units, as the browser does.
+- `label-studio`: Label Studio's JSON export, an array of tasks
+  `{"id": 1, "data": {"text": "..."}, "annotations": [{"completed_by": ..., "result": [...]}]}`.
+  Each annotation is one annotator's layer; `completed_by` names them (an id, or an object with
+  `email` or `username`). A result of type `labels` is a span (`value`: start, end, text,
+  labels); results of type `choices` or `taxonomy` with the same region `id` are its
+  attributes, under their `from_name`. Cancelled annotations are left out. Offsets are UTF-16
+  code units.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar
+
+from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
+from annotator.imports.formats import JsonlParser, JsonParser
+
+
+@dataclass(slots=True)
+class FileSpan:
+    """A span as the file gives it, its offsets already in code points of the file's text.
+    `where` names it in messages ("label[2]", "annotations[0].result[3]")."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None
+    attributes: dict[str, Any]
+    where: str
+
+
+@dataclass(slots=True)
+class FileLayer:
+    annotator: str
+    spans: list[FileSpan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AnnotatedRecord:
+    """One document of the file with its layers. `document` holds the document import's fields."""
+
+    document: Record
+    layers: list[FileLayer]
+
+
+class Utf16Offsets:
+    """Converts UTF-16 code unit offsets into a text to code point offsets. Characters beyond
+    U+FFFF take two units; an offset between those two points at no character and is None."""
+
+    def __init__(self, text: str) -> None:
+        # The UTF-16 offset of each character beyond U+FFFF, in order.
+        self.astral: list[int] = []
+        if not text.isascii():
+            for index, char in enumerate(text):
+                if ord(char) > 0xFFFF:
+                    self.astral.append(index + len(self.astral))
+        self.length = len(text) + len(self.astral)
+
+    def code_point(self, offset: int) -> int | None:
+        if offset < 0 or offset > self.length:
+            return None
+        before = bisect.bisect_left(self.astral, offset)  # astral characters starting before it
+        if before and self.astral[before - 1] == offset - 1:
+            return None  # inside a surrogate pair
+        return offset - before
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _SpanBuilder:
+    """Checks a span's offsets against one document's text and converts them."""
+
+    def __init__(self, text: str, name: str, record: Record) -> None:
+        self.text = text
+        self.offsets = Utf16Offsets(text)
+        self.name = name
+        self.record = record
+
+    def issue(self, where: str, message: str) -> ImportIssue:
+        return ImportIssue(
+            file=self.name, line=self.record.line, field=where, message=message, item=self.record.item
+        )
+
+    def span(
+        self,
+        *,
+        start: object,
+        end: object,
+        label: object,
+        text: object,
+        attributes: dict[str, Any],
+        where: str,
+    ) -> FileSpan | ImportIssue:
+        if not _int(start) or not _int(end):
+            return self.issue(
+                where, f"start and end must be integers, not {a_type_name(start)} and {a_type_name(end)}"
+            )
+        if not isinstance(label, str) or not label:
+            return self.issue(where, f"the label must be a non-empty string, not {a_type_name(label)}")
+        if text is not None and not isinstance(text, str):
+            return self.issue(where, f"text must be a string, not {a_type_name(text)}")
+        assert isinstance(start, int)
+        assert isinstance(end, int)
+        first, last = self.offsets.code_point(start), self.offsets.code_point(end)
+        if first is None or last is None:
+            return self.issue(
+                where,
+                f"[{start}, {end}) does not fit the text, which is {self.offsets.length} UTF-16 code units long "
+                "(an offset past its end, or inside a character beyond U+FFFF)",
+            )
+        if last <= first:
+            return self.issue(where, f"[{start}, {end}) is empty or reversed")
+        actual = self.text[first:last]
+        if text is not None and text != actual:
+            return self.issue(
+                where,
+                f"the file says the span's text is {_preview(text)}, but the document has {_preview(actual)} "
+                f"at [{start}, {end}) (UTF-16 code units); was the text changed after it was annotated?",
+            )
+        return FileSpan(start=first, end=last, label=label, text=actual, attributes=attributes, where=where)
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _document_fields(values: Mapping[str, Any], text: object, external_id: object) -> dict[str, Any]:
+    """The document import's fields from a record of another tool: the text, its id, and the
+    fields the two share; a title from the first non-blank line when there is none."""
+    fields: dict[str, Any] = {"text": text}
+    for name in ("title", "url", "author", "source", "published_at"):
+        if values.get(name) is not None:
+            fields[name] = values[name]
+    if _int(external_id) or isinstance(external_id, str):
+        fields["external_id"] = str(external_id)
+    if "title" not in fields and isinstance(text, str):
+        fields["title"] = next((line.strip() for line in text.splitlines() if line.strip()), "")[:500]
+    return fields
+
+
+class AnnotationFormat:
+    """Reads one file of a tool's export into AnnotatedRecords, and ImportIssues for what is wrong."""
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]]
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        raise NotImplementedError
+
+
+class Doccano(AnnotationFormat):
+    name = "doccano"
+    extensions = (".jsonl",)
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        annotator = name.rsplit("/", 1)[-1].removesuffix(".jsonl")
+        for item in JsonlParser().parse(stream, name=name, limits=limits):
+            if isinstance(item, ImportIssue):
+                yield item
+                continue
+            values = item.fields
+            document = Record(
+                fields=_document_fields(values, values.get("text"), values.get("id")), line=item.line
+            )
+            text = values.get("text")
+            if not isinstance(text, str):
+                yield ImportIssue(
+                    file=name,
+                    line=item.line,
+                    field="text",
+                    message=f"must be a string, not {a_type_name(text)}",
+                )
+                continue
+            builder = _SpanBuilder(text, name, document)
+            layer = FileLayer(annotator)
+            problems = False
+            for where, start, end, label in _doccano_spans(values):
+                span = builder.span(start=start, end=end, label=label, text=None, attributes={}, where=where)
+                if isinstance(span, ImportIssue):
+                    problems = True
+                    yield span
+                else:
+                    layer.spans.append(span)
+            if "label" not in values and "entities" not in values:
+                problems = True
+                yield builder.issue("label", "is missing: a doccano line carries `label` (or `entities`)")
+            if not problems:
+                yield AnnotatedRecord(document=document, layers=[layer])
+
+
+def _doccano_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object, object, object]]:
+    labels = values.get("label")
+    if labels is not None:
+        if not isinstance(labels, list):
+            yield "label", None, None, None
+            return
+        for index, entry in enumerate(labels):
+            if isinstance(entry, list) and len(entry) == 3:
+                yield f"label[{index}]", entry[0], entry[1], entry[2]
+            else:
+                yield f"label[{index}]", None, None, None
+    entities = values.get("entities")
+    if entities is not None:
+        if not isinstance(entities, list):
+            yield "entities", None, None, None
+            return
+        for index, entity in enumerate(entities):
+            if isinstance(entity, Mapping):
+                yield (
+                    f"entities[{index}]",
+                    entity.get("start_offset"),
+                    entity.get("end_offset"),
+                    entity.get("label"),
+                )
+            else:
+                yield f"entities[{index}]", None, None, None
+
+
+# Result types that carry a region's attributes, and the key of their value.
+_LABEL_STUDIO_ATTRIBUTES = {"choices": "choices", "taxonomy": "taxonomy"}
+
+
+def _label_studio_annotator(completed_by: object) -> str | None:
+    if _int(completed_by) or isinstance(completed_by, str):
+        return str(completed_by)
+    if isinstance(completed_by, Mapping):
+        for key in ("email", "username", "id"):
+            value = completed_by.get(key)
+            if value not in (None, ""):
+                return str(value)
+    return None
+
+
+class LabelStudio(AnnotationFormat):
+    name = "label-studio"
+    extensions = (".json",)
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        for item in JsonParser().parse(stream, name=name, limits=limits):
+            if isinstance(item, ImportIssue):
+                yield item
+                continue
+            record = self._record(item, name)
+            if isinstance(record, list):
+                yield from record
+            else:
+                yield record
+
+    def _record(self, item: Record, name: str) -> AnnotatedRecord | list[ImportIssue]:
+        task = item.fields
+        data = task.get("data")
+
+        def issue(where: str, message: str) -> ImportIssue:
+            return ImportIssue(file=name, line=item.line, field=where, message=message, item=item.item)
+
+        if not isinstance(data, Mapping):
+            return [issue("data", f"must be an object holding the task's text, not {a_type_name(data)}")]
+        text = data.get("text")
+        if not isinstance(text, str):
+            return [issue("data.text", f"must be a string, not {a_type_name(text)}")]
+        document = Record(fields=_document_fields(data, text, task.get("id")), line=item.line, item=item.item)
+        annotations = task.get("annotations", [])
+        if not isinstance(annotations, list):
+            return [issue("annotations", f"must be an array, not {a_type_name(annotations)}")]
+        builder = _SpanBuilder(text, name, document)
+        layers: list[FileLayer] = []
+        problems: list[ImportIssue] = []
+        for index, annotation in enumerate(annotations):
+            where = f"annotations[{index}]"
+            if not isinstance(annotation, Mapping):
+                problems.append(issue(where, f"must be an object, not {a_type_name(annotation)}"))
+                continue
+            if annotation.get("was_cancelled"):
+                continue
+            annotator = _label_studio_annotator(annotation.get("completed_by"))
+            if annotator is None:
+                problems.append(
+                    issue(f"{where}.completed_by", "does not name an annotator (an id, email or username)")
+                )
+                continue
+            results = annotation.get("result", [])
+            if not isinstance(results, list):
+                problems.append(issue(f"{where}.result", f"must be an array, not {a_type_name(results)}"))
+                continue
+            layer = FileLayer(annotator)
+            layers.append(layer)
+            attributes: dict[object, dict[str, Any]] = {}
+            for position, result in enumerate(results):
+                if isinstance(result, Mapping) and result.get("type") in _LABEL_STUDIO_ATTRIBUTES:
+                    value = result.get("value")
+                    key = _LABEL_STUDIO_ATTRIBUTES[result["type"]]
+                    if isinstance(value, Mapping) and result.get("from_name") and key in value:
+                        attributes.setdefault(result.get("id"), {})[str(result["from_name"])] = value[key]
+                    else:
+                        problems.append(
+                            issue(
+                                f"{where}.result[{position}]",
+                                f"a {result['type']} result needs from_name and value.{key}",
+                            )
+                        )
+            for position, result in enumerate(results):
+                at = f"{where}.result[{position}]"
+                if not isinstance(result, Mapping):
+                    problems.append(issue(at, f"must be an object, not {a_type_name(result)}"))
+                    continue
+                if result.get("type") != "labels":
+                    if result.get("type") not in _LABEL_STUDIO_ATTRIBUTES:
+                        problems.append(
+                            issue(
+                                at,
+                                f"type {result.get('type')!r} is not read: only labels, choices and taxonomy are",
+                            )
+                        )
+                    continue
+                value = result.get("value")
+                labels = value.get("labels") if isinstance(value, Mapping) else None
+                if not isinstance(labels, list) or len(labels) != 1:
+                    problems.append(issue(f"{at}.value.labels", "must name exactly one label"))
+                    continue
+                assert isinstance(value, Mapping)
+                span = builder.span(
+                    start=value.get("start"),
+                    end=value.get("end"),
+                    label=labels[0],
+                    text=value.get("text"),
+                    attributes=attributes.get(result.get("id"), {}),
+                    where=at,
+                )
+                if isinstance(span, ImportIssue):
+                    problems.append(span)
+                else:
+                    layer.spans.append(span)
+        return problems or AnnotatedRecord(document=document, layers=layers)
+
+
+ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {cls.name: cls for cls in (Doccano, LabelStudio)}

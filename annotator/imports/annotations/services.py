@@ -1,0 +1,503 @@
+"""Annotation import: documents with their annotators' layers from another tool's export, one
+service behind every door (manage.py import_annotations and the API).
+
+An import is atomic: any problem in any file (an offset that does not fit, an unknown label,
+an unmapped annotator, a span the schema refuses) imports nothing, and the answer lists every
+problem found, each naming the file, the record and the field. Documents whose text the project
+already has (same normalised text) get the layers added rather than a second copy.
+
+Annotators are named in the file by the tool's own user names; `annotators` maps each to a
+member of the project. A name left unmapped is refused, listed with the others, unless
+`placeholders` is set: it then becomes an inactive account (no password, cannot sign in), an
+annotator of the project, so the layers keep apart who made them. Labels map the same way
+(`labels`); a label with a project key of the same name needs no mapping.
+
+Layers arrive submitted (they enter agreement, review and profiles at once; every span must
+answer the attributes its label requires) or in progress (their annotators see them as their
+own work to check and submit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from annotator.errors import ValidationError
+from annotator.imports import FileRefused, ImportIssue, ImportLimits, row_from_record
+from annotator.imports.annotations.formats import ANNOTATION_FORMATS, AnnotatedRecord
+from annotator.imports.readers import iter_entries
+from annotator.imports.rows import DocumentRow, NormalisedOffsets
+from annotator.imports.services import READ_ERRORS, ImportFile, SourceResolver, document_from_row
+from annotator.jobs.scheduling import Refresh, refresh_request
+from annotator.layers.services import layers_recount
+from annotator.models import (
+    AttributeKind,
+    Document,
+    Layer,
+    LayerKind,
+    LayerStatus,
+    Membership,
+    Project,
+    Role,
+    Source,
+    Span,
+)
+from annotator.projects.selectors import ProjectSchema, project_schema_get
+from annotator.spans.services import span_check_attributes, span_check_overlap, span_missing_attributes
+
+IMPORT_STATUSES = (LayerStatus.SUBMITTED, LayerStatus.IN_PROGRESS)
+PLACEHOLDER_PREFIX = "imported-"
+
+
+@dataclass
+class AnnotationImportSummary:
+    """What an annotation import did, or, when `errors` is not empty, why it did nothing."""
+
+    documents_created: int = 0
+    documents_matched: int = 0
+    layers: int = 0
+    spans: int = 0
+    placeholders: list[str] = field(default_factory=list)
+    errors: list[ImportIssue] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents_created": self.documents_created,
+            "documents_matched": self.documents_matched,
+            "layers": self.layers,
+            "spans": self.spans,
+            "placeholders": list(self.placeholders),
+            "errors": [issue.to_dict() for issue in self.errors],
+        }
+
+
+class _Rollback(Exception):
+    pass
+
+
+@dataclass
+class _Pending:
+    """A document of the file ready to write: its row and, per annotator, its spans."""
+
+    row: DocumentRow
+    layers: list[tuple[int, list[Span]]]
+    name: str
+
+
+class _Importer:
+    def __init__(
+        self,
+        *,
+        project: Project,
+        annotators: Mapping[str, str],
+        labels: Mapping[str, str],
+        placeholders: bool,
+        status: str,
+        default_source: Source | None,
+        actor: User | None,
+        batch_size: int,
+    ) -> None:
+        self.project = project
+        self.schema: ProjectSchema = project_schema_get(project=project)
+        self.annotators = annotators
+        self.labels = labels
+        self.placeholders = placeholders
+        self.status = status
+        self.sources = SourceResolver(default_source)
+        self.actor = actor
+        self.batch_size = batch_size
+        self.limits = ImportLimits.from_settings()
+        self.summary = AnnotationImportSummary()
+        self.user_ids: dict[str, int | None] = {}
+        self.unmapped: dict[str, str] = {}  # name -> where first seen
+        self.unknown_labels: dict[str, str] = {}
+        self.pending: list[_Pending] = []
+        self.document_ids: set[int] = set()
+        self.layer_keys: set[tuple[int, int]] = set()  # (document, user) written by this import
+
+    # -- problems -------------------------------------------------------------------------
+
+    @property
+    def writing(self) -> bool:
+        return not self.summary.errors and not self.unmapped and not self.unknown_labels
+
+    def issue(self, issue: ImportIssue) -> None:
+        self.summary.errors.append(issue)
+
+    def _where(self, record: AnnotatedRecord, name: str) -> str:
+        at = f"{name}:{record.document.line}" if record.document.line is not None else name
+        return f"{at} item [{record.document.item}]" if record.document.item is not None else at
+
+    # -- annotators and labels ------------------------------------------------------------
+
+    def user_id(self, name: str, where: str) -> int | None:
+        if name in self.user_ids:
+            return self.user_ids[name]
+        username = self.annotators.get(name)
+        user_id: int | None = None
+        if username is None:
+            if self.placeholders:
+                user_id = self._placeholder(name)
+            else:
+                self.unmapped.setdefault(name, where)
+        else:
+            member = (
+                Membership.objects.filter(project=self.project, user__username=username)
+                .values_list("user_id", flat=True)
+                .first()
+            )
+            if member is None:
+                self.issue(
+                    ImportIssue(
+                        file=where,
+                        line=None,
+                        field="annotators",
+                        message=f"{name!r} is mapped to {username!r}, who is not a member of this project",
+                    )
+                )
+            user_id = member
+        self.user_ids[name] = user_id
+        return user_id
+
+    def _placeholder(self, name: str) -> int:
+        """An inactive annotator account standing for `name`, made once per name."""
+        username = (PLACEHOLDER_PREFIX + (slugify(name) or uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:12]))[
+            :150
+        ]
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_active": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            self.summary.placeholders.append(username)
+        Membership.objects.get_or_create(project=self.project, user=user, defaults={"role": Role.ANNOTATOR})
+        return int(user.pk)
+
+    def label_key(self, label: str, where: str) -> str | None:
+        key = self.labels.get(label, label)
+        if key in self.schema.labels:
+            return key
+        self.unknown_labels.setdefault(label, where)
+        return None
+
+    def _attributes(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """A tool's values in this schema's shapes: a list of one choice answers a choice attribute."""
+        values = dict(raw)
+        for key, value in raw.items():
+            attribute = self.schema.attributes.get(key)
+            single = isinstance(value, list) and len(value) == 1
+            if attribute is not None and attribute.kind == AttributeKind.CHOICE and single:
+                values[key] = value[0]
+        return values
+
+    # -- records --------------------------------------------------------------------------
+
+    def record(self, record: AnnotatedRecord, name: str) -> None:
+        row = row_from_record(record.document, file=name, max_chars=self.limits.max_document_chars)
+        if isinstance(row, list):
+            self.summary.errors.extend(row)
+            return
+        original = record.document.fields["text"]
+        moved = NormalisedOffsets(original)
+        where = self._where(record, name)
+        layers: list[tuple[int, list[Span]]] = []
+        seen: set[int] = set()
+        for layer in record.layers:
+            user_id = self.user_id(layer.annotator, where)
+            if user_id is not None and user_id in seen:
+                self.issue(self._span_issue(record, name, "annotations", f"names {layer.annotator!r} twice"))
+                continue
+            spans: list[Span] = []
+            for file_span in layer.spans:
+                span = self._span(record, name, file_span, row.text, moved, spans)
+                if span is not None:
+                    spans.append(span)
+            if user_id is not None:
+                seen.add(user_id)
+                layers.append((user_id, spans))
+        self.pending.append(_Pending(row=row, layers=layers, name=name))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def _span_issue(self, record: AnnotatedRecord, name: str, where: str, message: str) -> ImportIssue:
+        document = record.document
+        return ImportIssue(file=name, line=document.line, field=where, message=message, item=document.item)
+
+    def _span(
+        self,
+        record: AnnotatedRecord,
+        name: str,
+        file_span: Any,
+        text: str,
+        moved: NormalisedOffsets,
+        layer_spans: list[Span],
+    ) -> Span | None:
+        key = self.label_key(file_span.label, f"{self._where(record, name)}: {file_span.where}")
+        if key is None:
+            return None
+        label = self.schema.labels[key]
+        start, end = moved(file_span.start), moved(file_span.end)
+        if end <= start:
+            self.issue(self._span_issue(record, name, file_span.where, "holds only a line ending's CR"))
+            return None
+        try:
+            attributes = span_check_attributes(
+                schema=self.schema, label=label, attributes=self._attributes(file_span.attributes)
+            )
+            span_check_overlap(
+                layer_spans, allow_overlap=self.project.allow_overlap, label=label, start=start, end=end
+            )
+        except ValidationError as error:
+            for problem, messages in error.message_dict.items():
+                message = " ".join(messages)
+                self.issue(self._span_issue(record, name, f"{file_span.where}: {problem}", message))
+            return None
+        if self.status == LayerStatus.SUBMITTED:
+            missing = span_missing_attributes(schema=self.schema, label_key=key, attributes=attributes)
+            if missing:
+                self.issue(
+                    self._span_issue(
+                        record,
+                        name,
+                        file_span.where,
+                        f"a {key} span must answer {', '.join(missing)} before its layer is submitted; "
+                        "import the layers as in progress to let the annotators answer them",
+                    )
+                )
+                return None
+        return Span(label=label, start=start, end=end, text=text[start:end], attributes=attributes)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not self.writing or not pending:
+            return
+        documents = self._documents(pending)
+        if documents is None:
+            return
+        existing = set(
+            Layer.objects.filter(
+                document_id__in=set(documents.values()), kind=LayerKind.ANNOTATION
+            ).values_list("document_id", "user_id")
+        )
+        now = timezone.now()
+        submitted = self.status == LayerStatus.SUBMITTED
+        layers: list[Layer] = []
+        spans: list[tuple[Layer, list[Span]]] = []
+        for item in pending:
+            document_id = documents[item.row.text_sha256]
+            for user_id, layer_spans in item.layers:
+                key = (document_id, user_id)
+                if key in existing or key in self.layer_keys:
+                    self.issue(
+                        ImportIssue(
+                            file=item.name,
+                            line=item.row.line,
+                            item=item.row.item,
+                            field="annotator",
+                            message=f"{self._username(user_id)} already has a layer on this document "
+                            f"(document {document_id}); an import adds layers, it does not merge them",
+                        )
+                    )
+                    continue
+                self.layer_keys.add(key)
+                layer = Layer(
+                    document_id=document_id,
+                    user_id=user_id,
+                    kind=LayerKind.ANNOTATION,
+                    status=self.status,
+                    submitted_at=now if submitted else None,
+                )
+                layers.append(layer)
+                spans.append((layer, layer_spans))
+        if not self.writing:
+            return
+        Layer.objects.bulk_create(layers)
+        new_spans = []
+        for layer, layer_spans in spans:
+            for span in layer_spans:
+                span.layer = layer
+                new_spans.append(span)
+        Span.objects.bulk_create(new_spans)
+        Span.history.bulk_history_create(
+            new_spans,
+            default_user=self.actor if self.actor is not None and self.actor.is_authenticated else None,
+            default_change_reason="imported",
+        )
+        self.summary.layers += len(layers)
+        self.summary.spans += len(new_spans)
+
+    def _username(self, user_id: int) -> str:
+        username = get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first()
+        return repr(username)
+
+    def _documents(self, pending: list[_Pending]) -> dict[str, int] | None:
+        """The id of each pending document's text: stored already, or created now."""
+        hashes = {item.row.text_sha256 for item in pending}
+        ids = dict(
+            Document.objects.filter(project=self.project, text_sha256__in=hashes).values_list(
+                "text_sha256", "pk"
+            )
+        )
+        matched = {h for h in hashes if h in ids}
+        new: dict[str, Document] = {}
+        for item in pending:
+            row = item.row
+            if row.text_sha256 in ids or row.text_sha256 in new:
+                continue
+            source = self.sources.resolve(row.source, writing=True)
+            if isinstance(source, tuple):
+                self.issue(
+                    ImportIssue(
+                        file=item.name, line=row.line, field=source[0], message=source[1], item=row.item
+                    )
+                )
+                continue
+            new[row.text_sha256] = document_from_row(row, project_id=self.project.pk, source_id=source)
+        if not self.writing:
+            return None
+        Document.objects.bulk_create(new.values())
+        ids.update({digest: document.pk for digest, document in new.items()})
+        self.summary.documents_created += len(new)
+        self.summary.documents_matched += len(matched - self.document_ids)
+        self.document_ids.update(ids.values())
+        return ids
+
+    def finish(self) -> None:
+        self.flush()
+        if self.unmapped:
+            names = ", ".join(repr(n) for n in sorted(self.unmapped))
+            first = next(iter(self.unmapped.values()))
+            self.issue(
+                ImportIssue(
+                    file=first,
+                    line=None,
+                    field="annotators",
+                    message=f"the file names annotators that are not mapped to project members: {names}. "
+                    "Map each to a member's username, or import them as inactive placeholder accounts",
+                )
+            )
+        if self.unknown_labels:
+            names = ", ".join(repr(n) for n in sorted(self.unknown_labels))
+            first = next(iter(self.unknown_labels.values()))
+            self.issue(
+                ImportIssue(
+                    file=first,
+                    line=None,
+                    field="labels",
+                    message=f"labels not in this project's schema: {names}. The schema has "
+                    f"{', '.join(self.schema.labels)}; map each to one of them",
+                )
+            )
+
+    def records(self, file: ImportFile, format_name: str) -> Iterator[tuple[AnnotatedRecord, str]]:
+        reader = ANNOTATION_FORMATS[format_name]()
+        for entry in iter_entries(file.name, file.open, file.size(), self.limits):
+            if isinstance(entry, ImportIssue):
+                self.issue(entry)
+                continue
+            if not entry.name.lower().endswith(reader.extensions):
+                self.issue(
+                    ImportIssue(
+                        file=entry.name,
+                        line=None,
+                        field=None,
+                        message=f"is not a {' or '.join(reader.extensions)} file, as {format_name} exports are",
+                    )
+                )
+                continue
+            if entry.size == 0:
+                self.issue(ImportIssue(file=entry.name, line=None, field=None, message="is empty (0 bytes)"))
+                continue
+            try:
+                with entry.open() as stream:
+                    for item in reader.read(stream, name=entry.name, limits=self.limits):
+                        if isinstance(item, ImportIssue):
+                            self.issue(item)
+                        else:
+                            yield item, entry.name
+                        if len(self.summary.errors) >= self.limits.max_issues_per_file:
+                            return
+            except FileRefused as refused:
+                self.issue(refused.issue)
+            except READ_ERRORS as error:
+                self.issue(
+                    ImportIssue(file=entry.name, line=None, field=None, message=f"cannot be read ({error})")
+                )
+
+
+def annotations_import(
+    *,
+    project: Project,
+    file: ImportFile,
+    format: str,
+    annotators: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    placeholders: bool = False,
+    status: str = LayerStatus.SUBMITTED,
+    default_source: Source | None = None,
+    actor: User | None = None,
+    batch_size: int = 500,
+) -> AnnotationImportSummary:
+    """Import a tool's export (`format`: a key of ANNOTATION_FORMATS; a zip of such files is
+    read member by member) into `project`, all of it or, on any problem, nothing."""
+    if format not in ANNOTATION_FORMATS:
+        raise ValidationError(
+            {"format": [f"Unknown format {format!r}; use one of {', '.join(ANNOTATION_FORMATS)}."]}
+        )
+    if status not in IMPORT_STATUSES:
+        raise ValidationError(
+            {"status": [f"Imported layers are {' or '.join(IMPORT_STATUSES)}, not {status!r}."]}
+        )
+    importer = _Importer(
+        project=project,
+        annotators=annotators or {},
+        labels=labels or {},
+        placeholders=placeholders,
+        status=status,
+        default_source=default_source,
+        actor=actor,
+        batch_size=batch_size,
+    )
+    try:
+        with transaction.atomic():
+            for record, name in importer.records(file, format):
+                importer.record(record, name)
+            importer.finish()
+            if importer.summary.errors:
+                raise _Rollback
+            if importer.summary.documents_created + importer.summary.documents_matched == 0:
+                importer.issue(ImportIssue(file=file.name, line=None, field=None, message="has no documents"))
+                raise _Rollback
+            _count_layers(project, importer.document_ids, submitted=status == LayerStatus.SUBMITTED)
+    except _Rollback:
+        importer.summary.documents_created = importer.summary.documents_matched = 0
+        importer.summary.layers = importer.summary.spans = 0
+        importer.summary.placeholders = []
+    return importer.summary
+
+
+def _count_layers(project: Project, document_ids: set[int], *, submitted: bool) -> None:
+    """The imported layers count toward k; submitted ones change what agreement and profiles
+    read, so the documents and the project count the change and a refresh is asked for."""
+    layers_recount(document_ids=document_ids)
+    if not submitted:
+        return
+    Document.objects.filter(pk__in=document_ids).update(layers_version=F("layers_version") + 1)
+    Project.objects.filter(pk=project.pk).update(layers_version=F("layers_version") + 1)
+    transaction.on_commit(lambda: refresh_request(Refresh.AGREEMENT, project_id=project.pk), robust=True)

@@ -1,0 +1,96 @@
+"""Annotation import over the API: POST /projects/{id}/annotations/import/ (managers), a
+multipart upload of one export (`file`) with its `format` and the mappings of its annotators
+and labels. 201 with what was imported, or 400 with every problem and nothing imported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator import access
+from annotator.imports.annotations.formats import ANNOTATION_FORMATS
+from annotator.imports.annotations.services import IMPORT_STATUSES, annotations_import
+from annotator.imports.services import ImportFile
+from annotator.models import Source
+from api import serializers as s
+from api.views import validated
+
+
+class NameMapField(serializers.JSONField):
+    """A JSON object of names to names ({"alice": "alice.smith"}); a form sends it as text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(binary=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+        ):
+            raise serializers.ValidationError(
+                'Must be a JSON object of names, like {"alice": "alice.smith"}.'
+            )
+        return value
+
+
+class AnnotationImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The export: a file of the format, or a zip of them.")
+    format = serializers.ChoiceField(choices=sorted(ANNOTATION_FORMATS))
+    annotators = NameMapField(
+        required=False, default=dict, help_text="Annotator in the file -> member's username."
+    )
+    labels = NameMapField(
+        required=False, default=dict, help_text="Label in the file -> the project's label key."
+    )
+    placeholders = serializers.BooleanField(
+        required=False, default=False, help_text="Unmapped annotators become inactive placeholder accounts."
+    )
+    status = serializers.ChoiceField(choices=IMPORT_STATUSES, required=False, default=IMPORT_STATUSES[0])
+    source = serializers.SlugRelatedField(  # type: ignore[assignment]  # stubs: Field.source
+        slug_field="slug",
+        queryset=Source.objects.all(),
+        required=False,
+        help_text="Source of documents that name none.",
+    )
+
+
+class AnnotationImportSummarySerializer(serializers.Serializer):
+    documents_created = serializers.IntegerField()
+    documents_matched = serializers.IntegerField()
+    layers = serializers.IntegerField()
+    spans = serializers.IntegerField()
+    placeholders = serializers.ListField(child=serializers.CharField())
+    errors = s.ImportIssueSerializer(many=True)  # type: ignore[assignment]  # stubs: Serializer.errors
+
+
+class AnnotationImportApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": AnnotationImportSerializer},
+        responses={201: AnnotationImportSummarySerializer, 400: AnnotationImportSummarySerializer},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        data = validated(AnnotationImportSerializer, request.data)
+        summary = annotations_import(
+            project=project,
+            file=ImportFile.from_upload(data["file"]),
+            format=data["format"],
+            annotators=data["annotators"],
+            labels=data["labels"],
+            placeholders=data["placeholders"],
+            status=data["status"],
+            default_source=data.get("source"),
+            actor=request.user if request.user.is_authenticated else None,
+        )
+        return Response(
+            summary.to_dict(),
+            status=status.HTTP_400_BAD_REQUEST if summary.refused else status.HTTP_201_CREATED,
+        )

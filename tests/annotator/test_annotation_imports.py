@@ -1,0 +1,430 @@
+"""Annotation import (annotator.imports.annotations): doccano and Label Studio exports into
+documents and layers, offsets converted from UTF-16 and checked, nothing half-imported."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+
+from annotator.imports.annotations.formats import Utf16Offsets
+from annotator.imports.annotations.services import annotations_import
+from annotator.imports.rows import NormalisedOffsets, normalize_text, text_sha256
+from annotator.imports.services import ImportFile
+from annotator.models import Document, Layer, LayerStatus, Span
+from tests.factories import DocumentFactory, SourceFactory
+
+# Emoji (two UTF-16 units each), a combining mark, right-to-left script and a CRLF.
+TEXT = "Officials 🚋 said: “the cafe\u0301 is closed”.\r\nالمجلس قال إن 💶 48 million is enough."
+
+
+def utf16(text: str, index: int) -> int:
+    """The UTF-16 offset of code point `index`, as a browser-based tool counts."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def span(text: str, needle: str) -> tuple[int, int]:
+    start = text.index(needle)
+    return utf16(text, start), utf16(text, start + len(needle))
+
+
+def zip_of(members: dict[str, str]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    buffer.seek(0)
+    return buffer
+
+
+def doccano_line(text: str, labels: list[tuple[str, str]], **extra: Any) -> str:
+    return json.dumps(
+        {"id": 7, "text": text, "label": [[*span(text, n), label] for n, label in labels], **extra}
+    )
+
+
+def label_studio(text: str, annotations: list[tuple[Any, list[dict[str, Any]]]], **data: Any) -> str:
+    tasks = [
+        {
+            "id": 3,
+            "data": {"text": text, **data},
+            "annotations": [{"completed_by": who, "result": result} for who, result in annotations],
+        }
+    ]
+    return json.dumps(tasks)
+
+
+def region(text: str, needle: str, label: str, rid: str, **choices: list[str]) -> list[dict[str, Any]]:
+    start, end = span(text, needle)
+    results = [
+        {"id": rid, "type": "labels", "from_name": "label", "to_name": "text",
+         "value": {"start": start, "end": end, "text": needle, "labels": [label]}},
+    ]  # fmt: skip
+    for name, values in choices.items():
+        results.append({"id": rid, "type": "choices", "from_name": name, "to_name": "text",
+                        "value": {"start": start, "end": end, "choices": values}})  # fmt: skip
+    return results
+
+
+def run(project: Any, name: str, content: str | io.BytesIO, format: str, **options: Any) -> Any:
+    stream = content if isinstance(content, io.BytesIO) else io.BytesIO(content.encode())
+    options.setdefault("default_source", SourceFactory())
+    return annotations_import(
+        project=project, file=ImportFile(name=name, stream=stream), format=format, **options
+    )
+
+
+def counts() -> tuple[int, int, int, int]:
+    from django.contrib.auth import get_user_model
+
+    return (
+        Document.objects.count(),
+        Layer.objects.count(),
+        Span.objects.count(),
+        get_user_model().objects.count(),
+    )
+
+
+# -- pure conversions ---------------------------------------------------------------------
+
+
+def test_utf16_offsets_become_code_points_and_refuse_the_middle_of_a_pair() -> None:
+    offsets = Utf16Offsets("a😀b")
+    assert [offsets.code_point(o) for o in range(6)] == [0, 1, None, 2, 3, None]
+    assert Utf16Offsets("plain").code_point(5) == 5
+    assert Utf16Offsets("plain").code_point(-1) is None
+
+
+def test_offsets_follow_line_ending_normalisation() -> None:
+    text = "\ufeffab\r\ncd\re"
+    moved = NormalisedOffsets(text)
+    normal = normalize_text(text)
+    assert normal == "ab\ncd\ne"
+    # every character that stays lands on itself
+    for index, char in enumerate(text):
+        if char != "\ufeff" and text[index : index + 2] != "\r\n":
+            assert normal[moved(index)] == ("\n" if char == "\r" else char)
+    assert normal[moved(text.index("cd")) : moved(text.index("cd") + 2)] == "cd"
+    assert normal[moved(1) : moved(3)] == "ab"
+    assert moved(len(text)) == len(normal)
+
+
+# -- imports that land ----------------------------------------------------------------------
+
+
+def test_doccano_zip_imports_one_submitted_layer_per_annotator(project: Any, members: dict[str, Any]) -> None:
+    archive = zip_of(
+        {
+            "export/alice.jsonl": doccano_line(
+                TEXT, [("“the cafe\u0301 is closed”", "OPINION"), ("💶 48 million", "DISCLAIMER")]
+            ),
+            "export/bob.jsonl": doccano_line(TEXT, [("المجلس قال", "OPINION")]),
+        }
+    )
+    annotator, reviewer = members["annotator"], members["reviewer"]
+    summary = run(
+        project, "export.zip", archive, "doccano",
+        annotators={"alice": annotator.username, "bob": reviewer.username}, actor=members["manager"],
+    )  # fmt: skip
+    assert summary.errors == []
+    assert (summary.documents_created, summary.layers, summary.spans) == (1, 2, 3)
+    document = Document.objects.get(project=project)
+    assert document.text == normalize_text(TEXT)
+    assert document.n_layers == 2
+    assert document.layers_version == 1
+    alice = Layer.objects.get(document=document, user=annotator)
+    assert alice.status == LayerStatus.SUBMITTED
+    assert alice.submitted_at is not None
+    texts = {(s.label.key, s.text) for s in Span.objects.filter(layer=alice)}
+    assert texts == {("OPINION", "“the cafe\u0301 is closed”"), ("DISCLAIMER", "💶 48 million")}
+    for stored in Span.objects.filter(layer__document=document):
+        assert document.text[stored.start : stored.end] == stored.text
+    history = Span.history.filter(layer_id=alice.pk)
+    assert history.count() == 2
+    assert {h.history_user_id for h in history} == {members["manager"].pk}
+
+
+def test_label_studio_regions_carry_their_attributes(project: Any, members: dict[str, Any]) -> None:
+    claim = region(TEXT, "48 million", "CLAIM", "r1", evidence=["NAMED_SOURCE"])
+    opinion = region(TEXT, "the cafe\u0301 is closed", "OPINION", "r2")
+    content = json.loads(
+        label_studio(TEXT, [({"id": 4, "email": "ann@example.org"}, claim + opinion), (9, opinion)])
+    )
+    content[0]["annotations"].append(
+        {"completed_by": 11, "was_cancelled": True, "result": [{"type": "bogus"}]}
+    )
+    summary = run(
+        project, "tasks.json", json.dumps(content), "label-studio",
+        annotators={"ann@example.org": members["annotator"].username, "9": members["reviewer"].username},
+    )  # fmt: skip
+    assert summary.errors == []
+    assert (summary.layers, summary.spans) == (2, 3)
+    stored = Span.objects.get(layer__user=members["annotator"], label__key="CLAIM")
+    assert stored.attributes == {"evidence": "NAMED_SOURCE"}
+    assert stored.text == "48 million"
+    assert Document.objects.get().external_id == "3"
+
+
+def test_a_known_text_gets_layers_added_not_a_second_copy(project: Any, members: dict[str, Any]) -> None:
+    existing = DocumentFactory(
+        project=project, text=normalize_text(TEXT), text_sha256=text_sha256(normalize_text(TEXT))
+    )
+    summary = run(
+        project, "alice.jsonl", doccano_line(TEXT, [("المجلس قال", "OPINION")]), "doccano",
+        annotators={"alice": members["annotator"].username},
+    )  # fmt: skip
+    assert summary.errors == []
+    assert (summary.documents_created, summary.documents_matched) == (0, 1)
+    assert Document.objects.count() == 1
+    assert Layer.objects.get().document_id == existing.pk
+
+
+def test_in_progress_layers_may_leave_required_attributes_open(project: Any, members: dict[str, Any]) -> None:
+    content = doccano_line(TEXT, [("48 million", "CLAIM")])
+    summary = run(
+        project,
+        "alice.jsonl",
+        content,
+        "doccano",
+        annotators={"alice": members["annotator"].username},
+        status="in_progress",
+    )
+    assert summary.errors == []
+    layer = Layer.objects.get()
+    assert layer.status == LayerStatus.IN_PROGRESS
+    assert layer.submitted_at is None
+
+
+def test_unmapped_annotators_can_become_inactive_placeholders(project: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    from annotator.models import Membership, Role
+
+    summary = run(
+        project, "Zoë K.jsonl", doccano_line(TEXT, [("48 million", "OPINION")]), "doccano", placeholders=True
+    )
+    assert summary.errors == []
+    user = get_user_model().objects.get(username="imported-zoe-k")
+    assert summary.placeholders == ["imported-zoe-k"]
+    assert not user.is_active
+    assert not user.has_usable_password()
+    assert Membership.objects.get(project=project, user=user).role == Role.ANNOTATOR
+
+
+# -- refused whole, nothing written ------------------------------------------------------------
+
+MAPPED = {"alice": "annotator", "bob": "reviewer"}
+
+
+PLAIN = "The council said the tram would cost 48 million."
+
+
+def _doccano(labels: list[list[Any]], text: object = PLAIN, **extra: Any) -> str:
+    return json.dumps({"id": 1, "text": text, "label": labels, **extra})
+
+
+EMOJI_TEXT = "Tram 🚋 fares rise 🚋 again"
+REFUSED: dict[str, tuple[str, str, str, str]] = {
+    # case: (file name, content, format, words the message must hold)
+    "offsets outside the text": (
+        "alice.jsonl",
+        _doccano([[3, 900, "OPINION"]]),
+        "doccano",
+        "does not fit the text",
+    ),
+    "offsets inside an emoji": (
+        "alice.jsonl",
+        _doccano([[6, 9, "OPINION"]], EMOJI_TEXT),
+        "doccano",
+        "inside a character beyond U+FFFF",
+    ),
+    "code points where UTF-16 is expected": (
+        "tasks.json",
+        label_studio(
+            EMOJI_TEXT,
+            [
+                (
+                    "alice",
+                    [
+                        {
+                            "id": "a",
+                            "type": "labels",
+                            "value": {"start": 18, "end": 23, "text": "again", "labels": ["OPINION"]},
+                        }
+                    ],
+                )
+            ],
+        ),
+        "label-studio",
+        "the file says the span's text is 'again'",
+    ),
+    "an unknown label": (
+        "alice.jsonl",
+        _doccano([[0, 9, "PERSON"], [10, 11, "ORG"]]),
+        "doccano",
+        "labels not in this project's schema: 'ORG', 'PERSON'",
+    ),
+    "an unmapped annotator": (
+        "carol.jsonl",
+        _doccano([[0, 9, "OPINION"]]),
+        "doccano",
+        "not mapped to project members: 'carol'",
+    ),
+    "overlapping spans where overlaps are refused": (
+        "alice.jsonl",
+        _doccano([[0, 9, "OPINION"], [5, 12, "CLAIM"]]),
+        "doccano",
+        "does not allow overlaps",
+    ),
+    "the same span twice": (
+        "alice.jsonl",
+        _doccano([[0, 9, "OPINION"], [0, 9, "OPINION"]]),
+        "doccano",
+        "already exists in this layer",
+    ),
+    "a truncated file": ("tasks.json", label_studio(TEXT, [])[:-5], "label-studio", "invalid JSON"),
+    "offsets given as strings": (
+        "alice.jsonl",
+        _doccano([["0", "9", "OPINION"]]),
+        "doccano",
+        "must be integers, not a string",
+    ),
+    "a span that is not a triple": ("alice.jsonl", _doccano([[0, 9]]), "doccano", "must be integers"),
+    "a reversed span": ("alice.jsonl", _doccano([[9, 2, "OPINION"]]), "doccano", "is empty or reversed"),
+    "a line without labels": (
+        "alice.jsonl",
+        json.dumps({"id": 1, "text": TEXT}),
+        "doccano",
+        "`label` (or `entities`)",
+    ),
+    "text that is not a string": (
+        "alice.jsonl",
+        _doccano([], 42),
+        "doccano",
+        "must be a string, not a number",
+    ),
+    "a required attribute left open": (
+        "alice.jsonl",
+        _doccano([[0, 9, "CLAIM"]]),
+        "doccano",
+        "must answer evidence",
+    ),
+    "an attribute value outside the schema": (
+        "tasks.json",
+        label_studio(TEXT, [("alice", region(TEXT, "48 million", "CLAIM", "r", evidence=["HEARSAY"]))]),
+        "label-studio",
+        "'HEARSAY' is not one of",
+    ),
+    "an attribute the schema lacks": (
+        "tasks.json",
+        label_studio(TEXT, [("alice", region(TEXT, "48 million", "OPINION", "r", mood=["grim"]))]),
+        "label-studio",
+        "unknown attribute 'mood'",
+    ),
+    "a result type not read": (
+        "tasks.json",
+        label_studio(TEXT, [("alice", [{"id": "x", "type": "rectanglelabels", "value": {}}])]),
+        "label-studio",
+        "type 'rectanglelabels' is not read",
+    ),
+    "a task without text": (
+        "tasks.json",
+        json.dumps([{"id": 1, "data": {"html": "<p>x</p>"}, "annotations": []}]),
+        "label-studio",
+        "data.text",
+    ),
+    "annotations that are not a list": (
+        "tasks.json",
+        json.dumps([{"id": 1, "data": {"text": TEXT}, "annotations": {}}]),
+        "label-studio",
+        "must be an array",
+    ),
+    "a span naming two labels": (
+        "tasks.json",
+        label_studio(
+            TEXT,
+            [
+                (
+                    "alice",
+                    [
+                        {
+                            "id": "x",
+                            "type": "labels",
+                            "value": {"start": 0, "end": 9, "labels": ["CLAIM", "OPINION"]},
+                        }
+                    ],
+                )
+            ],
+        ),
+        "label-studio",
+        "must name exactly one label",
+    ),
+    "an empty file": ("alice.jsonl", "", "doccano", "is empty (0 bytes)"),
+    "a file of the wrong kind": ("alice.csv", "text\nx\n", "doccano", "is not a .jsonl file"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_bad_file_is_refused_whole_naming_the_problem(
+    case: str, project: Any, members: dict[str, Any]
+) -> None:
+    name, content, format, words = REFUSED[case]
+    project.allow_overlap = case != "overlapping spans where overlaps are refused"
+    project.save(update_fields=["allow_overlap"])
+    good = "bob.jsonl" if format == "doccano" else None
+    annotators = {k: members[v].username for k, v in MAPPED.items()}
+    before = counts()
+    if good:  # a good file beside the bad one: it is not imported either
+        archive = zip_of({good: doccano_line(TEXT, [("48 million", "OPINION")]), name: content})
+        summary = run(project, "export.zip", archive, format, annotators=annotators)
+    else:
+        summary = run(project, name, content, format, annotators=annotators)
+    assert summary.refused
+    text = " | ".join(str(issue) for issue in summary.errors)
+    assert words in text, text
+    assert name.rsplit("/", 1)[-1] in text or "export.zip" in text
+    assert counts() == before
+    assert (summary.documents_created, summary.layers, summary.spans) == (0, 0, 0)
+
+
+def test_problems_name_the_line_and_the_span(project: Any, members: dict[str, Any]) -> None:
+    content = "\n".join(
+        [doccano_line(TEXT, [("48 million", "OPINION")]), _doccano([[0, 9, "OPINION"], [3, 999, "CLAIM"]])]
+    )
+    summary = run(
+        project, "alice.jsonl", content, "doccano", annotators={"alice": members["annotator"].username}
+    )
+    assert len(summary.errors) == 1
+    assert str(summary.errors[0]).startswith("alice.jsonl:2: label[1]: [3, 999) does not fit the text")
+
+
+def test_a_file_of_no_documents_is_refused(project: Any) -> None:
+    summary = run(project, "tasks.json", "[]", "label-studio")
+    assert [str(issue) for issue in summary.errors] == ["tasks.json: has no documents"]
+
+
+def test_an_annotator_mapped_to_a_non_member_is_refused(project: Any) -> None:
+    from tests.factories import UserFactory
+
+    stranger = UserFactory(username="stranger")
+    summary = run(
+        project,
+        "alice.jsonl",
+        doccano_line(TEXT, [("48 million", "OPINION")]),
+        "doccano",
+        annotators={"alice": stranger.username},
+    )
+    assert "'alice' is mapped to 'stranger', who is not a member of this project" in str(summary.errors[0])
+    assert Layer.objects.count() == 0
+
+
+def test_a_second_layer_of_the_same_annotator_is_refused(project: Any, members: dict[str, Any]) -> None:
+    content = doccano_line(TEXT, [("48 million", "OPINION")])
+    mapping = {"alice": members["annotator"].username}
+    assert not run(project, "alice.jsonl", content, "doccano", annotators=mapping).errors
+    summary = run(project, "alice.jsonl", content, "doccano", annotators=mapping)
+    assert "already has a layer on this document" in str(summary.errors[0])
+    assert Layer.objects.count() == 1
