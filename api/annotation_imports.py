@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
 from annotator.imports.annotations.services import IMPORT_STATUSES, annotations_import
+from annotator.imports.rows import unstorable
 from annotator.imports.services import ImportFile
 from annotator.models import Source
 from api import serializers as s
@@ -31,7 +32,8 @@ class NameMapField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, str]:
         value = super().to_internal_value(data)
         if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+            isinstance(k, str) and isinstance(v, str) and k and v and not unstorable(k + v)
+            for k, v in value.items()
         ):
             raise serializers.ValidationError(
                 'Must be a JSON object of names, like {"alice": "alice.smith"}.'
@@ -74,7 +76,8 @@ class AnnotationImportApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": AnnotationImportSerializer},
-        responses={201: AnnotationImportSummarySerializer, 400: AnnotationImportSummarySerializer},
+        # A refused import answers 400 with the same summary; the generic error body covers it.
+        responses={201: AnnotationImportSummarySerializer},
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)

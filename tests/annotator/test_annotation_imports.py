@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from annotator.imports.annotations.formats import Utf16Offsets
 from annotator.imports.annotations.services import annotations_import
 from annotator.imports.rows import NormalisedOffsets, normalize_text, text_sha256
 from annotator.imports.services import ImportFile
 from annotator.models import Document, Layer, LayerStatus, Span
+from annotator.offsets import Utf16Offsets
 from tests.factories import DocumentFactory, SourceFactory
 
 # Emoji (two UTF-16 units each), a combining mark, right-to-left script and a CRLF.
@@ -96,6 +96,11 @@ def test_utf16_offsets_become_code_points_and_refuse_the_middle_of_a_pair() -> N
     assert [offsets.code_point(o) for o in range(6)] == [0, 1, None, 2, 3, None]
     assert Utf16Offsets("plain").code_point(5) == 5
     assert Utf16Offsets("plain").code_point(-1) is None
+    text = "a😀b𝐁c"
+    offsets = Utf16Offsets(text)
+    for index in range(len(text) + 1):
+        assert offsets.utf16(index) == len(text[:index].encode("utf-16-le")) // 2
+        assert offsets.code_point(offsets.utf16(index)) == index
 
 
 def test_offsets_follow_line_ending_normalisation() -> None:

@@ -70,6 +70,7 @@ def test_a_refused_export_is_400_listing_the_problems_and_imports_nothing(world)
         ({"format": "brat"}, "format"),
         ({"annotators": "[1, 2]"}, "annotators"),
         ({"annotators": "{not json"}, "annotators"),
+        ({"annotators": '{"ann": "a\\u0000b"}'}, "annotators"),
         ({"status": "skipped"}, "status"),
         ({"source": "nowhere"}, "source"),
     ],

@@ -21,13 +21,13 @@ the service then maps them onto the stored (normalised) text.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar
 
 from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
 from annotator.imports.formats import JsonlParser, JsonParser
+from annotator.offsets import Utf16Offsets
 
 
 @dataclass(slots=True)
@@ -55,28 +55,6 @@ class AnnotatedRecord:
 
     document: Record
     layers: list[FileLayer]
-
-
-class Utf16Offsets:
-    """Converts UTF-16 code unit offsets into a text to code point offsets. Characters beyond
-    U+FFFF take two units; an offset between those two points at no character and is None."""
-
-    def __init__(self, text: str) -> None:
-        # The UTF-16 offset of each character beyond U+FFFF, in order.
-        self.astral: list[int] = []
-        if not text.isascii():
-            for index, char in enumerate(text):
-                if ord(char) > 0xFFFF:
-                    self.astral.append(index + len(self.astral))
-        self.length = len(text) + len(self.astral)
-
-    def code_point(self, offset: int) -> int | None:
-        if offset < 0 or offset > self.length:
-            return None
-        before = bisect.bisect_left(self.astral, offset)  # astral characters starting before it
-        if before and self.astral[before - 1] == offset - 1:
-            return None  # inside a surrogate pair
-        return offset - before
 
 
 def _int(value: object) -> bool:

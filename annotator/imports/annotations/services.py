@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -33,7 +33,7 @@ from django.utils.text import slugify
 
 from annotator.errors import ValidationError
 from annotator.imports import FileRefused, ImportIssue, ImportLimits, row_from_record
-from annotator.imports.annotations.formats import ANNOTATION_FORMATS, AnnotatedRecord
+from annotator.imports.annotations.formats import ANNOTATION_FORMATS, AnnotatedRecord, FileSpan
 from annotator.imports.readers import iter_entries
 from annotator.imports.rows import DocumentRow, NormalisedOffsets
 from annotator.imports.services import READ_ERRORS, ImportFile, SourceResolver, document_from_row
@@ -88,6 +88,14 @@ class _Rollback(Exception):
     pass
 
 
+class _Place(NamedTuple):
+    """Where in the input something was first seen: the file, and the line or item."""
+
+    file: str
+    line: int | None
+    item: int | None
+
+
 @dataclass
 class _Pending:
     """A document of the file ready to write: its row and, per annotator, its spans."""
@@ -122,8 +130,8 @@ class _Importer:
         self.limits = ImportLimits.from_settings()
         self.summary = AnnotationImportSummary()
         self.user_ids: dict[str, int | None] = {}
-        self.unmapped: dict[str, str] = {}  # name -> where first seen
-        self.unknown_labels: dict[str, str] = {}
+        self.unmapped: dict[str, _Place] = {}  # name -> where first seen
+        self.unknown_labels: dict[str, _Place] = {}
         self.pending: list[_Pending] = []
         self.document_ids: set[int] = set()
         self.layer_keys: set[tuple[int, int]] = set()  # (document, user) written by this import
@@ -137,13 +145,14 @@ class _Importer:
     def issue(self, issue: ImportIssue) -> None:
         self.summary.errors.append(issue)
 
-    def _where(self, record: AnnotatedRecord, name: str) -> str:
-        at = f"{name}:{record.document.line}" if record.document.line is not None else name
-        return f"{at} item [{record.document.item}]" if record.document.item is not None else at
+    def issue_at(self, place: _Place, field: str, message: str) -> None:
+        self.issue(
+            ImportIssue(file=place.file, line=place.line, item=place.item, field=field, message=message)
+        )
 
     # -- annotators and labels ------------------------------------------------------------
 
-    def user_id(self, name: str, where: str) -> int | None:
+    def user_id(self, name: str, where: _Place) -> int | None:
         if name in self.user_ids:
             return self.user_ids[name]
         username = self.annotators.get(name)
@@ -160,13 +169,10 @@ class _Importer:
                 .first()
             )
             if member is None:
-                self.issue(
-                    ImportIssue(
-                        file=where,
-                        line=None,
-                        field="annotators",
-                        message=f"{name!r} is mapped to {username!r}, who is not a member of this project",
-                    )
+                self.issue_at(
+                    where,
+                    "annotators",
+                    f"{name!r} is mapped to {username!r}, who is not a member of this project",
                 )
             user_id = member
         self.user_ids[name] = user_id
@@ -187,7 +193,7 @@ class _Importer:
         Membership.objects.get_or_create(project=self.project, user=user, defaults={"role": Role.ANNOTATOR})
         return int(user.pk)
 
-    def label_key(self, label: str, where: str) -> str | None:
+    def label_key(self, label: str, where: _Place) -> str | None:
         key = self.labels.get(label, label)
         if key in self.schema.labels:
             return key
@@ -213,7 +219,7 @@ class _Importer:
             return
         original = record.document.fields["text"]
         moved = NormalisedOffsets(original)
-        where = self._where(record, name)
+        where = _Place(name, record.document.line, record.document.item)
         layers: list[tuple[int, list[Span]]] = []
         seen: set[int] = set()
         for layer in record.layers:
@@ -241,12 +247,12 @@ class _Importer:
         self,
         record: AnnotatedRecord,
         name: str,
-        file_span: Any,
+        file_span: FileSpan,
         text: str,
         moved: NormalisedOffsets,
         layer_spans: list[Span],
     ) -> Span | None:
-        key = self.label_key(file_span.label, f"{self._where(record, name)}: {file_span.where}")
+        key = self.label_key(file_span.label, _Place(name, record.document.line, record.document.item))
         if key is None:
             return None
         label = self.schema.labels[key]
@@ -382,27 +388,19 @@ class _Importer:
         self.flush()
         if self.unmapped:
             names = ", ".join(repr(n) for n in sorted(self.unmapped))
-            first = next(iter(self.unmapped.values()))
-            self.issue(
-                ImportIssue(
-                    file=first,
-                    line=None,
-                    field="annotators",
-                    message=f"the file names annotators that are not mapped to project members: {names}. "
-                    "Map each to a member's username, or import them as inactive placeholder accounts",
-                )
+            self.issue_at(
+                next(iter(self.unmapped.values())),
+                "annotators",
+                f"the file names annotators that are not mapped to project members: {names}. "
+                "Map each to a member's username, or import them as inactive placeholder accounts",
             )
         if self.unknown_labels:
             names = ", ".join(repr(n) for n in sorted(self.unknown_labels))
-            first = next(iter(self.unknown_labels.values()))
-            self.issue(
-                ImportIssue(
-                    file=first,
-                    line=None,
-                    field="labels",
-                    message=f"labels not in this project's schema: {names}. The schema has "
-                    f"{', '.join(self.schema.labels)}; map each to one of them",
-                )
+            self.issue_at(
+                next(iter(self.unknown_labels.values())),
+                "labels",
+                f"labels not in this project's schema: {names}. The schema has "
+                f"{', '.join(self.schema.labels)}; map each to one of them",
             )
 
     def records(self, file: ImportFile, format_name: str) -> Iterator[tuple[AnnotatedRecord, str]]:
