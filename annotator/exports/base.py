@@ -42,6 +42,7 @@ class ExportLayer:
     name: str
     spans: Sequence[ExportSpan]
     annotators: tuple[str, ...] = ()
+    email: str = ""  # the annotator's, on basis all, for formats that name people by email
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,10 @@ class Formatter(ABC):
         self.context = context
 
     def begin(self) -> Iterator[str]:
+        return iter(())
+
+    def end(self) -> Iterator[str]:
+        """What comes after the last document (the close of a JSON array)."""
         return iter(())
 
     @abstractmethod

@@ -52,7 +52,7 @@ from annotator.exports.base import (
 _LINE_SEPARATORS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def _escape_line_separators(line: str) -> str:
+def escape_line_separators(line: str) -> str:
     # str.replace, not str.translate: translate looks every character up in a dict, ten times
     # slower than the rest of the export.
     for character, escape in _LINE_SEPARATORS.items():
@@ -93,7 +93,7 @@ class JsonlFormatter(Formatter):
                 for label, start, end, text, attributes in layer.spans
             ],
         }
-        yield _escape_line_separators(orjson.dumps(record).decode()) + "\n"
+        yield escape_line_separators(orjson.dumps(record).decode()) + "\n"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -326,7 +326,12 @@ def _page(
         else:
             name = "gold" if filters.basis == "gold" else None
             export_layers = [
-                ExportLayer(name=name or layer.username, spans=spans[layer.pk], annotators=(layer.username,))
+                ExportLayer(
+                    name=name or layer.username,
+                    spans=spans[layer.pk],
+                    annotators=(layer.username,),
+                    email="" if name else layer.email,
+                )
                 for layer in entries
             ]
         page.append(
@@ -348,6 +353,7 @@ class _PageLayer(NamedTuple):
     pk: int
     user_id: int
     username: str
+    email: str
     n_spans: int  # spans to export
 
 
@@ -366,18 +372,18 @@ def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[_Page
             )
         )
         .order_by("document_id", "pk")
-        .values_list("pk", "document_id", "user_id", "user__username", "updated_at", "n_spans")
+        .values_list("pk", "document_id", "user_id", "user__username", "user__email", "updated_at", "n_spans")
     )
     if filters.basis == "gold":  # one gold layer per document: the one that counts
         found = {row[0]: row for row in rows}
-        counting = counting_gold_layers((pk, row[1], row[4]) for pk, row in found.items())
+        counting = counting_gold_layers((pk, row[1], row[5]) for pk, row in found.items())
         return {
-            document_id: [_PageLayer(pk, found[pk][2], found[pk][3], found[pk][5])]
+            document_id: [_PageLayer(pk, found[pk][2], found[pk][3], found[pk][4], found[pk][6])]
             for document_id, pk in counting.items()
         }
     layers: dict[int, list[_PageLayer]] = {}
-    for pk, document_id, user_id, username, _, n_spans in rows:
-        layers.setdefault(document_id, []).append(_PageLayer(pk, user_id, username, n_spans))
+    for pk, document_id, user_id, username, email, _, n_spans in rows:
+        layers.setdefault(document_id, []).append(_PageLayer(pk, user_id, username, email, n_spans))
     return layers
 
 

@@ -29,11 +29,13 @@ def encode_chunks(pieces: Iterable[str], *, chunk_chars: int = CHUNK_CHARS) -> I
 def write_chunks(
     formatter: Formatter, documents: Iterable[ExportDocument], *, chunk_chars: int = CHUNK_CHARS
 ) -> Iterator[bytes]:
-    """The whole export as byte chunks: the formatter's beginning, then each document in turn."""
+    """The whole export as byte chunks: the formatter's beginning, each document in turn, and
+    its end."""
 
     def pieces() -> Iterator[str]:
         yield from formatter.begin()
         for document in documents:
             yield from formatter.document(document)
+        yield from formatter.end()
 
     return encode_chunks(pieces(), chunk_chars=chunk_chars)

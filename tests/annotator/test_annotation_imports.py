@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -433,3 +434,67 @@ def test_a_second_layer_of_the_same_annotator_is_refused(project: Any, members: 
     summary = run(project, "alice.jsonl", content, "doccano", annotators=mapping)
     assert "already has a layer on this document" in str(summary.errors[0])
     assert Layer.objects.count() == 1
+
+
+# -- the tools' own exports ----------------------------------------------------------------------
+# Made by bench/tool_round_trip.py --write-fixtures: SAMPLE annotated through doccano's and
+# Label Studio's own APIs by anna and ben, then exported by the tools themselves.
+
+TOOLS = Path(__file__).parent / "fixtures" / "tools"
+SAMPLE_SPANS = {
+    ("anna", "OPINION", "“the cafe\u0301 is closed”"),
+    ("anna", "CLAIM", "costs rose 12%"),
+    ("anna", "CLAIM", "48 مليون 💶"),
+    ("ben", "CLAIM", "costs rose 12%"),
+    ("ben", "OPINION", "𝐁old move"),
+    ("ben", "CLAIM", "rents rose 9% in 2025"),
+}
+
+
+def _tool_annotators(project: Any) -> dict[str, Any]:
+    from annotator.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    users = {name: UserFactory(username=f"{name}-{project.slug}") for name in ("anna", "ben")}
+    for user in users.values():
+        MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+    return users
+
+
+def _imported(project: Any, users: dict[str, Any]) -> set[tuple[str, str, str]]:
+    names = {user.pk: name for name, user in users.items()}
+    return {
+        (names[s.layer.user_id], s.label.key, s.text)
+        for s in Span.objects.filter(layer__document__project=project).select_related("label", "layer")
+    }
+
+
+def test_doccanos_own_export_imports_with_its_annotators(project: Any) -> None:
+    users = _tool_annotators(project)
+    archive = io.BytesIO((TOOLS / "doccano-1.8.4.zip").read_bytes())
+    mapping = {name: user.username for name, user in users.items()}
+    # doccano has no attributes, so CLAIM spans arrive without the evidence they require.
+    summary = run(project, "doccano-1.8.4.zip", archive, "doccano", annotators=mapping, status="in_progress")
+    assert summary.errors == []
+    assert (summary.documents_created, summary.layers) == (3, 4)  # admin.jsonl holds no spans
+    assert _imported(project, users) == SAMPLE_SPANS
+    for stored in Span.objects.filter(layer__document__project=project).select_related("layer__document"):
+        assert stored.layer.document.text[stored.start : stored.end] == stored.text
+
+
+def test_label_studios_own_export_imports_with_its_annotators_and_choices(project: Any) -> None:
+    users = _tool_annotators(project)
+    content = (TOOLS / "label-studio-1.23.2.json").read_text()
+    ids = sorted({a["completed_by"] for task in json.loads(content) for a in task["annotations"]})
+    mapping = dict(zip(map(str, ids), (users["anna"].username, users["ben"].username), strict=True))
+    summary = run(project, "label-studio-1.23.2.json", content, "label-studio", annotators=mapping)
+    assert summary.errors == []
+    assert _imported(project, users) == SAMPLE_SPANS
+    evidence = {
+        (s.layer.user_id, s.text): s.attributes.get("evidence")
+        for s in Span.objects.filter(layer__document__project=project, label__key="CLAIM").select_related(
+            "layer"
+        )
+    }
+    assert evidence[(users["ben"].pk, "costs rose 12%")] == "DATA"
+    assert evidence[(users["anna"].pk, "48 مليون 💶")] == "LINK_DOCUMENT"

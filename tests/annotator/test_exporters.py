@@ -84,6 +84,8 @@ def test_every_format_is_registered_with_a_content_type_and_an_extension():
         "jsonl": ("application/jsonl", "jsonl"),
         "csv": ("text/csv", "csv"),
         "conll": ("text/plain", "conll"),
+        "doccano": ("application/jsonl", "jsonl"),
+        "label-studio": ("application/json", "json"),
     }
 
 

@@ -151,16 +151,15 @@ class Doccano(AnnotationFormat):
     def read(
         self, stream: IO[bytes], *, name: str, limits: ImportLimits
     ) -> Iterator[AnnotatedRecord | ImportIssue]:
-        annotator = name.rsplit("/", 1)[-1].removesuffix(".jsonl")
+        file_annotator = name.rsplit("/", 1)[-1].removesuffix(".jsonl")
         for item in JsonlParser().parse(stream, name=name, limits=limits):
             if isinstance(item, ImportIssue):
                 yield item
                 continue
             values = item.fields
-            document = Record(
-                fields=_document_fields(values, values.get("text"), values.get("id")), line=item.line
-            )
             text = values.get("text")
+            external_id = values.get("external_id", values.get("id"))
+            document = Record(fields=_document_fields(values, text, external_id), line=item.line)
             if not isinstance(text, str):
                 yield ImportIssue(
                     file=name,
@@ -169,8 +168,17 @@ class Doccano(AnnotationFormat):
                     message=f"must be a string, not {a_type_name(text)}",
                 )
                 continue
+            if "label" not in values and "entities" not in values:
+                yield ImportIssue(
+                    file=name,
+                    line=item.line,
+                    field="label",
+                    message="is missing: a doccano line carries `label` (or `entities`)",
+                )
+                continue
             builder = _SpanBuilder(text, name, document)
-            layer = FileLayer(annotator)
+            annotator = values.get("annotator")
+            layer = FileLayer(annotator if isinstance(annotator, str) and annotator else file_annotator)
             problems = False
             for where, start, end, label in _doccano_spans(values):
                 span = builder.span(start=start, end=end, label=label, text=None, attributes={}, where=where)
@@ -179,11 +187,10 @@ class Doccano(AnnotationFormat):
                     yield span
                 else:
                     layer.spans.append(span)
-            if "label" not in values and "entities" not in values:
-                problems = True
-                yield builder.issue("label", "is missing: a doccano line carries `label` (or `entities`)")
+            # doccano writes every example into every annotator's file, with no labels where
+            # they made none: such a line brings the document, not a layer.
             if not problems:
-                yield AnnotatedRecord(document=document, layers=[layer])
+                yield AnnotatedRecord(document=document, layers=[layer] if layer.spans else [])
 
 
 def _doccano_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object, object, object]]:
@@ -222,7 +229,7 @@ def _label_studio_annotator(completed_by: object) -> str | None:
     if _int(completed_by) or isinstance(completed_by, str):
         return str(completed_by)
     if isinstance(completed_by, Mapping):
-        for key in ("email", "username", "id"):
+        for key in ("username", "email", "id"):
             value = completed_by.get(key)
             if value not in (None, ""):
                 return str(value)
@@ -258,7 +265,11 @@ class LabelStudio(AnnotationFormat):
         text = data.get("text")
         if not isinstance(text, str):
             return [issue("data.text", f"must be a string, not {a_type_name(text)}")]
-        document = Record(fields=_document_fields(data, text, task.get("id")), line=item.line, item=item.item)
+        document = Record(
+            fields=_document_fields(data, text, data.get("external_id", task.get("id"))),
+            line=item.line,
+            item=item.item,
+        )
         annotations = task.get("annotations", [])
         if not isinstance(annotations, list):
             return [issue("annotations", f"must be an array, not {a_type_name(annotations)}")]

@@ -201,13 +201,17 @@ class _Importer:
         return None
 
     def _attributes(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """A tool's values in this schema's shapes: a list of one choice answers a choice attribute."""
+        """A tool's values in this schema's shapes: a list of one choice answers a choice
+        attribute, and ["true"] or ["false"] a yes-or-no one."""
         values = dict(raw)
         for key, value in raw.items():
             attribute = self.schema.attributes.get(key)
-            single = isinstance(value, list) and len(value) == 1
-            if attribute is not None and attribute.kind == AttributeKind.CHOICE and single:
+            if attribute is None or not isinstance(value, list) or len(value) != 1:
+                continue
+            if attribute.kind == AttributeKind.CHOICE:
                 values[key] = value[0]
+            elif attribute.kind == AttributeKind.BOOLEAN and value[0] in ("true", "false"):
+                values[key] = value[0] == "true"
         return values
 
     # -- records --------------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""Export formats that other annotation tools read, so a team can move its work there and back
+(annotator.imports.annotations reads the same formats). Both tools count offsets in UTF-16 code
+units, as the browser does, so offsets are converted from the stored code points.
+
+- `doccano`: JSONL, one line per layer of each document, as doccano imports a sequence-labelling
+  project: `text`, `label` ([[start, end, "LABEL"], ...]) and, kept by doccano as metadata,
+  `annotator` (the username, or the basis), `document_id`, `external_id`, `title`, `source` and
+  `url`. A document without layers gets one line with no labels. doccano has no attributes, so
+  none are written.
+- `label-studio`: a JSON array of tasks, as Label Studio imports them:
+  `data` (text, title, source, url, external_id) and one annotation per layer. Each span is a
+  region: a `labels` result (from_name "label", to_name "text") and a `choices` result per
+  attribute under the attribute's key, with the same region id. Stance toward targets is not
+  written: Label Studio has no control that holds it. `completed_by` names the annotator by
+  email and username; Label Studio takes an annotation whose email is one of its users' as that
+  user's (and refuses the import otherwise), so it is left out on the consensus, model and gold
+  bases, and the importing user takes those layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from annotator.exports.base import ExportDocument, ExportLayer, Formatter, register
+from annotator.exports.formats import escape_line_separators
+from annotator.offsets import Utf16Offsets
+
+
+@register
+class DoccanoFormatter(Formatter):
+    name = "doccano"
+    content_type = "application/jsonl"
+    extension = "jsonl"
+
+    def document(self, document: ExportDocument) -> Iterator[str]:
+        offsets = Utf16Offsets(document.text)
+        common = {
+            "text": document.text,
+            "document_id": document.document_id,
+            "external_id": document.external_id,
+            "title": document.title,
+            "source": document.source,
+            "url": document.url,
+        }
+        layers: list[ExportLayer | None] = list(document.layers) or [None]
+        for layer in layers:
+            record: dict[str, Any] = {**common, "label": []}
+            if layer is not None:
+                record["annotator"] = layer.name
+                record["label"] = [
+                    [offsets.utf16(span.start), offsets.utf16(span.end), span.label] for span in layer.spans
+                ]
+            yield escape_line_separators(orjson.dumps(record).decode()) + "\n"
+
+
+def _choices(value: Any) -> list[str] | None:
+    """An attribute value as Label Studio choices, or None where choices cannot hold it."""
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+@register
+class LabelStudioFormatter(Formatter):
+    name = "label-studio"
+    content_type = "application/json"
+    extension = "json"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.first = True
+
+    def begin(self) -> Iterator[str]:
+        yield "["
+
+    def end(self) -> Iterator[str]:
+        yield "]\n" if self.first else "\n]\n"
+
+    def document(self, document: ExportDocument) -> Iterator[str]:
+        offsets = Utf16Offsets(document.text)
+        task = {
+            "data": {
+                "text": document.text,
+                "title": document.title,
+                "source": document.source,
+                "url": document.url,
+                "external_id": document.external_id,
+                "document_id": document.document_id,
+            },
+            "annotations": [self._annotation(n, layer, offsets) for n, layer in enumerate(document.layers)],
+        }
+        separator = "\n" if self.first else ",\n"
+        self.first = False
+        yield separator + escape_line_separators(orjson.dumps(task).decode())
+
+    def _annotation(self, number: int, layer: ExportLayer, offsets: Utf16Offsets) -> dict[str, Any]:
+        results: list[dict[str, Any]] = []
+        for index, span in enumerate(layer.spans):
+            region = f"l{number}s{index}"
+            place = {"start": offsets.utf16(span.start), "end": offsets.utf16(span.end)}
+            results.append(
+                {
+                    "id": region,
+                    "type": "labels",
+                    "from_name": "label",
+                    "to_name": "text",
+                    "value": {**place, "text": span.text, "labels": [span.label]},
+                }
+            )
+            results.extend(self._attribute_results(region, place, span.attributes))
+        annotation: dict[str, Any] = {"result": results}
+        if self.context.basis == "all":
+            annotation["completed_by"] = {
+                "username": layer.name,
+                **({"email": layer.email} if layer.email else {}),
+            }
+        return annotation
+
+    @staticmethod
+    def _attribute_results(
+        region: str, place: dict[str, int], attributes: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        for key, value in attributes.items():
+            choices = _choices(value)
+            if choices is not None:
+                yield {
+                    "id": region,
+                    "type": "choices",
+                    "from_name": key,
+                    "to_name": "text",
+                    "value": {**place, "choices": choices},
+                }
