@@ -82,15 +82,20 @@ def throwaway_database(url: str) -> None:
     atexit.register(drop_database, url)
 
 
-def setup_django(url: str | None = None) -> None:
+def setup_django(url: str | None = None, *, broker: str | None = None) -> None:
     """Set Django up in this process against `url` (None: the DATABASE_URL a parent process set),
-    with DEBUG off (it would keep every query's SQL) and tasks in-process (no broker)."""
+    with DEBUG off (it would keep every query's SQL) and tasks in-process, unless `broker` names
+    a Redis database to queue them in (where no worker takes them: what is measured then leaves
+    out the refreshes a write asks for)."""
     if url is not None:
         os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.pop("REDIS_URL", None)
+    if broker is None:
+        os.environ.pop("REDIS_URL", None)
+    else:
+        os.environ["REDIS_URL"] = broker
     sys.path.insert(0, str(ROOT))
     import django
 

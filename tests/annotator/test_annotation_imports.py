@@ -498,3 +498,48 @@ def test_label_studios_own_export_imports_with_its_annotators_and_choices(projec
     }
     assert evidence[(users["ben"].pk, "costs rose 12%")] == "DATA"
     assert evidence[(users["anna"].pk, "48 مليون 💶")] == "LINK_DOCUMENT"
+
+
+def test_the_bulk_create_path_of_other_databases_writes_what_copy_writes(
+    project: Any, members: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.imports.annotations import services
+    from tests.factories import ProjectFactory
+
+    def imported(target: Any) -> set[tuple[Any, ...]]:
+        mapping = {"alice": members["annotator"].username}
+        content = doccano_line(TEXT, [("48 million", "OPINION"), ("المجلس قال", "DISCLAIMER")])
+        assert not run(
+            target, "alice.jsonl", content, "doccano", annotators=mapping, actor=members["manager"]
+        ).errors
+        history = Span.history.filter(layer__document__project=target)
+        return {
+            (
+                h.label_id,
+                h.start,
+                h.end,
+                h.text,
+                h.version,
+                h.history_type,
+                h.history_user_id,
+                h.history_change_reason,
+            )
+            for h in history
+        } | {
+            ("span", s.start, s.end, s.text, s.version)
+            for s in Span.objects.filter(layer__document__project=target)
+        }
+
+    with_copy = imported(project)
+    other = ProjectFactory()
+    from annotator.models import Membership
+
+    Membership.objects.create(project=other, user=members["annotator"], role="annotator")
+    monkeypatch.setattr(services, "copy_supported", lambda using: False)
+    without = imported(other)
+    same_labels = {label.pk: label.key for label in project.labels.all()} | {
+        label.pk: label.key for label in other.labels.all()
+    }
+    normal = lambda rows: {(same_labels.get(r[0], r[0]), *r[1:]) for r in rows}  # noqa: E731
+    assert normal(with_copy) == normal(without)
+    assert len(with_copy) == 4

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -34,6 +34,7 @@ from django.utils.text import slugify
 from annotator.errors import ValidationError
 from annotator.imports import FileRefused, ImportIssue, ImportLimits, row_from_record
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS, AnnotatedRecord, FileSpan
+from annotator.imports.copy import allocate_ids, copy_rows, copy_supported
 from annotator.imports.readers import iter_entries
 from annotator.imports.rows import DocumentRow, NormalisedOffsets
 from annotator.imports.services import READ_ERRORS, ImportFile, SourceResolver, document_from_row
@@ -86,6 +87,30 @@ class AnnotationImportSummary:
 
 class _Rollback(Exception):
     pass
+
+
+CHANGE_REASON = "imported"
+SPAN_COLUMNS = (
+    "id",
+    "layer",
+    "label",
+    "start",
+    "end",
+    "text",
+    "attributes",
+    "client_uuid",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _span_row(span: Span) -> tuple[Any, ...]:
+    """A span's values in SPAN_COLUMNS' order."""
+    return (
+        span.pk, span.layer_id, span.label_id, span.start, span.end, span.text, span.attributes,
+        span.client_uuid, span.version, span.created_at, span.updated_at,
+    )  # fmt: skip
 
 
 class _Place(NamedTuple):
@@ -343,14 +368,26 @@ class _Importer:
             for span in layer_spans:
                 span.layer = layer
                 new_spans.append(span)
-        Span.objects.bulk_create(new_spans)
-        Span.history.bulk_history_create(
-            new_spans,
-            default_user=self.actor if self.actor is not None and self.actor.is_authenticated else None,
-            default_change_reason="imported",
-        )
+        self._write_spans(new_spans)
         self.summary.layers += len(layers)
         self.summary.spans += len(new_spans)
+
+    def _write_spans(self, spans: list[Span]) -> None:
+        """The spans, and a history row for each that names the importing user."""
+        actor = self.actor if self.actor is not None and self.actor.is_authenticated else None
+        using = router.db_for_write(Span)
+        if not copy_supported(using):
+            Span.objects.bulk_create(spans)
+            Span.history.bulk_history_create(spans, default_user=actor, default_change_reason=CHANGE_REASON)
+            return
+        now = timezone.now()
+        for span, pk in zip(spans, allocate_ids(Span, len(spans), using=using), strict=True):
+            span.pk = span.id = pk
+            span.created_at = span.updated_at = now
+        copy_rows(Span, SPAN_COLUMNS, (_span_row(span) for span in spans), using=using)
+        history = (*SPAN_COLUMNS, "history_change_reason", "history_date", "history_type", "history_user")
+        change = (CHANGE_REASON, now, "+", actor.pk if actor is not None else None)
+        copy_rows(Span.history.model, history, (_span_row(span) + change for span in spans), using=using)
 
     def _username(self, user_id: int) -> str:
         username = get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first()
