@@ -7,6 +7,10 @@ units, as the browser does, so offsets are converted from the stored code points
   `annotator` (the username, or the basis), `document_id`, `external_id`, `title`, `source` and
   `url`. A document without layers gets one line with no labels. doccano has no attributes, so
   none are written.
+- `spacy`: JSONL as spaCy projects and Prodigy write it, offsets in code points: one line per
+  layer with `text`, `spans` ([{start, end, label, text, "_": attributes}]), `_annotator_id`
+  and `meta` (document_id, external_id, title, source, url). Attributes go whole, stance
+  included, as the spans' extension values.
 - `label-studio`: a JSON array of tasks, as Label Studio imports them:
   `data` (text, title, source, url, external_id) and one annotation per layer. Each span is a
   region: a `labels` result (from_name "label", to_name "text") and a `choices` result per
@@ -29,6 +33,25 @@ from annotator.exports.formats import escape_line_separators
 from annotator.offsets import Utf16Offsets
 
 
+def _document_fields(document: ExportDocument) -> dict[str, Any]:
+    return {
+        "document_id": document.document_id,
+        "external_id": document.external_id,
+        "title": document.title,
+        "source": document.source,
+        "url": document.url,
+    }
+
+
+def _line(record: dict[str, Any]) -> str:
+    return escape_line_separators(orjson.dumps(record).decode()) + "\n"
+
+
+def _layers_or_none(document: ExportDocument) -> list[ExportLayer | None]:
+    """A line per layer; a document without layers still gets one, with no spans."""
+    return list(document.layers) or [None]
+
+
 @register
 class DoccanoFormatter(Formatter):
     name = "doccano"
@@ -37,23 +60,35 @@ class DoccanoFormatter(Formatter):
 
     def document(self, document: ExportDocument) -> Iterator[str]:
         offsets = Utf16Offsets(document.text)
-        common = {
-            "text": document.text,
-            "document_id": document.document_id,
-            "external_id": document.external_id,
-            "title": document.title,
-            "source": document.source,
-            "url": document.url,
-        }
-        layers: list[ExportLayer | None] = list(document.layers) or [None]
-        for layer in layers:
+        common = {"text": document.text, **_document_fields(document)}
+        for layer in _layers_or_none(document):
             record: dict[str, Any] = {**common, "label": []}
             if layer is not None:
                 record["annotator"] = layer.name
                 record["label"] = [
                     [offsets.utf16(span.start), offsets.utf16(span.end), span.label] for span in layer.spans
                 ]
-            yield escape_line_separators(orjson.dumps(record).decode()) + "\n"
+            yield _line(record)
+
+
+@register
+class SpacyFormatter(Formatter):
+    name = "spacy"
+    content_type = "application/jsonl"
+    extension = "jsonl"
+
+    def document(self, document: ExportDocument) -> Iterator[str]:
+        meta = _document_fields(document)
+        for layer in _layers_or_none(document):
+            record: dict[str, Any] = {"text": document.text, "spans": [], "meta": meta}
+            if layer is not None:
+                record["_annotator_id"] = layer.name
+                record["spans"] = [
+                    {"start": span.start, "end": span.end, "label": span.label, "text": span.text,
+                     **({"_": dict(span.attributes)} if span.attributes else {})}
+                    for span in layer.spans
+                ]  # fmt: skip
+            yield _line(record)
 
 
 def _choices(value: Any) -> list[str] | None:
@@ -86,14 +121,7 @@ class LabelStudioFormatter(Formatter):
     def document(self, document: ExportDocument) -> Iterator[str]:
         offsets = Utf16Offsets(document.text)
         task = {
-            "data": {
-                "text": document.text,
-                "title": document.title,
-                "source": document.source,
-                "url": document.url,
-                "external_id": document.external_id,
-                "document_id": document.document_id,
-            },
+            "data": {"text": document.text, **_document_fields(document)},
             "annotations": [self._annotation(n, layer, offsets) for n, layer in enumerate(document.layers)],
         }
         separator = "\n" if self.first else ",\n"

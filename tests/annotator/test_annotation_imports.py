@@ -543,3 +543,30 @@ def test_the_bulk_create_path_of_other_databases_writes_what_copy_writes(
     normal = lambda rows: {(same_labels.get(r[0], r[0]), *r[1:]) for r in rows}  # noqa: E731
     assert normal(with_copy) == normal(without)
     assert len(with_copy) == 4
+
+
+def test_spacy_lines_in_every_shape_count_code_points(project: Any, members: dict[str, Any]) -> None:
+    text = "Tram 🚋 fares rise; 𝐁old claims follow."
+    start = text.index("fares rise")
+    bold = text.index("𝐁old claims")
+    lines = [
+        {"text": text, "spans": [{"start": start, "end": start + 10, "label": "OPINION", "text": "fares rise"}],
+         "_annotator_id": "alice"},
+        {"text": text, "spans": {"sc": [{"start": bold, "end": bold + 11, "label": "OPINION"}]}, "_annotator_id": "bob"},
+    ]  # fmt: skip
+    mapping = {"alice": members["annotator"].username, "bob": members["reviewer"].username}
+    summary = run(project, "spans.jsonl", "\n".join(map(json.dumps, lines)), "spacy", annotators=mapping)
+    assert summary.errors == []
+    assert {s.text for s in Span.objects.filter(layer__document__project=project)} == {
+        "fares rise",
+        "𝐁old claims",
+    }
+    ents = json.dumps(
+        {
+            "text": text,
+            "ents": [{"start": start + 1, "end": start + 11, "label": "OPINION", "text": "fares rise"}],
+        }
+    )
+    refused = run(project, "carol.jsonl", ents, "spacy", placeholders=True)
+    assert "the document has 'ares rise;' at [" in str(refused.errors[0])
+    assert "(code points)" in str(refused.errors[0])

@@ -168,3 +168,37 @@ def test_label_studio_regions_count_utf16_and_leave_out_what_choices_cannot_hold
         "evidence": ["DATA"],
         "checked": ["true"],
     }
+
+
+def _spacy_source() -> bytes:
+    """SPANS as spaCy JSONL, one line per annotator and text, stance toward a target included."""
+    lines = []
+    for who, spans in SPANS.items():
+        for number, text in enumerate(TEXTS):
+            entries = []
+            for document, needle, label, attributes in spans:
+                if document == number:
+                    start = text.index(needle)
+                    extensions = dict(attributes)
+                    if label == "CLAIM":
+                        extensions["stance"] = [{"target": "Harbour City Council", "stance": "AGAINST"}]
+                    entries.append(
+                        {"start": start, "end": start + len(needle), "label": label, "_": extensions}
+                    )
+            lines.append(
+                json.dumps(
+                    {"text": text, "spans": entries, "_annotator_id": who, "meta": {"source": "herald"}}
+                )
+            )
+    return "\n".join(lines).encode()
+
+
+def test_spacy_round_trip_keeps_every_attribute(users: dict[str, Any]) -> None:
+    first = _project(users)
+    _import(first, "spans.jsonl", _spacy_source(), "spacy")
+    original = _spans(first)
+    assert len(original) == 5
+    assert any("Harbour City Council" in row[-1] for row in original)
+    second = _project(users)
+    _import(second, "export.jsonl", _export(first, "spacy"), "spacy")
+    assert _spans(second) == original

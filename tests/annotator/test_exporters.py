@@ -86,6 +86,7 @@ def test_every_format_is_registered_with_a_content_type_and_an_extension():
         "conll": ("text/plain", "conll"),
         "doccano": ("application/jsonl", "jsonl"),
         "label-studio": ("application/json", "json"),
+        "spacy": ("application/jsonl", "jsonl"),
     }
 
 

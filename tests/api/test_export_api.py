@@ -306,7 +306,14 @@ def test_openapi_describes_the_export_parameters_and_the_file(db):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/v1/projects/{project_id}/export/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert parameters["format"]["schema"]["enum"] == ["conll", "csv", "doccano", "jsonl", "label-studio"]
+    assert parameters["format"]["schema"]["enum"] == [
+        "conll",
+        "csv",
+        "doccano",
+        "jsonl",
+        "label-studio",
+        "spacy",
+    ]
     assert parameters["basis"]["schema"]["enum"] == ["all", "consensus", "gold", "model"]
     assert parameters["since"]["schema"]["format"] == "date-time"
     assert "replaces documents by document_id" in parameters["since"]["description"]

@@ -17,6 +17,7 @@ the service then maps them onto the stored (normalised) text.
   labels); results of type `choices` or `taxonomy` with the same region `id` are its
   attributes, under their `from_name`. Cancelled annotations are left out. Offsets are UTF-16
   code units.
+- `spacy`: spaCy's JSONL (see Spacy), offsets in code points.
 """
 
 from __future__ import annotations
@@ -62,13 +63,21 @@ def _int(value: object) -> bool:
 
 
 class _SpanBuilder:
-    """Checks a span's offsets against one document's text and converts them."""
+    """Checks a span's offsets against one document's text and converts them to code points
+    from the unit the tool counts in: UTF-16 code units, or (`utf16` False) code points."""
 
-    def __init__(self, text: str, name: str, record: Record) -> None:
+    def __init__(self, text: str, name: str, record: Record, *, utf16: bool = True) -> None:
         self.text = text
-        self.offsets = Utf16Offsets(text)
+        self.offsets = Utf16Offsets(text) if utf16 else None
+        self.unit = "UTF-16 code units" if utf16 else "code points"
+        self.length = self.offsets.length if self.offsets is not None else len(text)
         self.name = name
         self.record = record
+
+    def _code_point(self, offset: int) -> int | None:
+        if self.offsets is not None:
+            return self.offsets.code_point(offset)
+        return offset if 0 <= offset <= self.length else None
 
     def issue(self, where: str, message: str) -> ImportIssue:
         return ImportIssue(
@@ -95,12 +104,13 @@ class _SpanBuilder:
             return self.issue(where, f"text must be a string, not {a_type_name(text)}")
         assert isinstance(start, int)
         assert isinstance(end, int)
-        first, last = self.offsets.code_point(start), self.offsets.code_point(end)
+        first, last = self._code_point(start), self._code_point(end)
         if first is None or last is None:
+            inside = ", or inside a character beyond U+FFFF" if self.offsets is not None else ""
             return self.issue(
                 where,
-                f"[{start}, {end}) does not fit the text, which is {self.offsets.length} UTF-16 code units long "
-                "(an offset past its end, or inside a character beyond U+FFFF)",
+                f"[{start}, {end}) does not fit the text, which is {self.length} {self.unit} long "
+                f"(an offset past its end{inside})",
             )
         if last <= first:
             return self.issue(where, f"[{start}, {end}) is empty or reversed")
@@ -109,7 +119,7 @@ class _SpanBuilder:
             return self.issue(
                 where,
                 f"the file says the span's text is {_preview(text)}, but the document has {_preview(actual)} "
-                f"at [{start}, {end}) (UTF-16 code units); was the text changed after it was annotated?",
+                f"at [{start}, {end}) ({self.unit}); was the text changed after it was annotated?",
             )
         return FileSpan(start=first, end=last, label=label, text=actual, attributes=attributes, where=where)
 
@@ -344,4 +354,88 @@ class LabelStudio(AnnotationFormat):
         return problems or AnnotatedRecord(document=document, layers=layers)
 
 
-ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {cls.name: cls for cls in (Doccano, LabelStudio)}
+class Spacy(AnnotationFormat):
+    """spaCy's JSONL, offsets in code points: a line holds `text` and its spans as a list
+    (`spans`: [{"start", "end", "label"}], as spaCy projects and Prodigy write them), as span
+    groups (`spans`: {"group": [...]}, as Doc.to_json writes them), or as `ents`. A span's
+    `text`, where given, is checked; its `_` (span extensions given as JSON) holds attributes.
+    `_annotator_id` names the annotator (Prodigy writes "dataset-name"); else the file does."""
+
+    name = "spacy"
+    extensions = (".jsonl",)
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        file_annotator = name.rsplit("/", 1)[-1].removesuffix(".jsonl")
+        for item in JsonlParser().parse(stream, name=name, limits=limits):
+            if isinstance(item, ImportIssue):
+                yield item
+                continue
+            values = item.fields
+            text = values.get("text")
+            found = values.get("meta")
+            meta: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+            external_id = values.get("external_id", meta.get("external_id"))
+            document = Record(fields=_document_fields({**meta, **values}, text, external_id), line=item.line)
+            if not isinstance(text, str):
+                yield ImportIssue(
+                    file=name,
+                    line=item.line,
+                    field="text",
+                    message=f"must be a string, not {a_type_name(text)}",
+                )
+                continue
+            builder = _SpanBuilder(text, name, document, utf16=False)
+            annotator = values.get("_annotator_id")
+            layer = FileLayer(annotator if isinstance(annotator, str) and annotator else file_annotator)
+            problems = False
+            for where, entry in _spacy_spans(values):
+                if not isinstance(entry, Mapping):
+                    problems = True
+                    yield builder.issue(
+                        where, f"must be an object with start, end and label, not {a_type_name(entry)}"
+                    )
+                    continue
+                extensions = entry.get("_", {})
+                if not isinstance(extensions, Mapping):
+                    problems = True
+                    yield builder.issue(
+                        f"{where}._", f"must be an object of attributes, not {a_type_name(extensions)}"
+                    )
+                    continue
+                span = builder.span(
+                    start=entry.get("start"), end=entry.get("end"), label=entry.get("label"),
+                    text=entry.get("text"), attributes=dict(extensions), where=where,
+                )  # fmt: skip
+                if isinstance(span, ImportIssue):
+                    problems = True
+                    yield span
+                else:
+                    layer.spans.append(span)
+            if not problems:
+                yield AnnotatedRecord(document=document, layers=[layer] if layer.spans else [])
+
+
+def _spacy_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
+    spans = values.get("spans")
+    if isinstance(spans, list):
+        yield from ((f"spans[{n}]", entry) for n, entry in enumerate(spans))
+    elif isinstance(spans, Mapping):
+        for group, entries in spans.items():
+            if isinstance(entries, list):
+                yield from ((f"spans.{group}[{n}]", entry) for n, entry in enumerate(entries))
+            else:
+                yield f"spans.{group}", entries
+    elif spans is not None:
+        yield "spans", spans
+    ents = values.get("ents")
+    if isinstance(ents, list):
+        yield from ((f"ents[{n}]", entry) for n, entry in enumerate(ents))
+    elif ents is not None:
+        yield "ents", ents
+
+
+ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {
+    cls.name: cls for cls in (Doccano, LabelStudio, Spacy)
+}
