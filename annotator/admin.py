@@ -16,9 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from annotator.errors import BackgroundUnavailable, ValidationError
-from annotator.forms import DocumentImportForm
+from annotator.forms import AnnotationImportForm, DocumentImportForm
 from annotator.imports import normalize_text, text_sha256
-from annotator.imports.uploads import documents_import_upload
+from annotator.imports.uploads import annotations_import_upload, documents_import_upload
 from annotator.layers.services import layers_delete
 from annotator.models import (
     AgreementReport,
@@ -250,7 +250,12 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
 
     def get_urls(self) -> list[Any]:
         custom = [
-            path("import/", self.admin_site.admin_view(self.import_view), name="annotator_document_import")
+            path("import/", self.admin_site.admin_view(self.import_view), name="annotator_document_import"),
+            path(
+                "import-annotations/",
+                self.admin_site.admin_view(self.annotations_import_view),
+                name="annotator_document_import_annotations",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -295,6 +300,48 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
             "inline_limit": settings.ANNOTATOR_IMPORT_INLINE_BYTES,
         }
         return TemplateResponse(request, "admin/annotator/document/import.html", context)
+
+    def annotations_import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload another tool's export into a project: documents with their annotators' layers."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AnnotationImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcome = annotations_import_upload(
+                    project=form.cleaned_data["project"],
+                    upload=form.cleaned_data["upload"],
+                    options=form.options(),
+                    default_source=form.cleaned_data["source"],
+                    user=request.user,  # type: ignore[arg-type]
+                )
+            except BackgroundUnavailable as unavailable:
+                messages.error(request, str(unavailable))
+                return redirect(request.path)
+            if isinstance(outcome, JobRun):
+                messages.info(
+                    request,
+                    f"The import runs in the background as job {outcome.pk}; follow it under Job runs.",
+                )
+                return redirect("admin:annotator_jobrun_change", outcome.pk)
+            if not outcome.refused:
+                messages.success(
+                    request,
+                    f"Imported {outcome.layers} layer(s) with {outcome.spans} span(s): "
+                    f"{outcome.documents_created} new document(s), {outcome.documents_matched} already there.",
+                )
+                return redirect("admin:annotator_document_changelist")
+            messages.error(request, "Nothing imported.")
+            for issue in outcome.errors:
+                messages.error(request, str(issue))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import annotations",
+            "inline_limit": settings.ANNOTATOR_IMPORT_INLINE_BYTES,
+        }
+        return TemplateResponse(request, "admin/annotator/document/import_annotations.html", context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

@@ -575,6 +575,7 @@ class JobStatus(models.TextChoices):
 
 class JobKind(models.TextChoices):
     IMPORT = "import_documents", "Document import"
+    ANNOTATION_IMPORT = "import_annotations", "Annotation import"
     AGREEMENT_RECOMPUTE = "agreement_recompute", "Agreement recompute"
     PROFILES_RECOMPUTE = "profiles_recompute", "Source profiles recompute"
     COMPETENCE_RECOMPUTE = "competence_recompute", "Annotator competence recompute"

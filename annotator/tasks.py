@@ -54,6 +54,13 @@ def documents_import_task(self: JobTask, job_id: int) -> None:
     documents_import_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
+@shared_task(bind=True, base=JobTask)
+def annotations_import_task(self: JobTask, job_id: int) -> None:
+    from annotator.imports.uploads import annotations_import_job_run
+
+    annotations_import_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
 def follow_up(task: Task[Any, Any], args: tuple[Any, ...], *, countdown: float = 0) -> None:
     """Send `task` to the queue the running task was taken from (the default queue outside a
     worker), so work that a task starts stays with the workers that serve its queue."""
@@ -131,6 +138,7 @@ def competence_recompute_task(self: JobTask, job_id: int) -> None:
 # The task that (re)starts each kind of job from its JobRun alone.
 JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.IMPORT: documents_import_task,
+    JobKind.ANNOTATION_IMPORT: annotations_import_task,
     JobKind.AGREEMENT_RECOMPUTE: agreement_recompute_task,
     JobKind.PROFILES_RECOMPUTE: profiles_recompute_task,
     JobKind.COMPETENCE_RECOMPUTE: competence_recompute_task,

@@ -1,6 +1,7 @@
 """Annotation import over the API: POST /projects/{id}/annotations/import/ (managers), a
 multipart upload of one export (`file`) with its `format` and the mappings of its annotators
-and labels. 201 with what was imported, or 400 with every problem and nothing imported."""
+and labels. 201 with what was imported, or 400 with every problem and nothing imported; a large
+upload answers 202 with the job that imports it."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from rest_framework.views import APIView
 
 from annotator import access
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
-from annotator.imports.annotations.services import IMPORT_STATUSES, annotations_import
+from annotator.imports.annotations.services import IMPORT_STATUSES, AnnotationImportOptions
 from annotator.imports.rows import unstorable
-from annotator.imports.services import ImportFile
-from annotator.models import Source
+from annotator.imports.uploads import annotations_import_upload
+from annotator.models import JobRun, Source
 from api import serializers as s
-from api.views import validated
+from api.views import job_accepted, validated
 
 
 class NameMapField(serializers.JSONField):
@@ -77,23 +78,28 @@ class AnnotationImportApi(APIView):
     @extend_schema(
         request={"multipart/form-data": AnnotationImportSerializer},
         # A refused import answers 400 with the same summary; the generic error body covers it.
-        responses={201: AnnotationImportSummarySerializer},
+        responses={201: AnnotationImportSummarySerializer, 202: s.JobSerializer},
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         data = validated(AnnotationImportSerializer, request.data)
-        summary = annotations_import(
-            project=project,
-            file=ImportFile.from_upload(data["file"]),
+        options = AnnotationImportOptions(
             format=data["format"],
             annotators=data["annotators"],
             labels=data["labels"],
             placeholders=data["placeholders"],
             status=data["status"],
-            default_source=data.get("source"),
-            actor=request.user if request.user.is_authenticated else None,
         )
+        outcome = annotations_import_upload(
+            project=project,
+            upload=data["file"],
+            options=options,
+            default_source=data.get("source"),
+            user=request.user if request.user.is_authenticated else None,
+        )
+        if isinstance(outcome, JobRun):
+            return job_accepted(outcome)
         return Response(
-            summary.to_dict(),
-            status=status.HTTP_400_BAD_REQUEST if summary.refused else status.HTTP_201_CREATED,
+            outcome.to_dict(),
+            status=status.HTTP_400_BAD_REQUEST if outcome.refused else status.HTTP_201_CREATED,
         )

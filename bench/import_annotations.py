@@ -123,7 +123,7 @@ def child(path: Path, n: int, format: str) -> None:
     harness.setup_django(broker=BROKER)
     from django.contrib.auth import get_user_model
 
-    from annotator.imports.annotations.services import annotations_import
+    from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import
     from annotator.imports.services import ImportFile
     from annotator.models import Role, Source
     from annotator.projects.services import membership_set, project_create
@@ -140,10 +140,10 @@ def child(path: Path, n: int, format: str) -> None:
     summary = annotations_import(
         project=project,
         file=ImportFile.from_path(path),
-        format=format,
-        annotators={who: f"bench-{who}" for who in ANNOTATORS},
+        options=AnnotationImportOptions(
+            format=format, annotators={who: f"bench-{who}" for who in ANNOTATORS}, status=status
+        ),
         default_source=source,
-        status=status,
     )
     seconds = time.perf_counter() - started
     peak = _peak_rss_kb()

@@ -357,14 +357,14 @@ def our_project(name: str, *, required_attributes: bool) -> Any:
 
 
 def our_import(project: Any, name: str, content: bytes, format: str, annotators: dict[str, str]) -> None:
-    from annotator.imports.annotations.services import annotations_import
+    from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import
     from annotator.imports.services import ImportFile
     from annotator.models import Source
 
     source, _ = Source.objects.get_or_create(slug="round-trip", defaults={"name": "Round trip"})
     summary = annotations_import(
-        project=project, file=ImportFile(name=name, stream=io.BytesIO(content)), format=format,
-        annotators=annotators, default_source=source,
+        project=project, file=ImportFile(name=name, stream=io.BytesIO(content)),
+        options=AnnotationImportOptions(format=format, annotators=annotators), default_source=source,
     )  # fmt: skip
     if summary.errors:
         raise SystemExit(f"importing {name} failed:\n" + "\n".join(f"  {issue}" for issue in summary.errors))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -97,3 +99,43 @@ def test_admin_upload_error_names_file_and_field(staff_client, project):
 def test_non_staff_cannot_open_the_admin(client):
     client.force_login(UserFactory())
     assert client.get(reverse("admin:annotator_document_import")).status_code == 302
+
+
+def test_admin_upload_imports_annotations_with_their_annotators(staff_client, project):
+    from annotator.models import Layer, Role
+    from tests.factories import MembershipFactory
+
+    source = SourceFactory(slug="herald")
+    member = UserFactory(username="anna-admin")
+    MembershipFactory(project=project, user=member, role=Role.ANNOTATOR)
+    text = "Tram 🚋 fares rise again."
+    line = json.dumps({"text": text, "label": [[8, 18, "OPINION"]]})  # UTF-16: the emoji takes two
+    form = {
+        "project": project.pk,
+        "format": "doccano",
+        "annotators": "anna = anna-admin",
+        "source": source.pk,
+    }
+    page = staff_client.get(reverse("admin:annotator_document_import_annotations"))
+    assert "Import annotations" in page.content.decode()
+    response = staff_client.post(
+        reverse("admin:annotator_document_import_annotations"),
+        {
+            **form,
+            "source": SourceFactory(slug="herald").pk,
+            "upload": SimpleUploadedFile("anna.jsonl", line.encode()),
+        },
+        follow=True,
+    )
+    assert "Imported 1 layer(s) with 1 span(s)" in response.content.decode()
+    assert Layer.objects.get(document__project=project).spans.get().text == "fares rise"
+    refused = staff_client.post(
+        reverse("admin:annotator_document_import_annotations"),
+        {**form, "annotators": "", "upload": SimpleUploadedFile("bob.jsonl", line.encode())},
+    )
+    assert "not mapped to project members: &#x27;bob&#x27;" in refused.content.decode()
+    bad_map = staff_client.post(
+        reverse("admin:annotator_document_import_annotations"),
+        {**form, "annotators": "anna", "upload": SimpleUploadedFile("anna.jsonl", line.encode())},
+    )
+    assert "write each as NAME=VALUE, not &#x27;anna&#x27;" in bad_map.content.decode()

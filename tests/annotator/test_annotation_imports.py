@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from annotator.imports.annotations.services import annotations_import
+from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import
 from annotator.imports.rows import NormalisedOffsets, normalize_text, text_sha256
 from annotator.imports.services import ImportFile
 from annotator.models import Document, Layer, LayerStatus, Span
@@ -70,12 +70,18 @@ def region(text: str, needle: str, label: str, rid: str, **choices: list[str]) -
     return results
 
 
+OPTION_NAMES = ("annotators", "labels", "placeholders", "status")
+
+
 def run(project: Any, name: str, content: str | io.BytesIO, format: str, **options: Any) -> Any:
+    """Import `content` as `name`; `options` are AnnotationImportOptions' and annotations_import's."""
     stream = content if isinstance(content, io.BytesIO) else io.BytesIO(content.encode())
-    options.setdefault("default_source", SourceFactory())
-    return annotations_import(
-        project=project, file=ImportFile(name=name, stream=stream), format=format, **options
+    read_as = AnnotationImportOptions(
+        format=format, **{k: options.pop(k) for k in OPTION_NAMES if k in options}
     )
+    options.setdefault("default_source", SourceFactory())
+    file = ImportFile(name=name, stream=stream)
+    return annotations_import(project=project, file=file, options=read_as, **options)
 
 
 def counts() -> tuple[int, int, int, int]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from annotator.exports.services import ExportFilters, export_stream
-from annotator.imports.annotations.services import annotations_import
+from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import
 from annotator.imports.services import ImportFile
 from annotator.models import Membership, Role, Span
 from tests.factories import MembershipFactory, ProjectFactory, SourceFactory, UserFactory
@@ -83,8 +83,7 @@ def _import(project: Any, name: str, content: bytes, format: str) -> Any:
     summary = annotations_import(
         project=project,
         file=ImportFile(name=name, stream=io.BytesIO(content)),
-        format=format,
-        annotators=usernames,
+        options=AnnotationImportOptions(format=format, annotators=usernames),
     )
     assert summary.errors == [], [str(e) for e in summary.errors]
     return summary
@@ -135,7 +134,7 @@ def test_doccano_round_trip_keeps_layers_and_spans(users: dict[str, Any]) -> Non
     second = _project(users)
     summary = annotations_import(
         project=second, file=ImportFile(name="export.jsonl", stream=io.BytesIO(_export(first, "doccano"))),
-        format="doccano", annotators={u: u for u in users}, status="in_progress",
+        options=AnnotationImportOptions(format="doccano", annotators={u: u for u in users}, status="in_progress"),
     )  # fmt: skip
     assert summary.errors == []
     assert summary.documents_created == 3

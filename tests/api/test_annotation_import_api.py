@@ -99,3 +99,28 @@ def test_the_command_imports_and_refuses(world, tmp_path):
     call_command("import_annotations", str(export), **options, annotator=mapping)
     assert "Imported 1 layer with 1 span" in options["stdout"].getvalue()
     assert Span.objects.filter(layer__document__text=TEXT).count() == 1
+
+
+@pytest.mark.parametrize(("label", "outcome"), [("OPINION", "succeeded"), ("PERSON", "failed")])
+def test_a_large_upload_becomes_a_job(
+    world, settings, tmp_path, django_capture_on_commit_callbacks, label, outcome
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.ANNOTATOR_IMPORT_INLINE_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world.client("manager").post(
+            _url(world), _form(world, _export(label=label)), format="multipart"
+        )
+    assert response.status_code == 202
+    job = world.client("manager").get(response["Location"]).json()
+    # Tasks run in-process in this test, so the job has finished by now.
+    assert job["status"] == outcome
+    if outcome == "succeeded":
+        assert job["result"]["layers"] == 1
+        assert Span.objects.get(layer__document__text=TEXT).layer.user == world.users["annotator"]
+        imported = Span.objects.get(layer__document__text=TEXT)
+        assert Span.history.get(id=imported.pk).history_user == world.users["manager"]
+    else:
+        assert job["error"].startswith("Nothing imported: ann.jsonl:1: labels:")
+        assert not Layer.objects.filter(document__text=TEXT).exists()
+    assert not list((tmp_path / "imports").rglob("*.jsonl"))

@@ -20,7 +20,7 @@ own work to check and submit).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -82,6 +82,52 @@ class AnnotationImportSummary:
             "spans": self.spans,
             "placeholders": list(self.placeholders),
             "errors": [issue.to_dict() for issue in self.errors],
+        }
+
+
+def name_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """Mappings written as NAME=VALUE, one per item (a command's repeated option, a form's
+    lines; blank items skipped). ValueError names the first item that is not one."""
+    mapping = {}
+    for pair in pairs:
+        if not pair.strip():
+            continue
+        name, equals, value = pair.rpartition("=")
+        if not equals or not name.strip() or not value.strip():
+            raise ValueError(f"write each as NAME=VALUE, not {pair!r}")
+        mapping[name.strip()] = value.strip()
+    return mapping
+
+
+@dataclass(frozen=True)
+class AnnotationImportOptions:
+    """How to read a file, as every door takes it: its format, the mappings of its annotators
+    and labels, and what unmapped annotators and the layers become (see annotations_import)."""
+
+    format: str
+    annotators: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    placeholders: bool = False
+    status: str = LayerStatus.SUBMITTED
+
+    def __post_init__(self) -> None:
+        if self.format not in ANNOTATION_FORMATS:
+            raise ValidationError(
+                {"format": [f"Unknown format {self.format!r}; use one of {', '.join(ANNOTATION_FORMATS)}."]}
+            )
+        if self.status not in IMPORT_STATUSES:
+            raise ValidationError(
+                {"status": [f"Imported layers are {' or '.join(IMPORT_STATUSES)}, not {self.status!r}."]}
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as plain JSON, for a job's parameters: AnnotationImportOptions(**them)."""
+        return {
+            "format": self.format,
+            "annotators": dict(self.annotators),
+            "labels": dict(self.labels),
+            "placeholders": self.placeholders,
+            "status": str(self.status),
         }
 
 
@@ -484,38 +530,26 @@ def annotations_import(
     *,
     project: Project,
     file: ImportFile,
-    format: str,
-    annotators: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    placeholders: bool = False,
-    status: str = LayerStatus.SUBMITTED,
+    options: AnnotationImportOptions,
     default_source: Source | None = None,
     actor: User | None = None,
     batch_size: int = 500,
 ) -> AnnotationImportSummary:
-    """Import a tool's export (`format`: a key of ANNOTATION_FORMATS; a zip of such files is
-    read member by member) into `project`, all of it or, on any problem, nothing."""
-    if format not in ANNOTATION_FORMATS:
-        raise ValidationError(
-            {"format": [f"Unknown format {format!r}; use one of {', '.join(ANNOTATION_FORMATS)}."]}
-        )
-    if status not in IMPORT_STATUSES:
-        raise ValidationError(
-            {"status": [f"Imported layers are {' or '.join(IMPORT_STATUSES)}, not {status!r}."]}
-        )
+    """Import a tool's export (a zip of such files is read member by member) into `project`,
+    read as `options` say: all of it or, on any problem, nothing."""
     importer = _Importer(
         project=project,
-        annotators=annotators or {},
-        labels=labels or {},
-        placeholders=placeholders,
-        status=status,
+        annotators=options.annotators,
+        labels=options.labels,
+        placeholders=options.placeholders,
+        status=options.status,
         default_source=default_source,
         actor=actor,
         batch_size=batch_size,
     )
     try:
         with transaction.atomic():
-            for record, name in importer.records(file, format):
+            for record, name in importer.records(file, options.format):
                 importer.record(record, name)
             importer.finish()
             if importer.summary.errors:
@@ -523,7 +557,7 @@ def annotations_import(
             if importer.summary.documents_created + importer.summary.documents_matched == 0:
                 importer.issue(ImportIssue(file=file.name, line=None, field=None, message="has no documents"))
                 raise _Rollback
-            _count_layers(project, importer.document_ids, submitted=status == LayerStatus.SUBMITTED)
+            _count_layers(project, importer.document_ids, submitted=options.status == LayerStatus.SUBMITTED)
     except _Rollback:
         importer.summary.documents_created = importer.summary.documents_matched = 0
         importer.summary.layers = importer.summary.spans = 0

@@ -18,20 +18,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotator.errors import ValidationError
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
-from annotator.imports.annotations.services import annotations_import
+from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import, name_pairs
 from annotator.imports.services import ImportFile
 from annotator.management.options import add_project_argument, counted, project_from_slug
 from annotator.models import LayerStatus, Source
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        name, equals, target = value.rpartition("=")
-        if not equals or not name or not target:
-            raise CommandError(f"{option} takes NAME=VALUE, not {value!r}")
-        pairs[name] = target
-    return pairs
+    try:
+        return name_pairs(values)
+    except ValueError as error:
+        raise CommandError(f"{option}: {error}") from None
 
 
 class Command(BaseCommand):
@@ -73,11 +70,13 @@ class Command(BaseCommand):
             summary = annotations_import(
                 project=project,
                 file=ImportFile.from_path(path),
-                format=options["format"],
-                annotators=_pairs(options["annotator"], "--annotator"),
-                labels=_pairs(options["label"], "--label"),
-                placeholders=options["placeholders"],
-                status=LayerStatus.IN_PROGRESS if options["in_progress"] else LayerStatus.SUBMITTED,
+                options=AnnotationImportOptions(
+                    format=options["format"],
+                    annotators=_pairs(options["annotator"], "--annotator"),
+                    labels=_pairs(options["label"], "--label"),
+                    placeholders=options["placeholders"],
+                    status=LayerStatus.IN_PROGRESS if options["in_progress"] else LayerStatus.SUBMITTED,
+                ),
                 default_source=source,
             )
         except ValidationError as error:
