@@ -30,6 +30,7 @@ import argparse
 import io
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,8 @@ ANNOTATIONS = {
         (2, "rents rose 9% in 2025", "CLAIM", "NAMED_SOURCE"),
     ],
 }
-PASSWORD = "round-trip-password-1"
+# The throwaway instances' accounts: made afresh each run.
+PASSWORD = secrets.token_urlsafe(16)
 
 
 def utf16_span(text: str, needle: str) -> tuple[int, int]:
@@ -126,7 +128,7 @@ class LabelStudio:
         self.port = harness.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = tool_env(LABEL_STUDIO_BASE_DATA_DIR=str(home), LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true")
-        self.tokens = {"admin": "a" * 40, "anna": "b" * 40, "ben": "c" * 40}
+        self.tokens = {name: secrets.token_hex(20) for name in ("admin", "anna", "ben")}
         self.log = (home / "server.log").open("wb")
         self.server = subprocess.Popen(
             [executable, "start", "--no-browser", "--host", "127.0.0.1", "--port", str(self.port),

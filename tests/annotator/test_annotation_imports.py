@@ -226,6 +226,20 @@ def test_unmapped_annotators_can_become_inactive_placeholders(project: Any) -> N
     assert Membership.objects.get(project=project, user=user).role == Role.ANNOTATOR
 
 
+def test_a_placeholder_never_takes_over_a_persons_account(project: Any) -> None:
+    from tests.factories import UserFactory
+
+    person = UserFactory(username="imported-zoe-k")
+    summary = run(
+        project, "Zoë K.jsonl", doccano_line(TEXT, [("48 million", "OPINION")]), "doccano", placeholders=True
+    )
+    assert "'Zoë K' would become the placeholder 'imported-zoe-k', but that is a person's account" in str(
+        summary.errors[0]
+    )
+    assert not Layer.objects.filter(user=person).exists()
+    assert not person.memberships.exists()
+
+
 # -- refused whole, nothing written ------------------------------------------------------------
 
 MAPPED = {"alice": "annotator", "bob": "reviewer"}

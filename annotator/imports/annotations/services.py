@@ -1,5 +1,6 @@
 """Annotation import: documents with their annotators' layers from another tool's export, one
-service behind every door (manage.py import_annotations and the API).
+service behind every door (manage.py import_annotations, the API, the admin, and the job that
+takes large uploads: annotator.imports.uploads).
 
 An import is atomic: any problem in any file (an offset that does not fit, an unknown label,
 an unmapped annotator, a span the schema refuses) imports nothing, and the answer lists every
@@ -9,7 +10,8 @@ already has (same normalised text) get the layers added rather than a second cop
 Annotators are named in the file by the tool's own user names; `annotators` maps each to a
 member of the project. A name left unmapped is refused, listed with the others, unless
 `placeholders` is set: it then becomes an inactive account (no password, cannot sign in), an
-annotator of the project, so the layers keep apart who made them. Labels map the same way
+annotator of the project, so the layers keep apart who made them. A placeholder's username
+that a person's account holds is refused, never taken over. Labels map the same way
 (`labels`); a label with a project key of the same name needs no mapping.
 
 Layers arrive submitted (they enter agreement, review and profiles at once; every span must
@@ -230,7 +232,7 @@ class _Importer:
         user_id: int | None = None
         if username is None:
             if self.placeholders:
-                user_id = self._placeholder(name)
+                user_id = self._placeholder(name, where)
             else:
                 self.unmapped.setdefault(name, where)
         else:
@@ -249,18 +251,26 @@ class _Importer:
         self.user_ids[name] = user_id
         return user_id
 
-    def _placeholder(self, name: str) -> int:
-        """An inactive annotator account standing for `name`, made once per name."""
-        username = (PLACEHOLDER_PREFIX + (slugify(name) or uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:12]))[
-            :150
-        ]
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_active": False}
-        )
-        if created:
+    def _placeholder(self, name: str, where: _Place) -> int | None:
+        """An inactive annotator account standing for `name`, made once per name and reused by
+        later imports; None (with the problem noted) where that username is a person's."""
+        stem = slugify(name) or uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:12]
+        username = (PLACEHOLDER_PREFIX + stem)[:150]
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            user = get_user_model()(username=username, is_active=False)
             user.set_unusable_password()
-            user.save(update_fields=["password"])
+            user.save()
             self.summary.placeholders.append(username)
+        elif user.is_active or user.has_usable_password():
+            # A person's account, not a placeholder an earlier import made: never hand it layers.
+            self.issue_at(
+                where,
+                "annotators",
+                f"{name!r} would become the placeholder {username!r}, but that is a person's account; "
+                "map the name to a member instead",
+            )
+            return None
         Membership.objects.get_or_create(project=self.project, user=user, defaults={"role": Role.ANNOTATOR})
         return int(user.pk)
 
