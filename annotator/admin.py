@@ -3,8 +3,10 @@ document import. Actions call services; rules are not repeated here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -18,6 +20,8 @@ from django.urls import path
 from annotator.errors import BackgroundUnavailable, ValidationError
 from annotator.forms import AnnotationImportForm, DocumentImportForm
 from annotator.imports import normalize_text, text_sha256
+from annotator.imports.annotations.services import AnnotationImportSummary
+from annotator.imports.services import ImportSummary
 from annotator.imports.uploads import annotations_import_upload, documents_import_upload
 from annotator.layers.services import layers_delete
 from annotator.models import (
@@ -261,26 +265,8 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload files into a project; small uploads import at once, large ones become a job."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = DocumentImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                outcome = documents_import_upload(
-                    project=form.cleaned_data["project"],
-                    uploads=form.cleaned_data["uploads"],
-                    default_source=form.cleaned_data["source"],
-                    user=request.user,  # type: ignore[arg-type]
-                )
-            except BackgroundUnavailable as unavailable:
-                messages.error(request, str(unavailable))
-                return redirect(request.path)
-            if isinstance(outcome, JobRun):
-                messages.info(
-                    request,
-                    f"The import runs in the background as job {outcome.pk}; follow it under Job runs.",
-                )
-                return redirect("admin:annotator_jobrun_change", outcome.pk)
+
+        def report(outcome: ImportSummary) -> bool:
             level = messages.ERROR if outcome.refused_files else messages.SUCCESS
             messages.add_message(
                 request,
@@ -290,31 +276,71 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
             )
             for issue in outcome.errors:
                 messages.error(request, str(issue))
-            if not outcome.refused_files:
-                return redirect("admin:annotator_document_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Import documents",
-            "inline_limit": settings.ANNOTATOR_IMPORT_INLINE_BYTES,
-        }
-        return TemplateResponse(request, "admin/annotator/document/import.html", context)
+            return not outcome.refused_files
+
+        return self._upload_page(
+            request,
+            DocumentImportForm(request.POST or None, request.FILES or None),
+            lambda data: documents_import_upload(
+                project=data["project"],
+                uploads=data["uploads"],
+                default_source=data["source"],
+                user=request.user,  # type: ignore[arg-type]
+            ),
+            report,
+            title="Import documents",
+            template="admin/annotator/document/import.html",
+        )
 
     def annotations_import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload another tool's export into a project: documents with their annotators' layers."""
+        form = AnnotationImportForm(request.POST or None, request.FILES or None)
+
+        def report(outcome: AnnotationImportSummary) -> bool:
+            if outcome.refused:
+                messages.error(request, "Nothing imported.")
+                for issue in outcome.errors:
+                    messages.error(request, str(issue))
+                return False
+            messages.success(
+                request,
+                f"Imported {outcome.layers} layer(s) with {outcome.spans} span(s): "
+                f"{outcome.documents_created} new document(s), {outcome.documents_matched} already there.",
+            )
+            return True
+
+        return self._upload_page(
+            request,
+            form,
+            lambda data: annotations_import_upload(
+                project=data["project"],
+                upload=data["upload"],
+                options=form.options(),
+                default_source=data["source"],
+                user=request.user,  # type: ignore[arg-type]
+            ),
+            report,
+            title="Import annotations",
+            template="admin/annotator/document/import_annotations.html",
+        )
+
+    def _upload_page(
+        self,
+        request: HttpRequest,
+        form: forms.Form,
+        run: Callable[[dict[str, Any]], Any],
+        report: Callable[[Any], bool],
+        *,
+        title: str,
+        template: str,
+    ) -> HttpResponse:
+        """An import page: `run` imports the valid form's data at once (its summary goes to
+        `report`, which says whether the import is done) or hands it to a background job."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = AnnotationImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                outcome = annotations_import_upload(
-                    project=form.cleaned_data["project"],
-                    upload=form.cleaned_data["upload"],
-                    options=form.options(),
-                    default_source=form.cleaned_data["source"],
-                    user=request.user,  # type: ignore[arg-type]
-                )
+                outcome = run(form.cleaned_data)
             except BackgroundUnavailable as unavailable:
                 messages.error(request, str(unavailable))
                 return redirect(request.path)
@@ -324,24 +350,16 @@ class DocumentAdmin(admin.ModelAdmin[Document]):
                     f"The import runs in the background as job {outcome.pk}; follow it under Job runs.",
                 )
                 return redirect("admin:annotator_jobrun_change", outcome.pk)
-            if not outcome.refused:
-                messages.success(
-                    request,
-                    f"Imported {outcome.layers} layer(s) with {outcome.spans} span(s): "
-                    f"{outcome.documents_created} new document(s), {outcome.documents_matched} already there.",
-                )
+            if report(outcome):
                 return redirect("admin:annotator_document_changelist")
-            messages.error(request, "Nothing imported.")
-            for issue in outcome.errors:
-                messages.error(request, str(issue))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
-            "title": "Import annotations",
+            "title": title,
             "inline_limit": settings.ANNOTATOR_IMPORT_INLINE_BYTES,
         }
-        return TemplateResponse(request, "admin/annotator/document/import_annotations.html", context)
+        return TemplateResponse(request, template, context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

@@ -154,9 +154,15 @@ class AnnotationFormat:
         raise NotImplementedError
 
 
-class Doccano(AnnotationFormat):
-    name = "doccano"
+class _JsonlFormat(AnnotationFormat):
+    """A tool whose JSONL holds one annotator's spans on one document per line. The annotator is
+    named by the line's `annotator_field`, or else by the file (`<username>.jsonl`). A line with
+    no spans brings its document, not a layer: doccano writes every example into every
+    annotator's file, with no labels where they made none."""
+
     extensions = (".jsonl",)
+    annotator_field: ClassVar[str]
+    utf16: ClassVar[bool]
 
     def read(
         self, stream: IO[bytes], *, name: str, limits: ImportLimits
@@ -168,8 +174,7 @@ class Doccano(AnnotationFormat):
                 continue
             values = item.fields
             text = values.get("text")
-            external_id = values.get("external_id", values.get("id"))
-            document = Record(fields=_document_fields(values, text, external_id), line=item.line)
+            document = Record(fields=self.document_fields(values), line=item.line)
             if not isinstance(text, str):
                 yield ImportIssue(
                     file=name,
@@ -178,29 +183,40 @@ class Doccano(AnnotationFormat):
                     message=f"must be a string, not {a_type_name(text)}",
                 )
                 continue
-            if "label" not in values and "entities" not in values:
-                yield ImportIssue(
-                    file=name,
-                    line=item.line,
-                    field="label",
-                    message="is missing: a doccano line carries `label` (or `entities`)",
-                )
-                continue
-            builder = _SpanBuilder(text, name, document)
-            annotator = values.get("annotator")
+            builder = _SpanBuilder(text, name, document, utf16=self.utf16)
+            annotator = values.get(self.annotator_field)
             layer = FileLayer(annotator if isinstance(annotator, str) and annotator else file_annotator)
             problems = False
-            for where, start, end, label in _doccano_spans(values):
-                span = builder.span(start=start, end=end, label=label, text=None, attributes={}, where=where)
+            for span in self.spans(values, builder):
                 if isinstance(span, ImportIssue):
                     problems = True
                     yield span
                 else:
                     layer.spans.append(span)
-            # doccano writes every example into every annotator's file, with no labels where
-            # they made none: such a line brings the document, not a layer.
             if not problems:
                 yield AnnotatedRecord(document=document, layers=[layer] if layer.spans else [])
+
+    def document_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def spans(self, values: Mapping[str, Any], builder: _SpanBuilder) -> Iterator[FileSpan | ImportIssue]:
+        raise NotImplementedError
+
+
+class Doccano(_JsonlFormat):
+    name = "doccano"
+    annotator_field = "annotator"
+    utf16 = True
+
+    def document_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return _document_fields(values, values.get("text"), values.get("external_id", values.get("id")))
+
+    def spans(self, values: Mapping[str, Any], builder: _SpanBuilder) -> Iterator[FileSpan | ImportIssue]:
+        if "label" not in values and "entities" not in values:
+            yield builder.issue("label", "is missing: a doccano line carries `label` (or `entities`)")
+            return
+        for where, start, end, label in _doccano_spans(values):
+            yield builder.span(start=start, end=end, label=label, text=None, attributes={}, where=where)
 
 
 def _doccano_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object, object, object]]:
@@ -354,67 +370,41 @@ class LabelStudio(AnnotationFormat):
         return problems or AnnotatedRecord(document=document, layers=layers)
 
 
-class Spacy(AnnotationFormat):
+class Spacy(_JsonlFormat):
     """spaCy's JSONL, offsets in code points: a line holds `text` and its spans as a list
     (`spans`: [{"start", "end", "label"}], as spaCy projects and Prodigy write them), as span
     groups (`spans`: {"group": [...]}, as Doc.to_json writes them), or as `ents`. A span's
     `text`, where given, is checked; its `_` (span extensions given as JSON) holds attributes.
-    `_annotator_id` names the annotator (Prodigy writes "dataset-name"); else the file does."""
+    `_annotator_id` names the annotator (Prodigy writes "dataset-name"); else the file does.
+    The document's fields may sit in `meta`."""
 
     name = "spacy"
-    extensions = (".jsonl",)
+    annotator_field = "_annotator_id"
+    utf16 = False
 
-    def read(
-        self, stream: IO[bytes], *, name: str, limits: ImportLimits
-    ) -> Iterator[AnnotatedRecord | ImportIssue]:
-        file_annotator = name.rsplit("/", 1)[-1].removesuffix(".jsonl")
-        for item in JsonlParser().parse(stream, name=name, limits=limits):
-            if isinstance(item, ImportIssue):
-                yield item
-                continue
-            values = item.fields
-            text = values.get("text")
-            found = values.get("meta")
-            meta: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-            external_id = values.get("external_id", meta.get("external_id"))
-            document = Record(fields=_document_fields({**meta, **values}, text, external_id), line=item.line)
-            if not isinstance(text, str):
-                yield ImportIssue(
-                    file=name,
-                    line=item.line,
-                    field="text",
-                    message=f"must be a string, not {a_type_name(text)}",
+    def document_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        found = values.get("meta")
+        meta: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        external_id = values.get("external_id", meta.get("external_id"))
+        return _document_fields({**meta, **values}, values.get("text"), external_id)
+
+    def spans(self, values: Mapping[str, Any], builder: _SpanBuilder) -> Iterator[FileSpan | ImportIssue]:
+        for where, entry in _spacy_spans(values):
+            if not isinstance(entry, Mapping):
+                yield builder.issue(
+                    where, f"must be an object with start, end and label, not {a_type_name(entry)}"
                 )
                 continue
-            builder = _SpanBuilder(text, name, document, utf16=False)
-            annotator = values.get("_annotator_id")
-            layer = FileLayer(annotator if isinstance(annotator, str) and annotator else file_annotator)
-            problems = False
-            for where, entry in _spacy_spans(values):
-                if not isinstance(entry, Mapping):
-                    problems = True
-                    yield builder.issue(
-                        where, f"must be an object with start, end and label, not {a_type_name(entry)}"
-                    )
-                    continue
-                extensions = entry.get("_", {})
-                if not isinstance(extensions, Mapping):
-                    problems = True
-                    yield builder.issue(
-                        f"{where}._", f"must be an object of attributes, not {a_type_name(extensions)}"
-                    )
-                    continue
-                span = builder.span(
-                    start=entry.get("start"), end=entry.get("end"), label=entry.get("label"),
-                    text=entry.get("text"), attributes=dict(extensions), where=where,
-                )  # fmt: skip
-                if isinstance(span, ImportIssue):
-                    problems = True
-                    yield span
-                else:
-                    layer.spans.append(span)
-            if not problems:
-                yield AnnotatedRecord(document=document, layers=[layer] if layer.spans else [])
+            extensions = entry.get("_", {})
+            if not isinstance(extensions, Mapping):
+                yield builder.issue(
+                    f"{where}._", f"must be an object of attributes, not {a_type_name(extensions)}"
+                )
+                continue
+            yield builder.span(
+                start=entry.get("start"), end=entry.get("end"), label=entry.get("label"),
+                text=entry.get("text"), attributes=dict(extensions), where=where,
+            )  # fmt: skip
 
 
 def _spacy_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
