@@ -105,3 +105,12 @@ def test_agreement_page_splits_agreement_by_panel_with_stance_per_target(client,
     assert "left · centre" in html and "centre · right" in html and "left · right" in html
     assert "all between panels" in html
     assert "Stance per target, by panel" in html and "Mayor Ines Okafor" in html
+
+
+@pytest.mark.parametrize(("k", "words"), [(1, "annotated by 1 person,"), (3, "annotated by 3 people,")])
+def test_counts_on_the_pages_agree_with_their_nouns(client, demo, k, words):
+    Project.objects.filter(pk=demo.pk).update(annotators_per_document=k)
+    assert words in page_html(client, "demo-anna", f"/projects/{demo.pk}/")
+    agreement = page_html(client, "demo-manager", f"/projects/{demo.pk}/agreement/")
+    assert " documents and " in agreement or " document and " in agreement
+    assert " 1 documents" not in agreement

@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords } from "./offsets.js";
+import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
 import { Outbox } from "./outbox.js";
 
 const config = JSON.parse(document.getElementById("annotate-config").textContent);
@@ -525,7 +525,7 @@ function spanListItem(span) {
       { type: "button", onclick: () => selectSpan(span.key, { scroll: true }) },
       el("span", { className: "label-tag", style: `--label:${color}` }, span.label),
       " ",
-      el("span", { className: "span-snippet" }, span.text.length > 80 ? `${span.text.slice(0, 80)}…` : span.text),
+      el("span", { className: "span-snippet" }, snippet(span.text, 80)),
       missing.length ? el("span", { className: "missing" }, ` ⚠ needs ${missing.join(", ")}`) : null,
     ),
   );
@@ -609,7 +609,7 @@ $("submit").addEventListener("click", async () => {
     box.querySelector("ul").replaceChildren(
       ...error.body.incomplete.map((item) =>
         el("li", {}, el("button", { type: "button", onclick: () => byId.get(item.id) && selectSpan(byId.get(item.id).key, { scroll: true }) },
-          `${item.label} “${item.text.length > 60 ? `${item.text.slice(0, 60)}…` : item.text}” needs ${item.missing.join(", ")}`)),
+          `${item.label} “${snippet(item.text, 60)}” needs ${item.missing.join(", ")}`)),
       ),
     );
     box.querySelector("button")?.focus();

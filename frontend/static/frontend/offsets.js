@@ -131,6 +131,27 @@ export function sliceByCodePoints(text, start, end) {
   return new OffsetIndex(text).slice(start, end);
 }
 
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * `text` cut to at most `limit` characters as a reader counts them, with "…" where it was cut.
+ * A character here is a grapheme cluster: an emoji sequence joined by ZWJ, a letter with its
+ * combining accent, a flag. Cutting by UTF-16 units would split a surrogate pair and show "�".
+ * @param {string} text
+ * @param {number} limit
+ * @returns {string}
+ */
+export function snippet(text, limit) {
+  let kept = "";
+  let count = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    if (count === limit) return `${kept}…`;
+    kept += segment;
+    count += 1;
+  }
+  return kept;
+}
+
 // --- DOM -------------------------------------------------------------------------------------
 // The document text is rendered inside a container, split into text nodes across nested elements.
 // The container's text is the concatenation, in document order, of its text nodes' values,

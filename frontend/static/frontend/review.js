@@ -5,7 +5,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords } from "./offsets.js";
+import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -54,7 +54,6 @@ function flash(message, isError = false) {
 
 const labelOf = (key) => state.schema.labels.find((l) => l.key === key);
 const colorOf = (key) => labelOf(key)?.color || "#888";
-const snippet = (text, n = 70) => (text.length > n ? `${text.slice(0, n)}…` : text);
 const sameJson = (a, b) => canonical(a) === canonical(b);
 
 /** JSON with sorted keys and lists in a fixed order, as the server compares attributes. */
@@ -315,7 +314,7 @@ function cell(group, layer, row, col, goldSpans, adjudicated) {
   return el(
     "td",
     { ...props, dataset: { ...props.dataset, span: span.id } },
-    el("div", {}, labelTag(span.label), " ", el("q", {}, snippet(span.text)), el("span", { className: "offsets" }, ` [${span.start}, ${span.end})`)),
+    el("div", {}, labelTag(span.label), " ", el("q", {}, snippet(span.text, 70)), el("span", { className: "offsets" }, ` [${span.start}, ${span.end})`)),
     attributes ? el("div", { className: "attrs" }, attributes) : null,
     el(
       "div",

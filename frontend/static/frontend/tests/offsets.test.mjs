@@ -12,6 +12,7 @@ import {
   selectionToCodePoints,
   sliceByCodePoints,
   snapToWords,
+  snippet,
   utf16ToDomPoint,
 } from "../offsets.js";
 
@@ -392,5 +393,22 @@ describe("moveBoundary", () => {
     assert.deepEqual(moveBoundary(index, { start: 5, end: 6 }, "end", -1, true), { start: 5, end: 6 });
     assert.deepEqual(moveBoundary(index, { start: 0, end: 3 }, "start", -1, true), { start: 0, end: 3 });
     assert.equal(index.slice(...Object.values(moveBoundary(index, span, "end", 1))), "The council said £48");
+  });
+});
+
+describe("snippet", () => {
+  test("keeps short text whole", () => {
+    assert.equal(snippet("Fares rise", 20), "Fares rise");
+    assert.equal(snippet("", 5), "");
+  });
+  test("cuts at the limit, never inside a surrogate pair", () => {
+    assert.equal(snippet("ab😀cd", 3), "ab😀…");
+    assert.equal(snippet("ab😀cd", 2), "ab…");
+    assert.ok(!snippet("😀".repeat(50), 7).includes("\ufffd"));
+  });
+  test("counts a ZWJ family, a combining accent and a flag as one character each", () => {
+    assert.equal(snippet(`${FAMILY}${FAMILY}x`, 2), `${FAMILY}${FAMILY}…`);
+    assert.equal(snippet("cafe\u0301 noir", 4), "cafe\u0301…");
+    assert.equal(snippet("🇫🇷🇩🇪 flags", 1), "🇫🇷…");
   });
 });
