@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from annotator import access
 from annotator.agreement.selectors import usernames_get
@@ -37,6 +38,12 @@ def _or_404(getter: Any, **kwargs: Any) -> Any:
         return getter(**kwargs)
     except NotFound as error:
         raise Http404(str(error)) from None
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages that name no icon (the admin's, the API's
+    docs): the site's icon."""
+    return redirect(static("frontend/favicon.svg"), permanent=True)
 
 
 @login_required

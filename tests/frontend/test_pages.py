@@ -114,3 +114,10 @@ def test_counts_on_the_pages_agree_with_their_nouns(client, demo, k, words):
     agreement = page_html(client, "demo-manager", f"/projects/{demo.pk}/agreement/")
     assert " documents and " in agreement or " document and " in agreement
     assert " 1 documents" not in agreement
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
+    assert "frontend/favicon" in response["Location"]
