@@ -186,13 +186,16 @@ def _pss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _cpu_seconds(pids: list[int], *, ended_children: bool = False) -> float:
+    """User and system CPU the processes used so far (0 for one that is gone); with
+    `ended_children`, also that of their children that ended (a server's closed backends)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    last = 15 if ended_children else 13  # /proc/PID/stat: utime, stime, cutime, cstime
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(f) for f in fields[11:last])
         except OSError:
             pass
     return total / ticks

@@ -41,29 +41,22 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import api_load
 import harness
 import orjson
 
-PROC = Path("/proc")
-
 
 def _postgres_cpu_seconds() -> float:
-    """CPU used so far by the local PostgreSQL cluster's processes, ended ones included (0 where
-    /proc hides them)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
+    """CPU used so far by the local PostgreSQL cluster's processes, ended backends included (0
+    where /proc hides them)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
         try:
-            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            # its own user and system time, and its ended children's (backends of closed connections)
-            total += sum(int(f) for f in fields[11:15])
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                pids.append(int(entry.name))
         except OSError:
             continue
-    return total / ticks
+    return api_load._cpu_seconds(pids, ended_children=True)
 
 
 class Creator:
@@ -226,9 +219,6 @@ def main() -> None:
         harness.fresh_database(url)
     os.environ["DJANGO_CONN_MAX_AGE"] = "60"  # as gunicorn.conf.py sets it
     harness.setup_django(url)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import api_load
-
     from annotator.models import Layer
 
     variants_count = 6

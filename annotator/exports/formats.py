@@ -61,6 +61,11 @@ def escape_line_separators(line: str) -> str:
     return line
 
 
+def json_line(record: dict[str, Any]) -> str:
+    """One JSONL line: the record as JSON, line separators escaped, and a line end."""
+    return escape_line_separators(orjson.dumps(record).decode()) + "\n"
+
+
 @register
 class JsonlFormatter(Formatter):
     name = "jsonl"
@@ -93,7 +98,7 @@ class JsonlFormatter(Formatter):
                 for label, start, end, text, attributes in layer.spans
             ],
         }
-        yield escape_line_separators(orjson.dumps(record).decode()) + "\n"
+        yield json_line(record)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

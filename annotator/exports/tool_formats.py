@@ -1,6 +1,7 @@
 """Export formats that other annotation tools read, so a team can move its work there and back
-(annotator.imports.annotations reads the same formats). Both tools count offsets in UTF-16 code
-units, as the browser does, so offsets are converted from the stored code points.
+(annotator.imports.annotations reads the same formats). doccano and Label Studio count offsets
+in UTF-16 code units, as the browser does, so offsets are converted from the stored code
+points; spaCy counts code points, as stored.
 
 - `doccano`: JSONL, one line per layer of each document, as doccano imports a sequence-labelling
   project: `text`, `label` ([[start, end, "LABEL"], ...]) and, kept by doccano as metadata,
@@ -29,7 +30,7 @@ from typing import Any
 import orjson
 
 from annotator.exports.base import ExportDocument, ExportLayer, Formatter, register
-from annotator.exports.formats import escape_line_separators
+from annotator.exports.formats import escape_line_separators, json_line
 from annotator.offsets import Utf16Offsets
 
 
@@ -41,10 +42,6 @@ def _document_fields(document: ExportDocument) -> dict[str, Any]:
         "source": document.source,
         "url": document.url,
     }
-
-
-def _line(record: dict[str, Any]) -> str:
-    return escape_line_separators(orjson.dumps(record).decode()) + "\n"
 
 
 def _layers_or_none(document: ExportDocument) -> list[ExportLayer | None]:
@@ -68,7 +65,7 @@ class DoccanoFormatter(Formatter):
                 record["label"] = [
                     [offsets.utf16(span.start), offsets.utf16(span.end), span.label] for span in layer.spans
                 ]
-            yield _line(record)
+            yield json_line(record)
 
 
 @register
@@ -88,7 +85,7 @@ class SpacyFormatter(Formatter):
                      **({"_": dict(span.attributes)} if span.attributes else {})}
                     for span in layer.spans
                 ]  # fmt: skip
-            yield _line(record)
+            yield json_line(record)
 
 
 def _choices(value: Any) -> list[str] | None:

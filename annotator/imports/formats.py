@@ -39,7 +39,7 @@ from annotator.imports.base import (
     register,
 )
 from annotator.imports.readers import CHUNK_BYTES, iter_chunks, iter_lines, read_text
-from annotator.imports.rows import FIELD_SET, MAX_LENGTHS
+from annotator.imports.rows import FIELD_SET, MAX_LENGTHS, title_from_text
 
 
 def _refuse(name: str, line: int | None, message: str, *, item: int | None = None) -> FileRefused:
@@ -68,11 +68,7 @@ class TxtParser(Parser):
 
     def parse(self, stream: IO[bytes], *, name: str, limits: ImportLimits) -> Iterator[Record | ImportIssue]:
         text = read_text(stream, name=name, max_chars=limits.max_document_chars)
-        title = ""
-        for line in text.splitlines():
-            if line.strip():
-                title = line.strip()[: MAX_LENGTHS["title"]]
-                break
+        title = title_from_text(text)
         external_id = name.rsplit("/", 1)[-1][: MAX_LENGTHS["external_id"]]
         yield Record(fields={"text": text, "title": title, "external_id": external_id})
 

@@ -73,6 +73,13 @@ class NormalisedOffsets:
         return offset - bisect.bisect_left(self.removed, offset)
 
 
+def title_from_text(text: str) -> str:
+    """The title of a document that names none: its first non-blank line, stripped and cut to
+    the title's maximum length (the line also stays in the text)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first[: MAX_LENGTHS["title"]]
+
+
 def text_sha256(text: str) -> str:
     """SHA-256 (hex) of the text encoded as UTF-8. Raises UnicodeEncodeError on a lone surrogate."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -20,7 +20,7 @@ figures that are behind before they answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from enum import Enum
 from typing import Any
 
@@ -57,13 +57,17 @@ class Refresh(Enum):
         return 3 if self is Refresh.AGREEMENT else 30
 
 
+def _count_change(document_ids: Collection[int], project_id: int) -> None:
+    Document.objects.filter(pk__in=document_ids).update(layers_version=F("layers_version") + 1)
+    Project.objects.filter(pk=project_id).update(layers_version=F("layers_version") + 1)
+
+
 def layers_changed(*, document_id: int, project_id: int) -> None:
     """Call inside the transaction that changes what agreement or profiles read of a document
     (its submitted layers, its submitted gold layer): count the change on the document and its
     project. Once committed, the document's statistics are refreshed at once (the review queue
     reads them) and the project's agreement refresh is asked for (profiles follow it)."""
-    Document.objects.filter(pk=document_id).update(layers_version=F("layers_version") + 1)
-    Project.objects.filter(pk=project_id).update(layers_version=F("layers_version") + 1)
+    _count_change([document_id], project_id)
 
     def after_commit() -> None:
         try:
@@ -73,6 +77,14 @@ def layers_changed(*, document_id: int, project_id: int) -> None:
         refresh_request(Refresh.AGREEMENT, project_id=project_id)
 
     transaction.on_commit(after_commit, robust=True)  # the write stands whatever happens here
+
+
+def documents_layers_changed(*, document_ids: Collection[int], project_id: int) -> None:
+    """layers_changed for many documents at once (an import): the change is counted on each,
+    and once committed only the project's refresh is asked for, which catches every document
+    up, rather than a task per document."""
+    _count_change(document_ids, project_id)
+    transaction.on_commit(lambda: refresh_request(Refresh.AGREEMENT, project_id=project_id), robust=True)
 
 
 def project_layers_version(*, project_id: int) -> int:

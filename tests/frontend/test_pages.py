@@ -111,9 +111,25 @@ def test_agreement_page_splits_agreement_by_panel_with_stance_per_target(client,
 def test_counts_on_the_pages_agree_with_their_nouns(client, demo, k, words):
     Project.objects.filter(pk=demo.pk).update(annotators_per_document=k)
     assert words in page_html(client, "demo-anna", f"/projects/{demo.pk}/")
-    agreement = page_html(client, "demo-manager", f"/projects/{demo.pk}/agreement/")
-    assert " documents and " in agreement or " document and " in agreement
-    assert " 1 documents" not in agreement
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [(1, "from 1 article of 1 source on basis"), (2, "from 2 articles of 2 sources on basis")],
+)
+def test_the_profiles_head_counts_agree_with_their_nouns(n, words):
+    from django.template.loader import render_to_string
+
+    settings = {"n_boot": n, "seed": 7, "min_articles": n, "ok_articles": 15}
+    corpus = {"n_articles": n, "n_sources": n, "metrics": {"settings": settings, "layers": {"gold": n}}}
+    head = " ".join(
+        render_to_string(
+            "frontend/_profiles_head.html", {"corpus": corpus, "basis": "all", "bases": []}
+        ).split()
+    )
+    assert words in head
+    assert f"({n} article{'s' if n > 1 else ''} from the gold layer" in head
+    assert f"({n} resample{'s' if n > 1 else ''}, seed 7)" in head
 
 
 def test_favicon_ico_leads_to_the_sites_icon(client, db):

@@ -28,6 +28,7 @@ from typing import IO, Any, ClassVar
 
 from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
 from annotator.imports.formats import JsonlParser, JsonParser
+from annotator.imports.rows import title_from_text
 from annotator.offsets import Utf16Offsets
 
 
@@ -138,7 +139,7 @@ def _document_fields(values: Mapping[str, Any], text: object, external_id: objec
     if _int(external_id) or isinstance(external_id, str):
         fields["external_id"] = str(external_id)
     if "title" not in fields and isinstance(text, str):
-        fields["title"] = next((line.strip() for line in text.splitlines() if line.strip()), "")[:500]
+        fields["title"] = title_from_text(text)
     return fields
 
 
@@ -247,8 +248,8 @@ def _doccano_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object, obj
                 yield f"entities[{index}]", None, None, None
 
 
-# Result types that carry a region's attributes, and the key of their value.
-_LABEL_STUDIO_ATTRIBUTES = {"choices": "choices", "taxonomy": "taxonomy"}
+# Result types that carry a region's attributes; each holds its values under its own name.
+_LABEL_STUDIO_ATTRIBUTES = ("choices", "taxonomy")
 
 
 def _label_studio_annotator(completed_by: object) -> str | None:
@@ -272,102 +273,113 @@ class LabelStudio(AnnotationFormat):
         for item in JsonParser().parse(stream, name=name, limits=limits):
             if isinstance(item, ImportIssue):
                 yield item
-                continue
-            record = self._record(item, name)
-            if isinstance(record, list):
-                yield from record
             else:
-                yield record
+                yield from self._record(item, name)
 
-    def _record(self, item: Record, name: str) -> AnnotatedRecord | list[ImportIssue]:
+    def _record(self, item: Record, name: str) -> Iterator[AnnotatedRecord | ImportIssue]:
+        """The task's document and layers, or what is wrong with it."""
         task = item.fields
         data = task.get("data")
-
-        def issue(where: str, message: str) -> ImportIssue:
-            return ImportIssue(file=name, line=item.line, field=where, message=message, item=item.item)
-
-        if not isinstance(data, Mapping):
-            return [issue("data", f"must be an object holding the task's text, not {a_type_name(data)}")]
-        text = data.get("text")
-        if not isinstance(text, str):
-            return [issue("data.text", f"must be a string, not {a_type_name(text)}")]
+        values: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        text = values.get("text")
         document = Record(
-            fields=_document_fields(data, text, data.get("external_id", task.get("id"))),
+            fields=_document_fields(values, text, values.get("external_id", task.get("id"))),
             line=item.line,
             item=item.item,
         )
+        builder = _SpanBuilder(text if isinstance(text, str) else "", name, document)
+        if not isinstance(data, Mapping):
+            yield builder.issue("data", f"must be an object holding the task's text, not {a_type_name(data)}")
+            return
+        if not isinstance(text, str):
+            yield builder.issue("data.text", f"must be a string, not {a_type_name(text)}")
+            return
         annotations = task.get("annotations", [])
         if not isinstance(annotations, list):
-            return [issue("annotations", f"must be an array, not {a_type_name(annotations)}")]
-        builder = _SpanBuilder(text, name, document)
+            yield builder.issue("annotations", f"must be an array, not {a_type_name(annotations)}")
+            return
         layers: list[FileLayer] = []
         problems: list[ImportIssue] = []
         for index, annotation in enumerate(annotations):
-            where = f"annotations[{index}]"
-            if not isinstance(annotation, Mapping):
-                problems.append(issue(where, f"must be an object, not {a_type_name(annotation)}"))
-                continue
-            if annotation.get("was_cancelled"):
-                continue
-            annotator = _label_studio_annotator(annotation.get("completed_by"))
-            if annotator is None:
-                problems.append(
-                    issue(f"{where}.completed_by", "does not name an annotator (an id, email or username)")
+            layer = self._layer(f"annotations[{index}]", annotation, builder, problems)
+            if layer is not None:
+                layers.append(layer)
+        if problems:
+            yield from problems
+        else:
+            yield AnnotatedRecord(document=document, layers=layers)
+
+    def _layer(
+        self, where: str, annotation: object, builder: _SpanBuilder, problems: list[ImportIssue]
+    ) -> FileLayer | None:
+        """One annotation's layer (None for a cancelled one); its problems go to `problems`."""
+        if not isinstance(annotation, Mapping):
+            problems.append(builder.issue(where, f"must be an object, not {a_type_name(annotation)}"))
+            return None
+        if annotation.get("was_cancelled"):
+            return None
+        annotator = _label_studio_annotator(annotation.get("completed_by"))
+        if annotator is None:
+            problems.append(
+                builder.issue(
+                    f"{where}.completed_by", "does not name an annotator (an id, email or username)"
                 )
-                continue
-            results = annotation.get("result", [])
-            if not isinstance(results, list):
-                problems.append(issue(f"{where}.result", f"must be an array, not {a_type_name(results)}"))
-                continue
-            layer = FileLayer(annotator)
-            layers.append(layer)
-            attributes: dict[object, dict[str, Any]] = {}
-            for position, result in enumerate(results):
-                if isinstance(result, Mapping) and result.get("type") in _LABEL_STUDIO_ATTRIBUTES:
-                    value = result.get("value")
-                    key = _LABEL_STUDIO_ATTRIBUTES[result["type"]]
-                    if isinstance(value, Mapping) and result.get("from_name") and key in value:
-                        attributes.setdefault(result.get("id"), {})[str(result["from_name"])] = value[key]
-                    else:
-                        problems.append(
-                            issue(
-                                f"{where}.result[{position}]",
-                                f"a {result['type']} result needs from_name and value.{key}",
-                            )
-                        )
-            for position, result in enumerate(results):
-                at = f"{where}.result[{position}]"
-                if not isinstance(result, Mapping):
-                    problems.append(issue(at, f"must be an object, not {a_type_name(result)}"))
-                    continue
-                if result.get("type") != "labels":
-                    if result.get("type") not in _LABEL_STUDIO_ATTRIBUTES:
-                        problems.append(
-                            issue(
-                                at,
-                                f"type {result.get('type')!r} is not read: only labels, choices and taxonomy are",
-                            )
-                        )
-                    continue
-                value = result.get("value")
-                labels = value.get("labels") if isinstance(value, Mapping) else None
-                if not isinstance(labels, list) or len(labels) != 1:
-                    problems.append(issue(f"{at}.value.labels", "must name exactly one label"))
-                    continue
-                assert isinstance(value, Mapping)
-                span = builder.span(
-                    start=value.get("start"),
-                    end=value.get("end"),
-                    label=labels[0],
-                    text=value.get("text"),
-                    attributes=attributes.get(result.get("id"), {}),
-                    where=at,
-                )
+            )
+            return None
+        results = annotation.get("result", [])
+        if not isinstance(results, list):
+            problems.append(builder.issue(f"{where}.result", f"must be an array, not {a_type_name(results)}"))
+            return None
+        layer = FileLayer(annotator)
+        attributes = self._region_attributes(where, results, builder, problems)
+        for position, result in enumerate(results):
+            at = f"{where}.result[{position}]"
+            if not isinstance(result, Mapping):
+                problems.append(builder.issue(at, f"must be an object, not {a_type_name(result)}"))
+            elif result.get("type") == "labels":
+                span = self._span(at, result, attributes.get(result.get("id"), {}), builder)
                 if isinstance(span, ImportIssue):
                     problems.append(span)
                 else:
                     layer.spans.append(span)
-        return problems or AnnotatedRecord(document=document, layers=layers)
+            elif result.get("type") not in _LABEL_STUDIO_ATTRIBUTES:
+                message = f"type {result.get('type')!r} is not read: only labels, choices and taxonomy are"
+                problems.append(builder.issue(at, message))
+        return layer
+
+    @staticmethod
+    def _region_attributes(
+        where: str, results: list[Any], builder: _SpanBuilder, problems: list[ImportIssue]
+    ) -> dict[object, dict[str, Any]]:
+        """Region id -> its attributes: the values of its choices and taxonomy results."""
+        attributes: dict[object, dict[str, Any]] = {}
+        for position, result in enumerate(results):
+            if not isinstance(result, Mapping) or result.get("type") not in _LABEL_STUDIO_ATTRIBUTES:
+                continue
+            kind, value = result["type"], result.get("value")
+            if isinstance(value, Mapping) and result.get("from_name") and kind in value:
+                attributes.setdefault(result.get("id"), {})[str(result["from_name"])] = value[kind]
+            else:
+                message = f"a {kind} result needs from_name and value.{kind}"
+                problems.append(builder.issue(f"{where}.result[{position}]", message))
+        return attributes
+
+    @staticmethod
+    def _span(
+        at: str, result: Mapping[str, Any], attributes: dict[str, Any], builder: _SpanBuilder
+    ) -> FileSpan | ImportIssue:
+        value = result.get("value")
+        labels = value.get("labels") if isinstance(value, Mapping) else None
+        if not isinstance(value, Mapping) or not isinstance(labels, list) or len(labels) != 1:
+            return builder.issue(f"{at}.value.labels", "must name exactly one label")
+        return builder.span(
+            start=value.get("start"),
+            end=value.get("end"),
+            label=labels[0],
+            text=value.get("text"),
+            attributes=attributes,
+            where=at,
+        )
 
 
 class Spacy(_JsonlFormat):

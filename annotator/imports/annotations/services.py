@@ -29,7 +29,6 @@ from typing import Any, NamedTuple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import router, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -40,7 +39,7 @@ from annotator.imports.copy import allocate_ids, copy_rows, copy_supported
 from annotator.imports.readers import iter_entries
 from annotator.imports.rows import DocumentRow, NormalisedOffsets
 from annotator.imports.services import READ_ERRORS, ImportFile, SourceResolver, document_from_row
-from annotator.jobs.scheduling import Refresh, refresh_request
+from annotator.jobs.scheduling import documents_layers_changed
 from annotator.layers.services import layers_recount
 from annotator.models import (
     AttributeKind,
@@ -183,20 +182,14 @@ class _Importer:
         self,
         *,
         project: Project,
-        annotators: Mapping[str, str],
-        labels: Mapping[str, str],
-        placeholders: bool,
-        status: str,
+        options: AnnotationImportOptions,
         default_source: Source | None,
         actor: User | None,
         batch_size: int,
     ) -> None:
         self.project = project
         self.schema: ProjectSchema = project_schema_get(project=project)
-        self.annotators = annotators
-        self.labels = labels
-        self.placeholders = placeholders
-        self.status = status
+        self.options = options
         self.sources = SourceResolver(default_source)
         self.actor = actor
         self.batch_size = batch_size
@@ -228,10 +221,10 @@ class _Importer:
     def user_id(self, name: str, where: _Place) -> int | None:
         if name in self.user_ids:
             return self.user_ids[name]
-        username = self.annotators.get(name)
+        username = self.options.annotators.get(name)
         user_id: int | None = None
         if username is None:
-            if self.placeholders:
+            if self.options.placeholders:
                 user_id = self._placeholder(name, where)
             else:
                 self.unmapped.setdefault(name, where)
@@ -275,7 +268,7 @@ class _Importer:
         return int(user.pk)
 
     def label_key(self, label: str, where: _Place) -> str | None:
-        key = self.labels.get(label, label)
+        key = self.options.labels.get(label, label)
         if key in self.schema.labels:
             return key
         self.unknown_labels.setdefault(label, where)
@@ -310,11 +303,11 @@ class _Importer:
         for layer in record.layers:
             user_id = self.user_id(layer.annotator, where)
             if user_id is not None and user_id in seen:
-                self.issue(self._span_issue(record, name, "annotations", f"names {layer.annotator!r} twice"))
+                self.issue_at(where, "annotations", f"names {layer.annotator!r} twice")
                 continue
             spans: list[Span] = []
             for file_span in layer.spans:
-                span = self._span(record, name, file_span, row.text, moved, spans)
+                span = self._span(where, file_span, row.text, moved, spans)
                 if span is not None:
                     spans.append(span)
             if user_id is not None:
@@ -324,26 +317,21 @@ class _Importer:
         if len(self.pending) >= self.batch_size:
             self.flush()
 
-    def _span_issue(self, record: AnnotatedRecord, name: str, where: str, message: str) -> ImportIssue:
-        document = record.document
-        return ImportIssue(file=name, line=document.line, field=where, message=message, item=document.item)
-
     def _span(
         self,
-        record: AnnotatedRecord,
-        name: str,
+        where: _Place,
         file_span: FileSpan,
         text: str,
         moved: NormalisedOffsets,
         layer_spans: list[Span],
     ) -> Span | None:
-        key = self.label_key(file_span.label, _Place(name, record.document.line, record.document.item))
+        key = self.label_key(file_span.label, where)
         if key is None:
             return None
         label = self.schema.labels[key]
         start, end = moved(file_span.start), moved(file_span.end)
         if end <= start:
-            self.issue(self._span_issue(record, name, file_span.where, "holds only a line ending's CR"))
+            self.issue_at(where, file_span.where, "holds only a line ending's CR")
             return None
         try:
             attributes = span_check_attributes(
@@ -355,19 +343,16 @@ class _Importer:
         except ValidationError as error:
             for problem, messages in error.message_dict.items():
                 message = " ".join(messages)
-                self.issue(self._span_issue(record, name, f"{file_span.where}: {problem}", message))
+                self.issue_at(where, f"{file_span.where}: {problem}", message)
             return None
-        if self.status == LayerStatus.SUBMITTED:
+        if self.options.status == LayerStatus.SUBMITTED:
             missing = span_missing_attributes(schema=self.schema, label_key=key, attributes=attributes)
             if missing:
-                self.issue(
-                    self._span_issue(
-                        record,
-                        name,
-                        file_span.where,
-                        f"a {key} span must answer {', '.join(missing)} before its layer is submitted; "
-                        "import the layers as in progress to let the annotators answer them",
-                    )
+                self.issue_at(
+                    where,
+                    file_span.where,
+                    f"a {key} span must answer {', '.join(missing)} before its layer is submitted; "
+                    "import the layers as in progress to let the annotators answer them",
                 )
                 return None
         return Span(label=label, start=start, end=end, text=text[start:end], attributes=attributes)
@@ -387,7 +372,7 @@ class _Importer:
             ).values_list("document_id", "user_id")
         )
         now = timezone.now()
-        submitted = self.status == LayerStatus.SUBMITTED
+        submitted = self.options.status == LayerStatus.SUBMITTED
         layers: list[Layer] = []
         spans: list[tuple[Layer, list[Span]]] = []
         for item in pending:
@@ -411,7 +396,7 @@ class _Importer:
                     document_id=document_id,
                     user_id=user_id,
                     kind=LayerKind.ANNOTATION,
-                    status=self.status,
+                    status=self.options.status,
                     submitted_at=now if submitted else None,
                 )
                 layers.append(layer)
@@ -438,7 +423,7 @@ class _Importer:
             return
         now = timezone.now()
         for span, pk in zip(spans, allocate_ids(Span, len(spans), using=using), strict=True):
-            span.pk = span.id = pk
+            span.pk = pk
             span.created_at = span.updated_at = now
         copy_rows(Span, SPAN_COLUMNS, (_span_row(span) for span in spans), using=using)
         history = (*SPAN_COLUMNS, "history_change_reason", "history_date", "history_type", "history_user")
@@ -549,10 +534,7 @@ def annotations_import(
     read as `options` say: all of it or, on any problem, nothing."""
     importer = _Importer(
         project=project,
-        annotators=options.annotators,
-        labels=options.labels,
-        placeholders=options.placeholders,
-        status=options.status,
+        options=options,
         default_source=default_source,
         actor=actor,
         batch_size=batch_size,
@@ -567,20 +549,12 @@ def annotations_import(
             if importer.summary.documents_created + importer.summary.documents_matched == 0:
                 importer.issue(ImportIssue(file=file.name, line=None, field=None, message="has no documents"))
                 raise _Rollback
-            _count_layers(project, importer.document_ids, submitted=options.status == LayerStatus.SUBMITTED)
+            # The layers count toward k; submitted ones change what agreement and profiles read.
+            layers_recount(document_ids=importer.document_ids)
+            if options.status == LayerStatus.SUBMITTED:
+                documents_layers_changed(document_ids=importer.document_ids, project_id=project.pk)
     except _Rollback:
         importer.summary.documents_created = importer.summary.documents_matched = 0
         importer.summary.layers = importer.summary.spans = 0
         importer.summary.placeholders = []
     return importer.summary
-
-
-def _count_layers(project: Project, document_ids: set[int], *, submitted: bool) -> None:
-    """The imported layers count toward k; submitted ones change what agreement and profiles
-    read, so the documents and the project count the change and a refresh is asked for."""
-    layers_recount(document_ids=document_ids)
-    if not submitted:
-        return
-    Document.objects.filter(pk__in=document_ids).update(layers_version=F("layers_version") + 1)
-    Project.objects.filter(pk=project.pk).update(layers_version=F("layers_version") + 1)
-    transaction.on_commit(lambda: refresh_request(Refresh.AGREEMENT, project_id=project.pk), robust=True)

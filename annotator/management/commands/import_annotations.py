@@ -1,4 +1,4 @@
-"""manage.py import_annotations FILE --project SLUG --format doccano|label-studio
+"""manage.py import_annotations FILE --project SLUG --format doccano|label-studio|spacy
     [--annotator NAME=USERNAME ...] [--label NAME=KEY ...] [--placeholders] [--in-progress]
     [--source SLUG]
 
@@ -32,7 +32,7 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 
 class Command(BaseCommand):
-    help = "Import documents with their annotations from a doccano or Label Studio export."
+    help = "Import documents with their annotations from a doccano, Label Studio or spaCy export."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("path", metavar="FILE", help="The export: a file, or a zip of them.")
