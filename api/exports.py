@@ -108,6 +108,10 @@ class ExportApi(APIView):
             (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.BINARY, description="The JSONL file."),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="The CoNLL (BIO) file."),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description="The Label Studio tasks."),
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The WebAnno TSV files, one per document and layer."
+            ),
             (400, "application/json"): OpenApiResponse(
                 inline_serializer(
                     "ExportQueryError",
@@ -141,7 +145,7 @@ class ExportApi(APIView):
             since=data.get("since"),
         )
         export = export_stream(project=project, format=data["format"], filters=filters)
-        response = StreamingHttpResponse(export.chunks, content_type=f"{export.content_type}; charset=utf-8")
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"  # let nginx pass chunks on as they come

@@ -94,6 +94,20 @@ class Formatter(ABC):
     def document(self, document: ExportDocument) -> Iterator[str]: ...
 
 
+class ArchiveFormatter(Formatter):
+    """A format of one file per document and layer, as a tool that reads one document per file
+    needs: sent as a zip archive. `files` yields each file's path in the archive and its text."""
+
+    content_type = "application/zip"
+    extension = "zip"
+
+    @abstractmethod
+    def files(self, document: ExportDocument) -> Iterator[tuple[str, str]]: ...
+
+    def document(self, document: ExportDocument) -> Iterator[str]:
+        raise TypeError(f"{self.name} is an archive of files: write it with writers.write_chunks")
+
+
 FORMATTERS: dict[str, type[Formatter]] = {}
 
 

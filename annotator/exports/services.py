@@ -66,6 +66,7 @@ from annotator.exports import (
     formatter_for,
     write_chunks,
 )
+from annotator.exports.base import ArchiveFormatter
 from annotator.models import (
     Attribute,
     Decision,
@@ -99,7 +100,8 @@ class ExportFilters:
 
 @dataclass(frozen=True)
 class ExportStream:
-    """An export ready to send: `chunks` reads the database lazily, as it is consumed."""
+    """An export ready to send: `chunks` reads the database lazily, as it is consumed.
+    `content_type` is the response's, with the charset for text."""
 
     filename: str
     content_type: str
@@ -422,6 +424,8 @@ def export_stream(*, project: Project, format: str, filters: ExportFilters) -> E
     documents = export_documents_iter(project=project, filters=filters)
     return ExportStream(
         filename=export_filename(project=project, basis=filters.basis, format=format),
-        content_type=formatter.content_type,
+        content_type=formatter.content_type
+        if isinstance(formatter, ArchiveFormatter)
+        else f"{formatter.content_type}; charset=utf-8",
         chunks=write_chunks(formatter, documents),
     )

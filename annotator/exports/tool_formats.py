@@ -20,18 +20,28 @@ points; spaCy counts code points, as stored.
   email and username; Label Studio takes an annotation whose email is one of its users' as that
   user's (and refuses the import otherwise), so it is left out on the consensus, model and gold
   bases, and the importing user takes those layers.
+- `webanno-tsv`: WebAnno TSV 3.3, which INCEpTION imports (see annotator.webanno_tsv): a zip
+  archive of one file per document and layer, `<document>/<annotator>.tsv`, the annotator being
+  the username or the basis; a document without layers has one file, `INITIAL_CAS.tsv`, with no
+  annotations. `<document>` is the title, made safe as a file name (and told apart by the
+  document id where two titles are the same). The spans are in the layer `webanno.custom.Span`,
+  with the features `label` and one per attribute of the schema, named by its key; a value that
+  is not a string is written as JSON (true and false as they are). In INCEpTION, create a span
+  layer named Span with those string features before importing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
 
-from annotator.exports.base import ExportDocument, ExportLayer, Formatter, register
+from annotator.exports.base import ArchiveFormatter, ExportDocument, ExportLayer, Formatter, register
 from annotator.exports.formats import escape_line_separators, json_line
 from annotator.offsets import Utf16Offsets
+from annotator.webanno_tsv import DocumentTsv, TsvSpan
 
 
 def _document_fields(document: ExportDocument) -> dict[str, Any]:
@@ -162,3 +172,37 @@ class LabelStudioFormatter(Formatter):
                     "to_name": "text",
                     "value": {**place, "choices": choices},
                 }
+
+
+# What a file name may not hold on common systems, and control characters.
+_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+@register
+class WebAnnoTsvFormatter(ArchiveFormatter):
+    name = "webanno-tsv"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.folders: set[str] = set()
+
+    def _folder(self, document: ExportDocument) -> str:
+        folder = (
+            _UNSAFE_IN_NAMES.sub("-", document.title).strip(" .")[:100] or f"document {document.document_id}"
+        )
+        if folder in self.folders:
+            folder = f"{folder} ({document.document_id})"
+        self.folders.add(folder)
+        return folder
+
+    def files(self, document: ExportDocument) -> Iterator[tuple[str, str]]:
+        folder = self._folder(document)
+        layers = [
+            [TsvSpan(span.start, span.end, span.label, span.attributes) for span in layer.spans]
+            for layer in document.layers
+        ]
+        tsv = DocumentTsv(document.text, layers, self.context.attribute_keys)
+        if not layers:
+            yield f"{folder}/INITIAL_CAS.tsv", tsv.file([])
+        for layer, spans in zip(document.layers, layers, strict=True):
+            yield f"{folder}/{layer.name}.tsv", tsv.file(spans)

@@ -253,6 +253,13 @@ def _doccano(labels: list[list[Any]], text: object = PLAIN, **extra: Any) -> str
 
 
 EMOJI_TEXT = "Tram 🚋 fares rise 🚋 again"
+
+
+def webanno_tsv(*rows: str, version: str = "3.3", text: str = EMOJI_TEXT) -> str:
+    header = [f"#FORMAT=WebAnno TSV {version}", "#T_SP=webanno.custom.Span|label|evidence", "", ""]
+    return "\n".join([*header, f"#Text={text}", *rows]) + "\n"
+
+
 REFUSED: dict[str, tuple[str, str, str, str]] = {
     # case: (file name, content, format, words the message must hold)
     "offsets outside the text": (
@@ -389,6 +396,18 @@ REFUSED: dict[str, tuple[str, str, str, str]] = {
         "must name exactly one label",
     ),
     "an empty file": ("alice.jsonl", "", "doccano", "is empty (0 bytes)"),
+    "a TSV file counting code points": (
+        "alice.tsv",
+        webanno_tsv("1-1\t0-4\tTram\t_\t_\t", "1-2\t5-6\t🚋\t_\t_\t", "1-3\t7-12\tfares\tOPINION\t*\t"),
+        "webanno-tsv",
+        "[5, 6) does not fit the text, which is 27 UTF-16 code units long (an offset past its end, or inside",
+    ),
+    "a TSV file of an older version": (
+        "alice.tsv",
+        webanno_tsv("1-1\t0-4\tTram\t_\t_\t", version="3.1"),
+        "webanno-tsv",
+        "WebAnno TSV 3.0 or 3.1",
+    ),
     "a file of the wrong kind": ("alice.csv", "text\nx\n", "doccano", "is not a .jsonl file"),
 }
 
@@ -454,6 +473,33 @@ def test_a_second_layer_of_the_same_annotator_is_refused(project: Any, members: 
     summary = run(project, "alice.jsonl", content, "doccano", annotators=mapping)
     assert "already has a layer on this document" in str(summary.errors[0])
     assert Layer.objects.count() == 1
+
+
+def test_webanno_tsv_files_of_one_document_become_its_layers(project: Any, members: dict[str, Any]) -> None:
+    alice = webanno_tsv(
+        "1-1\t0-4\tTram\t_\t_\t", "1-2\t5-7\t🚋\t_\t_\t",
+        "1-3\t8-13\tfares\tCLAIM[1]\tDATA[1]\t", "1-4\t14-18\trise\tCLAIM[1]\tDATA[1]\t",
+        "1-5\t19-21\t🚋\t_\t_\t", "1-6\t22-27\tagain\t_\t_\t",
+    )  # fmt: skip
+    bob = webanno_tsv(
+        "1-1\t0-4\tTram\t_\t_\t", "1-2\t5-7\t🚋\t_\t_\t", "1-3\t8-13\tfares\t_\t_\t",
+        "1-4\t14-18\trise\t_\t_\t", "1-5\t19-21\t🚋\t_\t_\t", "1-6\t22-27\tagain\tOPINION\t*\t",
+        "1-6.1\t22-25\taga\tDISCLAIMER\t*\t",
+    )  # fmt: skip
+    archive = zip_of({"annotation/fares.txt/alice.tsv": alice, "annotation/fares.txt/bob.tsv": bob})
+    mapping = {k: members[v].username for k, v in MAPPED.items()}
+    summary = run(project, "inception.zip", archive, "webanno-tsv", annotators=mapping)
+    assert summary.errors == []
+    assert (summary.documents_created, summary.layers, summary.spans) == (1, 2, 3)
+    document = Document.objects.get(project=project)
+    assert (document.title, document.text) == ("fares.txt", EMOJI_TEXT)
+    assert {
+        (s.layer.user.username, s.label.key, s.text, json.dumps(s.attributes)) for s in Span.objects.all()
+    } == {
+        (members["annotator"].username, "CLAIM", "fares rise", '{"evidence": "DATA"}'),
+        (members["reviewer"].username, "OPINION", "again", "{}"),
+        (members["reviewer"].username, "DISCLAIMER", "aga", "{}"),
+    }
 
 
 # -- the tools' own exports ----------------------------------------------------------------------

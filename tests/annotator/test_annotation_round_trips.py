@@ -14,7 +14,7 @@ import pytest
 from annotator.exports.services import ExportFilters, export_stream
 from annotator.imports.annotations.services import AnnotationImportOptions, annotations_import
 from annotator.imports.services import ImportFile
-from annotator.models import Membership, Role, Span
+from annotator.models import Membership, Role, Source, Span
 from tests.factories import MembershipFactory, ProjectFactory, SourceFactory, UserFactory
 
 TEXTS = [
@@ -77,13 +77,14 @@ def _project(users: dict[str, Any]) -> Any:
     return project
 
 
-def _import(project: Any, name: str, content: bytes, format: str) -> Any:
+def _import(project: Any, name: str, content: bytes, format: str, default_source: Any = None) -> Any:
     members = Membership.objects.filter(project=project).values_list("user__username", flat=True)
     usernames = {username: username for username in members}
     summary = annotations_import(
         project=project,
         file=ImportFile(name=name, stream=io.BytesIO(content)),
         options=AnnotationImportOptions(format=format, annotators=usernames),
+        default_source=default_source,
     )
     assert summary.errors == [], [str(e) for e in summary.errors]
     return summary
@@ -201,3 +202,26 @@ def test_spacy_round_trip_keeps_every_attribute(users: dict[str, Any]) -> None:
     second = _project(users)
     _import(second, "export.jsonl", _export(first, "spacy"), "spacy")
     assert _spans(second) == original
+
+
+def test_webanno_tsv_round_trip_keeps_every_attribute_and_the_exact_text(users: dict[str, Any]) -> None:
+    import zipfile
+
+    first = _project(users)
+    _import(first, "spans.jsonl", _spacy_source(), "spacy")
+    original = _spans(first)
+    export = _export(first, "webanno-tsv")
+    # A file per document and layer, in a folder named by the title made safe as a file name.
+    assert sorted(zipfile.ZipFile(io.BytesIO(export)).namelist()) == [
+        "Officials 🚋 said- “the cafe\u0301 is closed”/anna.tsv",
+        "Officials 🚋 said- “the cafe\u0301 is closed”/ben.tsv",
+        "قال المجلس إن التكلفة 48 مليون 💶. Critics called it “fantasy”/anna.tsv",
+        "𝐁old move- rents rose 9% in 2025, the mayor said/ben.tsv",
+    ]
+    second = _project(users)
+    # TSV carries no document fields: the source is given, as for plain text.
+    _import(second, "export.zip", export, "webanno-tsv", default_source=Source.objects.get(slug="herald"))
+    assert _spans(second) == original
+    assert "Officials 🚋 said- “the cafe\u0301 is closed”" in set(
+        second.documents.values_list("title", flat=True)
+    )

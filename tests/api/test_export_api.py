@@ -129,6 +129,24 @@ def test_conll_export_tags_each_layers_tokens(labelled):
     assert "council\t43\t50\tB-CLAIM" in ben.splitlines()
 
 
+def test_webanno_tsv_export_is_a_zip_of_a_file_per_layer(labelled):
+    import zipfile
+
+    from annotator.webanno_tsv import read_tsv
+
+    response = _get(labelled, format="webanno-tsv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].endswith('.zip"')
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = sorted(archive.namelist())
+    assert [name.rsplit("/", 1)[1] for name in names] == ["anna.tsv", "ben.tsv"]
+    anna = archive.read(names[0]).decode().split("\n")
+    document = read_tsv(enumerate(anna[:-1], start=1))
+    assert document.text == TEXT
+    assert sorted(label for _, label, _ in document.spans()) == ["CLAIM", "OPINION"]
+
+
 def test_csv_export_neutralises_formulas_in_span_text(world):
     text = '=HYPERLINK("http://evil.example") said the mayor.\n-5 percent, she said.'
     document = DocumentFactory(project=world.project, source=world.document.source, text=text)
@@ -313,12 +331,19 @@ def test_openapi_describes_the_export_parameters_and_the_file(db):
         "jsonl",
         "label-studio",
         "spacy",
+        "webanno-tsv",
     ]
     assert parameters["basis"]["schema"]["enum"] == ["all", "consensus", "gold", "model"]
     assert parameters["since"]["schema"]["format"] == "date-time"
     assert "replaces documents by document_id" in parameters["since"]["description"]
     assert set(parameters) >= {"source", "label", "annotator"}
-    assert set(operation["responses"]["200"]["content"]) == {"application/jsonl", "text/csv", "text/plain"}
+    assert set(operation["responses"]["200"]["content"]) == {
+        "application/jsonl",
+        "text/csv",
+        "text/plain",
+        "application/json",
+        "application/zip",
+    }
     assert "400" in operation["responses"]
 
 

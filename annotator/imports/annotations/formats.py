@@ -18,6 +18,13 @@ the service then maps them onto the stored (normalised) text.
   attributes, under their `from_name`. Cancelled annotations are left out. Offsets are UTF-16
   code units.
 - `spacy`: spaCy's JSONL (see Spacy), offsets in code points.
+- `webanno-tsv`: WebAnno TSV 3.2 or 3.3 as INCEpTION exports it (see annotator.webanno_tsv), one
+  document per file. The annotator is the file's name without `.tsv`, and a zip may hold
+  `<document>/<annotator>.tsv`, the folder naming the document (its title). Annotations of the
+  project's own layers (`webanno.custom.*`) and of named entities are read; the label is the
+  layer's `label` or `value` feature, else the layer's name (`Claim` for `webanno.custom.Claim`),
+  and the layer's other features that are set are attributes. Offsets are UTF-16 code
+  units, and each token's text is checked against the text rebuilt from the sentences.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from typing import IO, Any, ClassVar
 
 from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
 from annotator.imports.formats import JsonlParser, JsonParser
+from annotator.imports.readers import iter_lines
 from annotator.imports.rows import title_from_text
 from annotator.offsets import Utf16Offsets
+from annotator.webanno_tsv import TsvProblem, read_tsv
 
 
 @dataclass(slots=True)
@@ -438,6 +447,45 @@ def _spacy_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
         yield "ents", ents
 
 
+class WebAnnoTsv(AnnotationFormat):
+    name = "webanno-tsv"
+    extensions = (".tsv",)
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        try:
+            document = read_tsv(
+                (number, line.removesuffix("\n").removesuffix("\r"))
+                for number, line in iter_lines(stream, name=name, limits=limits)
+            )
+        except TsvProblem as problem:
+            yield ImportIssue(file=name, line=problem.line, field=problem.where, message=problem.message)
+            return
+        *folders, file_name = name.split("/")
+        folder = folders[-1] if folders and not folders[-1].lower().endswith(".zip") else None
+        record = Record(
+            fields=_document_fields({"title": folder} if folder else {}, document.text, None), line=1
+        )
+        builder = _SpanBuilder(document.text, name, record)
+        layer = FileLayer(file_name.rsplit(".", 1)[0])
+        problems = []
+        for annotation, label, attributes in document.spans():
+            span = builder.span(
+                start=annotation.begin, end=annotation.end, label=label, text=None,
+                attributes=attributes, where=annotation.unit,
+            )  # fmt: skip
+            if isinstance(span, ImportIssue):
+                span.line = annotation.line
+                problems.append(span)
+            else:
+                layer.spans.append(span)
+        if problems:
+            yield from problems
+        else:
+            yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
+
+
 ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {
-    cls.name: cls for cls in (Doccano, LabelStudio, Spacy)
+    cls.name: cls for cls in (Doccano, LabelStudio, Spacy, WebAnnoTsv)
 }

@@ -21,11 +21,13 @@ own work to check and submit).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import router, transaction
@@ -275,17 +277,27 @@ class _Importer:
         return None
 
     def _attributes(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """A tool's values in this schema's shapes: a list of one choice answers a choice
-        attribute, and ["true"] or ["false"] a yes-or-no one."""
+        """A tool's values in this schema's shapes: a list of one value answers a choice or a
+        yes-or-no attribute, "true" and "false" a yes-or-no one, and JSON text (as formats of
+        strings write them) one whose values are lists or objects."""
         values = dict(raw)
         for key, value in raw.items():
             attribute = self.schema.attributes.get(key)
-            if attribute is None or not isinstance(value, list) or len(value) != 1:
+            if attribute is None:
                 continue
-            if attribute.kind == AttributeKind.CHOICE:
-                values[key] = value[0]
-            elif attribute.kind == AttributeKind.BOOLEAN and value[0] in ("true", "false"):
-                values[key] = value[0] == "true"
+            kind = attribute.kind
+            if (
+                isinstance(value, list)
+                and len(value) == 1
+                and kind in (AttributeKind.CHOICE, AttributeKind.BOOLEAN)
+            ):
+                value = value[0]
+            if kind == AttributeKind.BOOLEAN and value in ("true", "false"):
+                value = value == "true"
+            elif kind in (AttributeKind.MULTI, AttributeKind.TARGET) and isinstance(value, str):
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    value = orjson.loads(value)
+            values[key] = value
         return values
 
     # -- records --------------------------------------------------------------------------
