@@ -108,7 +108,9 @@ class ExportApi(APIView):
             (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.BINARY, description="The JSONL file."),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="The CoNLL (BIO) file."),
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description="The Label Studio tasks."),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The Label Studio tasks."
+            ),
             (200, "application/zip"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The WebAnno TSV files, one per document and layer."
             ),

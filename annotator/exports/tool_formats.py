@@ -20,19 +20,17 @@ points; spaCy counts code points, as stored.
   email and username; Label Studio takes an annotation whose email is one of its users' as that
   user's (and refuses the import otherwise), so it is left out on the consensus, model and gold
   bases, and the importing user takes those layers.
-- `webanno-tsv`: WebAnno TSV 3.3, which INCEpTION imports (see annotator.webanno_tsv): a zip
-  archive of one file per document and layer, `<document>/<annotator>.tsv`, the annotator being
-  the username or the basis; a document without layers has one file, `INITIAL_CAS.tsv`, with no
-  annotations. `<document>` is the title, made safe as a file name (and told apart by the
-  document id where two titles are the same). The spans are in the layer `webanno.custom.Span`,
-  with the features `label` and one per attribute of the schema, named by its key; a value that
-  is not a string is written as JSON (true and false as they are). In INCEpTION, create a span
-  layer named Span with those string features before importing.
+- `webanno-tsv` and `spacy-docbin`: zip archives of a file per document and layer (see
+  ArchiveFormatter). `webanno-tsv` is WebAnno TSV 3.3, which INCEpTION imports (see
+  annotator.webanno_tsv): the spans are in the layer `webanno.custom.Span`, with the features
+  `label` and one per attribute of the schema, named by its key; a value that is not a string is
+  written as JSON (true and false as they are). In INCEpTION, create a span layer named Span
+  with those string features before importing. `spacy-docbin` is spaCy's DocBin (see
+  annotator.spacy_docs), which `spacy train` reads from a folder of `.spacy` files.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -174,35 +172,36 @@ class LabelStudioFormatter(Formatter):
                 }
 
 
-# What a file name may not hold on common systems, and control characters.
-_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-
-
 @register
 class WebAnnoTsvFormatter(ArchiveFormatter):
     name = "webanno-tsv"
+    file_extension = "tsv"
+    unannotated = "INITIAL_CAS"  # INCEpTION's name for a document's state before annotation
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.folders: set[str] = set()
-
-    def _folder(self, document: ExportDocument) -> str:
-        folder = (
-            _UNSAFE_IN_NAMES.sub("-", document.title).strip(" .")[:100] or f"document {document.document_id}"
-        )
-        if folder in self.folders:
-            folder = f"{folder} ({document.document_id})"
-        self.folders.add(folder)
-        return folder
-
-    def files(self, document: ExportDocument) -> Iterator[tuple[str, str]]:
-        folder = self._folder(document)
+    def layer_files(self, document: ExportDocument) -> Iterator[str]:
         layers = [
             [TsvSpan(span.start, span.end, span.label, span.attributes) for span in layer.spans]
             for layer in document.layers
         ]
         tsv = DocumentTsv(document.text, layers, self.context.attribute_keys)
-        if not layers:
-            yield f"{folder}/INITIAL_CAS.tsv", tsv.file([])
-        for layer, spans in zip(document.layers, layers, strict=True):
-            yield f"{folder}/{layer.name}.tsv", tsv.file(spans)
+        for spans in layers or [[]]:
+            yield tsv.file(spans)
+
+
+@register
+class SpacyDocBinFormatter(ArchiveFormatter):
+    name = "spacy-docbin"
+    file_extension = "spacy"
+    unannotated = "document"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from annotator.spacy_docs import SpacyDocs  # spaCy takes a second to import: only when asked
+
+        self.docs = SpacyDocs()
+
+    def layer_files(self, document: ExportDocument) -> Iterator[bytes]:
+        meta = _document_fields(document)
+        layers = [[(s.start, s.end, s.label, s.attributes) for s in layer.spans] for layer in document.layers]
+        for spans in layers or [[]]:
+            yield self.docs.doc_bin(document.text, spans, meta)

@@ -70,16 +70,17 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def zip_chunks(files: Iterable[tuple[str, str]], *, chunk_bytes: int = CHUNK_CHARS) -> Iterator[bytes]:
-    """A zip archive of (path, text) files, the texts as UTF-8, yielded in chunks of about
+def zip_chunks(
+    files: Iterable[tuple[str, str | bytes]], *, chunk_bytes: int = CHUNK_CHARS
+) -> Iterator[bytes]:
+    """A zip archive of (path, content) files, texts as UTF-8, yielded in chunks of about
     `chunk_bytes` while it is written: memory holds one file at a time."""
     sink = _Sink()
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path, text in files:
-            archive.writestr(
-                zipfile.ZipInfo(path, date_time=stamp), text.encode("utf-8"), zipfile.ZIP_DEFLATED
-            )
+        for path, content in files:
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            archive.writestr(zipfile.ZipInfo(path, date_time=stamp), data, zipfile.ZIP_DEFLATED)
             if sink.size >= chunk_bytes:
                 yield sink.take()
     if sink.size:

@@ -402,6 +402,7 @@ REFUSED: dict[str, tuple[str, str, str, str]] = {
         "webanno-tsv",
         "[5, 6) does not fit the text, which is 27 UTF-16 code units long (an offset past its end, or inside",
     ),
+    "a file that is not a DocBin": ("alice.spacy", "not msgpack", "spacy-docbin", "is not a spaCy DocBin"),
     "a TSV file of an older version": (
         "alice.tsv",
         webanno_tsv("1-1\t0-4\tTram\t_\t_\t", version="3.1"),

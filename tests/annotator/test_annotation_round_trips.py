@@ -225,3 +225,30 @@ def test_webanno_tsv_round_trip_keeps_every_attribute_and_the_exact_text(users: 
     assert "Officials 🚋 said- “the cafe\u0301 is closed”" in set(
         second.documents.values_list("title", flat=True)
     )
+
+
+def test_spacy_docbin_round_trip_keeps_every_attribute_and_reads_in_spacy(users: dict[str, Any]) -> None:
+    import zipfile
+
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    first = _project(users)
+    _import(first, "spans.jsonl", _spacy_source(), "spacy")
+    original = _spans(first)
+    export = _export(first, "spacy-docbin")
+    archive = zipfile.ZipFile(io.BytesIO(export))
+    assert sorted(name.rsplit("/", 1)[1] for name in archive.namelist()) == [
+        "anna.spacy",
+        "anna.spacy",
+        "ben.spacy",
+        "ben.spacy",
+    ]
+    # spaCy reads each file as it reads training data: the spans in the group sc.
+    (doc,) = DocBin().from_bytes(archive.read(archive.namelist()[0])).get_docs(Vocab())
+    assert doc.text in {row[0] for row in original}
+    assert {(s.label_, s.text) for s in doc.spans["sc"]} <= {(row[3], row[6]) for row in original}
+    second = _project(users)
+    _import(second, "export.zip", export, "spacy-docbin")
+    assert _spans(second) == original
+    assert set(second.documents.values_list("source__slug", flat=True)) == {"herald"}

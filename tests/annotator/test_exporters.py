@@ -87,6 +87,7 @@ def test_every_format_is_registered_with_a_content_type_and_an_extension():
         "doccano": ("application/jsonl", "jsonl"),
         "label-studio": ("application/json", "json"),
         "spacy": ("application/jsonl", "jsonl"),
+        "spacy-docbin": ("application/zip", "zip"),
         "webanno-tsv": ("application/zip", "zip"),
     }
 

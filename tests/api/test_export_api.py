@@ -331,6 +331,7 @@ def test_openapi_describes_the_export_parameters_and_the_file(db):
         "jsonl",
         "label-studio",
         "spacy",
+        "spacy-docbin",
         "webanno-tsv",
     ]
     assert parameters["basis"]["schema"]["enum"] == ["all", "consensus", "gold", "model"]

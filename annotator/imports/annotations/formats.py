@@ -18,6 +18,9 @@ the service then maps them onto the stored (normalised) text.
   attributes, under their `from_name`. Cancelled annotations are left out. Offsets are UTF-16
   code units.
 - `spacy`: spaCy's JSONL (see Spacy), offsets in code points.
+- `spacy-docbin`: spaCy's DocBin (`.spacy`, see annotator.spacy_docs), offsets in code points;
+  the annotator is the file's name without `.spacy`, span extension values are attributes, and
+  `user_data["meta"]` holds the document's fields.
 - `webanno-tsv`: WebAnno TSV 3.2 or 3.3 as INCEpTION exports it (see annotator.webanno_tsv), one
   document per file. The annotator is the file's name without `.tsv`, and a zip may hold
   `<document>/<annotator>.tsv`, the folder naming the document (its title). Annotations of the
@@ -486,6 +489,42 @@ class WebAnnoTsv(AnnotationFormat):
             yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
 
 
+class SpacyDocBin(AnnotationFormat):
+    name = "spacy-docbin"
+    extensions = (".spacy",)
+
+    def read(
+        self, stream: IO[bytes], *, name: str, limits: ImportLimits
+    ) -> Iterator[AnnotatedRecord | ImportIssue]:
+        from annotator.spacy_docs import NotADocBin, read_doc_bin  # spaCy takes a second to import
+
+        annotator = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        try:
+            docs = list(read_doc_bin(stream.read(), max_bytes=limits.max_uncompressed_bytes))
+        except NotADocBin as problem:
+            yield ImportIssue(file=name, line=None, field=None, message=str(problem))
+            return
+        for index, doc in enumerate(docs):
+            external_id = doc.meta.get("external_id")
+            record = Record(fields=_document_fields(doc.meta, doc.text, external_id), item=index)
+            builder = _SpanBuilder(doc.text, name, record, utf16=False)
+            layer = FileLayer(annotator)
+            problems = []
+            for found in doc.spans:
+                span = builder.span(
+                    start=found.start, end=found.end, label=found.label, text=None,
+                    attributes=found.attributes, where=found.where,
+                )  # fmt: skip
+                if isinstance(span, ImportIssue):
+                    problems.append(span)
+                else:
+                    layer.spans.append(span)
+            if problems:
+                yield from problems
+            else:
+                yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
+
+
 ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {
-    cls.name: cls for cls in (Doccano, LabelStudio, Spacy, WebAnnoTsv)
+    cls.name: cls for cls in (Doccano, LabelStudio, Spacy, SpacyDocBin, WebAnnoTsv)
 }

@@ -1,4 +1,4 @@
-"""manage.py import_annotations FILE --project SLUG --format doccano|label-studio|spacy|webanno-tsv
+"""manage.py import_annotations FILE --project SLUG --format doccano|label-studio|spacy|spacy-docbin|webanno-tsv
     [--annotator NAME=USERNAME ...] [--label NAME=KEY ...] [--placeholders] [--in-progress]
     [--source SLUG]
 
