@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import bisect
+import re
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 class Utf16Offsets:
@@ -14,7 +17,7 @@ class Utf16Offsets:
         # The code point index of each character beyond U+FFFF, in order.
         self.astral: list[int] = []
         if not text.isascii():
-            self.astral = [index for index, char in enumerate(text) if ord(char) > 0xFFFF]
+            self.astral = [found.start() for found in _ASTRAL.finditer(text)]
         # The UTF-16 offset of each of them.
         self.astral_units = [index + n for n, index in enumerate(self.astral)]
         self.code_points = len(text)

@@ -5,7 +5,8 @@ Spans go in the span group `sc` (spaCy's span categorizer reads it; spans may ov
 they may not in `doc.ents`); offsets are code points, as spaCy counts. Span attributes are span
 extension values, kept in `doc.user_data` under ("._.", name, start_char, end_char) as spaCy
 keeps them, so `span._.evidence` works once the extension is registered; the document's fields
-are in `doc.user_data["meta"]`. Reading takes every span group and `doc.ents`.
+are in `doc.user_data["meta"]`, and whose layer it is in `doc.user_data["_annotator_id"]`.
+Reading takes every span group and `doc.ents`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from spacy.vocab import Vocab
 from annotator.agreement.maths.positions import TOKEN_PATTERN
 
 SPAN_GROUP = "sc"
+ANNOTATOR = "_annotator_id"  # whose layer a document holds, as Prodigy names it
 EXTENSION = "._."
 WHITESPACE_RUN = re.compile(r"\s+")
 
@@ -52,13 +54,17 @@ def _words(text: str, starts: set[int], ends: set[int]) -> tuple[list[str], list
 
 
 class SpacyDocs:
-    """Writes one document with one layer of spans as a DocBin. The vocabulary is shared by the
-    documents one export writes."""
+    """Gathers documents, each with one layer of spans, into a DocBin. The vocabulary is shared
+    by the documents one export writes."""
 
     def __init__(self) -> None:
         self.vocab = Vocab()
+        self.doc_bin = DocBin(store_user_data=True)
+        self.count = 0
 
-    def doc_bin(self, text: str, spans: Sequence[SpanValues], meta: Mapping[str, Any]) -> bytes:
+    def add(
+        self, text: str, spans: Sequence[SpanValues], meta: Mapping[str, Any], *, annotator: str | None = None
+    ) -> None:
         words, spaces = _words(text, {s[0] for s in spans}, {s[1] for s in spans})
         doc = Doc(self.vocab, words=words, spaces=spaces)
         group = []
@@ -70,7 +76,17 @@ class SpacyDocs:
                 doc.user_data[(EXTENSION, name, start, end)] = value  # type: ignore[index]
         doc.spans[SPAN_GROUP] = group
         doc.user_data["meta"] = dict(meta)
-        return DocBin(store_user_data=True, docs=[doc]).to_bytes()
+        if annotator is not None:
+            doc.user_data[ANNOTATOR] = annotator
+        self.doc_bin.add(doc)
+        self.count += 1
+
+    def take(self) -> bytes:
+        """The DocBin of the documents added since the last take."""
+        data = self.doc_bin.to_bytes()
+        self.doc_bin = DocBin(store_user_data=True)
+        self.count = 0
+        return data
 
 
 @dataclass
@@ -87,6 +103,7 @@ class ReadDoc:
     text: str
     spans: list[ReadSpan]
     meta: Mapping[str, Any]
+    annotator: str | None
 
 
 class NotADocBin(ValueError):
@@ -102,32 +119,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_doc_bin(data: bytes, *, max_bytes: int) -> Iterator[ReadDoc]:
-    """The documents of a DocBin. NotADocBin when the bytes are not one, or unpack to more than
-    `max_bytes` (spaCy would unpack them whole)."""
-    try:
-        unpacked = zlib.decompressobj()
-        unpacked.decompress(data, max_bytes)
-        if unpacked.unconsumed_tail:
-            raise NotADocBin(f"unpacks to more than {max_bytes} bytes")
-        docs = list(DocBin(store_user_data=True).from_bytes(data).get_docs(Vocab()))
-    except NotADocBin:
-        raise
-    except Exception as error:  # zlib, msgpack and spaCy each raise their own
-        raise NotADocBin(f"is not a spaCy DocBin ({type(error).__name__}: {error})") from error
-    for doc in docs:
-        extensions: dict[tuple[int, int], dict[str, Any]] = {}
-        for key, value in doc.user_data.items():
-            if isinstance(key, tuple) and len(key) == 4 and key[0] == EXTENSION and key[2] is not None:
-                extensions.setdefault((key[2], key[3]), {})[key[1]] = _plain(value)
-        found = [
-            (f"spans.{name}[{n}]", span) for name, group in doc.spans.items() for n, span in enumerate(group)
-        ]
-        found += [(f"ents[{n}]", span) for n, span in enumerate(doc.ents)]
-        spans = [
-            ReadSpan(start, end, span.label_, dict(extensions.get((start, end), {})), where)
-            for where, span in found
-            for start, end in [(span.start_char, span.end_char)]
-        ]
-        meta = _plain(doc.user_data.get("meta"))
-        yield ReadDoc(text=doc.text, spans=spans, meta=meta if isinstance(meta, Mapping) else {})
+class DocBinReader:
+    """Reads DocBins. One vocabulary serves every file of an import: making one looks up
+    spaCy's registries, which costs more than reading a small DocBin."""
+
+    def __init__(self) -> None:
+        self.vocab = Vocab()
+
+    def read(self, data: bytes, *, max_bytes: int) -> Iterator[ReadDoc]:
+        """The documents of a DocBin. NotADocBin when the bytes are not one, or unpack to more
+        than `max_bytes` (spaCy would unpack them whole)."""
+        try:
+            unpacked = zlib.decompressobj()
+            unpacked.decompress(data, max_bytes)
+            if unpacked.unconsumed_tail:
+                raise NotADocBin(f"unpacks to more than {max_bytes} bytes")
+            docs = list(DocBin(store_user_data=True).from_bytes(data).get_docs(self.vocab))
+        except NotADocBin:
+            raise
+        except Exception as error:  # zlib, msgpack and spaCy each raise their own
+            raise NotADocBin(f"is not a spaCy DocBin ({type(error).__name__}: {error})") from error
+        return (_read_doc(doc) for doc in docs)
+
+
+def _read_doc(doc: Doc) -> ReadDoc:
+    extensions: dict[tuple[int, int], dict[str, Any]] = {}
+    for key, value in doc.user_data.items():
+        if isinstance(key, tuple) and len(key) == 4 and key[0] == EXTENSION and key[2] is not None:
+            extensions.setdefault((key[2], key[3]), {})[key[1]] = _plain(value)
+    found = [
+        (f"spans.{name}[{n}]", span) for name, group in doc.spans.items() for n, span in enumerate(group)
+    ]
+    found += [(f"ents[{n}]", span) for n, span in enumerate(doc.ents)]
+    spans = [
+        ReadSpan(start, end, span.label_, dict(extensions.get((start, end), {})), where)
+        for where, span in found
+        for start, end in [(span.start_char, span.end_char)]
+    ]
+    meta = _plain(doc.user_data.get("meta"))
+    annotator = doc.user_data.get(ANNOTATOR)
+    return ReadDoc(
+        text=doc.text,
+        spans=spans,
+        meta=meta if isinstance(meta, Mapping) else {},
+        annotator=annotator if isinstance(annotator, str) and annotator else None,
+    )

@@ -68,6 +68,8 @@ def escape_value(value: str) -> str:
 
 
 def unescape_value(value: str) -> str:
+    if "\\" not in value:
+        return value
     return _VALUE_ESCAPED.sub(lambda m: _VALUE_UNESCAPES[m.group()], value)
 
 
@@ -76,6 +78,8 @@ def escape_text(text: str) -> str:
 
 
 def unescape_text(text: str) -> str:
+    if "\\" not in text:
+        return text
     return _TEXT_ESCAPED.sub(lambda m: _TEXT_UNESCAPES[m.group()], text)
 
 
@@ -355,9 +359,15 @@ class _Reader:
         self.in_header = True
         self.annotations: list[TsvAnnotation] = []
         self.numbered: dict[int, TsvAnnotation] = {}
-        self.units: list[tuple[int, str, int, int, str]] = []  # line, id, begin, end, text
+        # The rows read (each sentence's first, and those with annotations), checked against
+        # the text at the end: line, id, begin, end, text.
+        self.units: list[tuple[int, str, int, int, str]] = []
+        # How a row with no annotation ends. Most rows are such rows: they are passed over.
+        self.empty_tail = f"\t{NO_ANNOTATION}" * len(columns) + "\t"
 
     def line(self, number: int, line: str) -> None:
+        if not self.in_header and line.endswith(self.empty_tail):
+            return
         if not line:
             self.in_header = True
         elif line.startswith("#"):

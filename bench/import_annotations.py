@@ -1,12 +1,14 @@
 """Benchmark: annotations_import of other tools' exports.
 
-    .venv/bin/python bench/import_annotations.py [--sizes 1000 10000] [--formats label-studio doccano] [--smoke]
+    .venv/bin/python bench/import_annotations.py [--sizes 1000 10000] [--formats label-studio doccano webanno-tsv spacy-docbin] [--smoke]
 
 Generates N articles of about 3,000 characters (bench/import_docs.py's), each annotated by 3
 annotators with 20 spans apiece (CLAIM spans with an evidence choice), offsets in UTF-16 as the
 tools count. Label Studio's export is one JSON array; doccano's a zip of one JSONL file per
-annotator. Imports each into a fresh project (Label Studio's as submitted layers, doccano's, which carries
-no attributes, in progress) and prints documents and spans per second. Each import is a
+annotator; WebAnno TSV a zip of one file per article and annotator, and spaCy's DocBins a zip
+of files of 200 articles' layers each, as the project's own exports write them. Imports each into a fresh project (as submitted layers,
+except doccano's, which carries no attributes and so arrives in progress) and prints documents
+and spans per second. Each import is a
 process of its own, and its peak RSS is read from /proc/self/status (VmHWM), which starts
 afresh with the process: ru_maxrss would carry the parent's peak over the exec. "growth" is the
 peak minus the RSS just before the import. Memory is flat in N when growth does not grow with N.
@@ -69,12 +71,26 @@ def _layers(rng: random.Random, text: str) -> dict[str, list[tuple[int, int, str
     return layers
 
 
-def generate(directory: Path, n: int, seed: int = 11) -> dict[str, Path]:
-    """The same N annotated articles as a Label Studio export and as a doccano zip."""
+def generate(directory: Path, n: int, formats: list[str], seed: int = 11) -> dict[str, Path]:
+    """The same N annotated articles as a Label Studio export, a doccano zip, and (when asked)
+    WebAnno TSV and spaCy DocBin zips."""
+    from annotator.offsets import Utf16Offsets
+    from annotator.webanno_tsv import DocumentTsv, TsvSpan
+
     rng = random.Random(seed)
     vocabulary = _vocabulary(rng)
     studio_path, doccano_path = directory / f"tasks-{n}.json", directory / f"doccano-{n}.zip"
     per_annotator = {who: (directory / f"{who}.jsonl").open("w", encoding="utf-8") for who in ANNOTATORS}
+    per_file = {
+        name: zipfile.ZipFile(directory / f"{name}-{n}.zip", "w", zipfile.ZIP_DEFLATED)
+        for name in ("webanno-tsv", "spacy-docbin")
+        if name in formats
+    }
+    docs = None
+    if "spacy-docbin" in per_file:
+        from annotator.spacy_docs import SpacyDocs
+
+        docs = SpacyDocs()
     with studio_path.open("w", encoding="utf-8") as studio:
         studio.write("[")
         for index in range(n):
@@ -94,6 +110,25 @@ def generate(directory: Path, n: int, seed: int = 11) -> dict[str, Path]:
                 annotations.append({"completed_by": {"username": who}, "result": results})
                 line = {"id": index, "text": text, "label": [[s, e, label] for s, e, label, _ in spans]}
                 per_annotator[who].write(json.dumps(line, ensure_ascii=False) + "\n")
+            if per_file:
+                offsets = Utf16Offsets(text)
+                in_code_points = {
+                    who: [
+                        TsvSpan(offsets.code_point(s), offsets.code_point(e), label,  # type: ignore[arg-type]
+                                {"evidence": evidence} if evidence else {})
+                        for s, e, label, evidence in spans
+                    ]
+                    for who, spans in layers.items()
+                }  # fmt: skip
+                if "webanno-tsv" in per_file:
+                    tsv = DocumentTsv(text, list(in_code_points.values()), ["evidence"])
+                    for who, spans_cp in in_code_points.items():
+                        per_file["webanno-tsv"].writestr(f"article {index}/{who}.tsv", tsv.file(spans_cp))
+                if docs is not None:
+                    for who, spans_cp in in_code_points.items():
+                        docs.add(text, spans_cp, {"title": article["title"]}, annotator=who)
+                    if docs.count >= 3 * 200:
+                        per_file["spacy-docbin"].writestr(f"part-{index:06d}.spacy", docs.take())
             task = {
                 "id": index,
                 "data": {"text": text, "title": article["title"]},
@@ -106,7 +141,15 @@ def generate(directory: Path, n: int, seed: int = 11) -> dict[str, Path]:
             lines.close()
             archive.write(lines.name, f"{who}.jsonl")
             Path(lines.name).unlink()
-    return {"label-studio": studio_path, "doccano": doccano_path}
+    if docs is not None and docs.count:
+        per_file["spacy-docbin"].writestr("part-last.spacy", docs.take())
+    for archive in per_file.values():
+        archive.close()
+    return {
+        "label-studio": studio_path,
+        "doccano": doccano_path,
+        **{name: directory / f"{name}-{n}.zip" for name in per_file},
+    }
 
 
 # Refreshes the import asks for wait here, untaken: the figures are the import's own.
@@ -134,7 +177,7 @@ def child(path: Path, n: int, format: str) -> None:
         user, _ = get_user_model().objects.get_or_create(username=f"bench-{who}")
         membership_set(project=project, user=user, role=Role.ANNOTATOR)
     # doccano carries no attributes: its layers arrive in progress, as CLAIM requires evidence.
-    status = "submitted" if format == "label-studio" else "in_progress"
+    status = "in_progress" if format == "doccano" else "submitted"
     before = _current_rss_kb()
     started = time.perf_counter()
     summary = annotations_import(
@@ -162,7 +205,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--formats", nargs="+", default=["label-studio", "doccano"])
+    parser.add_argument(
+        "--formats", nargs="+", default=["label-studio", "doccano", "webanno-tsv", "spacy-docbin"]
+    )
     parser.add_argument("--child", nargs=3, metavar=("FILE", "N", "FORMAT"), help=argparse.SUPPRESS)
     harness.add_smoke_argument(parser)
     args = parser.parse_args()
@@ -185,7 +230,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as directory:
         for n in args.sizes:
-            files = generate(Path(directory), n)
+            files = generate(Path(directory), n, args.formats)
             for format in args.formats:
                 path = files[format]
                 done = subprocess.run(

@@ -12,7 +12,6 @@ Offsets are Unicode code points, half-open [start, end), exactly as stored.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,44 +95,22 @@ class Formatter(ABC):
 
 
 class ArchiveFormatter(Formatter):
-    """A format of one file per document and layer, as tools that read one document per file
-    need: sent as a zip archive of `<document>/<layer name>.<file_extension>`. `<document>` is
-    the title made safe as a file name (told apart by the document id where two titles are the
-    same); a document without layers gets one file, named `unannotated`, with no spans."""
+    """A format of several files, as tools that read one document (or one batch of documents)
+    per file need: sent as a zip archive. `files` yields the files a document adds, each as
+    its path in the archive and its content; `last_files` those that come after the last
+    document (a batch not yet full)."""
 
     content_type = "application/zip"
     extension = "zip"
-    file_extension: ClassVar[str]
-    unannotated: ClassVar[str]
-
-    def __init__(self, context: ExportContext) -> None:
-        super().__init__(context)
-        self.folders: set[str] = set()
-
-    def files(self, document: ExportDocument) -> Iterator[tuple[str, str | bytes]]:
-        """Each file of the document: its path in the archive and its content."""
-        folder = (
-            _UNSAFE_IN_NAMES.sub("-", document.title).strip(" .")[:100] or f"document {document.document_id}"
-        )
-        if folder in self.folders:
-            folder = f"{folder} ({document.document_id})"
-        self.folders.add(folder)
-        layers: list[ExportLayer | None] = [*document.layers] or [None]
-        for layer, content in zip(layers, self.layer_files(document), strict=True):
-            name = layer.name if layer is not None else self.unannotated
-            yield f"{folder}/{name}.{self.file_extension}", content
 
     @abstractmethod
-    def layer_files(self, document: ExportDocument) -> Iterator[str | bytes]:
-        """The content of a file per layer of the document, in order; one with no spans for a
-        document without layers."""
+    def files(self, document: ExportDocument) -> Iterator[tuple[str, str | bytes]]: ...
+
+    def last_files(self) -> Iterator[tuple[str, str | bytes]]:
+        return iter(())
 
     def document(self, document: ExportDocument) -> Iterator[str]:
         raise TypeError(f"{self.name} is an archive of files: write it with writers.write_chunks")
-
-
-# What a file name may not hold on common systems, and control characters.
-_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 FORMATTERS: dict[str, type[Formatter]] = {}

@@ -4,6 +4,7 @@ so a streaming response sends few, reasonably sized writes and never holds the w
 from __future__ import annotations
 
 import io
+import itertools
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,9 @@ def write_chunks(
     """The whole export as byte chunks: the formatter's beginning, each document in turn, and
     its end; or, for an archive format, the zip archive of its files."""
     if isinstance(formatter, ArchiveFormatter):
-        files = (item for document in documents for item in formatter.files(document))
+        files = itertools.chain(
+            (item for document in documents for item in formatter.files(document)), formatter.last_files()
+        )
         return zip_chunks(files, chunk_bytes=chunk_chars)
 
     def pieces() -> Iterator[str]:

@@ -400,7 +400,7 @@ REFUSED: dict[str, tuple[str, str, str, str]] = {
         "alice.tsv",
         webanno_tsv("1-1\t0-4\tTram\t_\t_\t", "1-2\t5-6\t🚋\t_\t_\t", "1-3\t7-12\tfares\tOPINION\t*\t"),
         "webanno-tsv",
-        "[5, 6) does not fit the text, which is 27 UTF-16 code units long (an offset past its end, or inside",
+        "the token is 'fares', but the text has ' fare'",
     ),
     "a file that is not a DocBin": ("alice.spacy", "not msgpack", "spacy-docbin", "is not a spaCy DocBin"),
     "a TSV file of an older version": (

@@ -652,3 +652,21 @@ def test_odd_source_values_are_refused_not_crashed_on(setup, source):
     with pytest.raises(ValidationError) as caught:
         export_filters_resolve(project=setup[0], source=source)
     assert list(caught.value.message_dict) == ["source"]
+
+
+def test_spacy_docbin_export_comes_in_parts_of_a_bounded_number_of_documents(monkeypatch):
+    import io
+    import zipfile
+
+    from annotator.exports import ExportDocument, ExportLayer, ExportSpan, write_chunks
+    from annotator.exports.tool_formats import SpacyDocBinFormatter
+
+    monkeypatch.setattr(SpacyDocBinFormatter, "BATCH", 2)
+    span = ExportSpan("CLAIM", 0, 5, "Costs", {"evidence": "DATA"})
+    documents = [
+        ExportDocument(n, "", f"T{n}", "", "herald", None, "Costs rose.", [ExportLayer("anna", [span])])
+        for n in range(5)
+    ]
+    formatter = formatter_for("spacy-docbin", ExportContext(attribute_keys=("evidence",)))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(write_chunks(formatter, documents))))
+    assert archive.namelist() == ["part-0001.spacy", "part-0002.spacy", "part-0003.spacy"]

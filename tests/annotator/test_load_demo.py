@@ -34,7 +34,9 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     out = capsys.readouterr().out
     call_command("load_demo")
     assert _counts() == first
-    assert capsys.readouterr().out == out, "the same logins are printed again"
+    imported, logins = out.split("\n", 1)
+    assert capsys.readouterr().out == logins, "the same logins are printed again, nothing imported twice"
+    assert imported.startswith("Imported 3 articles with 6 layers and 17 spans from label-studio-export.json")
     project = Project.objects.get(slug="demo")
     assert project.documents.count() == 12
     assert Source.objects.filter(documents__project=project).distinct().count() == 4
@@ -59,6 +61,13 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/projects/").status_code == 200
+    # The project moved from Label Studio: its annotators' layers, submitted, with their choices.
+    moved = Layer.objects.filter(document__project__slug="demo-moved", status=LayerStatus.SUBMITTED)
+    assert sorted(moved.values_list("user__username", flat=True)) == ["demo-anna"] * 3 + ["demo-ben"] * 3
+    evidence = Span.objects.filter(layer__in=moved, label__key="CLAIM").values_list(
+        "attributes__evidence", flat=True
+    )
+    assert "ANONYMOUS_SOURCE" in evidence and None not in evidence
     # The layers disagree somewhere: not every span is matched exactly in every layer.
     keys = Span.objects.filter(layer__document__project=project).values_list(
         "layer__document", "start", "end", "label__key"

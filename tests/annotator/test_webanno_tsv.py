@@ -141,7 +141,7 @@ def test_only_the_projects_own_layers_and_named_entities_are_read() -> None:
         (["1-1\t0-5\tFares\t_\t_\t"], None, "1-1", "must start with its #Text"),
         (["#Text=Fares", "1-1\t0-9\tFares\t_\t_\t"], None, "1-1", "does not fit the text"),
         (
-            ["#Text=🚋 rise", "1-1\t0-2\t🚋\t_\t_\t", "1-2\t2-6\trise\t_\t_\t"],
+            ["#Text=🚋 rise", "1-1\t0-2\t🚋\t_\t_\t", "1-2\t2-6\trise\tCLAIM\t*\t"],
             None,
             "1-2",
             "were the offsets",

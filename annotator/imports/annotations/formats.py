@@ -19,29 +19,34 @@ the service then maps them onto the stored (normalised) text.
   code units.
 - `spacy`: spaCy's JSONL (see Spacy), offsets in code points.
 - `spacy-docbin`: spaCy's DocBin (`.spacy`, see annotator.spacy_docs), offsets in code points;
-  the annotator is the file's name without `.spacy`, span extension values are attributes, and
-  `user_data["meta"]` holds the document's fields.
+  a document's `user_data["_annotator_id"]` names its annotator, else the file's name without
+  `.spacy` does; span extension values are attributes, and `user_data["meta"]` holds the
+  document's fields.
 - `webanno-tsv`: WebAnno TSV 3.2 or 3.3 as INCEpTION exports it (see annotator.webanno_tsv), one
   document per file. The annotator is the file's name without `.tsv`, and a zip may hold
   `<document>/<annotator>.tsv`, the folder naming the document (its title). Annotations of the
   project's own layers (`webanno.custom.*`) and of named entities are read; the label is the
   layer's `label` or `value` feature, else the layer's name (`Claim` for `webanno.custom.Claim`),
   and the layer's other features that are set are attributes. Offsets are UTF-16 code
-  units, and each token's text is checked against the text rebuilt from the sentences.
+  units, and the text of each token an annotation lies on (and of each sentence's first) is
+  checked against the text rebuilt from the sentences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
 from annotator.imports.formats import JsonlParser, JsonParser
-from annotator.imports.readers import iter_lines
+from annotator.imports.readers import iter_chunks
 from annotator.imports.rows import title_from_text
 from annotator.offsets import Utf16Offsets
 from annotator.webanno_tsv import TsvProblem, read_tsv
+
+if TYPE_CHECKING:
+    from annotator.spacy_docs import DocBinReader
 
 
 @dataclass(slots=True)
@@ -458,10 +463,14 @@ class WebAnnoTsv(AnnotationFormat):
         self, stream: IO[bytes], *, name: str, limits: ImportLimits
     ) -> Iterator[AnnotatedRecord | ImportIssue]:
         try:
-            document = read_tsv(
-                (number, line.removesuffix("\n").removesuffix("\r"))
-                for number, line in iter_lines(stream, name=name, limits=limits)
-            )
+            # A file holds one document: read whole (UTF-8 checked), its lines split in memory.
+            text = "".join(iter_chunks(stream, name=name))
+            if "\r" in text:  # INCEpTION escapes a carriage return in text: these end lines
+                text = text.replace("\r\n", "\n")
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            document = read_tsv(enumerate(lines, start=1))
         except TsvProblem as problem:
             yield ImportIssue(file=name, line=problem.line, field=problem.where, message=problem.message)
             return
@@ -493,14 +502,19 @@ class SpacyDocBin(AnnotationFormat):
     name = "spacy-docbin"
     extensions = (".spacy",)
 
+    def __init__(self) -> None:
+        self.reader: DocBinReader | None = None  # made on the first file: one serves them all
+
     def read(
         self, stream: IO[bytes], *, name: str, limits: ImportLimits
     ) -> Iterator[AnnotatedRecord | ImportIssue]:
-        from annotator.spacy_docs import NotADocBin, read_doc_bin  # spaCy takes a second to import
+        from annotator.spacy_docs import DocBinReader, NotADocBin  # spaCy takes a second to import
 
+        if self.reader is None:
+            self.reader = DocBinReader()
         annotator = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         try:
-            docs = list(read_doc_bin(stream.read(), max_bytes=limits.max_uncompressed_bytes))
+            docs = list(self.reader.read(stream.read(), max_bytes=limits.max_uncompressed_bytes))
         except NotADocBin as problem:
             yield ImportIssue(file=name, line=None, field=None, message=str(problem))
             return
@@ -508,7 +522,7 @@ class SpacyDocBin(AnnotationFormat):
             external_id = doc.meta.get("external_id")
             record = Record(fields=_document_fields(doc.meta, doc.text, external_id), item=index)
             builder = _SpanBuilder(doc.text, name, record, utf16=False)
-            layer = FileLayer(annotator)
+            layer = FileLayer(doc.annotator or annotator)
             problems = []
             for found in doc.spans:
                 span = builder.span(

@@ -1,8 +1,9 @@
 """Load the demo project: four invented outlets, a dozen articles written for the demo, a manager,
 a reviewer and three annotators whose submitted layers disagree in places. Three more annotators
 complete the panels (left, centre, right: two each) and have answered the three calibration
-items, so the annotators page shows figures. Safe to run again: nothing is duplicated, and the
-logins are printed each time."""
+items, so the annotators page shows figures. A second, small project comes from a Label Studio
+export through the annotation import, as a team moving from that tool would bring its work.
+Safe to run again: nothing is duplicated, and the logins are printed each time."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from django.db import transaction
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
 from annotator.competence.services import project_competence_compute
-from annotator.imports.services import documents_import_records
+from annotator.imports.annotations.services import (
+    AnnotationImportOptions,
+    AnnotationImportSummary,
+    annotations_import,
+)
+from annotator.imports.services import ImportFile, documents_import_records
 from annotator.layers.services import calibration_assign, layer_assign, layer_submit
 from annotator.models import (
     ApiToken,
@@ -39,7 +45,8 @@ from annotator.projects.services import membership_set, project_create, project_
 from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.spans.services import span_create
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_FILE = DEMO_DIR / "demo.json"
 # The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.
 ARTICLES_LEFT_OPEN = 2
 DEMO_MIN_PROFILE_ARTICLES = 3
@@ -60,8 +67,14 @@ class Command(BaseCommand):
             # Competence is fitted on request, not after each layer: fitted here once.
             project_competence_compute(project_id=project.pk)
             token = self._api_token(demo["users"]["manager"])
+            moved = self._moved_project(demo)
         # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
         # worker refreshes them, or without one the first read does.
+        if moved is not None:
+            self.stdout.write(
+                f"Imported {moved.documents_created} articles with {moved.layers} layers and {moved.spans} "
+                f"spans from {demo['moved']['file']} into {demo['moved']['project']['name']!r}."
+            )
         self._print_logins(logins, demo["users"])
         self.stdout.write(f"  API token of {demo['users']['manager']} ({DEMO_CLIENT!r}): {token}")
 
@@ -151,6 +164,38 @@ class Command(BaseCommand):
                 if layer.status == LayerStatus.SUBMITTED:
                     continue
                 _submit_spans(layer, spans, key=f"demo/{username}/{external_id}", schema=schema)
+
+    def _moved_project(self, demo: dict[str, Any]) -> AnnotationImportSummary | None:
+        """The project brought over from another tool, made once: its articles and layers come
+        from the tool's export through the same import the command, the API and the admin use."""
+        spec = demo["moved"]
+        if Project.objects.filter(slug=spec["project"]["slug"]).exists():
+            return None
+        user_model = get_user_model()
+        manager = user_model.objects.get(username=demo["users"]["manager"])
+        project = project_create(
+            **spec["project"], created_by=manager, annotators_per_document=len(spec["annotators"])
+        )
+        project.min_profile_articles = 1
+        project.save(update_fields=["min_profile_articles"])
+        membership_set(
+            project=project,
+            user=user_model.objects.get(username=demo["users"]["reviewer"]),
+            role=Role.REVIEWER,
+        )
+        for username in spec["annotators"].values():
+            membership_set(
+                project=project, user=user_model.objects.get(username=username), role=Role.ANNOTATOR
+            )
+        summary = annotations_import(
+            project=project,
+            file=ImportFile.from_path(DEMO_DIR / spec["file"]),
+            options=AnnotationImportOptions(format=spec["format"], annotators=spec["annotators"]),
+            actor=manager,
+        )
+        if summary.errors:
+            raise RuntimeError(f"{spec['file']} does not import: " + "; ".join(map(str, summary.errors)))
+        return summary
 
     def _panels(self, project: Project, demo: dict[str, Any]) -> None:
         """Panels, the self-placement question, and every annotator placed by the manager (the
