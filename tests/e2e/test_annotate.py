@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -161,3 +162,120 @@ def test_offline_changes_are_kept_and_not_duplicated(page_factory, e2e_project):
         ("OPINION", "critics called the plan reckless"),
         ("CLAIM", "trade fell by 12%"),
     ]
+
+
+def _fail_span_creates(page, decide):
+    """Answer POSTs of new spans as `decide(body)` says: a (status, body) to refuse it, or None to
+    let it through to the server."""
+
+    def handle(route):
+        request = route.request
+        if request.method == "POST" and request.url.endswith("/spans/"):
+            answer = decide(request.post_data_json)
+            if answer is not None:
+                status, body = answer
+                route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+                return
+        route.continue_()
+
+    page.route("**/api/v1/assignments/*/spans/", handle)
+
+
+def test_a_server_failing_three_times_then_recovering_saves_every_span_once(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    layer_id = open_next_document(page, e2e_project)
+    failures = []
+
+    def fail_three_times(body):
+        if len(failures) < 3:
+            failures.append(body["text"])
+            return 500, {"detail": "Internal server error"}
+        return None
+
+    _fail_span_creates(page, fail_three_times)
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    page.wait_for_selector("#save-state[data-state='offline']")
+    assert "retrying" in page.locator("#save-state").inner_text()
+    _wait_saved(page)
+    assert len(failures) == 3
+    assert [(s.label.key, s.text) for s in _spans(layer_id)] == [
+        ("OPINION", "critics called the plan reckless"),
+        ("CLAIM", "trade fell by 12%"),
+    ]
+
+
+def test_a_refused_span_is_marked_and_the_later_ones_are_saved(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    layer_id = open_next_document(page, e2e_project)
+    refusal = {"start": ["This span overlaps another one."]}
+    _fail_span_creates(page, lambda body: (400, refusal) if body["text"].startswith("critics") else None)
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    _wait_saved(page)
+    assert [s.text for s in _spans(layer_id)] == ["trade fell by 12%"]
+    refused = page.locator("#span-list li", has_text="critics called")
+    assert "Not saved: start: This span overlaps another one." in refused.inner_text()
+    assert page.locator("#span-list .refused").count() == 1
+    # Changing the refused span tries it again; this time the server takes it.
+    page.unroute("**/api/v1/assignments/*/spans/")
+    refused.get_by_role("button").click()
+    page.locator("#span-label").select_option("CLAIM")
+    page.get_by_label("Evidence").select_option("NAMED_SOURCE")
+    _wait_saved(page)
+    assert [(s.label.key, s.text, s.attributes) for s in _spans(layer_id)] == [
+        ("CLAIM", "critics called the plan reckless", {"evidence": "NAMED_SOURCE"}),
+        ("CLAIM", "trade fell by 12%", {}),
+    ]
+    assert page.locator("#span-list .refused").count() == 0
+
+
+def test_saving_stops_after_its_retries_and_retry_sends_the_kept_changes(page_factory, e2e_project):
+    page = page_factory()
+    page.clock.install()  # the waits between retries pass when the test says
+    sign_in(page, "anna")
+    layer_id = open_next_document(page, e2e_project)
+    _fail_span_creates(page, lambda body: (503, {"detail": "Service unavailable"}))
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    for _ in range(20):
+        if page.locator("#save-state[data-state='stopped']").count():
+            break
+        page.clock.run_for(40_000)
+        page.wait_for_timeout(100)  # the retry's request, in real time
+    state = page.locator("#save-state").inner_text()
+    assert state.startswith("Saving has stopped: 1 change not saved (Service unavailable)"), state
+    assert _spans(layer_id) == []
+    page.unroute("**/api/v1/assignments/*/spans/")
+    page.get_by_role("button", name="Retry saving").click()
+    _wait_saved(page)
+    assert [s.text for s in _spans(layer_id)] == ["trade fell by 12%"]
+    assert page.get_by_role("button", name="Retry saving").is_hidden()
+
+
+def test_changes_unsent_when_the_tab_reloads_are_sent_once_after(page_factory, e2e_project):
+    page = page_factory()
+    sign_in(page, "anna")
+    layer_id = open_next_document(page, e2e_project)
+    page.route("**/api/v1/assignments/*/spans/", lambda route: route.abort("internetdisconnected"))
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+    page.wait_for_selector("#save-state[data-state='offline']")
+    page.unroute("**/api/v1/assignments/*/spans/")
+    page.once("dialog", lambda dialog: dialog.accept())  # "leave the page?": unsaved changes
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    _wait_saved(page)
+    assert [(s.label.key, s.text) for s in _spans(layer_id)] == [
+        ("OPINION", "critics called the plan reckless"),
+        ("CLAIM", "trade fell by 12%"),
+    ]
+    assert page.locator("#span-list li").count() == 2

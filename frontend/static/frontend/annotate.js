@@ -124,7 +124,7 @@ async function send(op) {
 /** Server ids of spans removed locally whose delete is still queued. */
 const pendingServerIds = new Map();
 
-function onRejected(op, error) {
+async function onRejected(op, error) {
   if (error.status === 409 && error.body?.current) {
     // Changed elsewhere (another tab): take the server's version of the span.
     const current = fromServer(error.body.current);
@@ -133,14 +133,43 @@ function onRejected(op, error) {
     return;
   }
   flash(`Not saved: ${error.message}`, true);
-  if (op.kind === "create") removeSpanLocally(op.key);
+  const span = state.spans.get(op.key);
+  if (!span) return;
+  if (op.kind === "create") {
+    // Kept and marked with the server's reason: changing it tries again, deleting it drops it.
+    span.refused = error.message;
+    highlights.update(sortedSpans(), span.start, span.end);
+    updateSpanListItem(op.key);
+    if (state.selected === op.key) renderPanel();
+  } else if (span.id) {
+    // A refused change: show the span as it is saved.
+    try {
+      const { data } = await api.get(`${config.apiRoot}/spans/${span.id}/`);
+      replaceSpan(op.key, fromServer(data));
+    } catch {
+      // The saved version cannot be fetched now; the message above still stands.
+    }
+  }
 }
 
-function showSaveState(saveState, pending) {
+function showSaveState(saveState, pending, reason = "") {
   const badge = $("save-state");
   badge.dataset.state = saveState;
-  badge.textContent =
-    saveState === "saved" ? "All changes saved" : saveState === "saving" ? `Saving ${pending}…` : `Offline: ${pending} change(s) waiting, retrying`;
+  const changes = pluralize(pending, "change");
+  badge.textContent = {
+    saved: "All changes saved",
+    saving: `Saving ${changes}…`,
+    offline: `Not saved yet: ${changes} waiting, retrying (${reason})`,
+    stopped: `Saving has stopped: ${changes} not saved (${reason}). They are kept in this browser.`,
+  }[saveState];
+  $("save-retry").hidden = saveState !== "stopped";
+}
+
+$("save-retry").addEventListener("click", () => outbox.retry());
+
+/** "1 change", "3 changes". */
+function pluralize(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 window.addEventListener("beforeunload", (event) => {
@@ -169,7 +198,12 @@ function perform(op, { record = true } = {}) {
   const after = state.spans.get(op.key);
   if (after) touched.push(after.start, after.end);
   highlights.update(sortedSpans(), Math.min(...touched), Math.max(...touched));
-  outbox.push(op);
+  if (op.kind === "update" && before?.refused && !before.id) {
+    // The server refused this span when it was made: the changed span is a new try.
+    delete after.refused;
+    const { label, start, end, text, attributes } = after;
+    outbox.push({ kind: "create", key: op.key, body: { label, start, end, text, attributes } });
+  } else outbox.push(op);
   if (record) {
     state.undo.push({ op, inverse });
     state.redo = [];
@@ -395,6 +429,7 @@ function moveSelectedBoundary(which, direction, byCharacter) {
 function describe(span) {
   const label = state.schema.labels.find((l) => l.key === span.label);
   const parts = Object.entries(span.attributes).map(([k, v]) => `${k}: ${formatValue(v)}`);
+  if (span.refused) parts.push(`not saved: ${span.refused}`);
   return [label ? label.name : span.label, ...parts].join(" · ");
 }
 
@@ -527,6 +562,7 @@ function spanListItem(span) {
       " ",
       el("span", { className: "span-snippet" }, snippet(span.text, 80)),
       missing.length ? el("span", { className: "missing" }, ` ⚠ needs ${missing.join(", ")}`) : null,
+      span.refused ? el("span", { className: "refused" }, ` ✗ Not saved: ${span.refused}`) : null,
     ),
   );
 }
