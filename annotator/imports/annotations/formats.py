@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from annotator.imports.base import ImportIssue, ImportLimits, Record, a_type_name
 from annotator.imports.formats import JsonlParser, JsonParser
@@ -455,6 +455,42 @@ def _spacy_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
         yield "ents", ents
 
 
+class FoundSpan(NamedTuple):
+    """A span as a format found it, offsets in the format's unit; `line` where it is not the
+    record's."""
+
+    start: int
+    end: int
+    label: str
+    attributes: dict[str, Any]
+    where: str
+    line: int | None = None
+
+
+def _record_with_layer(
+    record: Record, builder: _SpanBuilder, annotator: str, spans: list[FoundSpan]
+) -> Iterator[AnnotatedRecord | ImportIssue]:
+    """The record with `annotator`'s layer of `spans` (none if it has no spans), or what is
+    wrong with them."""
+    layer = FileLayer(annotator)
+    problems = []
+    for found in spans:
+        span = builder.span(
+            start=found.start, end=found.end, label=found.label, text=None,
+            attributes=found.attributes, where=found.where,
+        )  # fmt: skip
+        if isinstance(span, ImportIssue):
+            if found.line is not None:
+                span.line = found.line
+            problems.append(span)
+        else:
+            layer.spans.append(span)
+    if problems:
+        yield from problems
+    else:
+        yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
+
+
 class WebAnnoTsv(AnnotationFormat):
     name = "webanno-tsv"
     extensions = (".tsv",)
@@ -465,7 +501,7 @@ class WebAnnoTsv(AnnotationFormat):
         try:
             # A file holds one document: read whole (UTF-8 checked), its lines split in memory.
             text = "".join(iter_chunks(stream, name=name))
-            if "\r" in text:  # INCEpTION escapes a carriage return in text: these end lines
+            if "\r" in text:  # the text escapes its own carriage returns: these end lines
                 text = text.replace("\r\n", "\n")
             lines = text.split("\n")
             if lines[-1] == "":
@@ -479,23 +515,12 @@ class WebAnnoTsv(AnnotationFormat):
         record = Record(
             fields=_document_fields({"title": folder} if folder else {}, document.text, None), line=1
         )
+        spans = [
+            FoundSpan(a.begin, a.end, label, attributes, a.unit, a.line)
+            for a, label, attributes in document.spans()
+        ]
         builder = _SpanBuilder(document.text, name, record)
-        layer = FileLayer(file_name.rsplit(".", 1)[0])
-        problems = []
-        for annotation, label, attributes in document.spans():
-            span = builder.span(
-                start=annotation.begin, end=annotation.end, label=label, text=None,
-                attributes=attributes, where=annotation.unit,
-            )  # fmt: skip
-            if isinstance(span, ImportIssue):
-                span.line = annotation.line
-                problems.append(span)
-            else:
-                layer.spans.append(span)
-        if problems:
-            yield from problems
-        else:
-            yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
+        yield from _record_with_layer(record, builder, file_name.rsplit(".", 1)[0], spans)
 
 
 class SpacyDocBin(AnnotationFormat):
@@ -521,22 +546,9 @@ class SpacyDocBin(AnnotationFormat):
         for index, doc in enumerate(docs):
             external_id = doc.meta.get("external_id")
             record = Record(fields=_document_fields(doc.meta, doc.text, external_id), item=index)
+            spans = [FoundSpan(f.start, f.end, f.label, f.attributes, f.where) for f in doc.spans]
             builder = _SpanBuilder(doc.text, name, record, utf16=False)
-            layer = FileLayer(doc.annotator or annotator)
-            problems = []
-            for found in doc.spans:
-                span = builder.span(
-                    start=found.start, end=found.end, label=found.label, text=None,
-                    attributes=found.attributes, where=found.where,
-                )  # fmt: skip
-                if isinstance(span, ImportIssue):
-                    problems.append(span)
-                else:
-                    layer.spans.append(span)
-            if problems:
-                yield from problems
-            else:
-                yield AnnotatedRecord(document=record, layers=[layer] if layer.spans else [])
+            yield from _record_with_layer(record, builder, doc.annotator or annotator, spans)
 
 
 ANNOTATION_FORMATS: dict[str, type[AnnotationFormat]] = {
