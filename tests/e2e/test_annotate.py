@@ -21,6 +21,35 @@ def _wait_saved(page):
     page.wait_for_selector("#save-state[data-state='saved']")
 
 
+def _submit(page):
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.get_by_role("dialog", name="Submit this document?").get_by_role(
+        "button", name="Submit and lock"
+    ).click()
+
+
+def test_guidelines_render_markdown_and_the_drawer_closes_with_its_button_or_esc(page_factory, e2e_project):
+    e2e_project.guidelines = (
+        "## Labels\n\nMark **claims**.\n\n<script>window.bad = 1</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    e2e_project.save(update_fields=["guidelines"])
+    page = page_factory()
+    sign_in(page, "anna")
+    open_next_document(page, e2e_project)
+    page.get_by_role("button", name="Guidelines").click()
+    drawer = page.get_by_role("complementary", name="Guidelines")
+    assert drawer.get_by_role("heading", name="Labels").is_visible()
+    assert drawer.locator("strong").inner_text() == "claims"
+    assert drawer.locator("table td").count() == 2
+    assert "##" not in drawer.inner_text() and page.evaluate("() => window.bad") is None
+    page.keyboard.press("Escape")
+    assert drawer.is_hidden()
+    assert page.evaluate("() => document.activeElement.id") == "guidelines-toggle"
+    page.get_by_role("button", name="Guidelines").click()
+    page.get_by_role("button", name="Close the guidelines").click()
+    assert drawer.is_hidden()
+
+
 def test_annotator_labels_a_phrase_after_an_emoji_and_it_survives_reload(page_factory, e2e_project):
     page = page_factory()
     sign_in(page, "anna")
@@ -87,14 +116,20 @@ def test_submit_lists_incomplete_spans_then_succeeds_once_fixed(page_factory, e2
     select_text(page, "trade fell by 12%")
     page.keyboard.press("1")
     _wait_saved(page)
-    page.get_by_role("button", name="Submit").click()
+    # Submit asks first, saying what it locks; keeping on working changes nothing.
+    page.get_by_role("button", name="Submit", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Submit this document?")
+    assert "2 spans" in dialog.inner_text() and "locked" in dialog.inner_text()
+    dialog.get_by_role("button", name="Keep working").click()
+    assert Layer.objects.get(pk=layer_id).status != "submitted"
+    _submit(page)
     incomplete = page.locator("#incomplete")
     incomplete.wait_for()
     assert re.search(r"CLAIM “trade fell by 12%” needs evidence", incomplete.inner_text())
     incomplete.get_by_role("button").first.click()
     page.get_by_label("Evidence").select_option("DATA")
     _wait_saved(page)
-    page.get_by_role("button", name="Submit").click()
+    _submit(page)
     page.get_by_role("button", name="Next document").wait_for()
     assert Layer.objects.get(pk=layer_id).status == "submitted"
     # After submit the layer is read-only.

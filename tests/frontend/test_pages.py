@@ -137,3 +137,17 @@ def test_favicon_ico_leads_to_the_sites_icon(client, db):
     assert response.status_code == 301
     assert response["Location"].endswith(".svg")
     assert "frontend/favicon" in response["Location"]
+
+
+def test_403_and_404_pages_say_why_and_keep_the_sites_navigation(client, demo):
+    anna = client_for(client, "demo-anna")
+    refused = anna.get(f"/projects/{demo.pk}/agreement/")
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "You cannot open this page" in page and "A project's manager can change your role" in page
+    assert "Sign out demo-anna" in page and 'href="/"' in page
+    missing = anna.get("/projects/999999/nowhere/")
+    assert missing.status_code == 404
+    page = missing.content.decode()
+    assert "There is nothing here" in page and "<code>/projects/999999/nowhere/</code>" in page
+    assert "Sign out demo-anna" in page

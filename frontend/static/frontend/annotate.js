@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
+import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
 import { Outbox } from "./outbox.js";
 
 const config = JSON.parse(document.getElementById("annotate-config").textContent);
@@ -328,6 +328,7 @@ function inFormControl(target) {
 }
 
 document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !$("guidelines").hidden) return showGuidelines(false);
   const ctrl = event.ctrlKey || event.metaKey;
   if (ctrl && event.key.toLowerCase() === "z" && !inFormControl(event.target)) {
     event.preventDefault();
@@ -623,7 +624,14 @@ function flash(message, isError = false) {
 $("undo").addEventListener("click", undo);
 $("redo").addEventListener("click", redo);
 
-$("submit").addEventListener("click", async () => {
+$("submit").addEventListener("click", () => {
+  $("submit-summary").textContent =
+    `You have marked ${pluralize(state.spans.size, "span")}. Once submitted, this layer is locked: ` +
+    "you can no longer add, change or remove its spans, and it goes to agreement and review.";
+  $("submit-dialog").showModal();
+});
+$("submit-cancel").addEventListener("click", () => $("submit-dialog").close());
+$("submit-form").addEventListener("submit", async () => {
   flash("Saving and submitting…");
   await outbox.idle();
   const box = $("incomplete");
@@ -645,7 +653,7 @@ $("submit").addEventListener("click", async () => {
     box.querySelector("ul").replaceChildren(
       ...error.body.incomplete.map((item) =>
         el("li", {}, el("button", { type: "button", onclick: () => byId.get(item.id) && selectSpan(byId.get(item.id).key, { scroll: true }) },
-          `${item.label} “${snippet(item.text, 60)}” needs ${item.missing.join(", ")}`)),
+          `${item.label} ${quoted(item.text, 60)} needs ${item.missing.join(", ")}`)),
       ),
     );
     box.querySelector("button")?.focus();
@@ -679,10 +687,14 @@ $("skip-form").addEventListener("submit", async (event) => {
 });
 $("skip-cancel").addEventListener("click", () => $("skip-dialog").close());
 
-$("guidelines-toggle").addEventListener("click", () => {
-  const drawer = $("guidelines");
-  drawer.hidden = !drawer.hidden;
-  $("guidelines-toggle").setAttribute("aria-expanded", String(!drawer.hidden));
-});
+/** Open or close the guidelines drawer; closing gives the focus back to its button. */
+function showGuidelines(open) {
+  $("guidelines").hidden = !open;
+  $("guidelines-toggle").setAttribute("aria-expanded", String(open));
+  (open ? $("guidelines-close") : $("guidelines-toggle")).focus();
+}
+
+$("guidelines-toggle").addEventListener("click", () => showGuidelines($("guidelines").hidden));
+$("guidelines-close").addEventListener("click", () => showGuidelines(false));
 
 load().catch((error) => flash(`Could not load the document: ${error.message}`, true));

@@ -152,6 +152,18 @@ export function snippet(text, limit) {
   return kept;
 }
 
+const OPENING_QUOTE = /^["'“‘«„‚]/u;
+
+/**
+ * A snippet of `text` in quotation marks, unless it opens with one of its own (a quoted span):
+ * “the council said”, not ““the cafe is closed””.
+ * @param {string} text @param {number} limit
+ */
+export function quoted(text, limit) {
+  const cut = snippet(text, limit);
+  return OPENING_QUOTE.test(cut) ? cut : `“${cut}”`;
+}
+
 // --- DOM -------------------------------------------------------------------------------------
 // The document text is rendered inside a container, split into text nodes across nested elements.
 // The container's text is the concatenation, in document order, of its text nodes' values,

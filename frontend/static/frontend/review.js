@@ -5,7 +5,7 @@
 
 import { api, ApiError } from "./api.js";
 import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
+import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -132,7 +132,7 @@ async function decide(body) {
       flash(`${error.message} The page now shows the current state.`, true);
       await reload().catch(() => {});
     } else if (error instanceof ApiError && error.body?.incomplete) {
-      const items = error.body.incomplete.map((s) => `${s.label} “${snippet(s.text, 40)}” needs ${s.missing.join(", ")}`);
+      const items = error.body.incomplete.map((s) => `${s.label} ${quoted(s.text, 40)} needs ${s.missing.join(", ")}`);
       flash(`${error.body.detail}\n${items.join("\n")}`, true);
     } else {
       flash(`Not done: ${error.message}`, true);
@@ -314,7 +314,7 @@ function cell(group, layer, row, col, goldSpans, adjudicated) {
   return el(
     "td",
     { ...props, dataset: { ...props.dataset, span: span.id } },
-    el("div", {}, labelTag(span.label), " ", el("q", {}, snippet(span.text, 70)), el("span", { className: "offsets" }, ` [${span.start}, ${span.end})`)),
+    el("div", {}, labelTag(span.label), " ", quoted(span.text, 70), el("span", { className: "offsets" }, ` [${span.start}, ${span.end})`)),
     attributes ? el("div", { className: "attrs" }, attributes) : null,
     el(
       "div",
@@ -372,7 +372,7 @@ function renderDecisions() {
       .reverse()
       .map((d) => {
         const span = d.after || d.before;
-        const what = span && span.label ? `${span.label} “${snippet(span.text || "", 50)}”` : span && span.status ? `layer ${span.assignment}: ${span.status}` : "";
+        const what = span && span.label ? `${span.label} ${quoted(span.text || "", 50)}` : span && span.status ? `layer ${span.assignment}: ${span.status}` : "";
         const time = new Date(d.created_at).toLocaleString();
         return el(
           "li",

@@ -12,6 +12,7 @@ import {
   selectionToCodePoints,
   sliceByCodePoints,
   snapToWords,
+  quoted,
   snippet,
   utf16ToDomPoint,
 } from "../offsets.js";
@@ -410,5 +411,16 @@ describe("snippet", () => {
     assert.equal(snippet(`${FAMILY}${FAMILY}x`, 2), `${FAMILY}${FAMILY}…`);
     assert.equal(snippet("cafe\u0301 noir", 4), "cafe\u0301…");
     assert.equal(snippet("🇫🇷🇩🇪 flags", 1), "🇫🇷…");
+  });
+});
+
+describe("quoted", () => {
+  test("puts a snippet in quotation marks", () => {
+    assert.equal(quoted("the council said", 80), "“the council said”");
+    assert.equal(quoted("costs rose by 12% in the year", 10), "“costs rose…”");
+  });
+  test("leaves a span that is a quote with its own marks", () => {
+    assert.equal(quoted("“the cafe\u0301 is closed”", 80), "“the cafe\u0301 is closed”");
+    assert.equal(quoted('"Scrap the tram," she said', 12), '"Scrap the t…');
   });
 });
