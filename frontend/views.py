@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 
 from annotator import access
 from annotator.agreement.selectors import usernames_get
@@ -31,6 +32,7 @@ from annotator.review.selectors import (
 )
 from frontend import agreement_page as page
 from frontend import annotators_page, profiles_page
+from frontend.script_urls import url_template
 
 
 def _or_404(getter: Any, **kwargs: Any) -> Any:
@@ -157,7 +159,16 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
         "layerId": layer.pk,
         "projectId": project.pk,
         "readOnly": layer.user_id != request.user.pk,
-        "apiRoot": "/api/v1",
+        "urls": {
+            "assignment": reverse("api:assignment", args=[layer.pk]),
+            "spans": reverse("api:spans", args=[layer.pk]),
+            "span": url_template("api:span", "id"),
+            "submit": reverse("api:submit", args=[layer.pk]),
+            "skip": reverse("api:skip", args=[layer.pk]),
+            "schema": reverse("api:schema", args=[project.pk]),
+            "next": reverse("api:queue-next", args=[project.pk]),
+            "annotate": url_template("annotate", "id"),
+        },
     }
     return render(request, "frontend/annotate.html", {"layer": layer, "project": project, "config": config})
 
@@ -212,8 +223,13 @@ def review(request: HttpRequest, document_id: int) -> HttpResponse:
     config = {
         "documentId": document.pk,
         "projectId": document.project_id,
-        "apiRoot": "/api/v1",
         "canMarkCalibration": document.user_role == Role.MANAGER and document.project.blind,
+        "urls": {
+            "review": reverse("api:document-review", args=[document.pk]),
+            "decisions": reverse("api:decisions", args=[document.pk]),
+            "schema": reverse("api:schema", args=[document.project_id]),
+            "calibration": reverse("api:document-calibration", args=[document.pk]),
+        },
     }
     return render(
         request, "frontend/review.html", {"document": document, "project": document.project, "config": config}

@@ -151,3 +151,16 @@ def test_403_and_404_pages_say_why_and_keep_the_sites_navigation(client, demo):
     page = missing.content.decode()
     assert "There is nothing here" in page and "<code>/projects/999999/nowhere/</code>" in page
     assert "Sign out demo-anna" in page
+
+
+def test_page_scripts_get_their_urls_from_django(client, demo):
+    from frontend.script_urls import url_template
+
+    assert url_template("api:span", "id") == "/api/v1/spans/{id}/"
+    assert url_template("api:member-detail", 7, "user") == "/api/v1/projects/7/members/{user}/"
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/agreement/")
+    assert f'data-url="/api/v1/projects/{demo.pk}/agreement/?resolution=' in html
+    assert 'data-job-url="/api/v1/jobs/{id}/"' in html
+    layer = demo.documents.first().layers.filter(user__username="demo-anna").first()
+    html = page_html(client, "demo-anna", f"/annotate/{layer.pk}/")
+    assert '"span": "/api/v1/spans/{id}/"' in html and '"annotate": "/annotate/{id}/"' in html

@@ -1,11 +1,6 @@
 // The agreement page's Recompute button.
-import "./forms.js";
-import { recomputeButton } from "./jobs.js";
+import "./lib/forms.js";
+import { $ } from "./lib/dom.js";
+import { recomputeButton } from "./lib/jobs.js";
 
-const button = document.getElementById("recompute");
-recomputeButton(
-  button,
-  document.getElementById("job-status"),
-  () => `/api/v1/projects/${button.dataset.project}/agreement/?resolution=${button.dataset.resolution}`,
-  "documents",
-);
+recomputeButton($("recompute"), $("job-status"), "documents");

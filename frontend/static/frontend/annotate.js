@@ -2,13 +2,16 @@
 // State lives here as plain objects; highlights.js draws it, outbox.js saves it, offsets.js is
 // the only place that converts between DOM (UTF-16) positions and code points.
 
-import { api, ApiError } from "./api.js";
-import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
-import { Outbox } from "./outbox.js";
+import { api, ApiError } from "./lib/api.js";
+import { attributeControl } from "./lib/attribute-controls.js";
+import { $, el, flash, pluralize } from "./lib/dom.js";
+import { HighlightLayer } from "./lib/highlights.js";
+import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
+import { Outbox } from "./lib/outbox.js";
+import { attributeSummary, attributesFor, labelOf, missingRequired } from "./lib/schema.js";
+import { fillUrl } from "./lib/urls.js";
 
 const config = JSON.parse(document.getElementById("annotate-config").textContent);
-const $ = (id) => document.getElementById(id);
 const textBox = $("doc-text");
 
 /**
@@ -38,8 +41,8 @@ let outbox;
 
 async function load() {
   const [{ data: served }, { data: schema }] = await Promise.all([
-    api.get(`${config.apiRoot}/assignments/${config.layerId}/`),
-    api.get(`${config.apiRoot}/projects/${config.projectId}/schema/`),
+    api.get(config.urls.assignment),
+    api.get(config.urls.schema),
   ]);
   state.layer = served;
   state.schema = schema;
@@ -97,7 +100,7 @@ function sortedSpans() {
 async function send(op) {
   const span = state.spans.get(op.key);
   if (op.kind === "create") {
-    const { data } = await api.post(`${config.apiRoot}/assignments/${config.layerId}/spans/`, {
+    const { data } = await api.post(config.urls.spans, {
       client_uuid: op.key,
       ...op.body,
     });
@@ -109,10 +112,10 @@ async function send(op) {
   if (!known || !known.id) return; // its create was refused: nothing to change on the server
   try {
     if (op.kind === "update") {
-      const { data } = await api.patch(`${config.apiRoot}/spans/${known.id}/`, { version: known.version, ...op.changes });
+      const { data } = await api.patch(fillUrl(config.urls.span, { id: known.id }), { version: known.version, ...op.changes });
       known.version = data.version;
     } else {
-      await api.del(`${config.apiRoot}/spans/${known.id}/?version=${known.version}`);
+      await api.del(`${fillUrl(config.urls.span, { id: known.id })}?version=${known.version}`);
       pendingServerIds.delete(op.key);
     }
   } catch (error) {
@@ -144,7 +147,7 @@ async function onRejected(op, error) {
   } else if (span.id) {
     // A refused change: show the span as it is saved.
     try {
-      const { data } = await api.get(`${config.apiRoot}/spans/${span.id}/`);
+      const { data } = await api.get(fillUrl(config.urls.span, { id: span.id }));
       replaceSpan(op.key, fromServer(data));
     } catch {
       // The saved version cannot be fetched now; the message above still stands.
@@ -167,10 +170,6 @@ function showSaveState(saveState, pending, reason = "") {
 
 $("save-retry").addEventListener("click", () => outbox.retry());
 
-/** "1 change", "3 changes". */
-function pluralize(count, noun) {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
 
 window.addEventListener("beforeunload", (event) => {
   if (outbox && outbox.pending) {
@@ -392,21 +391,12 @@ function renderToolbar() {
   );
 }
 
-function attributesFor(labelKey) {
-  return state.schema.attributes.filter((a) => !a.applies_to.length || a.applies_to.includes(labelKey));
-}
 
-function missingRequired(span) {
-  return state.schema.attributes
-    .filter((a) => a.required_for.includes(span.label))
-    .filter((a) => span.attributes[a.key] === undefined || span.attributes[a.key] === null || (Array.isArray(span.attributes[a.key]) && !span.attributes[a.key].length))
-    .map((a) => a.key);
-}
 
 function changeLabel(labelKey) {
   const span = state.spans.get(state.selected);
   if (!span || span.label === labelKey) return;
-  const allowed = new Set(attributesFor(labelKey).map((a) => a.key));
+  const allowed = new Set(attributesFor(state.schema, labelKey).map((a) => a.key));
   const attributes = Object.fromEntries(Object.entries(span.attributes).filter(([k]) => allowed.has(k)));
   updateSelected({ label: labelKey, attributes });
 }
@@ -428,29 +418,12 @@ function moveSelectedBoundary(which, direction, byCharacter) {
 }
 
 function describe(span) {
-  const label = state.schema.labels.find((l) => l.key === span.label);
-  const parts = Object.entries(span.attributes).map(([k, v]) => `${k}: ${formatValue(v)}`);
-  if (span.refused) parts.push(`not saved: ${span.refused}`);
-  return [label ? label.name : span.label, ...parts].join(" · ");
+  const label = labelOf(state.schema, span.label);
+  const refused = span.refused ? `not saved: ${span.refused}` : "";
+  return [label ? label.name : span.label, attributeSummary(span.attributes), refused].filter(Boolean).join(" · ");
 }
 
-function formatValue(value) {
-  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? `${v.target} ${v.stance}` : v)).join(", ");
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  return String(value);
-}
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "dataset") Object.assign(node.dataset, v);
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k in node) node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function renderPanel() {
   const panel = $("span-panel");
@@ -467,7 +440,16 @@ function renderPanel() {
     { id: "span-label", disabled, onchange: (e) => changeLabel(e.target.value) },
     ...state.schema.labels.map((l) => el("option", { value: l.key, selected: l.key === span.label, title: l.description }, l.name)),
   );
-  const controls = attributesFor(span.label).map((attribute) => attributeControl(attribute, span, disabled));
+  const controls = attributesFor(state.schema, span.label).map((attribute) =>
+    attributeControl(attribute, {
+      value: span.attributes[attribute.key],
+      label: span.label,
+      targets: state.schema.targets,
+      disabled,
+      idPrefix: "attr",
+      onChange: (value) => setAttribute(attribute.key, value),
+    }),
+  );
   const boundary = (which, direction, text) =>
     el("button", { type: "button", disabled, title: "By word; hold Alt for one character", onclick: (e) => moveSelectedBoundary(which, direction, e.altKey) }, text);
   panel.replaceChildren(
@@ -488,71 +470,13 @@ function renderPanel() {
   );
 }
 
-function attributeControl(attribute, span, disabled) {
-  const id = `attr-${attribute.key}`;
-  const value = span.attributes[attribute.key];
-  const required = attribute.required_for.includes(span.label);
-  const legend = el("span", { className: "attr-name", title: attribute.description }, attribute.name, required ? el("span", { className: "required", title: "required" }, " *") : null);
-  const wrap = el("fieldset", { className: "attribute", dataset: { attribute: attribute.key } }, el("legend", {}, legend));
-  wrap.append(el("p", { className: "attr-help" }, attribute.description));
-  if (attribute.kind === "choice" || attribute.kind === "boolean") {
-    const options = attribute.kind === "boolean" ? [{ value: true, description: "" , label: "yes" }, { value: false, description: "", label: "no" }] : attribute.values;
-    const select = el(
-      "select",
-      { id, disabled, "aria-label": attribute.name, onchange: (e) => setAttribute(attribute.key, e.target.value === "" ? null : attribute.kind === "boolean" ? e.target.value === "true" : e.target.value) },
-      el("option", { value: "" }, "—"),
-      ...options.map((o) => el("option", { value: String(o.value), selected: value === o.value, title: o.description || "" }, o.label || o.value)),
-    );
-    wrap.append(select);
-    const chosen = options.find((o) => o.value === value);
-    if (chosen?.description) wrap.append(el("p", { className: "attr-help" }, chosen.description));
-  } else if (attribute.kind === "multi") {
-    const chosen = new Set(value || []);
-    for (const option of attribute.values) {
-      const box = el("input", { type: "checkbox", disabled, checked: chosen.has(option.value), onchange: (e) => {
-        const next = new Set(chosen);
-        if (e.target.checked) next.add(option.value); else next.delete(option.value);
-        setAttribute(attribute.key, attribute.values.map((v) => v.value).filter((v) => next.has(v)));
-      } });
-      wrap.append(el("label", { className: "check", title: option.description }, box, ` ${option.value}`));
-    }
-  } else if (attribute.kind === "target") {
-    const entries = value || [];
-    entries.forEach((entry, i) => {
-      const row = el("div", { className: "stance-row", role: "radiogroup", "aria-label": `Stance toward ${entry.target}` }, el("span", { className: "target" }, entry.target));
-      for (const option of attribute.values) {
-        row.append(
-          el("label", { className: "radio", title: option.description },
-            el("input", { type: "radio", name: `stance-${i}`, value: option.value, disabled, checked: entry.stance === option.value, onchange: () => {
-              setAttribute(attribute.key, entries.map((e, j) => (j === i ? { ...e, stance: option.value } : e)));
-            } }),
-            ` ${option.value}`),
-        );
-      }
-      row.append(el("button", { type: "button", className: "small", disabled, "aria-label": `Remove ${entry.target}`, onclick: () => setAttribute(attribute.key, entries.filter((_, j) => j !== i)) }, "×"));
-      wrap.append(row);
-    });
-    const used = new Set(entries.map((e) => e.target));
-    const free = state.schema.targets.filter((t) => !used.has(t.name));
-    if (free.length) {
-      wrap.append(
-        el("select", { id, disabled, "aria-label": "Add a stance target", onchange: (e) => {
-          if (e.target.value) setAttribute(attribute.key, [...entries, { target: e.target.value, stance: "NEUTRAL" }]);
-        } },
-        el("option", { value: "" }, "Add a target…"),
-        ...free.map((t) => el("option", { value: t.name, title: t.description || "" }, t.name))),
-      );
-    }
-  }
-  return wrap;
-}
 
 /** The span list, kept in step one item at a time: rebuilding 1,000 items per change is slow. */
 const listItems = new Map();
 
 function spanListItem(span) {
-  const missing = missingRequired(span);
-  const color = state.schema.labels.find((l) => l.key === span.label)?.color || "#888";
+  const missing = missingRequired(state.schema, span);
+  const color = labelOf(state.schema, span.label)?.color || "#888";
   return el(
     "li",
     { className: span.key === state.selected ? "current" : "", dataset: { key: span.key } },
@@ -612,11 +536,6 @@ function renderStatus() {
   if (textBox.getAttribute("contenteditable") !== editable) textBox.setAttribute("contenteditable", editable);
 }
 
-function flash(message, isError = false) {
-  const box = $("flash");
-  box.textContent = message;
-  box.dataset.kind = isError ? "error" : "info";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Submit, skip, next
@@ -636,7 +555,7 @@ $("submit-form").addEventListener("submit", async () => {
   await outbox.idle();
   const box = $("incomplete");
   try {
-    const { data } = await api.post(`${config.apiRoot}/assignments/${config.layerId}/submit/`);
+    const { data } = await api.post(config.urls.submit);
     state.layer.status = data.status;
     state.readOnly = true;
     box.hidden = true;
@@ -663,12 +582,12 @@ $("submit-form").addEventListener("submit", async () => {
 $("next").addEventListener("click", () => goNext());
 
 async function goNext() {
-  const { status, data } = await api.post(`${config.apiRoot}/projects/${config.projectId}/queue/next/`);
+  const { status, data } = await api.post(config.urls.next);
   if (status === 204) {
     flash("Nothing left to annotate in this project. Thank you!");
     return;
   }
-  window.location.assign(`/annotate/${data.id}/`);
+  window.location.assign(fillUrl(config.urls.annotate, { id: data.id }));
 }
 
 $("skip").addEventListener("click", () => $("skip-dialog").showModal());
@@ -678,7 +597,7 @@ $("skip-form").addEventListener("submit", async (event) => {
   if (!reason) return;
   await outbox.idle();
   try {
-    await api.post(`${config.apiRoot}/assignments/${config.layerId}/skip/`, { reason });
+    await api.post(config.urls.skip, { reason });
     $("skip-dialog").close();
     await goNext();
   } catch (error) {

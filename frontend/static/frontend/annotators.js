@@ -1,7 +1,8 @@
 // The annotators page: a manager places a member in a panel (the server records who and when);
 // a reviewer or manager starts a competence fit and the page reloads when it is done.
-import { api } from "./api.js";
-import { recomputeButton } from "./jobs.js";
+import { api } from "./lib/api.js";
+import { recomputeButton } from "./lib/jobs.js";
+import { fillUrl } from "./lib/urls.js";
 
 const status = document.getElementById("annotators-status");
 
@@ -10,7 +11,7 @@ for (const select of document.querySelectorAll("select.panel-select")) {
   select.addEventListener("change", async () => {
     const row = select.closest("tr");
     try {
-      await api.patch(`/api/v1/projects/${status.dataset.project}/members/${select.dataset.user}/`, {
+      await api.patch(fillUrl(String(status.dataset.memberUrl), { user: String(select.dataset.user) }), {
         panel: select.value || null,
       });
       saved = select.value;
@@ -24,9 +25,4 @@ for (const select of document.querySelectorAll("select.panel-select")) {
   });
 }
 
-recomputeButton(
-  document.getElementById("fit-competence"),
-  status,
-  () => `/api/v1/projects/${status.dataset.project}/annotators/competence/`,
-  "documents",
-);
+recomputeButton(document.getElementById("fit-competence"), status, "documents");

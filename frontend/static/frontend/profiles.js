@@ -1,11 +1,6 @@
 // The source-profile pages' Recompute button.
-import "./forms.js";
-import { recomputeButton } from "./jobs.js";
+import "./lib/forms.js";
+import { $ } from "./lib/dom.js";
+import { recomputeButton } from "./lib/jobs.js";
 
-const button = document.getElementById("recompute-profiles");
-recomputeButton(
-  button,
-  document.getElementById("job-status"),
-  () => `/api/v1/projects/${button.dataset.project}/profiles/?basis=${encodeURIComponent(button.dataset.basis)}`,
-  "sources",
-);
+recomputeButton($("recompute-profiles"), $("job-status"), "sources");

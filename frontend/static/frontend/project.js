@@ -1,6 +1,7 @@
 // The project page: "Start" / "Next document" asks the queue for the caller's next layer; the
 // self-placement question, where the project asks it, places the caller in a panel once.
-import { api } from "./api.js";
+import { api } from "./lib/api.js";
+import { fillUrl } from "./lib/urls.js";
 
 const button = document.getElementById("next-document");
 const status = document.getElementById("queue-status");
@@ -10,12 +11,12 @@ if (button) {
     button.disabled = true;
     status.textContent = "Finding your next document…";
     try {
-      const { status: code, data } = await api.post(`/api/v1/projects/${button.dataset.project}/queue/next/`);
+      const { status: code, data } = await api.post(String(button.dataset.url));
       if (code === 204) {
         status.textContent = "Nothing left to annotate in this project. Thank you!";
         return;
       }
-      window.location.assign(`/annotate/${data.id}/`);
+      window.location.assign(fillUrl(String(button.dataset.annotateUrl), { id: data.id }));
     } catch (error) {
       status.textContent = error.message;
     } finally {
@@ -31,7 +32,7 @@ if (panelChoice) {
     const chosen = new FormData(panelChoice).get("panel");
     const panelStatus = document.getElementById("panel-status");
     try {
-      await api.post(`/api/v1/projects/${panelChoice.dataset.project}/panel/`, { panel: chosen });
+      await api.post(String(panelChoice.dataset.url), { panel: chosen });
       window.location.reload();
     } catch (error) {
       panelStatus.textContent = error.message;

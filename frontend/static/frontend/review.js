@@ -3,15 +3,15 @@
 // Every action is one POST to /documents/{id}/decisions/; its answer is the whole review state,
 // which is drawn again. highlights.js draws the gold spans, offsets.js converts selections.
 
-import { api, ApiError } from "./api.js";
-import { HighlightLayer } from "./highlights.js";
-import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./offsets.js";
+import { api, ApiError } from "./lib/api.js";
+import { attributeControl } from "./lib/attribute-controls.js";
+import { $, el, flash } from "./lib/dom.js";
+import { HighlightLayer } from "./lib/highlights.js";
+import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
+import { answered, attributeSummary, attributesFor, labelOf as schemaLabel } from "./lib/schema.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
-const $ = (id) => document.getElementById(id);
 const textBox = $("doc-text");
-const reviewUrl = `${config.apiRoot}/documents/${config.documentId}/review/`;
-const decisionsUrl = `${config.apiRoot}/documents/${config.documentId}/decisions/`;
 
 const state = {
   review: null,
@@ -33,26 +33,9 @@ const state = {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null) continue;
-    if (k === "dataset") Object.assign(node.dataset, v);
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k in node) node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
 
-function flash(message, isError = false) {
-  const box = $("flash");
-  box.textContent = message;
-  box.dataset.kind = isError ? "error" : "info";
-}
 
-const labelOf = (key) => state.schema.labels.find((l) => l.key === key);
+const labelOf = (key) => schemaLabel(state.schema, key);
 const colorOf = (key) => labelOf(key)?.color || "#888";
 const sameJson = (a, b) => canonical(a) === canonical(b);
 
@@ -66,38 +49,21 @@ function canonical(value) {
   return JSON.stringify(walk(answered(value || {})));
 }
 
-function answered(attributes) {
-  return Object.fromEntries(
-    Object.entries(attributes || {}).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length)),
-  );
-}
 
-function formatValue(value) {
-  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? `${v.target} ${v.stance}` : v)).join(", ");
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  return String(value);
-}
 
-function attributeSummary(attributes) {
-  const parts = Object.entries(answered(attributes)).map(([k, v]) => `${k}: ${formatValue(v)}`);
-  return parts.join(" · ");
-}
 
 function labelTag(key) {
   return el("span", { className: "label-tag", style: `--label:${colorOf(key)}` }, key);
 }
 
-function attributesFor(labelKey) {
-  return state.schema.attributes.filter((a) => !a.applies_to.length || a.applies_to.includes(labelKey));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Loading and talking to the server
 
 async function load() {
   const [{ data: review }, { data: schema }] = await Promise.all([
-    api.get(reviewUrl),
-    api.get(`${config.apiRoot}/projects/${config.projectId}/schema/`),
+    api.get(config.urls.review),
+    api.get(config.urls.schema),
   ]);
   state.schema = schema;
   state.index = new OffsetIndex(review.document.text);
@@ -113,7 +79,7 @@ async function load() {
 }
 
 async function reload() {
-  const { data } = await api.get(reviewUrl);
+  const { data } = await api.get(config.urls.review);
   apply(data);
 }
 
@@ -123,7 +89,7 @@ async function decide(body) {
   state.busy = true;
   document.body.dataset.busy = "true";
   try {
-    const { data } = await api.post(decisionsUrl, body);
+    const { data } = await api.post(config.urls.decisions, body);
     apply(data.review);
     flash(describeOutcome(body.action, data.decisions));
     return data;
@@ -447,7 +413,16 @@ function renderPanel() {
       { id: "gold-label", disabled, onchange: (e) => setLabel(e.target.value) },
       ...state.schema.labels.map((l) => el("option", { value: l.key, selected: l.key === draft.label }, l.name)),
     ),
-    ...attributesFor(draft.label).map((a) => attributeControl(a, draft, disabled)),
+    ...attributesFor(state.schema, draft.label).map((a) =>
+      attributeControl(a, {
+        value: draft.attributes[a.key],
+        label: draft.label,
+        targets: state.schema.targets,
+        disabled,
+        idPrefix: "gold-attr",
+        onChange: (value, focusId) => setAttribute(a.key, value, focusId),
+      }),
+    ),
     el("div", { className: "boundaries", role: "group", "aria-label": "Adjust boundaries" },
       boundary("start", -1, "◀ Start"), boundary("start", 1, "Start ▶"), boundary("end", -1, "◀ End"), boundary("end", 1, "End ▶")),
     el("div", { className: "panel-actions" },
@@ -464,7 +439,7 @@ function updateDraft(patch, { refocus } = {}) {
 }
 
 function setLabel(key) {
-  const allowed = new Set(attributesFor(key).map((a) => a.key));
+  const allowed = new Set(attributesFor(state.schema, key).map((a) => a.key));
   const attributes = Object.fromEntries(Object.entries(state.draft.attributes).filter(([k]) => allowed.has(k)));
   updateDraft({ label: key, attributes }, { refocus: "gold-label" });
 }
@@ -476,76 +451,6 @@ function setAttribute(key, value, refocus) {
   updateDraft({ attributes }, { refocus });
 }
 
-function attributeControl(attribute, draft, disabled) {
-  const id = `gold-attr-${attribute.key}`;
-  const value = draft.attributes[attribute.key];
-  const required = attribute.required_for.includes(draft.label);
-  const wrap = el(
-    "fieldset",
-    { className: "attribute", dataset: { attribute: attribute.key } },
-    el("legend", {}, el("span", { className: "attr-name", title: attribute.description }, attribute.name, required ? el("span", { className: "required", title: "required" }, " *") : null)),
-  );
-  if (attribute.kind === "choice" || attribute.kind === "boolean") {
-    const options = attribute.kind === "boolean" ? [{ value: true, label: "yes" }, { value: false, label: "no" }] : attribute.values;
-    wrap.append(
-      el(
-        "select",
-        {
-          id,
-          disabled,
-          "aria-label": attribute.name,
-          onchange: (e) => setAttribute(attribute.key, e.target.value === "" ? null : attribute.kind === "boolean" ? e.target.value === "true" : e.target.value, id),
-        },
-        el("option", { value: "" }, "—"),
-        ...options.map((o) => el("option", { value: String(o.value), selected: value === o.value, title: o.description || "" }, o.label || o.value)),
-      ),
-    );
-  } else if (attribute.kind === "multi") {
-    const chosen = new Set(value || []);
-    attribute.values.forEach((option, i) => {
-      const boxId = `${id}-${i}`;
-      const box = el("input", {
-        type: "checkbox",
-        id: boxId,
-        disabled,
-        checked: chosen.has(option.value),
-        onchange: (e) => {
-          const next = new Set(chosen);
-          if (e.target.checked) next.add(option.value);
-          else next.delete(option.value);
-          setAttribute(attribute.key, attribute.values.map((v) => v.value).filter((v) => next.has(v)), boxId);
-        },
-      });
-      wrap.append(el("label", { className: "check", title: option.description }, box, ` ${option.value}`));
-    });
-  } else if (attribute.kind === "target") {
-    const entries = value || [];
-    state.schema.targets.forEach((target, i) => {
-      const selectId = `${id}-${i}`;
-      const entry = entries.find((e) => e.target === target.name);
-      wrap.append(
-        el("label", { htmlFor: selectId, className: "target-label" }, `Stance toward ${target.name}`),
-        el(
-          "select",
-          {
-            id: selectId,
-            disabled,
-            onchange: (e) => {
-              const rest = entries.filter((x) => x.target !== target.name);
-              const next = e.target.value ? [...rest, { target: target.name, stance: e.target.value }] : rest;
-              const order = state.schema.targets.map((t) => t.name);
-              next.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target));
-              setAttribute(attribute.key, next, selectId);
-            },
-          },
-          el("option", { value: "" }, "—"),
-          ...attribute.values.map((o) => el("option", { value: o.value, selected: entry?.stance === o.value, title: o.description || "" }, o.value)),
-        ),
-      );
-    });
-  }
-  return wrap;
-}
 
 function moveDraftBoundary(which, direction, byCharacter) {
   const draft = state.draft;
@@ -641,7 +546,7 @@ $("adjudicate").addEventListener("click", () => decide({ action: "adjudicate" })
 $("calibration").addEventListener("change", async (event) => {
   const box = event.target;
   try {
-    const { data } = await api.put(`${config.apiRoot}/documents/${config.documentId}/calibration/`, { calibration: box.checked });
+    const { data } = await api.put(config.urls.calibration, { calibration: box.checked });
     box.checked = data.calibration;
     flash(data.calibration ? "A calibration item: annotators who have not had it get it now and then, unannounced." : "No longer a calibration item.");
   } catch (error) {

@@ -15,7 +15,7 @@ import {
   quoted,
   snippet,
   utf16ToDomPoint,
-} from "../offsets.js";
+} from "../lib/offsets.js";
 
 const FAMILY = "👩\u200d👩\u200d👧"; // 5 code points, 8 UTF-16 code units
 

@@ -4,8 +4,8 @@
 import { beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { ApiError, NetworkError } from "../api.js";
-import { Outbox } from "../outbox.js";
+import { ApiError, NetworkError } from "../lib/api.js";
+import { Outbox } from "../lib/outbox.js";
 
 // The browser globals the outbox uses: window's events and localStorage.
 globalThis.window = new EventTarget();
