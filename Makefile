@@ -45,7 +45,15 @@ typecheck: install-dev
 dockerlint: install-dev
 	$(VENV)/bin/hadolint Dockerfile
 
-jstest:
+# The page scripts: type checks of their JSDoc types, lint, and unit tests (tools pinned in
+# package-lock.json; the pages themselves need no build).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+jstest: node_modules/.installed
+	node_modules/.bin/tsc -p tsconfig.json
+	node_modules/.bin/eslint frontend/static/frontend eslint.config.js
 	node --test frontend/static/frontend/tests/
 
 pytest: install-dev services
@@ -72,4 +80,4 @@ bench-smoke: install-dev services
 	done
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache tests/artifacts
+	rm -rf $(VENV) node_modules var staticfiles .pytest_cache .mypy_cache .ruff_cache tests/artifacts

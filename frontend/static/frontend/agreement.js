@@ -1,3 +1,4 @@
+// @ts-check
 // The agreement page's Recompute button.
 import "./lib/forms.js";
 import { $ } from "./lib/dom.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // The annotation page: select text, label it, edit its attributes, save at once, submit.
 // State lives here as plain objects; highlights.js draws it, outbox.js saves it, offsets.js is
 // the only place that converts between DOM (UTF-16) positions and code points.
@@ -16,9 +17,10 @@ const textBox = $("doc-text");
 
 /**
  * A span as the page holds it. `key` is its client_uuid, stable while the page lives; `id`
- * and `version` are the server's, known once a save has answered.
+ * and `version` are the server's, known once a save has answered; `refused` is the server's
+ * reason when it refused to make the span.
  * @typedef {{key: string, id: number|null, version: number, label: string, start: number,
- *   end: number, text: string, attributes: Record<string, any>}} Span
+ *   end: number, text: string, attributes: Record<string, any>, refused?: string}} Span
  */
 
 const state = {
@@ -248,16 +250,6 @@ function replaceSpan(key, span) {
   const before = state.spans.get(key);
   state.spans.set(key, span);
   highlights.update(sortedSpans(), Math.min(span.start, before?.start ?? span.start), Math.max(span.end, before?.end ?? span.end));
-  updateSpanListItem(key);
-  renderPanel();
-}
-
-function removeSpanLocally(key) {
-  const span = state.spans.get(key);
-  if (!span) return;
-  state.spans.delete(key);
-  highlights.update(sortedSpans(), span.start, span.end);
-  if (state.selected === key) state.selected = null;
   updateSpanListItem(key);
   renderPanel();
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The annotators page: a manager places a member in a panel (the server records who and when);
 // a reviewer or manager starts a competence fit and the page reloads when it is done.
 import { api } from "./lib/api.js";
@@ -6,7 +7,7 @@ import { fillUrl } from "./lib/urls.js";
 
 const status = document.getElementById("annotators-status");
 
-for (const select of document.querySelectorAll("select.panel-select")) {
+for (const select of /** @type {NodeListOf<HTMLSelectElement>} */ (document.querySelectorAll("select.panel-select"))) {
   let saved = select.value;
   select.addEventListener("change", async () => {
     const row = select.closest("tr");

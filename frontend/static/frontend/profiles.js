@@ -1,3 +1,4 @@
+// @ts-check
 // The source-profile pages' Recompute button.
 import "./lib/forms.js";
 import { $ } from "./lib/dom.js";

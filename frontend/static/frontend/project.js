@@ -1,9 +1,10 @@
+// @ts-check
 // The project page: "Start" / "Next document" asks the queue for the caller's next layer; the
 // self-placement question, where the project asks it, places the caller in a panel once.
 import { api } from "./lib/api.js";
 import { fillUrl } from "./lib/urls.js";
 
-const button = document.getElementById("next-document");
+const button = /** @type {HTMLButtonElement|null} */ (document.getElementById("next-document"));
 const status = document.getElementById("queue-status");
 
 if (button) {
@@ -25,7 +26,7 @@ if (button) {
   });
 }
 
-const panelChoice = document.getElementById("panel-choice");
+const panelChoice = /** @type {HTMLFormElement|null} */ (document.getElementById("panel-choice"));
 if (panelChoice) {
   panelChoice.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -1,3 +1,4 @@
+// @ts-check
 // The review page: each annotator's layer side by side (a table of aligned span groups, one
 // column per annotator), the gold layer drawn on the text, and the actions that adjudicate it.
 // Every action is one POST to /documents/{id}/decisions/; its answer is the whole review state,
@@ -432,6 +433,7 @@ function renderPanel() {
   );
 }
 
+/** @param {object} patch @param {{refocus?: string}} [options] the id of the control to focus again */
 function updateDraft(patch, { refocus } = {}) {
   Object.assign(state.draft, patch);
   renderPanel();

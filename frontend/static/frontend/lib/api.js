@@ -1,3 +1,4 @@
+// @ts-check
 // The one place the pages talk to the REST API: JSON in and out, the CSRF token on writes,
 // and errors turned into ApiError with the server's message.
 
@@ -49,7 +50,7 @@ export async function request(method, url, body) {
     throw new NetworkError(String(error));
   }
   const text = await response.text();
-  let data = null;
+  let data;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {

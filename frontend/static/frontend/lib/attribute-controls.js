@@ -1,3 +1,4 @@
+// @ts-check
 // The control of one span attribute, the same on the annotation page and the review page: a
 // select for a choice or yes/no, checkboxes for several values, and for stance a row of radio
 // buttons per target with a select to add a target.

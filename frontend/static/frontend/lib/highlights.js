@@ -1,3 +1,4 @@
+// @ts-check
 // Draws spans over the document text. The text is cut into lines, and lines into segments at
 // every span boundary; a segment carries the spans covering it, drawn as a tint of the innermost
 // span's colour and one underline per covering span, so overlapping spans stay visible. A change

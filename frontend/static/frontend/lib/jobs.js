@@ -1,3 +1,4 @@
+// @ts-check
 // Background jobs (JobRun) seen from a page: follow one until it ends; wire a Recompute button.
 import { api } from "./api.js";
 import { fillUrl } from "./urls.js";

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Offsets between the server and the browser. This module is the only place that converts them.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 // The save queue of the annotation page. Every span operation is saved at once, in order. A
 // refusal (4xx) is reported for its operation and the queue moves on. While the server cannot
 // be reached or fails (5xx) the operations wait here (and in localStorage, so a reload keeps

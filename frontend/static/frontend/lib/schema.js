@@ -1,3 +1,4 @@
+// @ts-check
 // A project's schema as the API serves it (GET /projects/{id}/schema/): which attributes a label
 // takes, which it requires, and how values read. Pure: no DOM.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // URLs come from the page (rendered by Django from its URL names), never from strings here. A
 // template such as "/api/v1/spans/{id}/" is filled in with fillUrl.
 
