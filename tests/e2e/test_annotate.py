@@ -314,3 +314,40 @@ def test_changes_unsent_when_the_tab_reloads_are_sent_once_after(page_factory, e
         ("CLAIM", "trade fell by 12%"),
     ]
     assert page.locator("#span-list li").count() == 2
+
+
+def test_three_nested_spans_are_told_apart_and_a_click_offers_them(page_factory, e2e_project):
+    from tests.factories import span_at
+
+    layer = Layer.objects.create(
+        document=e2e_project.documents.get(), user=e2e_project.memberships.get(user__username="anna").user
+    )
+    outer = "The council said the repairs would cost £48 million, and critics called the plan reckless."
+    span_at(layer, "CLAIM", outer, evidence="NAMED_SOURCE")
+    span_at(layer, "OPINION", "the repairs would cost £48 million")
+    span_at(layer, "DISCLAIMER", "£48 million")
+    page = page_factory()
+    sign_in(page, "anna")
+    page.goto(f"/annotate/{layer.pk}/")
+    page.wait_for_selector("body[data-ready='true']")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#doc-text").screenshot(path=str(ARTIFACTS / "nested-spans.png"))
+    # Each span keeps one underline height along its extent: where all three cover the text,
+    # three underlines at three heights, the outer one lowest.
+    innermost = page.locator(".seg.hl", has_text="£48")
+    positions = innermost.evaluate("node => node.style.backgroundPosition")
+    assert positions == "0px calc(100% - 0px), 0px calc(100% - 3px), 0px calc(100% - 6px)"
+    # Hovering shows a span's whole extent.
+    page.locator(".seg.hl", has_text="reckless").hover()
+    assert "reckless" in page.locator(".seg.hovered").all_inner_texts()[-1]
+    # A click where three spans lie offers the three, innermost first.
+    innermost.click()
+    chooser = page.get_by_role("menu", name="Spans at this place")
+    assert [item.split(" ", 1)[0] for item in chooser.get_by_role("menuitem").all_inner_texts()] == [
+        "DISCLAIMER",
+        "OPINION",
+        "CLAIM",
+    ]
+    chooser.get_by_role("menuitem").nth(1).click()
+    assert chooser.is_hidden()
+    assert page.locator("#span-label").input_value() == "OPINION"

@@ -33,7 +33,6 @@ const state = {
   readOnly: config.readOnly,
   undo: [],
   redo: [],
-  lastClick: { offset: -1, cycle: 0 },
 };
 let highlights;
 let outbox;
@@ -292,17 +291,46 @@ function selectSpan(key, { scroll = false } = {}) {
 }
 
 textBox.addEventListener("click", (event) => {
+  hideChooser();
   if (!window.getSelection().isCollapsed) return;
-  const segment = event.target.closest(".seg");
+  const segment = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (event.target).closest(".seg"));
   const keys = segment?.dataset.spans?.split(" ") || [];
   if (!keys.length) return selectSpan(null);
-  // Innermost first; clicking the same place again cycles through the overlapping spans.
-  const offset = selectionToCodePoints(textBox, { startContainer: segment, startOffset: 0, endContainer: segment, endOffset: segment.childNodes.length }, state.index)?.start ?? -1;
-  const cycle = state.lastClick.offset === offset ? state.lastClick.cycle + 1 : 0;
-  state.lastClick = { offset, cycle };
-  const ordered = keys.slice().reverse();
-  selectSpan(ordered[cycle % ordered.length]);
+  if (keys.length === 1) return selectSpan(keys[0]);
+  // Several spans here: offer them, innermost first.
+  showChooser(keys.slice().reverse(), event.pageX, event.pageY);
 });
+
+// Hovering a highlight shows the whole extent of its innermost span.
+textBox.addEventListener("mouseover", (event) => {
+  const segment = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (event.target).closest(".seg"));
+  const keys = segment?.dataset.spans?.split(" ") || [];
+  highlights.hover(keys.length ? keys[keys.length - 1] : null);
+});
+textBox.addEventListener("mouseleave", () => highlights.hover(null));
+
+/** The list of the spans at one place, to pick one from. */
+function showChooser(keys, x, y) {
+  const chooser = $("span-chooser");
+  chooser.replaceChildren(
+    ...keys.map((key) => {
+      const span = state.spans.get(key);
+      const color = labelOf(state.schema, span.label)?.color || "#888";
+      return el("button", { type: "button", role: "menuitem", onclick: () => { hideChooser(); selectSpan(key); },
+        onmouseenter: () => highlights.hover(key), onfocus: () => highlights.hover(key) },
+        el("span", { className: "label-tag", style: `--label:${color}` }, span.label), " ", quoted(span.text, 50));
+    }),
+  );
+  chooser.style.left = `${x}px`;
+  chooser.style.top = `${y + 12}px`;
+  chooser.hidden = false;
+  chooser.querySelector("button").focus();
+}
+
+function hideChooser() {
+  $("span-chooser").hidden = true;
+  highlights?.hover(null);
+}
 
 // The text is contenteditable only so that the keyboard can move a caret and select with
 // Shift+arrows; every edit is refused, and the text is redrawn should one slip through.
@@ -320,6 +348,7 @@ function inFormControl(target) {
 
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !$("guidelines").hidden) return showGuidelines(false);
+  if (event.key === "Escape" && !$("span-chooser").hidden) return hideChooser();
   const ctrl = event.ctrlKey || event.metaKey;
   if (ctrl && event.key.toLowerCase() === "z" && !inFormControl(event.target)) {
     event.preventDefault();

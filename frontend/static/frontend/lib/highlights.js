@@ -1,12 +1,35 @@
 // @ts-check
 // Draws spans over the document text. The text is cut into lines, and lines into segments at
 // every span boundary; a segment carries the spans covering it, drawn as a tint of the innermost
-// span's colour and one underline per covering span, so overlapping spans stay visible. A change
+// span's colour and one underline per covering span. Each span keeps one lane, the height of its
+// underline, along its whole extent: lanes are handed out in reading order, an outer span below
+// the spans nested in it, so nested and crossing spans read as separate lines. A change
 // re-renders only the lines it touches, never the whole text.
 //
 // Offsets here are code points; the only conversion to UTF-16 is OffsetIndex#slice.
 
-const MAX_UNDERLINES = 4;
+const MAX_LANES = 4; // deeper spans share the top lane
+const LANE_PX = 3;
+
+/**
+ * The lane of each span: the lowest free one when it starts, longer spans first where several
+ * start together, so a span's lane is below those of the spans nested in it.
+ * @param {DrawnSpan[]} spans
+ * @returns {Map<string, number>}
+ */
+export function assignLanes(spans) {
+  const ordered = spans.slice().sort((a, b) => a.start - b.start || b.end - a.end || (a.key < b.key ? -1 : 1));
+  /** @type {number[]} the end of the span holding each lane */
+  const busyUntil = [];
+  const lanes = new Map();
+  for (const span of ordered) {
+    let lane = busyUntil.findIndex((end) => end <= span.start);
+    if (lane < 0) lane = busyUntil.length;
+    busyUntil[lane] = span.end;
+    lanes.set(span.key, lane);
+  }
+  return lanes;
+}
 
 /**
  * @typedef {{key: string, start: number, end: number, label: string}} DrawnSpan
@@ -26,6 +49,8 @@ export class HighlightLayer {
     this.styleOf = styleOf;
     this.describe = describe;
     this.selectedKey = null;
+    /** @type {Map<string, number>} */
+    this.lanes = new Map();
     // The text is drawn as one block per line (each keeps its "\n"), so a change lays out only
     // its own lines and the browser can skip lines out of view.
     this.lineStarts = [0];
@@ -38,6 +63,7 @@ export class HighlightLayer {
 
   /** Render the whole text (first paint). @param {DrawnSpan[]} spans */
   renderAll(spans) {
+    this.lanes = assignLanes(spans);
     const ordered = spans.slice().sort((a, b) => a.start - b.start);
     this.lines = this.lineStarts.map((start, i) => this.#line(start, this.#lineEnd(i), ordered));
     this.container.replaceChildren(...this.lines);
@@ -49,12 +75,30 @@ export class HighlightLayer {
    */
   update(spans, from, to) {
     if (!this.lines.length) return this.renderAll(spans);
+    const lanes = assignLanes(spans);
+    // Spans whose lane moved are redrawn too, so each keeps one lane along its extent.
+    for (const span of spans) {
+      if (lanes.get(span.key) !== this.lanes.get(span.key)) {
+        from = Math.min(from, span.start);
+        to = Math.max(to, span.end);
+      }
+    }
+    this.lanes = lanes;
     const first = this.#lineAt(from);
     const last = this.#lineAt(Math.max(from, to - 1));
     for (let i = first; i <= last; i++) {
       const line = this.#line(this.lineStarts[i], this.#lineEnd(i), spans);
       this.lines[i].replaceWith(line);
       this.lines[i] = line;
+    }
+  }
+
+  /** Show one span's extent (hovered), or none. @param {string|null} key */
+  hover(key) {
+    for (const node of this.container.querySelectorAll(".seg.hovered")) node.classList.remove("hovered");
+    if (!key) return;
+    for (const node of this.container.querySelectorAll(`.seg[data-spans~="${CSS.escape(key)}"]`)) {
+      node.classList.add("hovered");
     }
   }
 
@@ -121,14 +165,12 @@ export class HighlightLayer {
       node.dataset.spans = covering.map((s) => s.key).join(" ");
       const inner = covering[covering.length - 1];
       node.style.setProperty("--tint", this.styleOf(inner.label).color);
+      const lane = (/** @type {DrawnSpan} */ span) => Math.min(this.lanes.get(span.key) ?? 0, MAX_LANES - 1);
       node.style.backgroundImage = covering
-        .slice(-MAX_UNDERLINES)
         .map((s) => `linear-gradient(${this.styleOf(s.label).color}, ${this.styleOf(s.label).color})`)
         .join(", ");
-      node.style.backgroundPosition = covering
-        .slice(-MAX_UNDERLINES)
-        .map((_, i) => `0 calc(100% - ${i * 3}px)`)
-        .join(", ");
+      node.style.backgroundPosition = covering.map((s) => `0 calc(100% - ${lane(s) * LANE_PX}px)`).join(", ");
+      node.style.paddingBottom = `${(Math.max(...covering.map(lane)) + 1) * LANE_PX}px`;
       node.title = covering.map((s) => this.describe(s)).join("\n");
       for (const s of covering) {
         if (s.start === start) node.append(this.#badge(s));
