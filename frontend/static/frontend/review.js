@@ -6,7 +6,7 @@
 
 import { api, ApiError } from "./lib/api.js";
 import { attributeControl } from "./lib/attribute-controls.js";
-import { $, el, flash } from "./lib/dom.js";
+import { $, el, flash, formatTime } from "./lib/dom.js";
 import { HighlightLayer } from "./lib/highlights.js";
 import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
 import { answered, attributeSummary, attributesFor, labelOf as schemaLabel } from "./lib/schema.js";
@@ -340,7 +340,7 @@ function renderDecisions() {
       .map((d) => {
         const span = d.after || d.before;
         const what = span && span.label ? `${span.label} ${quoted(span.text || "", 50)}` : span && span.status ? `layer ${span.assignment}: ${span.status}` : "";
-        const time = new Date(d.created_at).toLocaleString();
+        const time = formatTime(d.created_at);
         return el(
           "li",
           { dataset: { action: d.action } },

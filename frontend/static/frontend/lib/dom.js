@@ -44,3 +44,11 @@ export function flash(message, isError = false) {
 export function pluralize(count, noun, plural = `${noun}s`) {
   return `${count} ${count === 1 ? noun : plural}`;
 }
+
+/**
+ * A moment as every page writes it, "2026-12-04 15:30" (UTC, as the server renders times).
+ * @param {string} iso an ISO 8601 timestamp from the API
+ */
+export function formatTime(iso) {
+  return new Date(iso).toISOString().slice(0, 16).replace("T", " ");
+}

@@ -49,3 +49,8 @@ test("URL templates are filled in, each value escaped, and a missing one is an e
   assert.equal(fillUrl("/p/{a}/m/{b}/", { a: 1, b: "x y" }), "/p/1/m/x%20y/");
   assert.throws(() => fillUrl("/api/v1/spans/{id}/", {}), /no value for \{id\}/);
 });
+
+test("times read the same on every page: UTC, to the minute", async () => {
+  const { formatTime } = await import("../lib/dom.js");
+  assert.equal(formatTime("2026-12-04T15:30:59.123456+01:00"), "2026-12-04 14:30");
+});
