@@ -1,5 +1,6 @@
 """spaCy's binary DocBin (`.spacy`), the training data `spacy train` reads: both ways, in one
-place. Pure: no Django. spaCy is imported by whoever uses this module, when they use it.
+place. Pure: no Django. Importing it imports spaCy, which takes a second: callers import it
+when they need it.
 
 Spans go in the span group `sc` (spaCy's span categorizer reads it; spans may overlap there, as
 they may not in `doc.ents`); offsets are code points, as spaCy counts. Span attributes are span

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -42,7 +42,8 @@ from annotator.exports.formats import escape_line_separators, json_line
 from annotator.offsets import Utf16Offsets
 from annotator.webanno_tsv import DocumentTsv, TsvSpan
 
-SpanValues = tuple[int, int, str, Mapping[str, Any]]
+if TYPE_CHECKING:
+    from annotator.spacy_docs import SpanValues
 
 
 def _document_fields(document: ExportDocument) -> dict[str, Any]:
