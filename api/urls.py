@@ -10,12 +10,14 @@ from api import (
     panels,
     profiles,
     review,
+    root,
     views,
 )
 
 app_name = "api"
 
 urlpatterns = [
+    path("", root.ApiRootApi.as_view(), name="root"),
     path("auth/token/", views.TokenApi.as_view(), name="token"),
     path("auth/tokens/", views.TokenListApi.as_view(), name="tokens"),
     path("auth/tokens/<int:token_id>/", views.TokenDetailApi.as_view(), name="token-detail"),

@@ -119,6 +119,8 @@ FILE_ROUTES = {"profiles-export": "text/csv"}
 
 # (route name, method, path builder, body, expected status per role)
 CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
+    # The root names paths, never data: open to anyone.
+    ("root", "get", lambda w: "/api/v1/", None, _statuses(anonymous=200, outsider=200)),
     (
         "token",
         "delete",
@@ -651,3 +653,15 @@ def test_annotators_read_another_annotators_layer_only_in_a_project_that_is_not_
     assert write.status_code == (404 if blind else 403)
     # Their own layer is theirs either way.
     assert client.get(f"/api/v1/assignments/{world.layer_b.pk}/").status_code == 200
+
+
+def test_the_api_root_links_the_collections_schema_docs_and_every_endpoint(world):
+    from rest_framework.test import APIClient
+
+    body = APIClient().get("/api/v1/").json()
+    assert body["projects"] == "http://testserver/api/v1/projects/"
+    assert body["schema"] == "http://testserver/api/schema/"
+    assert body["docs"] == "http://testserver/api/docs/"
+    assert body["endpoints"]["span"] == "/api/v1/spans/{span_id}/"
+    assert body["endpoints"]["member-detail"] == "/api/v1/projects/{project_id}/members/{user_id}/"
+    assert set(body["endpoints"]) == set(ROUTES) - {"root"}
