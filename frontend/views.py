@@ -25,6 +25,7 @@ from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
 from annotator.projects.selectors import project_progress_list
 from annotator.review.selectors import (
+    layer_returns,
     review_queue,
     review_queue_choices,
     review_queue_filters_resolve,
@@ -63,6 +64,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         .order_by("-updated_at")[:50]
     )
     membership = project.memberships.select_related("panel", "panel_set_by").filter(user=request.user).first()
+    layers = list(layers)
     calibration = None
     if project.calibration_feedback and access.can_annotate(role=project.user_role):
         calibration = member_calibration(project=project, user_id=cast(int, request.user.pk))
@@ -73,6 +75,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "project": project,
             "progress": progress,
             "layers": layers,
+            "returns": layer_returns(layers=layers),
             "role": project.user_role,
             "can_review": access.can_review(role=project.user_role),
             "can_annotate": access.can_annotate(role=project.user_role),
@@ -170,7 +173,13 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
             "annotate": url_template("annotate", "id"),
         },
     }
-    return render(request, "frontend/annotate.html", {"layer": layer, "project": project, "config": config})
+    context = {
+        "layer": layer,
+        "project": project,
+        "config": config,
+        "returned": layer_returns(layers=[layer]).get(layer.pk),
+    }
+    return render(request, "frontend/annotate.html", context)
 
 
 # REVIEW

@@ -25,6 +25,7 @@ from annotator.agreement.maths.stats import SpanInput
 from annotator.agreement.selectors import THRESHOLD, AgreementSchema
 from annotator.models import (
     Decision,
+    DecisionAction,
     Document,
     DocumentAgreement,
     Label,
@@ -414,3 +415,33 @@ def gold_spans_by_document(
     ):
         spans[document_of[layer_id]].append((start, end, schema.label_keys[label_id], attributes))
     return spans
+
+
+@dataclass(frozen=True)
+class LayerReturn:
+    """A reviewer sent an annotator's layer back for changes: who, when, and their comment."""
+
+    reviewer: str
+    at: datetime
+    note: str
+
+
+def layer_returns(*, layers: Iterable[Layer]) -> dict[int, LayerReturn]:
+    """The latest return of each of `layers` that is still open: the layer has not been
+    submitted again since a reviewer reopened it."""
+    open_ids = [layer.pk for layer in layers if layer.status != LayerStatus.SUBMITTED]
+    if not open_ids:
+        return {}
+    decisions = (
+        Decision.objects.filter(action=DecisionAction.REOPEN, after__assignment__in=open_ids)
+        .select_related("reviewer")
+        .order_by("created_at")
+    )
+    return {
+        decision.after["assignment"]: LayerReturn(
+            reviewer=decision.reviewer.username if decision.reviewer else "a reviewer",
+            at=decision.created_at,
+            note=decision.note,
+        )
+        for decision in decisions
+    }

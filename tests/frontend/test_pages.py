@@ -164,3 +164,28 @@ def test_page_scripts_get_their_urls_from_django(client, demo):
     layer = demo.documents.first().layers.filter(user__username="demo-anna").first()
     html = page_html(client, "demo-anna", f"/annotate/{layer.pk}/")
     assert '"span": "/api/v1/spans/{id}/"' in html and '"annotate": "/annotate/{id}/"' in html
+
+
+def test_a_layer_sent_back_shows_the_reviewers_comment_until_it_is_submitted_again(client, demo):
+    from django.contrib.auth import get_user_model
+
+    from annotator.layers.services import layer_submit
+    from annotator.models import Layer
+    from annotator.review.services import review_reopen
+
+    layer = Layer.objects.filter(
+        document__project=demo, user__username="demo-anna", status="submitted"
+    ).first()
+    reviewer = get_user_model().objects.get(username="demo-reviewer")
+    review_reopen(
+        document=layer.document, reviewer=reviewer, layer_id=layer.pk, note="Mark the mayor's quote too."
+    )
+    project_page = page_html(client, "demo-anna", f"/projects/{demo.pk}/")
+    assert "Returned for changes" in project_page and "Mark the mayor&#x27;s quote too." in project_page
+    annotate_page = page_html(client, "demo-anna", f"/annotate/{layer.pk}/")
+    assert "Returned for changes</strong> by demo-reviewer" in annotate_page
+    assert "<blockquote>Mark the mayor&#x27;s quote too.</blockquote>" in annotate_page
+    layer.refresh_from_db()
+    layer_submit(layer=layer)
+    assert "Returned for changes" not in page_html(client, "demo-anna", f"/annotate/{layer.pk}/")
+    assert "Returned for changes" not in page_html(client, "demo-anna", f"/projects/{demo.pk}/")
