@@ -437,11 +437,12 @@ def layer_returns(*, layers: Iterable[Layer]) -> dict[int, LayerReturn]:
         .select_related("reviewer")
         .order_by("created_at")
     )
-    return {
-        decision.after["assignment"]: LayerReturn(
+    returns = {}
+    for decision in decisions:
+        assert decision.after is not None  # a reopen always records the layer it reopened
+        returns[decision.after["assignment"]] = LayerReturn(
             reviewer=decision.reviewer.username if decision.reviewer else "a reviewer",
             at=decision.created_at,
             note=decision.note,
         )
-        for decision in decisions
-    }
+    return returns
