@@ -19,7 +19,9 @@ from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
 from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
-from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role
+from annotator.exports import FORMATTERS
+from annotator.imports.annotations.formats import ANNOTATION_FORMATS
+from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, Source
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
@@ -83,8 +85,24 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "membership": membership,
             "panels": panels_list(project=project) if project.panel_question else [],
             "calibration": calibration,
+            "transfer": _transfer_choices() if project.user_role == Role.MANAGER else None,
         },
     )
+
+
+def _transfer_choices() -> dict[str, Any]:
+    """What the manager's import and export forms offer: every format and basis the API takes."""
+    return {
+        "annotation_formats": sorted(ANNOTATION_FORMATS),
+        "export_formats": sorted(FORMATTERS),
+        "bases": [
+            ("all", "Every annotator's layer"),
+            ("consensus", "Consensus (majority)"),
+            ("model", "Consensus weighted by competence"),
+            ("gold", "Gold (adjudicated)"),
+        ],
+        "sources": Source.objects.order_by("name").only("slug", "name"),
+    }
 
 
 @login_required

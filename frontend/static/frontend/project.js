@@ -1,7 +1,10 @@
 // @ts-check
 // The project page: "Start" / "Next document" asks the queue for the caller's next layer; the
-// self-placement question, where the project asks it, places the caller in a panel once.
-import { api } from "./lib/api.js";
+// self-placement question, where the project asks it, places the caller in a panel once; a
+// manager imports files through the same API endpoints scripts use.
+import { api, ApiError } from "./lib/api.js";
+import { el, pluralize } from "./lib/dom.js";
+import { followJob } from "./lib/jobs.js";
 import { fillUrl } from "./lib/urls.js";
 
 const button = /** @type {HTMLButtonElement|null} */ (document.getElementById("next-document"));
@@ -39,4 +42,87 @@ if (panelChoice) {
       panelStatus.textContent = error.message;
     }
   });
+}
+
+const importForm = /** @type {HTMLFormElement|null} */ (document.getElementById("import-form"));
+if (importForm) {
+  const kind = /** @type {HTMLSelectElement} */ (importForm.elements.namedItem("kind"));
+  const options = /** @type {HTMLElement} */ (document.getElementById("annotation-options"));
+  const result = /** @type {HTMLElement} */ (document.getElementById("import-result"));
+  kind.addEventListener("change", () => (options.hidden = kind.value !== "annotations"));
+
+  importForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = new FormData(importForm);
+    const files = /** @type {File[]} */ (fields.getAll("files"));
+    const body = new FormData();
+    let url;
+    if (kind.value === "documents") {
+      url = String(importForm.dataset.documentsUrl);
+      for (const file of files) body.append("files", file);
+    } else {
+      url = String(importForm.dataset.annotationsUrl);
+      body.append("file", files[0]);
+      body.append("format", String(fields.get("format")));
+      body.append("annotators", JSON.stringify(namePairs(String(fields.get("annotators") || ""))));
+      body.append("placeholders", fields.get("placeholders") ? "true" : "false");
+      body.append("status", fields.get("in_progress") ? "in_progress" : "submitted");
+    }
+    if (fields.get("source")) body.append("source", String(fields.get("source")));
+    const button = /** @type {HTMLButtonElement} */ (importForm.querySelector("button[type=submit]"));
+    button.disabled = true;
+    result.replaceChildren("Uploading…");
+    try {
+      const { status, data } = await api.post(url, body);
+      if (status === 202) {
+        const job = await followJob(String(importForm.dataset.jobUrl), data.id, (j) =>
+          result.replaceChildren(`Importing: ${j.progress} of ${j.total || "?"}`),
+        );
+        if (job.status === "failed") throw new ApiError(400, job.result?.errors ? job.result : { detail: job.error });
+        showSummary(job.result);
+      } else showSummary(data);
+    } catch (error) {
+      showRefusal(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  /** What an import did, in words. @param {any} summary */
+  function showSummary(summary) {
+    if (summary.errors?.length) return showRefusal(new ApiError(400, summary));
+    const parts =
+      "documents_created" in summary
+        ? [pluralize(summary.documents_created, "new document"), `${summary.documents_matched} matched`,
+            pluralize(summary.layers, "layer"), pluralize(summary.spans, "span")]
+        : [pluralize(summary.created, "document"), `${summary.skipped_duplicates} duplicate(s) skipped`];
+    result.replaceChildren(el("p", { className: "ok" }, `Imported: ${parts.join(", ")}.`));
+  }
+
+  /** Why nothing was imported: each problem with its file, line and field. @param {any} error */
+  function showRefusal(error) {
+    const body = error instanceof ApiError ? error.body : null;
+    const issues = Array.isArray(body?.errors) ? body.errors : [];
+    result.replaceChildren(
+      el("p", { className: "error" }, issues.length ? "Nothing was imported:" : `Nothing was imported: ${error.message}`),
+      issues.length
+        ? el("ul", { className: "issues" }, ...issues.map((/** @type {any} */ i) =>
+            el("li", {}, [i.file + (i.line ? `:${i.line}` : ""), i.field, i.message].filter(Boolean).join(": "))))
+        : null,
+    );
+  }
+}
+
+/**
+ * "alice=alice.smith" lines as {"alice": "alice.smith"}; blank lines skipped.
+ * @param {string} text @returns {Record<string, string>}
+ */
+function namePairs(text) {
+  /** @type {Record<string, string>} */
+  const pairs = {};
+  for (const line of text.split("\n")) {
+    const at = line.lastIndexOf("=");
+    if (at > 0 && line.slice(at + 1).trim()) pairs[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return pairs;
 }

@@ -31,12 +31,14 @@ function csrfToken() {
 /**
  * @param {string} method
  * @param {string} url
- * @param {any} [body]
+ * @param {any} [body] JSON, or a FormData of files
  * @returns {Promise<{status: number, data: any}>}
  */
 export async function request(method, url, body) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A form with files goes as multipart, its boundary set by the browser; anything else as JSON.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   let response;
   try {
@@ -44,7 +46,7 @@ export async function request(method, url, body) {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
     });
   } catch (error) {
     throw new NetworkError(String(error));
