@@ -28,7 +28,7 @@ from annotator.accounts.services import token_create, token_revoke, tokens_revok
 from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
-from annotator.layers.services import layer_reopen, layer_skip, layer_submit, queue_next
+from annotator.layers.services import layer_reopen, layer_skip, layer_submit, layer_withdraw, queue_next
 from annotator.models import (
     Document,
     JobRun,
@@ -610,10 +610,13 @@ class ReopenApi(APIView):
     @extend_schema(request=s.ReopenSerializer, responses=s.LayerBriefSerializer)
     def post(self, request: Request, assignment_id: int) -> Response:
         layer = access.access_layer(user=request.user, layer_id=assignment_id)
-        if not access.can_reopen(user=request.user, layer=layer):
-            raise PermissionDenied("Reviewers and managers reopen layers.")
         data = validated(s.ReopenSerializer, request.data)
-        layer = layer_reopen(layer=layer, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
+        if access.can_reopen(user=request.user, layer=layer):
+            layer = layer_reopen(layer=layer, reviewer=request.user, note=data["note"])  # type: ignore[arg-type]
+        elif layer.user_id == request.user.pk:
+            layer = layer_withdraw(layer=layer)  # the annotator takes back their own submission
+        else:
+            raise PermissionDenied("Reviewers and managers reopen layers; an annotator, only their own.")
         return Response(s.LayerBriefSerializer(layer).data)
 
 

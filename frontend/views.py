@@ -21,6 +21,7 @@ from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
 from annotator.exports import FORMATTERS
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
+from annotator.layers.selectors import layer_reviewed
 from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, Source
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
@@ -180,12 +181,15 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
         "layerId": layer.pk,
         "projectId": project.pk,
         "readOnly": layer.user_id != request.user.pk,
+        # The annotator may take their submitted layer back until a reviewer has acted on it.
+        "withdrawable": layer.user_id == request.user.pk and not layer_reviewed(layer=layer),
         "urls": {
             "assignment": reverse("api:assignment", args=[layer.pk]),
             "spans": reverse("api:spans", args=[layer.pk]),
             "span": url_template("api:span", "id"),
             "submit": reverse("api:submit", args=[layer.pk]),
             "skip": reverse("api:skip", args=[layer.pk]),
+            "reopen": reverse("api:reopen", args=[layer.pk]),
             "schema": reverse("api:schema", args=[project.pk]),
             "next": reverse("api:queue-next", args=[project.pk]),
             "annotate": url_template("annotate", "id"),

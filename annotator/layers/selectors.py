@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
 
-from annotator.models import Layer, Membership
+from annotator.models import Decision, Layer, LayerKind, LayerStatus, Membership
 
 
 def layer_with_role(*, layer_id: int, user_id: int | None, lock: bool = False) -> Layer | None:
@@ -18,3 +18,14 @@ def layer_with_role(*, layer_id: int, user_id: int | None, lock: bool = False) -
     if lock:
         layers = layers.select_for_update(of=("self",))
     return layers.filter(pk=layer_id).first()
+
+
+def layer_reviewed(*, layer: Layer) -> bool:
+    """Whether a reviewer has acted on the layer's document since the layer was submitted, or
+    the document is adjudicated: from then on only a reviewer reopens the layer."""
+    adjudicated = Layer.objects.filter(
+        document_id=layer.document_id, kind=LayerKind.GOLD, status=LayerStatus.SUBMITTED
+    ).exists()
+    if adjudicated or layer.submitted_at is None:
+        return adjudicated
+    return Decision.objects.filter(document_id=layer.document_id, created_at__gte=layer.submitted_at).exists()

@@ -24,6 +24,7 @@ from annotator.calibration.selectors import calibration_due, calibration_items, 
 from annotator.calibration.services import calibration_score, gate_update, member_failing
 from annotator.errors import Conflict
 from annotator.jobs.scheduling import layers_changed
+from annotator.layers.selectors import layer_reviewed
 from annotator.models import (
     ANNOTATOR_LAYER_KINDS,
     Decision,
@@ -368,6 +369,25 @@ def layer_reopen(*, layer: Layer, reviewer: User, note: str = "") -> Layer:
             before={"assignment": layer.pk, "status": LayerStatus.SUBMITTED},
             after={"assignment": layer.pk, "status": LayerStatus.IN_PROGRESS},
         )
+        _agreement_changed(layer)
+    return layer
+
+
+def layer_withdraw(*, layer: Layer) -> Layer:
+    """The annotator takes back their submitted layer to change it, which they may until a
+    reviewer has acted on the document or it is adjudicated (layer_reviewed); after that a
+    reviewer reopens it. Not a review decision, so nothing is logged as one."""
+    with transaction.atomic():
+        layer = Layer.objects.select_for_update().get(pk=layer.pk)
+        if layer.status != LayerStatus.SUBMITTED:
+            raise Conflict("Only a submitted layer can be taken back.")
+        if layer_reviewed(layer=layer):
+            raise Conflict(
+                "A reviewer has already worked on this document (or it is adjudicated): ask a reviewer to reopen it."
+            )
+        layer.status = LayerStatus.IN_PROGRESS
+        layer.submitted_at = None
+        layer.save(update_fields=["status", "submitted_at", "updated_at"])
         _agreement_changed(layer)
     return layer
 

@@ -351,3 +351,42 @@ def test_three_nested_spans_are_told_apart_and_a_click_offers_them(page_factory,
     chooser.get_by_role("menuitem").nth(1).click()
     assert chooser.is_hidden()
     assert page.locator("#span-label").input_value() == "OPINION"
+
+
+def test_an_annotator_takes_back_a_submitted_layer_until_a_reviewer_acts(page_factory, e2e_project):
+    from annotator.review.services import review_reopen
+    from tests.factories import member
+
+    page = page_factory()
+    sign_in(page, "anna")
+    layer_id = open_next_document(page, e2e_project)
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    _wait_saved(page)
+    _submit(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Take back to change").click()
+    page.wait_for_selector("body[data-ready='true']")
+    assert Layer.objects.get(pk=layer_id).status == "in_progress"
+    assert page.locator("#doc-text").get_attribute("contenteditable") == "true"
+    _submit(page)
+    page.get_by_role("button", name="Next document").wait_for()
+    # A reviewer sends it back: the annotator sees why; once resubmitted, it is theirs no more.
+    layer = Layer.objects.get(pk=layer_id)
+    rita = member(e2e_project, "reviewer", username="rita")
+    review_reopen(document=layer.document, reviewer=rita, layer_id=layer_id, note="Add the cost claim.")
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert "Add the cost claim." in page.get_by_role("note", name="Returned for changes").inner_text()
+    _submit(page)
+    page.get_by_role("button", name="Next document").wait_for()
+    # Resubmitted and not looked at since: still the annotator's to take back, until the
+    # reviewer acts on the document again.
+    assert page.get_by_role("button", name="Take back to change").is_visible()
+    from annotator.review.services import review_reject
+
+    span = layer.spans.get()
+    review_reject(document=layer.document, reviewer=rita, span_id=span.pk, note="")
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.get_by_role("button", name="Take back to change").is_hidden()

@@ -552,6 +552,7 @@ function renderStatus() {
   $("submit").hidden = state.readOnly;
   $("skip").hidden = state.readOnly;
   $("next").hidden = !(state.readOnly && !config.readOnly);
+  $("withdraw").hidden = !(config.withdrawable && state.layer.status === "submitted");
   const editable = state.readOnly ? "false" : "true";
   // Touching contenteditable on a long text is costly: only when it changes.
   if (textBox.getAttribute("contenteditable") !== editable) textBox.setAttribute("contenteditable", editable);
@@ -601,6 +602,14 @@ $("submit-form").addEventListener("submit", async () => {
 });
 
 $("next").addEventListener("click", () => goNext());
+$("withdraw").addEventListener("click", async () => {
+  try {
+    await api.post(config.urls.reopen, {});
+    window.location.reload();
+  } catch (error) {
+    flash(error.message, true);
+  }
+});
 
 async function goNext() {
   const { status, data } = await api.post(config.urls.next);
