@@ -107,6 +107,13 @@ class QueuePageSerializer(serializers.Serializer):
     results = QueueItemSerializer(many=True)
 
 
+class ChangesSinceReturnSerializer(serializers.Serializer):
+    returned_at = serializers.DateTimeField()
+    added = serializers.ListField(child=serializers.IntegerField())
+    removed = serializers.ListField(child=serializers.IntegerField())
+    changed = serializers.ListField(child=serializers.IntegerField())
+
+
 class ReviewLayerSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="layer.pk")
     user_id = serializers.IntegerField(source="layer.user_id")
@@ -115,6 +122,11 @@ class ReviewLayerSerializer(serializers.Serializer):
     status = serializers.CharField(source="layer.status")
     submitted_at = serializers.DateTimeField(source="layer.submitted_at", allow_null=True)
     spans = SpanSerializer(many=True)
+    since_return = ChangesSinceReturnSerializer(
+        allow_null=True,
+        help_text="For a layer submitted again after a reviewer sent it back: the span ids added, "
+        "removed and changed since then.",
+    )
 
 
 class SpanGroupSerializer(serializers.Serializer):

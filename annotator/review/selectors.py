@@ -222,9 +222,50 @@ def gold_layer_get(*, document_id: int) -> Layer | None:
 
 
 @dataclass(frozen=True)
+class ChangesSinceReturn:
+    """How a layer sent back for changes differs, as submitted again, from what it held when it
+    was sent back: span ids added, removed, and changed (label, boundaries or attributes)."""
+
+    returned_at: datetime
+    added: list[int]
+    removed: list[int]
+    changed: list[int]
+
+
+@dataclass(frozen=True)
 class ReviewLayer:
     layer: Layer  # its user is selected
     spans: list[Span]  # with their labels, in reading order
+    since_return: ChangesSinceReturn | None = None  # resubmitted after a reviewer sent it back
+
+
+def changes_since_return(*, layer: Layer, spans: list[Span]) -> ChangesSinceReturn | None:
+    """What changed in a resubmitted layer since a reviewer last sent it back (from the spans'
+    audit trail); None if it was never sent back or is not submitted again."""
+    if layer.status != LayerStatus.SUBMITTED or layer.submitted_at is None:
+        return None
+    returned = (
+        Decision.objects.filter(
+            action=DecisionAction.REOPEN, after__assignment=layer.pk, created_at__lt=layer.submitted_at
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if returned is None:
+        return None
+
+    def shape(span: Any) -> tuple[Any, ...]:
+        return (span.label_id, span.start, span.end, span.attributes or {})
+
+    before = {span.id: shape(span) for span in Span.history.as_of(returned).filter(layer_id=layer.pk)}
+    now = {span.pk: shape(span) for span in spans}
+    return ChangesSinceReturn(
+        returned_at=returned,
+        added=sorted(now.keys() - before.keys()),
+        removed=sorted(before.keys() - now.keys()),
+        changed=sorted(key for key in now.keys() & before.keys() if now[key] != before[key]),
+    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +294,7 @@ def review_span(span: Span) -> ReviewSpan:
 
 def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewLayer | None]:
     """The annotation layers (not skipped) and the gold layer of the document, with their spans;
-    two queries."""
+    two queries, and two more for each layer submitted again after it was sent back."""
     rows = list(
         Layer.objects.filter(document=document)
         .exclude(kind=LayerKind.ANNOTATION, status=LayerStatus.SKIPPED)
@@ -269,7 +310,11 @@ def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewL
         spans[span.layer_id].append(span)
     for row in wanted:
         row.document = document  # the caller's copy, text and project included
-    layers = [ReviewLayer(row, spans[row.pk]) for row in wanted if row.kind == LayerKind.ANNOTATION]
+    layers = [
+        ReviewLayer(row, spans[row.pk], changes_since_return(layer=row, spans=spans[row.pk]))
+        for row in wanted
+        if row.kind == LayerKind.ANNOTATION
+    ]
     gold = ReviewLayer(gold_row, spans[gold_row.pk]) if gold_row else None
     return layers, gold
 

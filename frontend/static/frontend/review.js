@@ -6,7 +6,7 @@
 
 import { api, ApiError } from "./lib/api.js";
 import { attributeControl } from "./lib/attribute-controls.js";
-import { $, el, flash, formatTime } from "./lib/dom.js";
+import { $, el, flash, formatTime, pluralize } from "./lib/dom.js";
 import { HighlightLayer } from "./lib/highlights.js";
 import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
 import { answered, attributeSummary, attributesFor, labelOf as schemaLabel } from "./lib/schema.js";
@@ -159,6 +159,19 @@ function apply(review) {
   else if (focusIn === "gold-list") ($("gold-list").querySelector("li.current button") || $("gold-list").querySelector("button"))?.focus();
 }
 
+/**
+ * "Since sent back on 2026-12-04 15:30: 1 span added, 2 changed", or that nothing changed.
+ * @param {{returned_at: string, added: number[], removed: number[], changed: number[]}} since
+ */
+function sinceReturn(since) {
+  const parts = [
+    since.added.length && pluralize(since.added.length, "span") + " added",
+    since.removed.length && pluralize(since.removed.length, "span") + " removed",
+    since.changed.length && pluralize(since.changed.length, "span") + " changed",
+  ].filter(Boolean);
+  return `Since sent back on ${formatTime(since.returned_at)}: ${parts.length ? parts.join(", ") : "nothing changed"}.`;
+}
+
 function renderStatus() {
   const { review } = state;
   const adjudicated = review.adjudicated;
@@ -233,6 +246,7 @@ function renderGroups() {
         layer.status === "submitted"
           ? el("button", { type: "button", className: "small", title: `Reopen ${layer.username}'s layer with a comment (r)`, onclick: () => openReopen(layer) }, "Reopen…")
           : null,
+        layer.since_return ? el("div", { className: "since-return" }, sinceReturn(layer.since_return)) : null,
       ),
     ),
     el("th", { scope: "col" }, "Gold"),
