@@ -54,7 +54,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/home.html", {"projects": project_progress_list(user=request.user)})
+    context = {
+        "projects": project_progress_list(user=request.user),
+        "can_create": access.can_create_project(user=request.user),
+    }
+    return render(request, "frontend/home.html", context)
 
 
 @login_required

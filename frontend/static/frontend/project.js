@@ -3,6 +3,7 @@
 // self-placement question, where the project asks it, places the caller in a panel once; a
 // manager imports files through the same API endpoints scripts use.
 import { api, ApiError } from "./lib/api.js";
+import { apiForm } from "./lib/api-forms.js";
 import { el, pluralize } from "./lib/dom.js";
 import { followJob } from "./lib/jobs.js";
 import { fillUrl } from "./lib/urls.js";
@@ -126,3 +127,6 @@ function namePairs(text) {
   }
   return pairs;
 }
+
+const settings = /** @type {HTMLFormElement|null} */ (document.getElementById("project-settings"));
+if (settings) apiForm(settings, "patch", () => window.location.reload());

@@ -1,0 +1,55 @@
+"""A manager starts a project in the app and changes its settings, through the same API
+endpoints scripts use; the API's refusals show beside the fields they name."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.models import Membership, Project, Role
+from tests.e2e.conftest import sign_in
+from tests.factories import member
+
+pytestmark = [pytest.mark.browser]
+
+
+def test_a_manager_creates_a_project_and_changes_its_settings(page_factory, e2e_project):
+    member(e2e_project, Role.MANAGER, username="mona")
+    page = page_factory()
+    sign_in(page, "mona")
+    form = page.locator("#new-project")
+    page.get_by_text("Start a new project").click()
+    form.get_by_label("Name", exact=True).fill("Strike coverage")
+    form.get_by_label("Short name").fill("e2e")  # taken by the e2e project
+    form.get_by_label("Stance targets").fill("Bus Drivers' Union\nHarbour Transit Authority")
+    form.get_by_role("button", name="Create the project").click()
+    form.locator(".field-error").wait_for()
+    assert (
+        "slug" in form.locator(".field-error").inner_text()
+        or "already" in form.locator(".field-error").inner_text()
+    )
+    form.get_by_label("Short name").fill("strike")
+    form.get_by_label("Annotators per document").fill("2")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Create the project").click()
+    project = Project.objects.get(slug="strike")
+    assert page.url.endswith(f"/projects/{project.pk}/")
+    assert (project.name, project.annotators_per_document) == ("Strike coverage", 2)
+    assert sorted(project.targets.values_list("name", flat=True)) == [
+        "Bus Drivers' Union",
+        "Harbour Transit Authority",
+    ]
+    assert Membership.objects.get(project=project, user__username="mona").role == Role.MANAGER
+
+    settings = page.locator("#project-settings")
+    page.get_by_text("Settings", exact=True).click()
+    settings.get_by_label("Annotators per document").fill("0")
+    settings.get_by_role("button", name="Save the settings").click()
+    settings.locator(".field-error").wait_for()
+    settings.get_by_label("Annotators per document").fill("3")
+    settings.get_by_label("Guidelines").fill("## Labels\n\nMark **claims**.")
+    with page.expect_navigation():
+        settings.get_by_role("button", name="Save the settings").click()
+    project.refresh_from_db()
+    assert (project.annotators_per_document, project.guidelines) == (3, "## Labels\n\nMark **claims**.")
+    page.get_by_text("Annotation guidelines").click()
+    assert page.locator("details.guidelines strong").inner_text() == "claims"
