@@ -239,19 +239,15 @@ class ReviewLayer:
     since_return: ChangesSinceReturn | None = None  # resubmitted after a reviewer sent it back
 
 
-def changes_since_return(*, layer: Layer, spans: list[Span]) -> ChangesSinceReturn | None:
-    """What changed in a resubmitted layer since a reviewer last sent it back (from the spans'
-    audit trail); None if it was never sent back or is not submitted again."""
+def changes_since_return(
+    *, layer: Layer, spans: list[Span], reopened: list[datetime]
+) -> ChangesSinceReturn | None:
+    """What changed in a resubmitted layer since a reviewer last sent it back (`reopened`: when
+    reviewers reopened it), from the spans' audit trail; None if it was never sent back or is
+    not submitted again."""
     if layer.status != LayerStatus.SUBMITTED or layer.submitted_at is None:
         return None
-    returned = (
-        Decision.objects.filter(
-            action=DecisionAction.REOPEN, after__assignment=layer.pk, created_at__lt=layer.submitted_at
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
+    returned = max((at for at in reopened if at < layer.submitted_at), default=None)
     if returned is None:
         return None
 
@@ -294,7 +290,7 @@ def review_span(span: Span) -> ReviewSpan:
 
 def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewLayer | None]:
     """The annotation layers (not skipped) and the gold layer of the document, with their spans;
-    two queries, and two more for each layer submitted again after it was sent back."""
+    three queries, and one more for each layer submitted again after it was sent back."""
     rows = list(
         Layer.objects.filter(document=document)
         .exclude(kind=LayerKind.ANNOTATION, status=LayerStatus.SKIPPED)
@@ -310,8 +306,17 @@ def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewL
         spans[span.layer_id].append(span)
     for row in wanted:
         row.document = document  # the caller's copy, text and project included
+    reopened: dict[int, list[datetime]] = {}
+    for layer_id, at in Decision.objects.filter(document=document, action=DecisionAction.REOPEN).values_list(
+        "after__assignment", "created_at"
+    ):
+        reopened.setdefault(layer_id, []).append(at)
     layers = [
-        ReviewLayer(row, spans[row.pk], changes_since_return(layer=row, spans=spans[row.pk]))
+        ReviewLayer(
+            row,
+            spans[row.pk],
+            changes_since_return(layer=row, spans=spans[row.pk], reopened=reopened.get(row.pk, [])),
+        )
         for row in wanted
         if row.kind == LayerKind.ANNOTATION
     ]
@@ -332,7 +337,8 @@ def review_groups(*, layers: list[ReviewLayer], gold: ReviewLayer | None) -> lis
 
 
 def review_state_get(*, document: Document) -> ReviewState:
-    """Everything the review page shows of one document; five queries."""
+    """Everything the review page shows of one document: six queries, and one more for each layer
+    sent back and submitted again."""
     layers, gold = review_layers_get(document=document)
     decisions = list(
         Decision.objects.filter(document=document).select_related("reviewer").order_by("created_at", "pk")
