@@ -91,8 +91,18 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "panels": panels_list(project=project) if project.panel_question else [],
             "calibration": calibration,
             "transfer": _transfer_choices() if project.user_role == Role.MANAGER else None,
+            "team": _team(project) if project.user_role == Role.MANAGER else None,
         },
     )
+
+
+def _team(project: Project) -> dict[str, Any]:
+    """The members and the invitations not yet used, for the manager's members panel."""
+    return {
+        "members": project.memberships.select_related("user").order_by("user__username"),
+        "invitations": [i for i in project.invitations.order_by("-created_at") if i.status == "pending"],
+        "roles": Role.choices,
+    }
 
 
 def _transfer_choices() -> dict[str, Any]:

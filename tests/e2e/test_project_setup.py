@@ -53,3 +53,55 @@ def test_a_manager_creates_a_project_and_changes_its_settings(page_factory, e2e_
     assert (project.annotators_per_document, project.guidelines) == (3, "## Labels\n\nMark **claims**.")
     page.get_by_text("Annotation guidelines").click()
     assert page.locator("details.guidelines strong").inner_text() == "claims"
+
+
+def test_a_manager_manages_members_and_invitations(page_factory, e2e_project):
+    from annotator.models import Invitation
+    from tests.factories import ProjectFactory, UserFactory
+
+    mona = member(e2e_project, Role.MANAGER, username="mona")
+    # A manager adds people they work with in another project; anyone else, by invitation.
+    other = ProjectFactory(slug="other")
+    Membership.objects.create(project=other, user=mona, role=Role.MANAGER)
+    Membership.objects.create(project=other, user=UserFactory(username="carl"), role=Role.ANNOTATOR)
+    page = page_factory()
+    sign_in(page, "mona")
+    page.goto(f"/projects/{e2e_project.pk}/")
+    page.get_by_text("Members and invitations").click()
+    add = page.locator("#add-member")
+    add.get_by_label("Username").fill("nobody")
+    add.get_by_role("button", name="Add").click()
+    add.locator(".field-error").wait_for()  # the API says why, beside the field
+    add.get_by_label("Username").fill("carl")
+    add.get_by_label("Role").select_option("reviewer")
+    with page.expect_navigation():
+        add.get_by_role("button", name="Add").click()
+    assert Membership.objects.get(project=e2e_project, user__username="carl").role == Role.REVIEWER
+
+    page.get_by_text("Members and invitations").click()
+    with page.expect_navigation():
+        page.get_by_label("Role of carl").select_option("annotator")
+    assert Membership.objects.get(project=e2e_project, user__username="carl").role == Role.ANNOTATOR
+    # The last manager cannot step down: the refusal is said, and the role stays.
+    page.get_by_text("Members and invitations").click()
+    page.get_by_label("Role of mona").select_option("annotator")
+    page.locator("#members-status").get_by_text("manager").wait_for()
+    assert page.get_by_label("Role of mona").input_value() == "manager"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("row", name="carl").get_by_role("button", name="Remove").click()
+    assert not Membership.objects.filter(project=e2e_project, user__username="carl").exists()
+
+    page.get_by_text("Members and invitations").click()
+    invite = page.locator("#invite")
+    invite.get_by_label("Role").select_option("annotator")
+    invite.get_by_role("button", name="Make a sign-up link").click()
+    link = page.locator("#invite-link output")
+    link.wait_for()
+    assert "/invite/" in link.inner_text()
+    page.reload()
+    page.get_by_text("Members and invitations").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Revoke").click()
+    assert Invitation.objects.get(project=e2e_project).revoked_at is not None

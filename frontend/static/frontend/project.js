@@ -130,3 +130,54 @@ function namePairs(text) {
 
 const settings = /** @type {HTMLFormElement|null} */ (document.getElementById("project-settings"));
 if (settings) apiForm(settings, "patch", () => window.location.reload());
+
+// The manager's members panel: every change goes to the members and invitations endpoints.
+const members = /** @type {HTMLElement|null} */ (document.querySelector("table.members"));
+if (members) {
+  const status = /** @type {HTMLElement} */ (document.getElementById("members-status"));
+  const memberUrl = (/** @type {string} */ user) => fillUrl(String(members.dataset.memberUrl), { user });
+  const refused = (/** @type {any} */ error) => {
+    status.dataset.kind = "error";
+    status.textContent = error.message;
+  };
+  for (const select of /** @type {NodeListOf<HTMLSelectElement>} */ (members.querySelectorAll("select.member-role"))) {
+    const saved = select.value;
+    select.addEventListener("change", async () => {
+      try {
+        await api.patch(memberUrl(String(select.dataset.user)), { role: select.value });
+        window.location.reload();
+      } catch (error) {
+        select.value = saved;
+        refused(error);
+      }
+    });
+  }
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (members.querySelectorAll("button.member-remove"))) {
+    button.addEventListener("click", async () => {
+      if (!window.confirm(`Remove ${button.dataset.name} from the project? Their unsubmitted layers are released.`)) return;
+      try {
+        await api.del(memberUrl(String(button.dataset.user)));
+        window.location.reload();
+      } catch (error) {
+        refused(error);
+      }
+    });
+  }
+  const list = /** @type {HTMLElement|null} */ (document.querySelector("ul.invitations"));
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("button.invitation-revoke"))) {
+    button.addEventListener("click", async () => {
+      try {
+        await api.del(fillUrl(String(list?.dataset.invitationUrl), { id: String(button.dataset.id) }));
+        window.location.reload();
+      } catch (error) {
+        refused(error);
+      }
+    });
+  }
+  apiForm(/** @type {HTMLFormElement} */ (document.getElementById("add-member")), "post", () => window.location.reload());
+  apiForm(/** @type {HTMLFormElement} */ (document.getElementById("invite")), "post", (invitation) => {
+    const link = /** @type {HTMLElement} */ (document.getElementById("invite-link"));
+    /** @type {HTMLOutputElement} */ (link.querySelector("output")).textContent = new URL(invitation.url, window.location.href).href;
+    link.hidden = false;
+  });
+}
