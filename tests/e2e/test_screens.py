@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.models import Layer
+from annotator.models import Layer, Role
 from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.e2e.test_review import review_project  # noqa: F401  (a fixture)
+from tests.factories import member
 
 pytestmark = [pytest.mark.browser]
 
@@ -33,12 +34,16 @@ def test_pages_fit_the_window_at_every_width(page_factory, review_project, width
             ("agreement", f"/projects/{project.pk}/agreement/"),
         ],
         "anna": [("annotate", f"/annotate/{Layer.objects.get(document=tram, user__username='anna').pk}/")],
+        "mona": [("manager-project", f"/projects/{project.pk}/")],  # the import, export and members forms
     }
+    member(project, Role.MANAGER, username="mona")
     for who, visits in pages.items():
         page = page_factory(width=width, height=900)
         sign_in(page, who)
         for name, url in visits:
             page.goto(url)
+            for details in page.locator("main details").all():  # the forms folded away, open
+                details.evaluate("node => { node.open = true; }")
             if name in ("annotate", "review"):
                 page.wait_for_selector("body[data-ready='true']")
             page.screenshot(path=str(ARTIFACTS / f"screen-{name}-{width}.png"), full_page=True)
