@@ -9,6 +9,11 @@ import re
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+def utf16_length(text: str) -> int:
+    """The length of `text` in UTF-16 code units."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
 class Utf16Offsets:
     """Offsets into one text, converted both ways. Characters beyond U+FFFF take two UTF-16
     units; an offset between those two points at no character."""

@@ -24,13 +24,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
 
 from annotator.agreement.maths.positions import TOKEN_PATTERN
-from annotator.offsets import Utf16Offsets
+from annotator.offsets import Utf16Offsets, utf16_length
 
 FORMAT_LINE = "#FORMAT=WebAnno TSV 3.3"
 SPAN_TYPE = "webanno.custom.Span"  # the layer our spans are written in; its first feature is the label
@@ -91,10 +91,6 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return orjson.dumps(value).decode()
-
-
-def _utf16_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -276,7 +272,7 @@ class _Layer:
 class TsvDocument:
     text: str
     annotations: list[TsvAnnotation]
-    label_features: dict[str, str | None] = field(default_factory=dict)
+    label_features: dict[str, str | None]  # each layer read -> its label feature, if any
 
     def spans(self) -> Iterator[tuple[TsvAnnotation, str, dict[str, str]]]:
         """Each annotation with its label and its other feature values that are set."""
@@ -351,8 +347,9 @@ def _stacked(cell: str, unit: str, line: int) -> Iterator[tuple[int | None, str]
 
 
 class _Reader:
-    def __init__(self, columns: list[_Column]) -> None:
+    def __init__(self, columns: list[_Column], label_features: dict[str, str | None]) -> None:
         self.columns = columns
+        self.label_features = label_features
         self.pieces: list[str] = []
         self.length = 0  # of the text so far, in UTF-16 code units
         self.sentence: list[str] = []
@@ -430,7 +427,7 @@ class _Reader:
             self.length = begin
         text = "\n".join(self.sentence) + "\n"
         self.pieces.append(text)
-        self.length += _utf16_length(text)
+        self.length += utf16_length(text)
         self.sentence = []
 
     def document(self) -> TsvDocument:
@@ -453,7 +450,7 @@ class _Reader:
                     f"the token is {written[:60]!r}, but the text has {actual[:60]!r} at [{begin}, {end}) "
                     f"(UTF-16 code units); were the offsets counted another way?",
                 )
-        return TsvDocument(text=text, annotations=self.annotations)
+        return TsvDocument(text=text, annotations=self.annotations, label_features=self.label_features)
 
 
 def read_tsv(lines: Iterable[tuple[int, str]]) -> TsvDocument:
@@ -461,11 +458,9 @@ def read_tsv(lines: Iterable[tuple[int, str]]) -> TsvDocument:
     endings. Raises TsvProblem for the first thing wrong."""
     stream = iter(lines)
     columns, label_features = _header(stream)
-    reader = _Reader(columns)
+    reader = _Reader(columns, label_features)
     for number, line in stream:
         reader.line(number, line)
     if not reader.units:
         raise TsvProblem(None, None, "has no sentences")
-    document = reader.document()
-    document.label_features = label_features
-    return document
+    return reader.document()

@@ -79,6 +79,7 @@ class Formatter(ABC):
     name: ClassVar[str]
     content_type: ClassVar[str]
     extension: ClassVar[str]
+    charset: ClassVar[str | None] = "utf-8"  # of the text; None for binary content
 
     def __init__(self, context: ExportContext) -> None:
         self.context = context
@@ -102,6 +103,7 @@ class ArchiveFormatter(Formatter):
 
     content_type = "application/zip"
     extension = "zip"
+    charset = None
 
     @abstractmethod
     def files(self, document: ExportDocument) -> Iterator[tuple[str, str | bytes]]: ...

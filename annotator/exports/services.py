@@ -66,7 +66,6 @@ from annotator.exports import (
     formatter_for,
     write_chunks,
 )
-from annotator.exports.base import ArchiveFormatter
 from annotator.models import (
     Attribute,
     Decision,
@@ -424,8 +423,6 @@ def export_stream(*, project: Project, format: str, filters: ExportFilters) -> E
     documents = export_documents_iter(project=project, filters=filters)
     return ExportStream(
         filename=export_filename(project=project, basis=filters.basis, format=format),
-        content_type=formatter.content_type
-        if isinstance(formatter, ArchiveFormatter)
-        else f"{formatter.content_type}; charset=utf-8",
+        content_type=formatter.content_type + (f"; charset={formatter.charset}" if formatter.charset else ""),
         chunks=write_chunks(formatter, documents),
     )

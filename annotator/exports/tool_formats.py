@@ -57,7 +57,7 @@ def _document_fields(document: ExportDocument) -> dict[str, Any]:
 
 
 def _layers_or_none(document: ExportDocument) -> list[ExportLayer | None]:
-    """A line per layer; a document without layers still gets one, with no spans."""
+    """A line or file per layer; a document without layers still gets one, with no spans."""
     return list(document.layers) or [None]
 
 
@@ -200,15 +200,14 @@ class WebAnnoTsvFormatter(ArchiveFormatter):
         if folder in self.folders:
             folder = f"{folder} ({document.document_id})"
         self.folders.add(folder)
-        layers = [
-            [TsvSpan(span.start, span.end, span.label, span.attributes) for span in layer.spans]
-            for layer in document.layers
+        layers = _layers_or_none(document)
+        spans = [
+            [TsvSpan(s.start, s.end, s.label, s.attributes) for s in layer.spans] if layer else []
+            for layer in layers
         ]
-        tsv = DocumentTsv(document.text, layers, self.context.attribute_keys)
-        if not layers:
-            yield f"{folder}/INITIAL_CAS.tsv", tsv.file([])
-        for layer, spans in zip(document.layers, layers, strict=True):
-            yield f"{folder}/{layer.name}.tsv", tsv.file(spans)
+        tsv = DocumentTsv(document.text, spans, self.context.attribute_keys)
+        for layer, layer_spans in zip(layers, spans, strict=True):
+            yield f"{folder}/{layer.name if layer else 'INITIAL_CAS'}.tsv", tsv.file(layer_spans)
 
 
 @register
@@ -229,12 +228,11 @@ class SpacyDocBinFormatter(ArchiveFormatter):
 
     def files(self, document: ExportDocument) -> Iterator[tuple[str, bytes]]:
         meta = _document_fields(document)
-        layers: list[tuple[str | None, list[SpanValues]]] = [
-            (layer.name, [(s.start, s.end, s.label, s.attributes) for s in layer.spans])
-            for layer in document.layers
-        ]
-        for annotator, spans in layers or [(None, [])]:
-            self.docs.add(document.text, spans, meta, annotator=annotator)
+        for layer in _layers_or_none(document):
+            spans: list[SpanValues] = (
+                [(s.start, s.end, s.label, s.attributes) for s in layer.spans] if layer else []
+            )
+            self.docs.add(document.text, spans, meta, annotator=layer.name if layer else None)
         if self.docs.count >= self.BATCH:
             yield from self.last_files()
 

@@ -193,10 +193,15 @@ def _spacy_source() -> bytes:
     return "\n".join(lines).encode()
 
 
+def _spacy_project(users: dict[str, Any]) -> tuple[Any, set[tuple[Any, ...]]]:
+    """A project holding _spacy_source's layers (stance included), and its spans."""
+    project = _project(users)
+    _import(project, "spans.jsonl", _spacy_source(), "spacy")
+    return project, _spans(project)
+
+
 def test_spacy_round_trip_keeps_every_attribute(users: dict[str, Any]) -> None:
-    first = _project(users)
-    _import(first, "spans.jsonl", _spacy_source(), "spacy")
-    original = _spans(first)
+    first, original = _spacy_project(users)
     assert len(original) == 5
     assert any("Harbour City Council" in row[-1] for row in original)
     second = _project(users)
@@ -207,9 +212,7 @@ def test_spacy_round_trip_keeps_every_attribute(users: dict[str, Any]) -> None:
 def test_webanno_tsv_round_trip_keeps_every_attribute_and_the_exact_text(users: dict[str, Any]) -> None:
     import zipfile
 
-    first = _project(users)
-    _import(first, "spans.jsonl", _spacy_source(), "spacy")
-    original = _spans(first)
+    first, original = _spacy_project(users)
     export = _export(first, "webanno-tsv")
     # A file per document and layer, in a folder named by the title made safe as a file name.
     assert sorted(zipfile.ZipFile(io.BytesIO(export)).namelist()) == [
@@ -233,9 +236,7 @@ def test_spacy_docbin_round_trip_keeps_every_attribute_and_reads_in_spacy(users:
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    first = _project(users)
-    _import(first, "spans.jsonl", _spacy_source(), "spacy")
-    original = _spans(first)
+    first, original = _spacy_project(users)
     export = _export(first, "spacy-docbin")
     archive = zipfile.ZipFile(io.BytesIO(export))
     assert archive.namelist() == ["part-0001.spacy"]

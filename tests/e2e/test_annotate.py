@@ -21,6 +21,18 @@ def _wait_saved(page):
     page.wait_for_selector("#save-state[data-state='saved']")
 
 
+# What _mark_critics_and_trade makes, as (label, text) in reading order.
+TWO_SPANS = [("OPINION", "critics called the plan reckless"), ("CLAIM", "trade fell by 12%")]
+
+
+def _mark_critics_and_trade(page):
+    """Mark an OPINION and then a CLAIM from the keyboard."""
+    select_text(page, "critics called the plan reckless")
+    page.keyboard.press("2")
+    select_text(page, "trade fell by 12%")
+    page.keyboard.press("1")
+
+
 def _submit(page):
     page.get_by_role("button", name="Submit", exact=True).click()
     page.get_by_role("dialog", name="Submit this document?").get_by_role(
@@ -111,10 +123,7 @@ def test_submit_lists_incomplete_spans_then_succeeds_once_fixed(page_factory, e2
     page = page_factory()
     sign_in(page, "anna")
     layer_id = open_next_document(page, e2e_project)
-    select_text(page, "critics called the plan reckless")
-    page.keyboard.press("2")
-    select_text(page, "trade fell by 12%")
-    page.keyboard.press("1")
+    _mark_critics_and_trade(page)
     _wait_saved(page)
     # Submit asks first, saying what it locks; keeping on working changes nothing.
     page.get_by_role("button", name="Submit", exact=True).click()
@@ -184,19 +193,13 @@ def test_offline_changes_are_kept_and_not_duplicated(page_factory, e2e_project):
     sign_in(page, "anna")
     layer_id = open_next_document(page, e2e_project)
     page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
-    select_text(page, "critics called the plan reckless")
-    page.keyboard.press("2")
-    select_text(page, "trade fell by 12%")
-    page.keyboard.press("1")
+    _mark_critics_and_trade(page)
     page.wait_for_selector("#save-state[data-state='offline']")
     assert _spans(layer_id) == []
     page.unroute("**/api/v1/**")
     _wait_saved(page)
     spans = _spans(layer_id)
-    assert [(s.label.key, s.text) for s in spans] == [
-        ("OPINION", "critics called the plan reckless"),
-        ("CLAIM", "trade fell by 12%"),
-    ]
+    assert [(s.label.key, s.text) for s in spans] == TWO_SPANS
 
 
 def _fail_span_creates(page, decide):
@@ -229,18 +232,12 @@ def test_a_server_failing_three_times_then_recovering_saves_every_span_once(page
         return None
 
     _fail_span_creates(page, fail_three_times)
-    select_text(page, "critics called the plan reckless")
-    page.keyboard.press("2")
-    select_text(page, "trade fell by 12%")
-    page.keyboard.press("1")
+    _mark_critics_and_trade(page)
     page.wait_for_selector("#save-state[data-state='offline']")
     assert "retrying" in page.locator("#save-state").inner_text()
     _wait_saved(page)
     assert len(failures) == 3
-    assert [(s.label.key, s.text) for s in _spans(layer_id)] == [
-        ("OPINION", "critics called the plan reckless"),
-        ("CLAIM", "trade fell by 12%"),
-    ]
+    assert [(s.label.key, s.text) for s in _spans(layer_id)] == TWO_SPANS
 
 
 def test_a_refused_span_is_marked_and_the_later_ones_are_saved(page_factory, e2e_project):
@@ -249,10 +246,7 @@ def test_a_refused_span_is_marked_and_the_later_ones_are_saved(page_factory, e2e
     layer_id = open_next_document(page, e2e_project)
     refusal = {"start": ["This span overlaps another one."]}
     _fail_span_creates(page, lambda body: (400, refusal) if body["text"].startswith("critics") else None)
-    select_text(page, "critics called the plan reckless")
-    page.keyboard.press("2")
-    select_text(page, "trade fell by 12%")
-    page.keyboard.press("1")
+    _mark_critics_and_trade(page)
     _wait_saved(page)
     assert [s.text for s in _spans(layer_id)] == ["trade fell by 12%"]
     refused = page.locator("#span-list li", has_text="critics called")
@@ -299,20 +293,17 @@ def test_changes_unsent_when_the_tab_reloads_are_sent_once_after(page_factory, e
     sign_in(page, "anna")
     layer_id = open_next_document(page, e2e_project)
     page.route("**/api/v1/assignments/*/spans/", lambda route: route.abort("internetdisconnected"))
-    select_text(page, "critics called the plan reckless")
-    page.keyboard.press("2")
-    select_text(page, "trade fell by 12%")
-    page.keyboard.press("1")
+    _mark_critics_and_trade(page)
     page.wait_for_selector("#save-state[data-state='offline']")
-    page.unroute("**/api/v1/assignments/*/spans/")
     page.once("dialog", lambda dialog: dialog.accept())  # "leave the page?": unsaved changes
-    page.reload()
+    page.reload()  # the server still out of reach: nothing is saved yet
     page.wait_for_selector("body[data-ready='true']")
+    page.wait_for_selector("#save-state[data-state='offline']")
+    assert page.locator("#span-list li").count() == 2  # kept in the browser
+    assert _spans(layer_id) == []
+    page.unroute("**/api/v1/assignments/*/spans/")
     _wait_saved(page)
-    assert [(s.label.key, s.text) for s in _spans(layer_id)] == [
-        ("OPINION", "critics called the plan reckless"),
-        ("CLAIM", "trade fell by 12%"),
-    ]
+    assert [(s.label.key, s.text) for s in _spans(layer_id)] == TWO_SPANS
     assert page.locator("#span-list li").count() == 2
 
 
