@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotator.layers.selectors import LAYER_STATES, layer_state
 from annotator.models import (
     ApiToken,
     Attribute,
@@ -207,6 +209,9 @@ class SchemaSerializer(serializers.Serializer):
     labels = LabelSerializer(many=True)
     attributes = AttributeSerializer(many=True)
     targets = TargetSerializer(many=True)
+    locked = serializers.BooleanField(
+        help_text="Spans exist: labels, attributes and targets may be added or reworded, not removed or redefined."
+    )
 
 
 class LabelInputSerializer(serializers.Serializer):
@@ -231,9 +236,33 @@ class AttributeInputSerializer(serializers.Serializer):
     required_for = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
 
+class TargetInputSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    aliases = serializers.ListField(child=StrictCharField(max_length=200), required=False)
+    description = StrictCharField(required=False, allow_blank=True)
+
+
 class SchemaInputSerializer(serializers.Serializer):
+    """The schema as GET answers it, so one project's schema starts another."""
+
     labels = LabelInputSerializer(many=True, allow_empty=False)
     attributes = AttributeInputSerializer(many=True, required=False, default=list)
+    targets = TargetInputSerializer(
+        many=True, required=False, help_text="Left out: the targets stay as they are."
+    )
+
+
+class LayerStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    annotator = serializers.CharField(source="user.username")
+    annotator_id = serializers.IntegerField(source="user_id")
+    kind = serializers.CharField()
+    state = serializers.SerializerMethodField(help_text="The status, or returned (sent back by a reviewer).")
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=LAYER_STATES))
+    def get_state(self, layer: Layer) -> str:
+        return layer_state(layer)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -241,6 +270,9 @@ class DocumentSerializer(serializers.ModelSerializer):
     n_chars = serializers.SerializerMethodField()
     layers_submitted = serializers.SerializerMethodField(
         help_text="Submitted annotation layers; null where the caller may not see other layers."
+    )
+    layers = serializers.SerializerMethodField(
+        help_text="Each annotator's layer and its state; null where the caller may not see other layers."
     )
 
     class Meta:
@@ -256,6 +288,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "published_at",
             "n_chars",
             "layers_submitted",
+            "layers",
             "created_at",
         ]
 
@@ -266,10 +299,20 @@ class DocumentSerializer(serializers.ModelSerializer):
     def get_layers_submitted(self, document: Document) -> int | None:
         return getattr(document, "layers_submitted", None)
 
+    @extend_schema_field(LayerStateSerializer(many=True, allow_null=True))
+    def get_layers(self, document: Document) -> list[dict[str, Any]] | None:
+        layers = getattr(document, "annotator_layers", None)
+        return None if layers is None else list(LayerStateSerializer(layers, many=True).data)
+
 
 class DocumentDetailSerializer(DocumentSerializer):
     class Meta(DocumentSerializer.Meta):
-        fields = [*DocumentSerializer.Meta.fields, "text", "text_sha256", "metadata"]
+        fields = [
+            *(f for f in DocumentSerializer.Meta.fields if f != "layers"),
+            "text",
+            "text_sha256",
+            "metadata",
+        ]
 
 
 class SpanSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from annotator.accounts.services import token_create, token_revoke, tokens_revok
 from annotator.errors import NotFound
 from annotator.imports.rows import unstorable
 from annotator.imports.uploads import documents_import_records_upload, documents_import_upload
+from annotator.layers.selectors import LAYER_STATES, documents_with_layers
 from annotator.layers.services import layer_reopen, layer_skip, layer_submit, layer_withdraw, queue_next
 from annotator.models import (
     Document,
@@ -39,7 +40,7 @@ from annotator.models import (
     Source,
 )
 from annotator.panels.services import member_panel_set
-from annotator.projects.selectors import source_id_by_ref
+from annotator.projects.selectors import schema_locked, source_id_by_ref
 from annotator.projects.services import (
     membership_remove,
     membership_set,
@@ -271,7 +272,9 @@ class SchemaApi(APIView):
     def put(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         data = validated(s.SchemaInputSerializer, request.data)
-        project_schema_replace(project=project, labels=data["labels"], attributes=data["attributes"])
+        project_schema_replace(
+            project=project, labels=data["labels"], attributes=data["attributes"], targets=data.get("targets")
+        )
         return Response(_schema_data(project))
 
 
@@ -281,6 +284,7 @@ def _schema_data(project: Any) -> dict[str, Any]:
             "labels": project.labels.all(),
             "attributes": project.attributes.all(),
             "targets": project.targets.all(),
+            "locked": schema_locked(project=project),
         }
     ).data
 
@@ -367,6 +371,17 @@ class DocumentListApi(APIView):
             OpenApiParameter("search", str),
             OpenApiParameter("status", str, enum=["unstarted", "partial", "complete"]),
             OpenApiParameter("layers_submitted", int),
+            OpenApiParameter(
+                "layer_state",
+                str,
+                enum=list(LAYER_STATES),
+                description="Documents with an annotator's layer in this state (reviewers and managers).",
+            ),
+            OpenApiParameter(
+                "annotator",
+                str,
+                description="Documents with a layer of this user id or username (reviewers and managers).",
+            ),
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
         ],
@@ -375,7 +390,8 @@ class DocumentListApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = access.access_project(user=request.user, project_id=project_id)
         # django-filter reads a blank value as "no filter"; for these a blank is not a value.
-        blank = [name for name in ("status", "layers_submitted") if request.query_params.get(name) == ""]
+        progress_filters = ("status", "layers_submitted", "layer_state", "annotator")
+        blank = [name for name in progress_filters if request.query_params.get(name) == ""]
         if blank:
             raise serializers.ValidationError(
                 {name: ["Give a value or leave the parameter out."] for name in blank}
@@ -387,8 +403,12 @@ class DocumentListApi(APIView):
             .annotate(n_chars=Length("text"))
         )
         if access.sees_all_layers(role=project.user_role, project=project):  # type: ignore[attr-defined]
-            documents = documents.annotate(layers_submitted=_SUBMITTED_LAYERS)
-        elif request.query_params.get("status") or request.query_params.get("layers_submitted"):
+            documents = documents_with_layers(
+                documents.annotate(layers_submitted=_SUBMITTED_LAYERS),
+                state=request.query_params.get("layer_state"),
+                annotator=request.query_params.get("annotator"),
+            )
+        elif any(request.query_params.get(name) for name in progress_filters):
             raise PermissionDenied("Filtering by other annotators' progress needs the reviewer role.")
         request.project = project  # type: ignore[attr-defined]
         filterset = DocumentFilter(request.query_params, queryset=documents, request=request)

@@ -17,6 +17,9 @@ urlpatterns = [
     # No public sign-up: accounts come from staff (the admin) or a manager's invitation link.
     path("invite/<str:token>/", invitations.invitation_accept_page, name="invitation"),
     path("projects/<int:project_id>/", views.project_detail, name="project"),
+    path("projects/<int:project_id>/work/", views.project_work, name="project-work"),
+    path("projects/<int:project_id>/schema/", views.project_schema, name="project-schema"),
+    path("markdown/preview/", views.markdown_preview, name="markdown-preview"),
     path("projects/<int:project_id>/agreement/", views.agreement, name="agreement"),
     path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
     path("projects/<int:project_id>/sources/", views.source_profiles, name="source-profiles"),

@@ -3,15 +3,17 @@ ES module needs; the pages then talk to the REST API like any script does."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from annotator import access
 from annotator.agreement.selectors import usernames_get
@@ -21,12 +23,13 @@ from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
 from annotator.exports import FORMATTERS
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
-from annotator.layers.selectors import layer_reviewed
+from annotator.jobs.selectors import project_jobs
+from annotator.layers.selectors import LAYER_STATES, PACE_WINDOW, annotator_pace, layer_reviewed
 from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, Source
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
-from annotator.projects.selectors import project_progress_list
+from annotator.projects.selectors import project_progress_list, schema_locked
 from annotator.review.selectors import (
     layer_returns,
     review_queue,
@@ -37,6 +40,7 @@ from annotator.review.selectors import (
 from frontend import agreement_page as page
 from frontend import annotators_page, profiles_page
 from frontend.script_urls import url_template
+from frontend.templatetags.prose import markdown
 
 
 def _or_404(getter: Any, **kwargs: Any) -> Any:
@@ -94,6 +98,60 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "team": _team(project) if project.user_role == Role.MANAGER else None,
         },
     )
+
+
+@login_required
+def project_work(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The dashboard of the work (reviewers and managers): each annotator's layers and pace,
+    how fresh the reports are, the latest jobs and the members. The documents with their layers'
+    states come from the documents API, page by page (keyset), as a script would read them."""
+    project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.REVIEWERS)
+    progress = next(p for p in project_progress_list(user=request.user) if p.project.pk == project.pk)
+    pace = annotator_pace(project=project)
+    return render(
+        request,
+        "frontend/work.html",
+        {
+            "project": project,
+            "progress": progress,
+            "pace": pace,
+            "pace_days": PACE_WINDOW.days,
+            "states": [(state, state.replace("_", " ")) for state in LAYER_STATES],
+            "agreement": project_agreement_current(project_id=project.pk),
+            "profiles": project_profiles_current(project_id=project.pk),
+            "jobs": project_jobs(project=project),
+            "members": project.memberships.select_related("user").order_by("role", "user__username"),
+            "sources": Source.objects.filter(documents__project=project).distinct().order_by("name"),
+        },
+    )
+
+
+@login_required
+def project_schema(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The schema editor (managers): the page script reads and saves the schema over the API."""
+    project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.MANAGERS)
+    return render(
+        request, "frontend/schema.html", {"project": project, "locked": schema_locked(project=project)}
+    )
+
+
+@login_required
+@require_POST
+def markdown_preview(request: HttpRequest) -> JsonResponse:
+    """Markdown as the pages render it (the guidelines' preview): one renderer for both."""
+    try:
+        text = json.loads(request.body or b"{}").get("text", "")
+    except (ValueError, AttributeError):
+        return JsonResponse({"detail": 'Send JSON: {"text": "..."}.'}, status=400)
+    if not isinstance(text, str):
+        return JsonResponse({"text": ["Give the Markdown as a string."]}, status=400)
+    if len(text) > MARKDOWN_PREVIEW_LIMIT:
+        return JsonResponse({"text": [f"Longer than {MARKDOWN_PREVIEW_LIMIT:,} characters."]}, status=400)
+    return JsonResponse({"html": markdown(text)})
+
+
+# Guidelines are pages, not books: a limit keeps a preview request cheap.
+MARKDOWN_PREVIEW_LIMIT = 200_000
 
 
 def _team(project: Project) -> dict[str, Any]:

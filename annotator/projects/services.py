@@ -107,23 +107,25 @@ def project_schema_reset(*, project: Project) -> None:
     project_schema_replace(project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES)
 
 
-def _ensure_schema_editable(project: Project) -> None:
-    if schema_locked(project=project):
-        raise ValidationError(
-            {
-                "schema": [
-                    "The schema cannot change once spans exist: labels and values would lose their meaning."
-                ]
-            }
-        )
+# Keys the annotation page keeps for itself, so no label may take them as its shortcut.
+RESERVED_SHORTCUTS = frozenset("[] ")
 
 
 @transaction.atomic
 def project_schema_replace(
-    *, project: Project, labels: Iterable[Mapping[str, Any]], attributes: Iterable[Mapping[str, Any]]
+    *,
+    project: Project,
+    labels: Iterable[Mapping[str, Any]],
+    attributes: Iterable[Mapping[str, Any]],
+    targets: Iterable[Mapping[str, Any]] | None = None,
 ) -> None:
-    """Replace the whole schema of a project that has no spans yet."""
-    _ensure_schema_editable(project)
+    """Set a project's labels, attributes and (when given) stance targets, in the order given.
+
+    Before any span exists, anything may change. Once spans exist, what they mean is fixed:
+    every label, attribute and target stays, and an attribute keeps its kind, values and the
+    labels it applies to and is required for. What can still change then: names, colours,
+    shortcuts, descriptions and order, and new labels, new targets and new optional attributes."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()
     label_rows = [
         Label(
             project=project,
@@ -152,18 +154,117 @@ def project_schema_replace(
         )
         attribute_validate_definition(attribute=attribute, label_keys=label_keys)
         attribute_rows.append(attribute)
-    for label in label_rows:
-        label.full_clean(exclude=["project"], validate_unique=False)
-    if len(label_keys) != len(label_rows):
-        raise ValidationError({"labels": ["Label keys must be unique."]})
-    if len({a.key for a in attribute_rows}) != len(attribute_rows):
-        raise ValidationError({"attributes": ["Attribute keys must be unique."]})
-    project.labels.all().delete()
-    project.attributes.all().delete()
-    Label.objects.bulk_create(label_rows)
-    Attribute.objects.bulk_create(attribute_rows)
-    schema_changed(project_id=project.pk)  # bulk_create sends no signals
+    target_rows = None
+    if targets is not None:
+        target_rows = [
+            Target(
+                project=project,
+                name=spec["name"].strip(),
+                aliases=list(spec.get("aliases", [])),
+                description=spec.get("description", ""),
+            )
+            for spec in targets
+        ]
+    _check_schema(label_rows, attribute_rows, target_rows)
+    if schema_locked(project=project):
+        _schema_extend(project, label_rows, attribute_rows, target_rows)
+    else:
+        project.labels.all().delete()
+        project.attributes.all().delete()
+        Label.objects.bulk_create(label_rows)
+        Attribute.objects.bulk_create(attribute_rows)
+        if target_rows is not None:
+            project.targets.all().delete()
+            Target.objects.bulk_create(target_rows)
+    schema_changed(project_id=project.pk)  # bulk writes send no signals
     project.refresh_from_db(fields=["schema_version"])
+
+
+def _check_schema(labels: list[Label], attributes: list[Attribute], targets: list[Target] | None) -> None:
+    """What any schema must satisfy, locked or not: each row valid, keys and shortcuts unique."""
+    problems: dict[str, list[str]] = {}
+    for label in labels:
+        try:
+            label.full_clean(exclude=["project"], validate_unique=False)
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                problems.setdefault(f"labels.{label.key}.{field_name}", []).extend(messages)
+        if label.shortcut in RESERVED_SHORTCUTS:
+            problems.setdefault(f"labels.{label.key}.shortcut", []).append(
+                f"{label.shortcut!r} is kept for stepping through spans; choose another key."
+            )
+    for noun, field_name, values in (
+        ("Label keys", "labels", [label.key for label in labels]),
+        ("Label shortcuts", "labels", [label.shortcut for label in labels if label.shortcut]),
+        ("Attribute keys", "attributes", [a.key for a in attributes]),
+        ("Target names", "targets", [t.name for t in targets or []]),
+    ):
+        clashes = sorted({v for v in values if values.count(v) > 1})
+        if clashes:
+            problems.setdefault(field_name, []).append(f"{noun} must be unique: {', '.join(clashes)} repeat.")
+    if any(not t.name for t in targets or []):
+        problems.setdefault("targets", []).append("A target needs a name.")
+    if problems:
+        raise ValidationError(problems)
+
+
+def _schema_extend(
+    project: Project, labels: list[Label], attributes: list[Attribute], targets: list[Target] | None
+) -> None:
+    """Apply a schema to a project whose spans fix the meaning of what exists: refuse removals
+    and changes of meaning, naming each; update the wording of what exists and add the rest."""
+    problems: dict[str, list[str]] = {}
+    lock = "spans exist, so"
+    old_labels = {label.key: label for label in project.labels.all()}
+    new_labels = {label.key: label for label in labels}
+    for key in old_labels.keys() - new_labels.keys():
+        problems[f"labels.{key}"] = [f"{lock} this label cannot be removed."]
+    old_attributes = {a.key: a for a in project.attributes.all()}
+    new_attributes = {a.key: a for a in attributes}
+    for key, old in old_attributes.items():
+        new = new_attributes.get(key)
+        if new is None:
+            problems[f"attributes.{key}"] = [f"{lock} this attribute cannot be removed."]
+            continue
+        changed = [
+            name
+            for name in ("kind", "applies_to", "required_for")
+            if getattr(new, name) != getattr(old, name)
+        ]
+        if [v.get("value") for v in new.values] != [v.get("value") for v in old.values]:
+            changed.append("values")
+        if changed:
+            problems[f"attributes.{key}"] = [f"{lock} its {', '.join(changed)} cannot change."]
+    for key in new_attributes.keys() - old_attributes.keys():
+        if new_attributes[key].required_for:
+            problems[f"attributes.{key}"] = [
+                f"{lock} a new attribute must be optional: existing spans have no value for it."
+            ]
+    old_targets = {t.name: t for t in project.targets.all()}
+    if targets is not None:
+        for name in old_targets.keys() - {t.name for t in targets}:
+            problems[f"targets.{name}"] = [f"{lock} this target cannot be removed."]
+    if problems:
+        raise ValidationError(problems)
+    for label in labels:
+        _update_or_add(
+            old_labels.get(label.key), label, ("name", "color", "shortcut", "description", "order")
+        )
+    for attribute in attributes:
+        _update_or_add(
+            old_attributes.get(attribute.key), attribute, ("name", "description", "values", "order")
+        )
+    for target in targets or []:
+        _update_or_add(old_targets.get(target.name), target, ("aliases", "description"))
+
+
+def _update_or_add(existing: Any, new: Any, fields: tuple[str, ...]) -> None:
+    if existing is None:
+        new.save()
+        return
+    for name in fields:
+        setattr(existing, name, getattr(new, name))
+    existing.save(update_fields=list(fields))
 
 
 def attribute_validate_definition(*, attribute: Attribute, label_keys: set[str]) -> None:

@@ -52,3 +52,15 @@ def figure(value: Any, digits: int = 3) -> str:
     if value.get("status") == "low_confidence":
         return format_html('{} <span class="low" title="{}">†</span>', shown, reason)
     return shown
+
+
+@register.filter
+def minutes(value: float | None) -> str:
+    """A duration given in minutes, in the unit a person reads it in: 12 min, 3.5 h, 2.1 days."""
+    if value is None:
+        return "–"
+    if value < 90:
+        return f"{value:.0f} min"
+    if value < 36 * 60:
+        return f"{value / 60:.1f} h"
+    return f"{value / 1440:.1f} days"

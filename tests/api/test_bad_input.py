@@ -83,7 +83,7 @@ def test_a_label_colour_that_is_not_rrggbb_is_a_400(world):
         format="json",
     )
     assert response.status_code == 400, response.content
-    assert response.json() == {"color": ["Give the colour as #rrggbb, six hex digits."]}
+    assert response.json() == {"labels.CLAIM.color": ["Give the colour as #rrggbb, six hex digits."]}
     assert not Label.objects.filter(project=project).exists()
 
 

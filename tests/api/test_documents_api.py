@@ -85,6 +85,36 @@ def test_schema_lists_labels_attributes_and_targets_with_definitions(world):
     assert {t["name"] for t in body["targets"]} == {"Harbour City Council", "Tramline Extension"}
 
 
+def test_one_projects_schema_starts_another_as_the_get_answers_it(world):
+    manager = world.client("manager")
+    exported = manager.get(f"/api/v1/projects/{world.project.pk}/schema/").json()
+    created = manager.post("/api/v1/projects/", {"name": "Copy", "slug": "copy"}, format="json").json()
+    url = f"/api/v1/projects/{created['id']}/schema/"
+    exported["labels"].append(
+        {"key": "SATIRE", "name": "Satire", "color": "#123456", "shortcut": "4", "description": ""}
+    )
+    response = manager.put(url, exported, format="json")
+    assert response.status_code == 200, response.content
+    copied = manager.get(url).json()
+    assert copied["locked"] is False
+    assert copied == {**exported, "locked": False}
+
+
+def test_a_locked_schema_grows_over_the_api_and_refuses_removals_naming_them(world):
+    manager = world.client("manager")
+    url = f"/api/v1/projects/{world.project.pk}/schema/"
+    schema = manager.get(url).json()
+    assert schema["locked"] is True
+    without_disclaimer = {**schema, "labels": [lab for lab in schema["labels"] if lab["key"] != "DISCLAIMER"]}
+    response = manager.put(url, without_disclaimer, format="json")
+    assert response.status_code == 400
+    assert response.json()["labels.DISCLAIMER"] == ["spans exist, so this label cannot be removed."]
+    grown = {**schema, "targets": [*schema["targets"], {"name": "Port Authority"}]}
+    response = manager.put(url, grown, format="json")
+    assert response.status_code == 200, response.content
+    assert "Port Authority" in {t["name"] for t in response.json()["targets"]}
+
+
 def test_manager_adds_a_member_and_unknown_users_are_named(world):
     # max manages the project olga works in too, so he may add her by name.
     MembershipFactory(project=world.other_project, user=world.users["manager"], role=Role.MANAGER)
@@ -163,3 +193,56 @@ def test_openapi_schema_is_valid_and_names_the_contract():
         assert path in schema["paths"]
     response = APIClient().get("/api/schema/")
     assert response.status_code == 200
+
+
+def test_reviewers_see_each_layers_state_and_filter_by_state_and_annotator(world):
+    from annotator.layers.services import layer_assign, layer_reopen, layer_submit
+
+    second = DocumentFactory(project=world.project, source=world.document.source, title="Second")
+    layer_assign(document=second, user=world.users["annotator_b"])
+    layer_submit(layer=world.layer_a)
+    layer_reopen(layer=world.layer_a, reviewer=world.users["reviewer"], note="Check the evidence.")
+    url = f"/api/v1/projects/{world.project.pk}/documents/"
+    reviewer = world.client("reviewer")
+
+    body = reviewer.get(url).json()
+    states = {
+        d["title"]: {layer["annotator"]: layer["state"] for layer in d["layers"]} for d in body["results"]
+    }
+    assert states == {"Tram costs": {"anna": "returned", "ben": "assigned"}, "Second": {"ben": "assigned"}}
+
+    def titles(**params):
+        response = reviewer.get(url, params)
+        assert response.status_code == 200, response.content
+        return [d["title"] for d in response.json()["results"]]
+
+    assert titles(layer_state="returned") == ["Tram costs"]
+    assert titles(layer_state="assigned", annotator="ben") == ["Tram costs", "Second"]
+    assert titles(layer_state="assigned", annotator="anna") == []
+    assert titles(annotator=str(world.users["annotator"].pk)) == ["Tram costs"]
+    # Submitted again: the return is closed and the layer counts as submitted.
+    layer_submit(layer=world.layer_a)
+    assert titles(layer_state="returned") == []
+    assert titles(layer_state="submitted") == ["Tram costs"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"layer_state": "lost"}, "layer_state", "Unknown state 'lost'"),
+        ({"annotator": "nobody"}, "annotator", "No user has the id or username 'nobody'"),
+        ({"layer_state": ""}, "layer_state", "Give a value"),
+    ],
+)
+def test_a_bad_layer_filter_is_a_400_naming_it(world, params, field, message):
+    response = world.client("manager").get(f"/api/v1/projects/{world.project.pk}/documents/", params)
+    assert response.status_code == 400
+    assert message in response.json()[field][0]
+
+
+def test_annotators_in_a_blind_project_get_no_layers_and_may_not_filter_by_them(world):
+    url = f"/api/v1/projects/{world.project.pk}/documents/"
+    annotator = world.client("annotator")
+    assert all(d["layers"] is None for d in annotator.get(url).json()["results"])
+    assert annotator.get(url, {"layer_state": "assigned"}).status_code == 403
+    assert annotator.get(url, {"annotator": "ben"}).status_code == 403

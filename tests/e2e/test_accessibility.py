@@ -76,8 +76,13 @@ def test_no_serious_violations_on_any_page_for_any_role(axe_page, review_project
             (f"/projects/{project.pk}/sources/", False),
             (f"/projects/{project.pk}/sources/{source}/", False),
             (f"/projects/{project.pk}/sources/compare/", False),
+            (f"/projects/{project.pk}/work/", True),
         ],
-        "mona": [(f"/projects/{project.pk}/", False), ("/accounts/tokens/", False)],
+        "mona": [
+            (f"/projects/{project.pk}/", False),
+            (f"/projects/{project.pk}/schema/", True),
+            ("/accounts/tokens/", False),
+        ],
     }
     for who, urls in visits.items():
         page = axe_page()

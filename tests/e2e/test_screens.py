@@ -32,9 +32,14 @@ def test_pages_fit_the_window_at_every_width(page_factory, review_project, width
             ("review-queue", f"/projects/{project.pk}/review/"),
             ("review", f"/review/{tram.pk}/"),
             ("agreement", f"/projects/{project.pk}/agreement/"),
+            ("work", f"/projects/{project.pk}/work/"),
         ],
         "anna": [("annotate", f"/annotate/{Layer.objects.get(document=tram, user__username='anna').pk}/")],
-        "mona": [("manager-project", f"/projects/{project.pk}/")],  # the import, export and members forms
+        # The import, export and members forms, and the schema editor.
+        "mona": [
+            ("manager-project", f"/projects/{project.pk}/"),
+            ("schema", f"/projects/{project.pk}/schema/"),
+        ],
     }
     member(project, Role.MANAGER, username="mona")
     for who, visits in pages.items():
@@ -44,7 +49,7 @@ def test_pages_fit_the_window_at_every_width(page_factory, review_project, width
             page.goto(url)
             for details in page.locator("main details").all():  # the forms folded away, open
                 details.evaluate("node => { node.open = true; }")
-            if name in ("annotate", "review"):
+            if name in ("annotate", "review", "work", "schema"):
                 page.wait_for_selector("body[data-ready='true']")
             page.screenshot(path=str(ARTIFACTS / f"screen-{name}-{width}.png"), full_page=True)
             assert _overflow(page) <= 0, f"{name} at {width} px is {_overflow(page)} px too wide"

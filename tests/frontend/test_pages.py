@@ -189,3 +189,51 @@ def test_a_layer_sent_back_shows_the_reviewers_comment_until_it_is_submitted_aga
     layer_submit(layer=layer)
     assert "Returned for changes" not in page_html(client, "demo-anna", f"/annotate/{layer.pk}/")
     assert "Returned for changes" not in page_html(client, "demo-anna", f"/projects/{demo.pk}/")
+
+
+def test_the_work_dashboard_shows_pace_freshness_and_members_to_reviewers_only(client, demo):
+    from tests.factories import UserFactory
+
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/work/")
+    for text in (
+        "demo-anna",
+        "Layers a day",
+        "Median time per document",
+        "Agreement</a>: computed",
+        "demo-manager: manager",
+    ):
+        assert text in html
+    # The demo's fortnight: anna submitted 12 layers over the last 14 days.
+    assert '<td class="num" data-label="Layers a day">0.9</td>' in html
+    assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/work/").status_code == 403
+    client.force_login(UserFactory())
+    assert client.get(f"/projects/{demo.pk}/work/").status_code == 404
+
+
+def test_the_schema_editor_is_for_managers_and_says_when_the_schema_is_fixed(client, demo):
+    html = page_html(client, "demo-manager", f"/projects/{demo.pk}/schema/")
+    assert "what those spans mean is fixed" in html
+    assert client_for(client, "demo-reviewer").get(f"/projects/{demo.pk}/schema/").status_code == 403
+
+
+def test_the_markdown_preview_renders_as_the_pages_do_and_cleans_what_it_must(client, demo):
+    import json
+
+    url = "/markdown/preview/"
+    assert client.post(url, "{}", content_type="application/json").status_code == 302  # login first
+    signed_in = client_for(client, "demo-manager")
+    assert signed_in.get(url).status_code == 405
+    response = signed_in.post(
+        url,
+        json.dumps({"text": "**bold** <script>alert(1)</script> [x](javascript:alert(1))"}),
+        content_type="application/json",
+    )
+    html = response.json()["html"]
+    assert "<strong>bold</strong>" in html
+    assert "<script" not in html  # raw HTML is text
+    assert "&lt;script&gt;" in html
+    assert "href" not in html  # a javascript: link is no link
+    refused = signed_in.post(url, json.dumps({"text": ["a list"]}), content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json() == {"text": ["Give the Markdown as a string."]}
+    assert signed_in.post(url, "not json", content_type="application/json").status_code == 400

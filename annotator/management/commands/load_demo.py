@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
@@ -62,6 +64,7 @@ class Command(BaseCommand):
             logins = self._users(demo["users"])
             project = self._project(demo, logins)
             self._layers(project, demo)
+            _spread_over_days(project, demo["users"]["annotators"])
             self._panels(project, demo)
             self._calibration(project, demo)
             # Competence is fitted on request, not after each layer: fitted here once.
@@ -254,6 +257,26 @@ class Command(BaseCommand):
         roles += [(name, "annotator") for name in [*users["annotators"], *users["checked_annotators"]]]
         for username, role in roles:
             self.stdout.write(f"  {username:<16} {logins[username]:<16} ({role})")
+
+
+def _spread_over_days(project: Project, annotators: list[str]) -> None:
+    """Date the annotators' submitted layers as a team's fortnight: each person submits a few a
+    day, taking 6 to 30 minutes an article, so the dashboard's pace shows figures. Deterministic
+    for a given day of loading."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for person, username in enumerate(annotators):
+        layers = Layer.objects.filter(
+            document__project=project,
+            user__username=username,
+            kind=LayerKind.ANNOTATION,
+            status=LayerStatus.SUBMITTED,
+        ).order_by("document__external_id")
+        for index, layer_id in enumerate(layers.values_list("pk", flat=True)):
+            submitted_at = now - timedelta(days=12 - index, hours=2 * person + index % 3)
+            minutes = 6 + (7 * index + 11 * person) % 25
+            Layer.objects.filter(pk=layer_id).update(
+                created_at=submitted_at - timedelta(minutes=minutes), submitted_at=submitted_at
+            )
 
 
 def _submit_spans(layer: Layer, spans: list[dict[str, Any]], *, key: str, schema: ProjectSchema) -> None:

@@ -7,6 +7,7 @@ import { api, ApiError } from "./lib/api.js";
 import { attributeControl } from "./lib/attribute-controls.js";
 import { $, el, flash, pluralize } from "./lib/dom.js";
 import { HighlightLayer } from "./lib/highlights.js";
+import { labelButton } from "./lib/label-buttons.js";
 import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
 import { Outbox } from "./lib/outbox.js";
 import { attributeSummary, attributesFor, labelOf, missingRequired } from "./lib/schema.js";
@@ -386,33 +387,20 @@ document.addEventListener("keydown", (event) => {
 // Rendering of the toolbar, the side panel and the span list
 
 function renderToolbar() {
-  const bar = $("label-buttons");
-  bar.replaceChildren(
-    ...state.schema.labels.map((label) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "label-button";
-      button.style.setProperty("--label", label.color);
-      button.title = label.description;
-      button.innerHTML = `<span class="swatch" aria-hidden="true"></span><span></span> <kbd></kbd>`;
-      button.children[1].textContent = label.name;
-      button.querySelector("kbd").textContent = label.shortcut;
-      button.setAttribute("aria-keyshortcuts", label.shortcut);
-      // Keep the text selection when the button is pressed.
-      button.addEventListener("mousedown", (event) => event.preventDefault());
-      button.addEventListener("click", (event) => {
-        const range = currentTextRange();
-        if (range) createSpan(label.key, range, event.altKey);
-        else if (state.selected) changeLabel(label.key);
-        else flash("Select some text first, then choose a label.");
-      });
-      button.disabled = state.readOnly;
-      return button;
-    }),
+  $("label-buttons").replaceChildren(
+    ...state.schema.labels.map((label) =>
+      labelButton(label, {
+        disabled: state.readOnly,
+        onClick: (event) => {
+          const range = currentTextRange();
+          if (range) createSpan(label.key, range, event.altKey);
+          else if (state.selected) changeLabel(label.key);
+          else flash("Select some text first, then choose a label.");
+        },
+      }),
+    ),
   );
 }
-
-
 
 function changeLabel(labelKey) {
   const span = state.spans.get(state.selected);

@@ -131,6 +131,22 @@ function namePairs(text) {
 const settings = /** @type {HTMLFormElement|null} */ (document.getElementById("project-settings"));
 if (settings) apiForm(settings, "patch", () => window.location.reload());
 
+// The guidelines as annotators will read them, rendered by the server's one Markdown renderer.
+const previewButton = /** @type {HTMLButtonElement|null} */ (document.getElementById("guidelines-preview"));
+if (previewButton) {
+  previewButton.addEventListener("click", async () => {
+    const box = /** @type {HTMLElement} */ (document.getElementById("guidelines-rendered"));
+    const text = /** @type {HTMLTextAreaElement} */ (document.getElementById("ps-guidelines")).value;
+    try {
+      const { data } = await api.post(String(previewButton.dataset.url), { text });
+      box.innerHTML = data.html; // cleaned by the server's allow-list, as the guidelines page is
+    } catch (error) {
+      box.textContent = `No preview: ${error.message}`;
+    }
+    box.hidden = false;
+  });
+}
+
 // The manager's members panel: every change goes to the members and invitations endpoints.
 const members = /** @type {HTMLElement|null} */ (document.querySelector("table.members"));
 if (members) {
