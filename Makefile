@@ -28,7 +28,7 @@ install-dev: $(VENV)/.dev
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --size large
 	@echo "Open http://$(HOST):$(PORT)/ (stop with Ctrl+C)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

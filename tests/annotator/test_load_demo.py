@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from rest_framework.test import APIClient
 
 from annotator.models import (
@@ -74,3 +77,61 @@ def test_demo_loads_submitted_disagreeing_layers_and_running_it_twice_duplicates
     )
     assert len(set(keys)) < len(keys)
     assert len(set(keys)) > len(keys) / 3
+
+
+def test_the_large_demo_has_fifteen_articles_an_outlet_and_every_source_figure_shows(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from annotator.profiles.services import project_profiles_current
+
+    settings.VAR_DIR = tmp_path
+    # The agreement and profile jobs start when the load commits; run them as a real commit would.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", "--size", "large", stdout=io.StringIO())
+    project = Project.objects.get(slug="demo")
+    assert project.min_profile_articles == 15
+    per_source = Document.objects.filter(project=project).values("source__slug").annotate(n=Count("pk"))
+    assert sorted(row["n"] for row in per_source) == [15, 15, 15, 15]
+    layers = Layer.objects.filter(
+        document__project=project, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
+    )
+    assert layers.count() == 3 * 60 - 2
+    profiles = project_profiles_current(project_id=project.pk)
+    for source, profile in profiles.sources:
+        figures = profile.metrics["metrics"]
+        missing = sorted(name for name, figure in figures.items() if figure["value"] is None)
+        assert not missing, f"{source.name}: {missing}"
+        assert profile.metrics["agreement"]["alpha"]["value"] is not None
+
+
+def test_the_generated_articles_are_deterministic_and_their_spans_fit_the_schema():
+    from annotator.demo.generated import generated_demo
+    from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+
+    names = ["a", "b", "c"]
+    articles, layers = generated_demo(annotators=names, per_source=4)
+    assert (articles, layers) == generated_demo(annotators=names, per_source=4)
+    assert len(articles) == 16 and len({a["external_id"] for a in articles}) == 16
+    labels = {label["key"] for label in DEFAULT_LABELS}
+    attributes = {a["key"]: a for a in DEFAULT_ATTRIBUTES}
+    texts = {a["external_id"]: a["text"] for a in articles}
+    for name in names:
+        for external_id, spans in layers[name].items():
+            for span in spans:
+                assert span["quote"] in texts[external_id]
+                assert span["label"] in labels
+                for key, value in span["attributes"].items():
+                    applies = attributes[key]["applies_to"]
+                    assert not applies or span["label"] in applies, (key, span["label"])
+                    if attributes[key]["kind"] == "choice":
+                        assert value in {v["value"] for v in attributes[key]["values"]}
+                if span["label"] == "CLAIM":
+                    assert "evidence" in span["attributes"]
+    # The layers mostly agree, but not everywhere: most marks are made alike by all three.
+    marks = [
+        [{(s["quote"], s["label"], str(s["attributes"])) for s in layers[name][external_id]} for name in names]
+        for external_id in texts
+    ]
+    shared = sum(len(set.intersection(*article)) for article in marks)
+    made = sum(len(set.union(*article)) for article in marks)
+    assert 0.45 < shared / made < 0.9

@@ -3,6 +3,8 @@ a reviewer and three annotators whose submitted layers disagree in places. Three
 complete the panels (left, centre, right: two each) and have answered the three calibration
 items, so the annotators page shows figures. A second, small project comes from a Label Studio
 export through the annotation import, as a team moving from that tool would bring its work.
+With --size large (what `make run` loads), twelve more articles an outlet, written from sentence
+templates at load (annotator.demo.generated), make every profile figure show.
 Safe to run again: nothing is duplicated, and the logins are printed each time."""
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
 from annotator.competence.services import project_competence_compute
+from annotator.demo.generated import generated_demo
 from annotator.imports.annotations.services import (
     AnnotationImportOptions,
     AnnotationImportSummary,
@@ -47,6 +50,8 @@ from annotator.projects.services import membership_set, project_create, project_
 from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.spans.services import span_create
 
+# Generated articles an outlet for --size large: with the written three, the usual minimum of 15.
+GENERATED_PER_SOURCE = 12
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_FILE = DEMO_DIR / "demo.json"
 # The last annotator leaves the final articles for the demo itself: pressing "Next" finds work.
@@ -58,8 +63,22 @@ DEMO_CLIENT = "demo script"
 class Command(BaseCommand):
     help = "Load the demo project, its users and their annotation layers (idempotent)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--size",
+            choices=["small", "large"],
+            default="small",
+            help=(
+                "small: the dozen written articles, three an outlet, so profiles show figures marked low "
+                f"confidence; large: {GENERATED_PER_SOURCE} more an outlet from sentence templates, enough "
+                "for every figure at the usual minimum of 15 articles (what `make run` loads)"
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         demo = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        if options["size"] == "large":
+            _add_generated(demo)
         with transaction.atomic():
             logins = self._users(demo["users"])
             project = self._project(demo, logins)
@@ -128,9 +147,9 @@ class Command(BaseCommand):
                 created_by=user_model.objects.get(username=demo["users"]["manager"]),
                 annotators_per_document=len(demo["users"]["annotators"]),
             )
-            # Three articles per outlet is far below a real minimum (15); the demo lowers it so
-            # its profile pages show figures, each marked low confidence.
-            project.min_profile_articles = DEMO_MIN_PROFILE_ARTICLES
+            # Three articles per outlet is far below a real minimum (15); the small demo lowers
+            # it so its profile pages show figures, each marked low confidence.
+            project.min_profile_articles = demo.get("min_profile_articles", DEMO_MIN_PROFILE_ARTICLES)
             project.save(update_fields=["min_profile_articles"])
         for target in demo["targets"]:
             Target.objects.get_or_create(project=project, name=target["name"], defaults=target)
@@ -259,6 +278,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {logins[username]:<16} ({role})")
 
 
+def _add_generated(demo: dict[str, Any]) -> None:
+    """Put the generated articles and layers before the written ones (the written ones stay
+    last, so the last annotator's two open articles are still theirs to find with Next)."""
+    articles, layers = generated_demo(annotators=demo["users"]["annotators"], per_source=GENERATED_PER_SOURCE)
+    demo["articles"] = [*articles, *demo["articles"]]
+    for username, spans_by_article in layers.items():
+        demo["layers"][username] = {**spans_by_article, **demo["layers"][username]}
+    demo["min_profile_articles"] = 15
+
+
 def _spread_over_days(project: Project, annotators: list[str]) -> None:
     """Date the annotators' submitted layers as a team's fortnight: each person submits a few a
     day, taking 6 to 30 minutes an article, so the dashboard's pace shows figures. Deterministic
@@ -271,8 +300,10 @@ def _spread_over_days(project: Project, annotators: list[str]) -> None:
             kind=LayerKind.ANNOTATION,
             status=LayerStatus.SUBMITTED,
         ).order_by("document__external_id")
-        for index, layer_id in enumerate(layers.values_list("pk", flat=True)):
-            submitted_at = now - timedelta(days=12 - index, hours=2 * person + index % 3)
+        layer_ids = list(layers.values_list("pk", flat=True))
+        step = timedelta(days=13) / max(1, len(layer_ids))
+        for index, layer_id in enumerate(layer_ids):
+            submitted_at = now - step * (len(layer_ids) - index) - timedelta(hours=2 * person)
             minutes = 6 + (7 * index + 11 * person) % 25
             Layer.objects.filter(pk=layer_id).update(
                 created_at=submitted_at - timedelta(minutes=minutes), submitted_at=submitted_at
