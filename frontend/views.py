@@ -94,7 +94,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "membership": membership,
             "panels": panels_list(project=project) if project.panel_question else [],
             "calibration": calibration,
-            "transfer": _transfer_choices() if project.user_role == Role.MANAGER else None,
+            "transfer": _transfer_choices(project) if project.user_role == Role.MANAGER else None,
             "team": _team(project) if project.user_role == Role.MANAGER else None,
         },
     )
@@ -163,7 +163,7 @@ def _team(project: Project) -> dict[str, Any]:
     }
 
 
-def _transfer_choices() -> dict[str, Any]:
+def _transfer_choices(project: Project) -> dict[str, Any]:
     """What the manager's import and export forms offer: every format and basis the API takes."""
     return {
         "annotation_formats": sorted(ANNOTATION_FORMATS),
@@ -175,6 +175,7 @@ def _transfer_choices() -> dict[str, Any]:
             ("gold", "Gold (adjudicated)"),
         ],
         "sources": Source.objects.order_by("name").only("slug", "name"),
+        "labels": project.labels.all(),
     }
 
 

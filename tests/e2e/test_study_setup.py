@@ -137,9 +137,15 @@ def test_a_manager_sets_up_a_study_from_nothing_to_an_export(page_factory, e2e_p
 
     # 7. Export.
     page.goto(f"/projects/{project.pk}/")
+    export = page.locator("#export-form")
+    export.get_by_label("Spans labelled").select_option("SATIRE")
+    export.get_by_label("Layers of").select_option("anna")
     with page.expect_download() as download:
-        page.locator("#export-form").get_by_role("button", name="Download").click()
+        export.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename.endswith(".jsonl")
+    # The API's own filters, the blank ones left out.
+    assert "label=SATIRE" in download.value.url and "annotator=anna" in download.value.url
+    assert "source=" not in download.value.url and "since=" not in download.value.url
 
 
 def test_once_spans_exist_the_editor_offers_only_what_can_change(page_factory, e2e_project):

@@ -128,6 +128,18 @@ function namePairs(text) {
   return pairs;
 }
 
+// The export is a plain GET download; filters left blank are left out of the address.
+const exportForm = /** @type {HTMLFormElement|null} */ (document.getElementById("export-form"));
+if (exportForm) {
+  exportForm.addEventListener("submit", () => {
+    const blanks = [...exportForm.elements].filter((field) => field instanceof HTMLSelectElement || field instanceof HTMLInputElement)
+      .filter((field) => /** @type {HTMLInputElement} */ (field).value === "" && !field.disabled);
+    for (const field of blanks) /** @type {HTMLInputElement} */ (field).disabled = true;
+    // Enabled again once the browser has read the form, so the next download starts from it.
+    setTimeout(() => blanks.forEach((field) => { /** @type {HTMLInputElement} */ (field).disabled = false; }));
+  });
+}
+
 const settings = /** @type {HTMLFormElement|null} */ (document.getElementById("project-settings"));
 if (settings) apiForm(settings, "patch", () => window.location.reload());
 
