@@ -26,11 +26,16 @@ class Conflict(Exception):
 
 
 class IncompleteLayer(Exception):
-    """Submit refused: `spans` lists each span that lacks a required attribute."""
+    """Submit refused: `spans` lists each span that lacks a required attribute, `questions`
+    each required article question not yet answered."""
 
-    def __init__(self, spans: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(spans)} span(s) lack a required attribute.")
+    def __init__(self, spans: list[dict[str, Any]], questions: list[dict[str, Any]] | None = None) -> None:
+        questions = questions or []
+        super().__init__(
+            f"{len(spans)} span(s) lack a required attribute; {len(questions)} required question(s) unanswered."
+        )
         self.spans = spans
+        self.questions = questions
 
 
 class BackgroundUnavailable(Exception):

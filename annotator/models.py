@@ -255,6 +255,39 @@ class Target(models.Model):
         return self.name
 
 
+class QuestionKind(models.TextChoices):
+    ORDINAL = "ordinal", "Ordinal scale"
+    INTERVAL = "interval", "Interval scale"
+    CHOICE = "choice", "One choice"
+    MULTI = "multi", "Several choices"
+    BOOLEAN = "boolean", "Yes or no"
+
+
+class Question(models.Model):
+    """A question about a whole article, answered once in each layer: a rating on a scale, a
+    choice, several choices, or yes/no. `points` are the scale's points or the choices, each
+    {"value", "label"}: numbers for the scales (an ordinal answer is one of them, an interval
+    answer any number between the lowest and highest), strings for choices; none for yes/no."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=300, help_text="The question as annotators read it.")
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices)
+    description = models.TextField(blank=True)
+    points = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False, help_text="A layer cannot be submitted without an answer.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="question_unique_project_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Document(models.Model):
     """An article. `text` is the canonical text that every offset points into (code points,
     half-open); it is immutable once a span exists."""
@@ -378,6 +411,26 @@ class Layer(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == LayerStatus.SUBMITTED
+
+
+class Answer(models.Model):
+    """A layer's answer to one article question. `version` grows with every change, as a
+    span's does, so a stale write is refused rather than lost."""
+
+    layer = models.ForeignKey("Layer", on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value = models.JSONField()
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["question__order", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "question"], name="answer_unique_layer_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.key}={self.value!r} in layer {self.layer_id}"
 
 
 class Span(models.Model):

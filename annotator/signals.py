@@ -9,14 +9,16 @@ from typing import Any
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
-from annotator.models import Attribute, Label, Project, Target
+from annotator.models import Attribute, Label, Project, Question, Target
 
 
 def schema_changed(*, project_id: int) -> None:
     Project.objects.filter(pk=project_id).update(schema_version=F("schema_version") + 1)
 
 
-def _on_schema_row_change(sender: Any, instance: Label | Attribute | Target, **kwargs: Any) -> None:
+def _on_schema_row_change(
+    sender: Any, instance: Label | Attribute | Target | Question, **kwargs: Any
+) -> None:
     schema_changed(project_id=instance.project_id)
 
 
@@ -27,7 +29,7 @@ def connect() -> None:
     from annotator.accounts.services import on_user_save
 
     pre_save.connect(on_user_save, sender=User, dispatch_uid="api-tokens-on-user-save")
-    for model in (Label, Attribute, Target):
+    for model in (Label, Attribute, Target, Question):
         post_save.connect(
             _on_schema_row_change, sender=model, dispatch_uid=f"schema-version-{model.__name__}"
         )

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotator.errors import BackgroundUnavailable, Conflict, IncompleteLayer, NotFound
-from annotator.models import Span
+from annotator.models import Answer, Span
 from config.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger(__name__)
@@ -28,17 +28,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, IncompleteLayer):
         return Response(
             {
-                "detail": "Some spans lack a required attribute; complete them and submit again.",
+                "detail": "Some spans lack a required attribute or a required question is unanswered; "
+                "complete them and submit again.",
                 "incomplete": exc.spans,
+                "unanswered": exc.questions,
             },
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Conflict):
-        from api.serializers import SpanSerializer
+        from api.serializers import AnswerSerializer, SpanSerializer
 
         body: dict[str, Any] = {"detail": str(exc)}
         if isinstance(exc.current, Span):
             body["current"] = SpanSerializer(exc.current).data
+        elif isinstance(exc.current, Answer):
+            body["current"] = AnswerSerializer(exc.current).data
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, BackgroundUnavailable):
         logger.warning("Job queue unavailable during %s", context.get("view"))

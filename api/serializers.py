@@ -22,6 +22,8 @@ from annotator.models import (
     Membership,
     Panel,
     Project,
+    Question,
+    QuestionKind,
     Role,
     Source,
     Target,
@@ -205,10 +207,19 @@ class TargetSerializer(serializers.ModelSerializer):
         fields = ["name", "aliases", "description"]
 
 
+class QuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = ["key", "name", "kind", "description", "points", "required"]
+
+
 class SchemaSerializer(serializers.Serializer):
     labels = LabelSerializer(many=True)
     attributes = AttributeSerializer(many=True)
     targets = TargetSerializer(many=True)
+    questions = QuestionSerializer(
+        many=True, help_text="Questions about the whole article, answered once a layer."
+    )
     locked = serializers.BooleanField(
         help_text="Spans exist: labels, attributes and targets may be added or reworded, not removed or redefined."
     )
@@ -242,6 +253,21 @@ class TargetInputSerializer(serializers.Serializer):
     description = StrictCharField(required=False, allow_blank=True)
 
 
+class QuestionInputSerializer(serializers.Serializer):
+    """Types only; the schema service checks the points against the kind."""
+
+    key = StrictSlugField(max_length=50)
+    name = StrictCharField(max_length=300, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=QuestionKind.choices)
+    description = StrictCharField(required=False, allow_blank=True)
+    points = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='[{"value": 1, "label": "Not reliable"}, ...]',
+    )
+    required = serializers.BooleanField(required=False)
+
+
 class SchemaInputSerializer(serializers.Serializer):
     """The schema as GET answers it, so one project's schema starts another."""
 
@@ -249,6 +275,9 @@ class SchemaInputSerializer(serializers.Serializer):
     attributes = AttributeInputSerializer(many=True, required=False, default=list)
     targets = TargetInputSerializer(
         many=True, required=False, help_text="Left out: the targets stay as they are."
+    )
+    questions = QuestionInputSerializer(
+        many=True, required=False, help_text="Left out: the article questions stay as they are."
     )
 
 
@@ -352,6 +381,33 @@ class SpanUpdateSerializer(serializers.Serializer):
     attributes = serializers.DictField(required=False)
 
 
+class AnswerSerializer(serializers.Serializer):
+    question = serializers.CharField(source="question.key", help_text="The question's key.")
+    value = serializers.JSONField()
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    value = serializers.JSONField(
+        help_text="A number for a scale, a value for a choice, a list for several, true/false."
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_INTEGER,
+        required=False,
+        allow_null=True,
+        help_text="The version you read; leave out (or null) for a first answer; 409 if it changed since.",
+    )
+
+
+class AnswerConflictSerializer(serializers.Serializer):
+    """A 409 on an answer write: the version sent is stale (or the layer is read-only)."""
+
+    detail = serializers.CharField()
+    current = AnswerSerializer(required=False, allow_null=True, help_text="The answer as it is now.")
+
+
 class SpanConflictSerializer(serializers.Serializer):
     """A 409 on a span write: the version sent is stale (or the layer is read-only)."""
 
@@ -361,7 +417,7 @@ class SpanConflictSerializer(serializers.Serializer):
     )
 
 
-class SpanDeleteSerializer(serializers.Serializer):
+class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, max_value=MAX_INTEGER, help_text="The version you read; 409 if it changed since."
     )

@@ -102,6 +102,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.JobDetailApi.as_view(), name="job"),
     path("assignments/<int:assignment_id>/", views.LayerDetailApi.as_view(), name="assignment"),
     path("assignments/<int:assignment_id>/spans/", views.SpanListApi.as_view(), name="spans"),
+    path("assignments/<int:assignment_id>/answers/", views.AnswerListApi.as_view(), name="answers"),
+    path(
+        "assignments/<int:assignment_id>/answers/<slug:key>/", views.AnswerDetailApi.as_view(), name="answer"
+    ),
     path("assignments/<int:assignment_id>/submit/", views.SubmitApi.as_view(), name="submit"),
     path("assignments/<int:assignment_id>/reopen/", views.ReopenApi.as_view(), name="reopen"),
     path("assignments/<int:assignment_id>/skip/", views.SkipApi.as_view(), name="skip"),

@@ -49,6 +49,8 @@ from annotator.projects.services import (
     project_update,
     source_create,
 )
+from annotator.questions.selectors import layer_answers
+from annotator.questions.services import answer_clear, answer_set
 from annotator.spans.services import span_create, span_delete, span_update
 from api import serializers as s
 from api.parsers import JSONParser
@@ -273,7 +275,11 @@ class SchemaApi(APIView):
         project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
         data = validated(s.SchemaInputSerializer, request.data)
         project_schema_replace(
-            project=project, labels=data["labels"], attributes=data["attributes"], targets=data.get("targets")
+            project=project,
+            labels=data["labels"],
+            attributes=data["attributes"],
+            targets=data.get("targets"),
+            questions=data.get("questions"),
         )
         return Response(_schema_data(project))
 
@@ -284,6 +290,7 @@ def _schema_data(project: Any) -> dict[str, Any]:
             "labels": project.labels.all(),
             "attributes": project.attributes.all(),
             "targets": project.targets.all(),
+            "questions": project.questions.all(),
             "locked": schema_locked(project=project),
         }
     ).data
@@ -579,6 +586,41 @@ class SpanListApi(APIView):
         )
 
 
+class AnswerListApi(APIView):
+    @extend_schema(responses=s.AnswerSerializer(many=True))
+    def get(self, request: Request, assignment_id: int) -> Response:
+        layer = access.access_layer(user=request.user, layer_id=assignment_id)
+        return Response(s.AnswerSerializer(layer_answers(layer=layer), many=True).data)
+
+
+class AnswerDetailApi(APIView):
+    @extend_schema(
+        request=s.AnswerInputSerializer,
+        responses={200: s.AnswerSerializer, 201: s.AnswerSerializer, 409: s.AnswerConflictSerializer},
+    )
+    def put(self, request: Request, assignment_id: int, key: str) -> Response:
+        with transaction.atomic():
+            layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True, lock=True)
+            data = validated(s.AnswerInputSerializer, request.data)
+            answer, created = answer_set(
+                layer=layer, key=key, value=data["value"], version=data.get("version")
+            )
+        return Response(
+            s.AnswerSerializer(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, required=True, description="The version you read.")],
+        responses={204: None, 409: s.AnswerConflictSerializer},
+    )
+    def delete(self, request: Request, assignment_id: int, key: str) -> Response:
+        with transaction.atomic():
+            layer = access.access_layer(user=request.user, layer_id=assignment_id, write=True, lock=True)
+            data = validated(s.VersionSerializer, request.query_params)
+            answer_clear(layer=layer, key=key, version=data["version"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class SpanDetailApi(APIView):
     @extend_schema(responses=s.SpanSerializer)
     def get(self, request: Request, span_id: int) -> Response:
@@ -596,13 +638,13 @@ class SpanDetailApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("version", int, required=False, description="Or in the body.")],
-        request=s.SpanDeleteSerializer,
+        request=s.VersionSerializer,
         responses={204: None, 409: s.SpanConflictSerializer},
     )
     def delete(self, request: Request, span_id: int) -> Response:
         with transaction.atomic():
             span = access.access_span(user=request.user, span_id=span_id, write=True, lock=True)
-            data = validated(s.SpanDeleteSerializer, request.data or request.query_params)
+            data = validated(s.VersionSerializer, request.data or request.query_params)
             span_delete(span=span, version=data["version"], actor=cast(User, request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

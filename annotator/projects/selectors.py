@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from annotator.errors import ValidationError
 from annotator.models import (
     ANNOTATOR_LAYER_KINDS,
+    Answer,
     Attribute,
     Document,
     Label,
@@ -68,9 +69,12 @@ def _schema_load(project_id: int) -> ProjectSchema:
 
 
 def schema_locked(*, project: Project) -> bool:
-    """Whether the project's labels and attributes are fixed: once a span exists, changing them
-    would change what existing spans mean."""
-    return Span.objects.filter(layer__document__project=project).exists()
+    """Whether what the schema means is fixed: once a span or an answer exists, changing a
+    label, an attribute or a question would change what existing annotations mean."""
+    return (
+        Span.objects.filter(layer__document__project=project).exists()
+        or Answer.objects.filter(layer__document__project=project).exists()
+    )
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ from annotator.models import (
     LayerStatus,
     Membership,
     Project,
+    Question,
     Role,
     Source,
     Target,
 )
 from annotator.projects.selectors import schema_locked
+from annotator.questions.rules import question_problems
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
 from annotator.signals import schema_changed
 
@@ -118,13 +120,17 @@ def project_schema_replace(
     labels: Iterable[Mapping[str, Any]],
     attributes: Iterable[Mapping[str, Any]],
     targets: Iterable[Mapping[str, Any]] | None = None,
+    questions: Iterable[Mapping[str, Any]] | None = None,
 ) -> None:
-    """Set a project's labels, attributes and (when given) stance targets, in the order given.
+    """Set a project's labels, attributes and (when given) stance targets and article
+    questions, in the order given.
 
-    Before any span exists, anything may change. Once spans exist, what they mean is fixed:
-    every label, attribute and target stays, and an attribute keeps its kind, values and the
-    labels it applies to and is required for. What can still change then: names, colours,
-    shortcuts, descriptions and order, and new labels, new targets and new optional attributes."""
+    Before any span or answer exists, anything may change. After, what they mean is fixed:
+    every label, attribute, target and question stays; an attribute keeps its kind, values and
+    the labels it applies to and is required for; a question keeps its kind, its points' values
+    and whether it is required. What can still change then: names, colours, shortcuts,
+    descriptions, anchors and order, and new labels, targets, and optional attributes and
+    questions."""
     Project.objects.select_for_update().filter(pk=project.pk).first()
     label_rows = [
         Label(
@@ -165,9 +171,24 @@ def project_schema_replace(
             )
             for spec in targets
         ]
-    _check_schema(label_rows, attribute_rows, target_rows)
+    question_rows = None
+    if questions is not None:
+        question_rows = [
+            Question(
+                project=project,
+                key=spec["key"],
+                name=spec.get("name") or spec["key"].replace("_", " ").capitalize(),
+                kind=spec["kind"],
+                description=spec.get("description", ""),
+                points=list(spec.get("points", [])),
+                required=bool(spec.get("required", False)),
+                order=i,
+            )
+            for i, spec in enumerate(questions)
+        ]
+    _check_schema(label_rows, attribute_rows, target_rows, question_rows)
     if schema_locked(project=project):
-        _schema_extend(project, label_rows, attribute_rows, target_rows)
+        _schema_extend(project, label_rows, attribute_rows, target_rows, question_rows)
     else:
         project.labels.all().delete()
         project.attributes.all().delete()
@@ -176,13 +197,25 @@ def project_schema_replace(
         if target_rows is not None:
             project.targets.all().delete()
             Target.objects.bulk_create(target_rows)
+        if question_rows is not None:
+            project.questions.all().delete()
+            Question.objects.bulk_create(question_rows)
     schema_changed(project_id=project.pk)  # bulk writes send no signals
     project.refresh_from_db(fields=["schema_version"])
 
 
-def _check_schema(labels: list[Label], attributes: list[Attribute], targets: list[Target] | None) -> None:
+def _check_schema(
+    labels: list[Label],
+    attributes: list[Attribute],
+    targets: list[Target] | None,
+    questions: list[Question] | None,
+) -> None:
     """What any schema must satisfy, locked or not: each row valid, keys and shortcuts unique."""
     problems: dict[str, list[str]] = {}
+    for question in questions or []:
+        found = question_problems(question.kind, question.points)
+        if found:
+            problems[f"questions.{question.key}"] = found
     for label in labels:
         try:
             label.full_clean(exclude=["project"], validate_unique=False)
@@ -198,6 +231,7 @@ def _check_schema(labels: list[Label], attributes: list[Attribute], targets: lis
         ("Label shortcuts", "labels", [label.shortcut for label in labels if label.shortcut]),
         ("Attribute keys", "attributes", [a.key for a in attributes]),
         ("Target names", "targets", [t.name for t in targets or []]),
+        ("Question keys", "questions", [q.key for q in questions or []]),
     ):
         clashes = sorted({v for v in values if values.count(v) > 1})
         if clashes:
@@ -209,7 +243,11 @@ def _check_schema(labels: list[Label], attributes: list[Attribute], targets: lis
 
 
 def _schema_extend(
-    project: Project, labels: list[Label], attributes: list[Attribute], targets: list[Target] | None
+    project: Project,
+    labels: list[Label],
+    attributes: list[Attribute],
+    targets: list[Target] | None,
+    questions: list[Question] | None,
 ) -> None:
     """Apply a schema to a project whose spans fix the meaning of what exists: refuse removals
     and changes of meaning, naming each; update the wording of what exists and add the rest."""
@@ -244,6 +282,23 @@ def _schema_extend(
     if targets is not None:
         for name in old_targets.keys() - {t.name for t in targets}:
             problems[f"targets.{name}"] = [f"{lock} this target cannot be removed."]
+    old_questions = {q.key: q for q in project.questions.all()}
+    for question in questions or []:
+        old = old_questions.get(question.key)
+        if old is None:
+            if question.required:
+                problems[f"questions.{question.key}"] = [
+                    f"{lock} a new question must be optional: existing layers have no answer to it."
+                ]
+            continue
+        changed = [name for name in ("kind", "required") if getattr(question, name) != getattr(old, name)]
+        if [p.get("value") for p in question.points] != [p.get("value") for p in old.points]:
+            changed.append("points")
+        if changed:
+            problems[f"questions.{question.key}"] = [f"{lock} its {', '.join(changed)} cannot change."]
+    if questions is not None:
+        for key in old_questions.keys() - {q.key for q in questions}:
+            problems[f"questions.{key}"] = [f"{lock} this question cannot be removed."]
     if problems:
         raise ValidationError(problems)
     for label in labels:
@@ -256,6 +311,8 @@ def _schema_extend(
         )
     for target in targets or []:
         _update_or_add(old_targets.get(target.name), target, ("aliases", "description"))
+    for question in questions or []:
+        _update_or_add(old_questions.get(question.key), question, ("name", "description", "points", "order"))
 
 
 def _update_or_add(existing: Any, new: Any, fields: tuple[str, ...]) -> None:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from annotator.errors import Conflict, IncompleteLayer, NotFound, ValidationError
 from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span
 from annotator.projects.selectors import ProjectSchema, project_schema_get
+from annotator.questions.selectors import answers_missing
 from annotator.schema import is_missing
 from annotator.spans.selectors import spans_nearby
 
@@ -139,7 +140,8 @@ def span_missing_attributes(
 
 def spans_check_complete(*, layer: Layer) -> None:
     """Before a layer (an annotator's or the gold one) is submitted: IncompleteLayer lists,
-    in reading order, each span that has not answered an attribute its label requires."""
+    in reading order, each span that has not answered an attribute its label requires, and
+    each required article question the layer has not answered."""
     schema = project_schema_get(project=layer.document.project_id)
     incomplete = []
     for span in layer.spans.select_related("label").order_by("start", "end", "pk"):
@@ -155,8 +157,9 @@ def spans_check_complete(*, layer: Layer) -> None:
                     "missing": missing,
                 }
             )
-    if incomplete:
-        raise IncompleteLayer(incomplete)
+    unanswered = answers_missing(layer=layer)
+    if incomplete or unanswered:
+        raise IncompleteLayer(incomplete, unanswered)
 
 
 def span_check(

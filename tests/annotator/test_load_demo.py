@@ -129,7 +129,10 @@ def test_the_generated_articles_are_deterministic_and_their_spans_fit_the_schema
                     assert "evidence" in span["attributes"]
     # The layers mostly agree, but not everywhere: most marks are made alike by all three.
     marks = [
-        [{(s["quote"], s["label"], str(s["attributes"])) for s in layers[name][external_id]} for name in names]
+        [
+            {(s["quote"], s["label"], str(s["attributes"])) for s in layers[name][external_id]}
+            for name in names
+        ]
         for external_id in texts
     ]
     shared = sum(len(set.intersection(*article)) for article in marks)

@@ -66,6 +66,18 @@ def _document_agreement(world: World) -> str:
     return f"/api/v1/documents/{world.document.pk}/agreement/"
 
 
+def _answer(world: World) -> str:
+    """The path of the annotator's answer to an article question the project asks."""
+    from annotator.models import Question
+
+    Question.objects.get_or_create(
+        project=world.project,
+        key="genre",
+        defaults={"name": "Genre", "kind": "choice", "points": [{"value": "NEWS"}, {"value": "OPINION"}]},
+    )
+    return f"/api/v1/assignments/{world.layer_a.pk}/answers/genre/"
+
+
 def _deleted_span(world: World) -> dict[str, int]:
     """Delete the annotator's span and answer the body that restores it."""
     from annotator.models import Span
@@ -373,6 +385,27 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
     ),
     (
+        "answers",
+        "get",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/answers/",
+        None,
+        _statuses(annotator_b=404),
+    ),
+    (
+        "answer",
+        "put",
+        _answer,
+        {"value": "NEWS"},
+        _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
+    ),
+    (
+        "answer",
+        "delete",
+        lambda w: f"{_answer(w)}?version=1",
+        None,
+        _statuses(annotator=204, annotator_b=404, reviewer=403, manager=403),
+    ),
+    (
         "submit",
         "post",
         lambda w: f"/api/v1/assignments/{w.layer_a.pk}/submit/",
@@ -572,7 +605,7 @@ OBJECT_ROUTES = [
 ]
 
 
-def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
+def _object_ids(world: World, *, foreign_to: str) -> dict[str, int | str]:
     """For each kind of object a route can name, the id of one the user `foreign_to` may not
     see: from the other project for the world project's members, from the world project for
     the outsider (who manages only the other project)."""
@@ -598,6 +631,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int]:
         "token_id": token_create(user=manager, name="someone else's")[0].pk,
         "invitation_id": invitation_create(project=project, role="annotator", created_by=manager)[0].pk,
         "source_id": Source.objects.get(slug="herald").pk,
+        "key": "genre",  # an article question's key: the layer it is asked in is foreign
         "panel_id": panel_create(project=project, key=f"panel-{foreign_to}", name="A panel").pk,
     }
 
@@ -626,6 +660,7 @@ def test_objects_of_a_project_the_caller_is_not_in_answer_404_on_every_route(wor
 LAYER_READS = [
     ("assignment", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/", 404, 200),
     ("spans", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/spans/", 404, 200),
+    ("answers", lambda w: f"/api/v1/assignments/{w.layer_a.pk}/answers/", 404, 200),
     ("span", lambda w: f"/api/v1/spans/{w.span_a.pk}/", 404, 200),
     # Who changed what stays with the layer's annotator, reviewers and managers.
     ("span-history", lambda w: f"/api/v1/spans/{w.span_a.pk}/history/", 404, 403),

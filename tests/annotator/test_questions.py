@@ -1,0 +1,140 @@
+"""Article questions: what may be asked, what answers them, answers kept per layer with
+versions, required ones checked at submit, and the schema rule once answers exist."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from annotator.errors import Conflict, IncompleteLayer, ValidationError
+from annotator.layers.services import layer_assign, layer_submit
+from annotator.models import Answer, LayerStatus
+from annotator.projects.services import project_create, project_schema_replace
+from annotator.questions.rules import answer_problem, question_problems
+from annotator.questions.services import answer_clear, answer_set
+from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+from tests.factories import DocumentFactory, UserFactory
+
+RELIABILITY = [
+    {"value": v, "label": label}
+    for v, label in [(1, "Unreliable"), (2, ""), (3, ""), (4, ""), (5, "Reliable")]
+]
+BIAS = [{"value": -3, "label": "Left"}, {"value": 0, "label": "Centre"}, {"value": 3, "label": "Right"}]
+GENRES = [{"value": v, "label": v.title()} for v in ("NEWS", "ANALYSIS", "OPINION", "SATIRE")]
+QUESTIONS = [
+    {
+        "key": "reliability",
+        "name": "How reliable is it?",
+        "kind": "ordinal",
+        "points": RELIABILITY,
+        "required": True,
+    },
+    {"key": "bias", "name": "Which way does it lean?", "kind": "interval", "points": BIAS},
+    {"key": "genre", "name": "What kind of piece?", "kind": "choice", "points": GENRES},
+    {"key": "tags", "name": "Which apply?", "kind": "multi", "points": GENRES},
+    {"key": "labelled_opinion", "name": "Labelled as opinion?", "kind": "boolean"},
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "points", "problem"),
+    [
+        ("likert", [], "unknown kind 'likert'"),
+        ("ordinal", [{"value": 1}], "at least two points"),
+        ("ordinal", [{"value": 2}, {"value": 1}], "from lowest to highest"),
+        ("interval", [{"value": "low"}, {"value": "high"}], "a scale's points are numbers"),
+        ("choice", [{"value": "A"}, {"value": "A"}], "unique"),
+        ("choice", [{"value": ""}, {"value": "B"}], "non-empty text"),
+        ("choice", ["A", "B"], "points must be objects"),
+        ("boolean", [{"value": "yes"}], "takes no points"),
+    ],
+)
+def test_a_question_that_cannot_be_asked_says_why(kind, points, problem):
+    assert any(problem in p for p in question_problems(kind, points))
+
+
+@pytest.mark.parametrize(
+    ("kind", "points", "good", "bad"),
+    [
+        ("ordinal", RELIABILITY, [1, 5, 3.0], [0, 6, 2.5, "3", True, None, float("nan")]),
+        ("interval", BIAS, [-3, 0, 1.5, 3], [-3.5, 4, "0", False, float("inf")]),
+        ("choice", GENRES, ["NEWS"], ["news", "", ["NEWS"], 1]),
+        ("multi", GENRES, [["NEWS"], ["NEWS", "SATIRE"]], [[], ["NEWS", "NEWS"], "NEWS", ["X"]]),
+        ("boolean", [], [True, False], ["true", 1, None]),
+    ],
+)
+def test_answers_are_checked_against_their_kind_and_points(kind, points, good, bad):
+    assert all(answer_problem(kind, points, value) is None for value in good)
+    assert all(answer_problem(kind, points, value) for value in bad)
+
+
+@pytest.fixture
+def layer(db):
+    project = project_create(name="Ratings", slug="ratings")
+    project_schema_replace(
+        project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=QUESTIONS
+    )
+    return layer_assign(document=DocumentFactory(project=project), user=UserFactory())
+
+
+def test_answers_are_kept_per_layer_with_versions_and_a_stale_write_is_a_conflict(layer):
+    with transaction.atomic():
+        answer, created = answer_set(layer=layer, key="reliability", value=4, version=None)
+    assert created and answer.version == 1
+    assert layer.status == LayerStatus.IN_PROGRESS  # the first answer starts the layer
+    with transaction.atomic():
+        same, created = answer_set(layer=layer, key="reliability", value=4, version=None)  # a retry
+    assert (same.pk, same.version, created) == (answer.pk, 1, False)
+    with transaction.atomic():
+        changed, _ = answer_set(layer=layer, key="reliability", value=2, version=1)
+    assert (changed.value, changed.version) == (2, 2)
+    with pytest.raises(Conflict) as stale, transaction.atomic():
+        answer_set(layer=layer, key="reliability", value=5, version=1)
+    assert stale.value.current.value == 2
+    with pytest.raises(ValidationError, match="How reliable is it\\?: answer one of the scale's points"):
+        with transaction.atomic():
+            answer_set(layer=layer, key="reliability", value=9, version=2)
+    with transaction.atomic():
+        answer_clear(layer=layer, key="reliability", version=2)
+    assert not Answer.objects.filter(layer=layer).exists()
+
+
+def test_submit_lists_the_required_questions_left_unanswered(layer):
+    with pytest.raises(IncompleteLayer) as refused:
+        layer_submit(layer=layer)
+    assert refused.value.questions == [{"key": "reliability", "name": "How reliable is it?"}]
+    with transaction.atomic():
+        answer_set(layer=layer, key="reliability", value=3, version=None)
+    layer = layer_submit(layer=layer)
+    assert layer.status == LayerStatus.SUBMITTED
+    with pytest.raises(Conflict, match="submitted and read-only"), transaction.atomic():
+        answer_set(layer=layer, key="bias", value=1, version=None)
+
+
+def test_once_answers_exist_a_question_keeps_its_meaning_and_new_ones_are_optional(layer):
+    project = layer.document.project
+    with transaction.atomic():
+        answer_set(layer=layer, key="genre", value="NEWS", version=None)
+
+    def replace(questions):
+        project_schema_replace(
+            project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=questions
+        )
+
+    fewer_points = [{**q, "points": q["points"][:-1]} if q["key"] == "genre" else q for q in QUESTIONS]
+    for questions, field, message in [
+        (QUESTIONS[1:], "questions.reliability", "cannot be removed"),
+        (fewer_points, "questions.genre", "its points cannot change"),
+        (
+            [*QUESTIONS, {"key": "tone", "kind": "boolean", "required": True}],
+            "questions.tone",
+            "must be optional",
+        ),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            replace(questions)
+        assert message in " ".join(refused.value.message_dict[field])
+    reworded = [{**q, "name": "Genre?"} if q["key"] == "genre" else q for q in QUESTIONS]
+    replace([*reworded, {"key": "tone", "kind": "boolean"}])
+    assert project.questions.get(key="genre").name == "Genre?"
+    assert project.questions.filter(key="tone", required=False).exists()

@@ -1,0 +1,55 @@
+"""Answers to article questions over HTTP: created, changed with the version read, a stale
+version a 409 with the answer as it is, a bad value a 400 naming the question, and submit
+refused while a required question is unanswered."""
+
+from __future__ import annotations
+
+from annotator.models import Question
+
+
+def _ask(world):
+    Question.objects.create(
+        project=world.project,
+        key="reliability",
+        name="How reliable is it?",
+        kind="ordinal",
+        points=[{"value": v} for v in (1, 2, 3, 4, 5)],
+        required=True,
+    )
+
+
+def test_an_annotator_answers_changes_the_answer_and_a_stale_write_is_a_409(world):
+    _ask(world)
+    anna = world.client("annotator")
+    url = f"/api/v1/assignments/{world.layer_a.pk}/answers/reliability/"
+    first = anna.put(url, {"value": 4}, format="json")
+    assert first.status_code == 201, first.content
+    assert first.json() | {"updated_at": None} == {
+        "question": "reliability",
+        "value": 4,
+        "version": 1,
+        "updated_at": None,
+    }
+    assert anna.put(url, {"value": 2, "version": 1}, format="json").json()["version"] == 2
+    stale = anna.put(url, {"value": 5, "version": 1}, format="json")
+    assert stale.status_code == 409
+    assert stale.json()["current"]["value"] == 2
+    bad = anna.put(url, {"value": 7, "version": 2}, format="json")
+    assert bad.status_code == 400
+    assert bad.json() == {"value": ["How reliable is it?: answer one of the scale's points: 1, 2, 3, 4, 5."]}
+    unknown = anna.put(f"/api/v1/assignments/{world.layer_a.pk}/answers/tone/", {"value": 1}, format="json")
+    assert unknown.status_code == 404
+    listed = anna.get(f"/api/v1/assignments/{world.layer_a.pk}/answers/").json()
+    assert [(a["question"], a["value"]) for a in listed] == [("reliability", 2)]
+    assert anna.delete(f"{url}?version=2").status_code == 204
+    assert anna.get(f"/api/v1/assignments/{world.layer_a.pk}/answers/").json() == []
+
+
+def test_submit_names_the_required_questions_left_unanswered(world):
+    _ask(world)
+    anna = world.client("annotator")
+    refused = anna.post(f"/api/v1/assignments/{world.layer_a.pk}/submit/")
+    assert refused.status_code == 400
+    assert refused.json()["unanswered"] == [{"key": "reliability", "name": "How reliable is it?"}]
+    anna.put(f"/api/v1/assignments/{world.layer_a.pk}/answers/reliability/", {"value": 3}, format="json")
+    assert anna.post(f"/api/v1/assignments/{world.layer_a.pk}/submit/").status_code == 200
