@@ -260,6 +260,8 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
             "assignment": reverse("api:assignment", args=[layer.pk]),
             "spans": reverse("api:spans", args=[layer.pk]),
             "span": url_template("api:span", "id"),
+            "answers": reverse("api:answers", args=[layer.pk]),
+            "answer": url_template("api:answer", layer.pk, "key"),
             "submit": reverse("api:submit", args=[layer.pk]),
             "skip": reverse("api:skip", args=[layer.pk]),
             "reopen": reverse("api:reopen", args=[layer.pk]),

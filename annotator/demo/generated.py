@@ -507,3 +507,77 @@ def generated_demo(
                     )
                 layers[name][external_id] = spans
     return articles, layers
+
+
+# The demo's article questions: an ordinal rating, an interval scale, a choice and a yes/no,
+# so every kind's agreement and every scorecard figure has data.
+QUESTIONS: list[dict[str, Any]] = [
+    {
+        "key": "reliability",
+        "name": "How reliable is this article as a source of facts?",
+        "kind": "ordinal",
+        "description": "Judge the reporting, not whether you agree with it.",
+        "points": [
+            {"value": 1, "label": "Unreliable"},
+            {"value": 2, "label": "Often wrong or unsupported"},
+            {"value": 3, "label": "Mixed"},
+            {"value": 4, "label": "Mostly reliable"},
+            {"value": 5, "label": "Reliable"},
+        ],
+        "required": False,
+    },
+    {
+        "key": "lean",
+        "name": "Which way does the article lean on the council's transport plans?",
+        "kind": "interval",
+        "description": "−3: strongly against the council; 0: even-handed; +3: strongly for it.",
+        "points": [
+            {"value": -3, "label": "Strongly against"},
+            {"value": 0, "label": "Even-handed"},
+            {"value": 3, "label": "Strongly for"},
+        ],
+        "required": False,
+    },
+    {
+        "key": "genre",
+        "name": "What kind of piece is it?",
+        "kind": "choice",
+        "description": "",
+        "points": [
+            {"value": "NEWS", "label": "News report"},
+            {"value": "ANALYSIS", "label": "Analysis"},
+            {"value": "OPINION", "label": "Opinion"},
+            {"value": "COMMUNITY", "label": "Community notice"},
+        ],
+        "required": False,
+    },
+    {
+        "key": "labelled_opinion",
+        "name": "Does the outlet label the piece as opinion?",
+        "kind": "boolean",
+        "description": "",
+        "points": [],
+        "required": False,
+    },
+]
+# Each outlet's usual answers: reliability, lean, genre, labelled as opinion.
+_OUTLET_ANSWERS = {
+    "harbour-herald": (4, 0, "NEWS", False),
+    "daily-klaxon": (2, -2, "NEWS", False),
+    "kerbside-truth": (3, -3, "OPINION", True),
+    "quayside-neighbours": (4, 1, "COMMUNITY", False),
+}
+
+
+def answers_for(*, source: str, external_id: str, annotator: str) -> dict[str, Any]:
+    """One annotator's answers to QUESTIONS for one article: its outlet's usual answers, each
+    read a step differently now and then, as raters do."""
+    rng = random.Random(f"answers/{annotator}/{external_id}")
+    reliability, lean, genre, labelled = _OUTLET_ANSWERS[source]
+    if rng.random() < 0.3:
+        reliability = min(5, max(1, reliability + rng.choice([-1, 1])))
+    if rng.random() < 0.35:
+        lean = min(3, max(-3, lean + rng.choice([-1, 1])))
+    if rng.random() < 0.15:
+        genre = rng.choice(["ANALYSIS", "OPINION", "NEWS"])
+    return {"reliability": reliability, "lean": lean, "genre": genre, "labelled_opinion": labelled}

@@ -26,7 +26,7 @@ from django.utils import timezone
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
 from annotator.competence.services import project_competence_compute
-from annotator.demo.generated import generated_demo
+from annotator.demo.generated import QUESTIONS, answers_for, generated_demo
 from annotator.imports.annotations.services import (
     AnnotationImportOptions,
     AnnotationImportSummary,
@@ -46,8 +46,10 @@ from annotator.models import (
 )
 from annotator.panels.services import member_panel_set, panel_create
 from annotator.projects.selectors import ProjectSchema, project_schema_get
-from annotator.projects.services import membership_set, project_create, project_update
+from annotator.projects.services import membership_set, project_create, project_schema_replace, project_update
+from annotator.questions.services import answer_set
 from annotator.review.services import review_accept_agreed, review_adjudicate
+from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
 from annotator.spans.services import span_create
 
 # Generated articles an outlet for --size large: with the written three, the usual minimum of 15.
@@ -153,6 +155,10 @@ class Command(BaseCommand):
             project.save(update_fields=["min_profile_articles"])
         for target in demo["targets"]:
             Target.objects.get_or_create(project=project, name=target["name"], defaults=target)
+        if not project.questions.exists():  # optional questions may join a schema in use
+            project_schema_replace(
+                project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=QUESTIONS
+            )
         users = demo["users"]
         membership_set(
             project=project, user=user_model.objects.get(username=users["reviewer"]), role=Role.REVIEWER
@@ -326,6 +332,12 @@ def _submit_spans(layer: Layer, spans: list[dict[str, Any]], *, key: str, schema
             client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"{key}/{index}"),
             schema=schema,
         )
+    document = layer.document
+    answers = answers_for(
+        source=document.source.slug, external_id=document.external_id, annotator=layer.user.username
+    )
+    for question, value in answers.items():
+        answer_set(layer=layer, key=question, value=value, version=None)
     layer_submit(layer=layer)
 
 

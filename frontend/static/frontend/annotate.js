@@ -8,6 +8,7 @@ import { attributeControl } from "./lib/attribute-controls.js";
 import { $, el, flash, pluralize } from "./lib/dom.js";
 import { HighlightLayer } from "./lib/highlights.js";
 import { labelButton } from "./lib/label-buttons.js";
+import { questionControl } from "./lib/question-controls.js";
 import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
 import { Outbox } from "./lib/outbox.js";
 import { attributeSummary, attributesFor, labelOf, missingRequired } from "./lib/schema.js";
@@ -34,6 +35,10 @@ const state = {
   readOnly: config.readOnly,
   undo: [],
   redo: [],
+  /** The layer's answers to the article questions, by question key. @type {Map<string, {value: any, version: number}>} */
+  answers: new Map(),
+  /** Answer saves under way: submit waits for them. @type {Set<Promise<void>>} */
+  answering: new Set(),
 };
 let highlights;
 let outbox;
@@ -42,12 +47,14 @@ let outbox;
 // Loading
 
 async function load() {
-  const [{ data: served }, { data: schema }] = await Promise.all([
+  const [{ data: served }, { data: schema }, { data: answers }] = await Promise.all([
     api.get(config.urls.assignment),
     api.get(config.urls.schema),
+    api.get(config.urls.answers),
   ]);
   state.layer = served;
   state.schema = schema;
+  for (const a of answers) state.answers.set(a.question, { value: a.value, version: a.version });
   state.index = new OffsetIndex(served.document.text);
   state.readOnly = config.readOnly || served.status === "submitted" || served.status === "skipped";
   for (const s of served.spans) state.spans.set(s.client_uuid, fromServer(s));
@@ -74,9 +81,58 @@ async function load() {
   renderToolbar();
   renderSpanList();
   renderPanel();
+  renderQuestions();
   renderStatus();
   outbox.flush();
   document.body.dataset.ready = "true";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Article questions: answered beside the text, each saved as it changes with the version read
+
+function renderQuestions() {
+  const box = $("questions");
+  const questions = state.schema.questions || [];
+  box.hidden = !questions.length;
+  $("questions-list").replaceChildren(
+    ...questions.map((question) =>
+      questionControl(question, {
+        value: state.answers.get(question.key)?.value,
+        disabled: state.readOnly,
+        idPrefix: "q",
+        onChange: (value) => {
+          const saving = saveAnswer(question, value);
+          state.answering.add(saving);
+          saving.finally(() => state.answering.delete(saving));
+        },
+      }),
+    ),
+  );
+}
+
+async function saveAnswer(question, value) {
+  const url = fillUrl(config.urls.answer, { key: question.key });
+  const known = state.answers.get(question.key);
+  const status = $("questions-status");
+  status.textContent = "Saving the answer…";
+  try {
+    if (value === null) {
+      if (known) await api.del(`${url}?version=${known.version}`);
+      state.answers.delete(question.key);
+    } else {
+      const { data } = await api.put(url, { value, version: known ? known.version : null });
+      state.answers.set(question.key, { value: data.value, version: data.version });
+    }
+    status.textContent = "Answers saved.";
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409 && error.body?.current) {
+      state.answers.set(question.key, { value: error.body.current.value, version: error.body.current.version });
+      status.textContent = `${question.name}: changed in another tab; the page shows that answer now.`;
+    } else {
+      status.textContent = `${question.name}: not saved. ${error.message}`;
+    }
+  }
+  renderQuestions();
 }
 
 function fromServer(s) {
@@ -563,6 +619,7 @@ $("submit-cancel").addEventListener("click", () => $("submit-dialog").close());
 $("submit-form").addEventListener("submit", async () => {
   flash("Saving and submitting…");
   await outbox.idle();
+  await Promise.allSettled([...state.answering]);
   const box = $("incomplete");
   try {
     const { data } = await api.post(config.urls.submit);
@@ -572,6 +629,7 @@ $("submit-form").addEventListener("submit", async () => {
     flash("Submitted. Thank you!");
     renderToolbar();
     renderPanel();
+    renderQuestions();
     renderStatus();
     $("next").focus();
   } catch (error) {
@@ -580,6 +638,10 @@ $("submit-form").addEventListener("submit", async () => {
     const byId = new Map([...state.spans.values()].map((s) => [s.id, s]));
     box.hidden = false;
     box.querySelector("ul").replaceChildren(
+      ...(error.body.unanswered || []).map((item) =>
+        el("li", {}, el("button", { type: "button", onclick: () => /** @type {HTMLInputElement|null} */ (document.querySelector(`[data-question="${CSS.escape(item.key)}"] input`))?.focus() },
+          `Answer “${item.name}”`)),
+      ),
       ...error.body.incomplete.map((item) =>
         el("li", {}, el("button", { type: "button", onclick: () => byId.get(item.id) && selectSpan(byId.get(item.id).key, { scroll: true }) },
           `${item.label} ${quoted(item.text, 60)} needs ${item.missing.join(", ")}`)),

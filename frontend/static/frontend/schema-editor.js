@@ -7,6 +7,7 @@ import { api, ApiError } from "./lib/api.js";
 import { attributeControl } from "./lib/attribute-controls.js";
 import { $, el } from "./lib/dom.js";
 import { labelButton } from "./lib/label-buttons.js";
+import { questionControl } from "./lib/question-controls.js";
 import { attributesFor } from "./lib/schema.js";
 
 /** @typedef {import("./lib/schema.js").Schema} Schema */
@@ -18,6 +19,17 @@ let schema = (await api.get(url)).data;
 /** What exists on the server: while spans exist, these rows cannot be removed or redefined. */
 let saved = snapshot(schema);
 let previewLabel = schema.labels[0]?.key || "";
+
+const QUESTION_KINDS = [
+  ["ordinal", "Ordinal scale (e.g. reliability 1–5)"],
+  ["interval", "Interval scale (e.g. bias −3 to +3)"],
+  ["choice", "One choice"],
+  ["multi", "Several choices"],
+  ["boolean", "Yes or no"],
+];
+
+/** What a field missing from a loaded file starts as (text fields: ""). */
+const EMPTY = { values: [], applies_to: [], required_for: [], points: [], required: false };
 
 const KINDS = [
   ["choice", "One value"],
@@ -32,11 +44,12 @@ function snapshot(s) {
     labels: new Set(s.labels.map((l) => l.key)),
     attributes: new Set(s.attributes.map((a) => a.key)),
     targets: new Set(s.targets.map((t) => t.name)),
+    questions: new Set((s.questions || []).map((q) => q.key)),
   };
 }
 
 /** Whether a row that exists on the server is fixed in meaning (spans exist). */
-const fixed = (/** @type {"labels"|"attributes"|"targets"} */ part, /** @type {string} */ key) =>
+const fixed = (/** @type {"labels"|"attributes"|"targets"|"questions"} */ part, /** @type {string} */ key) =>
   schema.locked && saved[part].has(key);
 
 /** "VALUE: what it means" per line, for a choice attribute's values. @param {string} text */
@@ -147,7 +160,46 @@ function renderTargets() {
   });
 }
 
+/** A question's points as "VALUE: label" lines; a scale's values are read as numbers. @param {string} text @param {string} kind */
+function parsePoints(text, kind) {
+  return parseValues(text).map(({ value, description }) => ({
+    value: kind === "ordinal" || kind === "interval" ? Number(value) : value,
+    label: description,
+  }));
+}
+
+function renderQuestions() {
+  const questions = schema.questions || (schema.questions = []);
+  return questions.map((question, i) => {
+    const locked = fixed("questions", question.key);
+    const id = `question-${i}`;
+    return el("fieldset", { className: "schema-row" },
+      el("legend", {}, `Question ${i + 1}`, locked ? el("span", { className: "hint" }, " (answered: its kind, points and whether it is required stay)") : null),
+      input(question, "key", "Key", `${id}-key`, { disabled: locked, required: true }),
+      el("div", { className: "field" }, el("label", { htmlFor: `${id}-kind` }, "Kind"),
+        el("select", { id: `${id}-kind`, disabled: locked, onchange: (/** @type {Event} */ e) => {
+          question.kind = /** @type {any} */ (/** @type {HTMLSelectElement} */ (e.target).value);
+          render();
+        } }, ...QUESTION_KINDS.map(([value, text]) => el("option", { value, selected: question.kind === value }, text)))),
+      input(question, "name", "The question as annotators read it", `${id}-name`, {}, true),
+      input(question, "description", "Help", `${id}-description`, {}, true),
+      question.kind === "boolean" ? null : el("div", { className: "field wide" },
+        el("label", { htmlFor: `${id}-points` }, question.kind === "ordinal" || question.kind === "interval"
+          ? "Points from lowest to highest, one per line (NUMBER: anchor)" : "Choices, one per line (VALUE: label)"),
+        el("textarea", { id: `${id}-points`, rows: 4, value: question.points.map((p) => (p.label ? `${p.value}: ${p.label}` : String(p.value))).join("\n"),
+          oninput: (/** @type {Event} */ e) => {
+            question.points = parsePoints(/** @type {HTMLTextAreaElement} */ (e.target).value, question.kind);
+            renderPreview();
+          } })),
+      el("label", { className: "check" }, el("input", { type: "checkbox", id: `${id}-required`, disabled: locked, checked: question.required,
+        onchange: (/** @type {Event} */ e) => { question.required = /** @type {HTMLInputElement} */ (e.target).checked; renderPreview(); } }),
+        " Required before submitting"),
+      rowButtons(questions, i, `question ${question.key}`, locked));
+  });
+}
+
 function render() {
+  $("schema-questions").replaceChildren(...renderQuestions());
   $("schema-labels").replaceChildren(...renderLabels());
   $("schema-attributes").replaceChildren(...renderAttributes());
   $("schema-targets").replaceChildren(...renderTargets());
@@ -182,6 +234,11 @@ function renderPreview() {
           onChange: () => {},
         }))
     : [];
+  const questions = (schema.questions || []).filter((q) => q.kind === "boolean" || q.points.length >= 2);
+  $("preview-questions").hidden = !questions.length;
+  $("preview-questions-list").replaceChildren(
+    ...questions.map((question) => questionControl(question, { value: null, disabled: false, idPrefix: "preview-q", onChange: () => {} })),
+  );
   $("preview-panel").replaceChildren(
     el("h3", {}, label ? `A ${label.name || label.key} span` : "No labels yet"),
     ...(controls.length ? controls : [el("p", { className: "hint" }, "This label takes no attributes.")]),
@@ -203,7 +260,7 @@ function errorList(/** @type {unknown} */ error) {
 
 /** The schema as the API takes it (the same shape GET gives and a downloaded file holds). */
 function payload() {
-  return { labels: schema.labels, attributes: schema.attributes, targets: schema.targets };
+  return { labels: schema.labels, attributes: schema.attributes, targets: schema.targets, questions: schema.questions || [] };
 }
 
 $("schema-form").addEventListener("submit", async (/** @type {SubmitEvent} */ event) => {
@@ -233,6 +290,11 @@ $("add-attribute").addEventListener("click", () => {
   render();
   $(`attribute-${schema.attributes.length - 1}-key`).focus();
 });
+$("add-question").addEventListener("click", () => {
+  (schema.questions || (schema.questions = [])).push({ key: "", name: "", kind: "ordinal", description: "", points: [], required: false });
+  render();
+  $(`question-${schema.questions.length - 1}-key`).focus();
+});
 $("add-target").addEventListener("click", () => {
   schema.targets.push({ name: "", description: "" });
   render();
@@ -255,12 +317,13 @@ $("schema-file").addEventListener("change", async (/** @type {Event} */ event) =
     if (!Array.isArray(loaded.labels)) throw new Error("the file has no list of labels");
     /** @type {(rows: any[], fields: string[]) => any[]} */
     const keep = (rows, fields) =>
-      rows.map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? (f.endsWith("_to") || f.endsWith("_for") || f === "values" ? [] : "")])));
+      rows.map((row) => Object.fromEntries(fields.map((f) => [f, row[f] ?? EMPTY[f] ?? ""])));
     schema = {
       ...schema,
       labels: keep(loaded.labels, ["key", "name", "color", "shortcut", "description"]),
       attributes: keep(loaded.attributes || [], ["key", "name", "kind", "description", "values", "applies_to", "required_for"]),
       targets: Array.isArray(loaded.targets) ? keep(loaded.targets, ["name", "description"]) : schema.targets,
+      questions: Array.isArray(loaded.questions) ? keep(loaded.questions, ["key", "name", "kind", "description", "points", "required"]) : schema.questions,
     };
     status.textContent = `Loaded ${file.name}: check it, then save.`;
     render();

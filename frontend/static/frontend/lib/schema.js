@@ -8,7 +8,8 @@
  *   values: AttributeValue[], applies_to: string[], required_for: string[]}} Attribute
  * @typedef {{key: string, name: string, color: string, shortcut?: string, description?: string}} Label
  * @typedef {{name: string, description?: string}} Target
- * @typedef {{labels: Label[], attributes: Attribute[], targets: Target[]}} Schema
+ * @typedef {{labels: Label[], attributes: Attribute[], targets: Target[],
+ *   questions?: import("./question-controls.js").Question[]}} Schema
  */
 
 /** @param {Schema} schema @param {string} key @returns {Label|undefined} */
