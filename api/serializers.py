@@ -265,7 +265,7 @@ class QuestionInputSerializer(serializers.Serializer):
         required=False,
         help_text='[{"value": 1, "label": "Not reliable"}, ...]',
     )
-    required = serializers.BooleanField(required=False)
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]  # stubs: Field.required
 
 
 class SchemaInputSerializer(serializers.Serializer):

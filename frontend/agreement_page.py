@@ -55,6 +55,31 @@ def attribute_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def question_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article questions' agreement: alpha at each question's level, the documents it rests
+    on, how the answers spread (the mean for a scale), and each panel's alpha within itself."""
+    rows = []
+    for key, values in metrics.get("questions", {}).items():
+        spread = ", ".join(f"{value} {count}" for value, count in values.get("distribution", {}).items())
+        rows.append(
+            {
+                "key": key,
+                "name": values.get("name", key),
+                "level": values.get("level"),
+                "n_documents": values.get("n_documents", 0),
+                "alpha": values.get("alpha"),
+                "mean": values.get("mean"),
+                "spread": spread,
+                "panels": values.get("panels") or {},
+            }
+        )
+        for option, option_values in (values.get("options") or {}).items():
+            rows.append(
+                {"key": f"{key}: {option}", "name": option, "alpha": option_values.get("alpha"), "part": True}
+            )
+    return rows
+
+
 def confusion_chart(metrics: dict[str, Any]) -> str | None:
     confusion = metrics.get("confusion") or {}
     labels, counts = confusion.get("labels") or [], confusion.get("counts") or []

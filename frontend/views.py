@@ -208,6 +208,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             label_rows=page.label_rows(metrics),
             label_chart=page.label_alpha_chart(metrics),
             attribute_rows=page.attribute_rows(metrics),
+            question_rows=page.question_rows(metrics),
             confusion_chart=page.confusion_chart(metrics),
             confusion=metrics.get("confusion"),
             pair_chart=page.pair_chart(metrics, names),

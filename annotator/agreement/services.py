@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -45,6 +45,7 @@ from annotator.agreement.maths import (
 )
 from annotator.agreement.maths.gold import GoldStats, gold_report, gold_statistics
 from annotator.agreement.maths.panels import PanelPair, panel_pairs, panel_report, panel_value_counts
+from annotator.agreement.maths.questions import question_agreement
 from annotator.agreement.maths.stats import PairStats, ValueCounts, add_keywise
 from annotator.agreement.selectors import (
     THRESHOLD,
@@ -71,10 +72,12 @@ from annotator.models import (
     JobKind,
     JobRun,
     Project,
+    Question,
     ReportScope,
     Source,
 )
 from annotator.panels.selectors import panels_list
+from annotator.questions.selectors import submitted_answers
 from annotator.review.selectors import gold_document_ids, gold_spans_by_document
 from annotator.tasks import (
     agreement_chunk_task,
@@ -357,16 +360,20 @@ def project_agreement_refresh(
     now = timezone.now()
     slugs = dict(Source.objects.filter(pk__in=list(by_source)).values_list("pk", "slug"))
     reports = []
+    questions = _question_sections(project_id=project_id, panels=panels, n_boot=n_boot)
     for source_id, summary in by_source.items():
         total = summary.sum.total() or empty
         project.sum.add(total)
+        source_metrics = _report(total, summary.light, n_boot)
+        if questions:
+            source_metrics["questions"] = questions["sources"].get(source_id, {})
         reports.append(
             AgreementReport(
                 project_id=project_id,
                 scope=ReportScope.SOURCE,
                 scope_key=slugs[source_id],
                 resolution=resolution,
-                metrics=_report(total, summary.light, n_boot),
+                metrics=source_metrics,
                 computed_at=now,
                 data_watermark=summary.watermark,
                 layers_version=version,
@@ -376,6 +383,8 @@ def project_agreement_refresh(
     gold = gold_agreement_section(schema=schema, resolution=resolution)
     if gold["n_documents"]:  # once a document is adjudicated
         metrics["gold"] = gold
+    if questions:
+        metrics["questions"] = questions["project"]
     if panels:
         metrics["panels"] = panel_report(
             by_panel.cells, by_panel.counts, panels=panels, labels=schema.labels, attributes=schema.attributes
@@ -408,6 +417,53 @@ def project_agreement_refresh(
             project_id=project_id, scope=ReportScope.PROJECT, scope_key="", resolution=resolution
         )
     return reports[0]  # its metrics keep the report's key order (jsonb sorts keys when stored)
+
+
+def _question_sections(*, project_id: int, panels: list[str], n_boot: int) -> dict[str, Any]:
+    """Agreement on each article question: for the project (with, where panels exist, each
+    panel's agreement within itself) and for each source. Empty for a project asking none."""
+    questions = list(Question.objects.filter(project_id=project_id).order_by("order", "pk"))
+    if not questions:
+        return {}
+    units: dict[int, dict[int, list[Any]]] = {q.pk: defaultdict(list) for q in questions}
+    in_panel: dict[tuple[int, str], dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    source_of: dict[int, int] = {}
+    for question_id, document_id, source_id, panel, value in submitted_answers(project_id=project_id):
+        units[question_id][document_id].append(value)
+        source_of[document_id] = source_id
+        if panel is not None:
+            in_panel[question_id, panel][document_id].append(value)
+    interval_min = settings.ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS
+
+    def agreement(question: Question, by_document: Mapping[int, list[Any]]) -> dict[str, Any]:
+        return question_agreement(
+            list(by_document.values()),
+            kind=question.kind,
+            points=question.points,
+            n_boot=n_boot,
+            seed=BOOTSTRAP_SEED,
+            min_documents=interval_min,
+        )
+
+    project: dict[str, Any] = {}
+    sources: dict[int, dict[str, Any]] = defaultdict(dict)
+    for question in questions:
+        entry = {"name": question.name, "kind": question.kind, **agreement(question, units[question.pk])}
+        if panels:
+            entry["panels"] = {
+                panel: agreement(question, in_panel[question.pk, panel])["alpha"] for panel in panels
+            }
+        project[question.key] = entry
+        by_source: dict[int, dict[int, list[Any]]] = defaultdict(dict)
+        for document_id, answers in units[question.pk].items():
+            by_source[source_of[document_id]][document_id] = answers
+        for source_id, by_document in by_source.items():
+            sources[source_id][question.key] = {
+                "name": question.name,
+                "kind": question.kind,
+                **agreement(question, by_document),
+            }
+    return {"project": project, "sources": sources}
 
 
 def _forget_documents_below_two_layers(*, project_id: int, resolution: str) -> None:

@@ -284,15 +284,17 @@ def _schema_extend(
             problems[f"targets.{name}"] = [f"{lock} this target cannot be removed."]
     old_questions = {q.key: q for q in project.questions.all()}
     for question in questions or []:
-        old = old_questions.get(question.key)
-        if old is None:
+        old_question = old_questions.get(question.key)
+        if old_question is None:
             if question.required:
                 problems[f"questions.{question.key}"] = [
                     f"{lock} a new question must be optional: existing layers have no answer to it."
                 ]
             continue
-        changed = [name for name in ("kind", "required") if getattr(question, name) != getattr(old, name)]
-        if [p.get("value") for p in question.points] != [p.get("value") for p in old.points]:
+        changed = [
+            name for name in ("kind", "required") if getattr(question, name) != getattr(old_question, name)
+        ]
+        if [p.get("value") for p in question.points] != [p.get("value") for p in old_question.points]:
             changed.append("points")
         if changed:
             problems[f"questions.{question.key}"] = [f"{lock} its {', '.join(changed)} cannot change."]

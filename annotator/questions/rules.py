@@ -63,7 +63,7 @@ def answer_problem(kind: str, points: Sequence[Mapping[str, Any]], value: Any) -
     if kind == "multi":
         ok = (
             isinstance(value, list)
-            and value
+            and bool(value)
             and all(isinstance(v, str) and v in values for v in value)
             and len(set(value)) == len(value)
         )

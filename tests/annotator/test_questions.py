@@ -138,3 +138,50 @@ def test_once_answers_exist_a_question_keeps_its_meaning_and_new_ones_are_option
     replace([*reworded, {"key": "tone", "kind": "boolean"}])
     assert project.questions.get(key="genre").name == "Genre?"
     assert project.questions.filter(key="tone", required=False).exists()
+
+
+def test_the_agreement_report_gives_each_questions_alpha_for_the_project_and_each_source(db):
+    import krippendorff
+    import numpy as np
+
+    from annotator.agreement.services import project_agreement_refresh
+    from annotator.models import AgreementReport
+    from tests.factories import SourceFactory
+
+    project = project_create(name="Ratings", slug="ratings")
+    project_schema_replace(
+        project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=QUESTIONS
+    )
+    herald, klaxon = SourceFactory(slug="herald"), SourceFactory(slug="klaxon")
+    raters = [UserFactory(), UserFactory()]
+    ratings = {herald: [(5, 4), (4, 4), (5, 5)], klaxon: [(2, 1), (1, 1)]}
+    for source, pairs in ratings.items():
+        for pair in pairs:
+            document = DocumentFactory(project=project, source=source)
+            for user, value in zip(raters, pair, strict=True):
+                layer = layer_assign(document=document, user=user)
+                with transaction.atomic():
+                    answer_set(layer=layer, key="reliability", value=value, version=None)
+                layer_submit(layer=layer)
+    report = project_agreement_refresh(project_id=project.pk, n_boot=0)
+    data = np.array(
+        [
+            [p[0] for pairs in ratings.values() for p in pairs],
+            [p[1] for pairs in ratings.values() for p in pairs],
+        ]
+    )
+    expected = krippendorff.alpha(
+        reliability_data=data, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4, 5]
+    )
+    reliability = report.metrics["questions"]["reliability"]
+    assert reliability["alpha"]["value"] == pytest.approx(expected, abs=1e-12)
+    assert (reliability["level"], reliability["n_documents"], reliability["mean"]) == ("ordinal", 5, 3.2)
+    assert report.metrics["questions"]["bias"]["alpha"]["value"] is None  # nobody answered it
+    herald_report = AgreementReport.objects.get(project=project, scope="source", scope_key="herald")
+    herald_data = np.array([[5, 4, 5], [4, 4, 5]])
+    assert herald_report.metrics["questions"]["reliability"]["alpha"]["value"] == pytest.approx(
+        krippendorff.alpha(
+            reliability_data=herald_data, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4, 5]
+        ),
+        abs=1e-12,
+    )
