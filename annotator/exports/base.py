@@ -37,12 +37,15 @@ class ExportSpan(NamedTuple):
 class ExportLayer:
     """One layer of a document: an annotator's (`name` is the username) or the consensus, model
     or gold layer (`name` is the basis). `annotators` names the layers behind it: the annotator
-    themself, the submitted layers that voted for the consensus, the gold layer's reviewer."""
+    themself, the submitted layers that voted for the consensus, the gold layer's reviewer.
+    `answers` are its answers to the article questions (on consensus and model, the answers
+    the layers agree on: questions.rules.consensus_answer)."""
 
     name: str
     spans: Sequence[ExportSpan]
     annotators: tuple[str, ...] = ()
     email: str = ""  # the annotator's, on basis all, for formats that name people by email
+    answers: Mapping[str, Any] = field(default_factory=dict)  # article question key -> answer
 
 
 @dataclass(frozen=True, slots=True)

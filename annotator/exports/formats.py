@@ -2,7 +2,8 @@
 
 - `jsonl`: one JSON object per document and line: document_id, external_id, title, url,
   source (slug), published_at (ISO 8601 or null), text, annotators (the layers behind the
-  spans, see ExportLayer) and spans: [{label, start, end, text, attributes, annotator | basis}].
+  spans, see ExportLayer), spans: [{label, start, end, text, attributes, annotator | basis}] and
+  answers to the article questions: [{question, value, annotator | basis}].
   Written as UTF-8 rather than \\u escapes, except U+0085, U+2028 and U+2029, which some line
   readers (Python's str.splitlines) take for line ends.
 - `csv`: a header row, then one span per row: document_id, external_id, source, annotator (basis
@@ -96,6 +97,11 @@ class JsonlFormatter(Formatter):
                 }
                 for layer in document.layers
                 for label, start, end, text, attributes in layer.spans
+            ],
+            "answers": [
+                {"question": key, "value": value, owner: layer.name}
+                for layer in document.layers
+                for key, value in layer.answers.items()
             ],
         }
         yield json_line(record)

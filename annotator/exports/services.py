@@ -67,6 +67,7 @@ from annotator.exports import (
     write_chunks,
 )
 from annotator.models import (
+    Answer,
     Attribute,
     Decision,
     Document,
@@ -75,9 +76,11 @@ from annotator.models import (
     LayerKind,
     LayerStatus,
     Project,
+    Question,
     Span,
 )
 from annotator.projects.selectors import ProjectRefs, project_refs_resolve
+from annotator.questions.rules import consensus_answer
 from annotator.review.selectors import counting_gold_layers
 
 PAGE_SIZE = 100
@@ -314,6 +317,16 @@ def _page(
         if attributes is None:
             attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
         spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes)))
+    answers: dict[int, dict[str, Any]] = {}
+    for layer_id, key, value in (
+        Answer.objects.filter(layer_id__in=list(spans))
+        .order_by("layer_id", "question__order", "question_id")
+        .values_list("layer_id", "question__key", "value")
+    ):
+        answers.setdefault(layer_id, {})[key] = value
+    questions: dict[str, Question] = {}
+    if answers and filters.basis in ("consensus", "model"):  # the kinds the agreed answers follow
+        questions = {q.key: q for q in Question.objects.filter(project__documents=covered[0])}
     documents = (
         Document.objects.filter(pk__in=covered)
         .order_by("pk")
@@ -323,7 +336,7 @@ def _page(
     for document_id, external_id, title, url, published_at, text, source in documents:
         entries = layers.get(document_id, [])
         if filters.basis in ("consensus", "model"):
-            export_layers = [_consensus_layer(text, entries, spans, filters)]
+            export_layers = [_consensus_layer(text, entries, spans, answers, questions, filters)]
         else:
             name = "gold" if filters.basis == "gold" else None
             export_layers = [
@@ -332,6 +345,7 @@ def _page(
                     spans=spans[layer.pk],
                     annotators=(layer.username,),
                     email="" if name else layer.email,
+                    answers=answers.get(layer.pk, {}),
                 )
                 for layer in entries
             ]
@@ -389,9 +403,15 @@ def _page_layers(ids: list[int], filters: ExportFilters) -> dict[int, list[_Page
 
 
 def _consensus_layer(
-    text: str, entries: list[_PageLayer], spans: dict[int, list[ExportSpan]], filters: ExportFilters
+    text: str,
+    entries: list[_PageLayer],
+    spans: dict[int, list[ExportSpan]],
+    answers: dict[int, dict[str, Any]],
+    questions: Mapping[str, Question],
+    filters: ExportFilters,
 ) -> ExportLayer:
-    """The one layer of basis consensus or model."""
+    """The one layer of basis consensus or model. Its answers are the ones the layers agree on
+    (on basis model too: the competence model is fitted to span labels, not to answers)."""
     votes = {
         layer.user_id: [LayerSpan(s.start, s.end, s.label, s.attributes) for s in spans[layer.pk]]
         for layer in entries
@@ -402,10 +422,19 @@ def _consensus_layer(
         agreed = model_consensus_spans(votes, filters.model)
     else:
         agreed = consensus_spans(list(votes.values()))
+    given: dict[str, list[Any]] = {}
+    for layer in entries:
+        for key, value in answers.get(layer.pk, {}).items():
+            given.setdefault(key, []).append(value)
+    agreed_answers = {
+        key: consensus_answer(questions[key].kind, questions[key].points, values)
+        for key, values in given.items()
+    }
     return ExportLayer(
         name=filters.basis,
         spans=[ExportSpan(s.label, s.start, s.end, text[s.start : s.end], s.attributes) for s in agreed],
         annotators=tuple(layer.username for layer in entries),
+        answers={key: value for key, value in agreed_answers.items() if value is not None},
     )
 
 

@@ -69,3 +69,24 @@ def answer_problem(kind: str, points: Sequence[Mapping[str, Any]], value: Any) -
         )
         return None if ok else f"answer a list of distinct values from: {', '.join(values)}"
     return f"unknown kind {kind!r}"
+
+
+def consensus_answer(kind: str, points: Sequence[Mapping[str, Any]], values: Sequence[Any]) -> Any:
+    """The answer the layers agree on, for the consensus export: the median of an ordinal scale
+    (the lower middle point of an even count), the mean of an interval scale, the choice more
+    than half the layers gave (none on a split), for several choices those more than half gave.
+    None when no layer answered or no majority exists."""
+    if not values:
+        return None
+    if kind == "ordinal":
+        ordered = sorted(values)
+        return ordered[(len(ordered) - 1) // 2]
+    if kind == "interval":
+        return sum(values) / len(values)
+    if kind == "multi":
+        chosen = [p["value"] for p in points if sum(p["value"] in v for v in values) * 2 > len(values)]
+        return chosen or None
+    for candidate in dict.fromkeys(values):  # choice and yes/no: a strict majority
+        if values.count(candidate) * 2 > len(values):
+            return candidate
+    return None

@@ -63,7 +63,7 @@ ANNA = ExportLayer(
     ],
     ("anna",),
 )
-BEN = ExportLayer("ben", [_span("CLAIM", 43, 71, evidence="DATA")], ("ben",))
+BEN = ExportLayer("ben", [_span("CLAIM", 43, 71, evidence="DATA")], ("ben",), answers={"reliability": 4})
 
 
 def _export(name: str, *documents: ExportDocument, basis: str = "all") -> str:
@@ -145,6 +145,7 @@ def test_jsonl_writes_one_document_a_line_with_spans_at_code_point_offsets():
                 "annotator": "ben",
             },
         ],
+        "answers": [{"question": "reliability", "value": 4, "annotator": "ben"}],
     }
     for span in record["spans"]:
         assert TEXT[span["start"] : span["end"]] == span["text"]
@@ -554,12 +555,13 @@ def test_selector_reads_a_label_added_while_the_export_runs(setup):
     assert [(layer.name, [s.label for s in layer.spans]) for layer in last.layers][-1] == ("rita", ["RUMOUR"])
 
 
-def test_selector_pages_cost_four_queries_each(setup, django_assert_num_queries):
+def test_selector_pages_cost_five_queries_each(setup, django_assert_num_queries):
     from annotator.exports.services import ExportFilters, export_documents_iter
 
     project, _, _, _ = setup
-    # The label keys, pages of 2, 2 and 1 document, then an empty plan.
-    with django_assert_num_queries(1 + 4 * 3 + 1):
+    # The label keys, pages of 2, 2 and 1 document (layers, spans, answers, documents and the
+    # page plan), then an empty plan.
+    with django_assert_num_queries(1 + 5 * 3 + 1):
         list(export_documents_iter(project=project, filters=ExportFilters(), page_size=2))
 
 

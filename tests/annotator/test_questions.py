@@ -91,9 +91,11 @@ def test_answers_are_kept_per_layer_with_versions_and_a_stale_write_is_a_conflic
     with pytest.raises(Conflict) as stale, transaction.atomic():
         answer_set(layer=layer, key="reliability", value=5, version=1)
     assert stale.value.current.value == 2
-    with pytest.raises(ValidationError, match="How reliable is it\\?: answer one of the scale's points"):
-        with transaction.atomic():
-            answer_set(layer=layer, key="reliability", value=9, version=2)
+    with (
+        pytest.raises(ValidationError, match="How reliable is it\\?: answer one of the scale's points"),
+        transaction.atomic(),
+    ):
+        answer_set(layer=layer, key="reliability", value=9, version=2)
     with transaction.atomic():
         answer_clear(layer=layer, key="reliability", version=2)
     assert not Answer.objects.filter(layer=layer).exists()
@@ -185,3 +187,23 @@ def test_the_agreement_report_gives_each_questions_alpha_for_the_project_and_eac
         ),
         abs=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "points", "values", "agreed"),
+    [
+        ("ordinal", RELIABILITY, [2, 5, 4], 4),
+        ("ordinal", RELIABILITY, [2, 5, 4, 3], 3),  # even: the lower middle point
+        ("interval", BIAS, [-3, 0, 1.5], -0.5),
+        ("choice", GENRES, ["NEWS", "NEWS", "SATIRE"], "NEWS"),
+        ("choice", GENRES, ["NEWS", "SATIRE"], None),  # a split has no majority
+        ("boolean", [], [True, False, True], True),
+        ("multi", GENRES, [["NEWS", "SATIRE"], ["NEWS"], ["SATIRE", "OPINION"]], ["NEWS", "SATIRE"]),
+        ("multi", GENRES, [["NEWS"], ["SATIRE"]], None),
+        ("choice", GENRES, [], None),
+    ],
+)
+def test_the_consensus_answer_follows_the_questions_kind(kind, points, values, agreed):
+    from annotator.questions.rules import consensus_answer
+
+    assert consensus_answer(kind, points, values) == agreed

@@ -53,3 +53,36 @@ def test_submit_names_the_required_questions_left_unanswered(world):
     assert refused.json()["unanswered"] == [{"key": "reliability", "name": "How reliable is it?"}]
     anna.put(f"/api/v1/assignments/{world.layer_a.pk}/answers/reliability/", {"value": 3}, format="json")
     assert anna.post(f"/api/v1/assignments/{world.layer_a.pk}/submit/").status_code == 200
+
+
+def test_exports_carry_each_layers_answers_and_the_consensus_the_agreed_one(world):
+    import json
+
+    from django.db import transaction
+
+    from annotator.layers.services import layer_submit
+    from annotator.questions.services import answer_set
+    from annotator.spans.services import span_create
+
+    _ask(world)
+    start = world.document.text.index("a")
+    span_create(layer=world.layer_b, label="OPINION", start=start, end=start + 1, text="a")
+    for layer, value in ((world.layer_a, 4), (world.layer_b, 2)):
+        with transaction.atomic():
+            answer_set(layer=layer, key="reliability", value=value, version=None)
+        layer_submit(layer=layer)
+    manager = world.client("manager")
+
+    def exported(basis):
+        response = manager.get(
+            f"/api/v1/projects/{world.project.pk}/export/", {"format": "jsonl", "basis": basis}
+        )
+        assert response.status_code == 200, response.content
+        (line,) = b"".join(response.streaming_content).decode().splitlines()
+        return json.loads(line)["answers"]
+
+    assert exported("all") == [
+        {"question": "reliability", "value": 4, "annotator": "anna"},
+        {"question": "reliability", "value": 2, "annotator": "ben"},
+    ]
+    assert exported("consensus") == [{"question": "reliability", "value": 2, "basis": "consensus"}]
