@@ -492,6 +492,7 @@ class DecisionAction(models.TextChoices):
     ADJUDICATE = "adjudicate", "Mark adjudicated"
     ACCEPT_AGREED = "accept_agreed", "Accept a span every annotator agrees on"
     TAKE_ATTRIBUTES = "take_attributes", "Take attribute values from an annotator"
+    ANSWER = "answer", "Answer an article question in gold"
 
 
 class Decision(models.Model):

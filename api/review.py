@@ -53,6 +53,7 @@ from annotator.review.services import (
     review_accept_agreed,
     review_add,
     review_adjudicate,
+    review_answer,
     review_edit,
     review_reject,
     review_reopen,
@@ -69,6 +70,7 @@ from api.serializers import (
     SpanSerializer,
     SpanUpdateSerializer,
     StrictCharField,
+    StrictSlugField,
 )
 
 # Characters that JSON allows raw inside strings but some line readers split on.
@@ -127,6 +129,7 @@ class ReviewLayerSerializer(serializers.Serializer):
         help_text="For a layer submitted again after a reviewer sent it back: the span ids added, "
         "removed and changed since then.",
     )
+    answers = serializers.DictField(help_text="Its answers to the article questions, by question key.")
 
 
 class SpanGroupSerializer(serializers.Serializer):
@@ -258,6 +261,15 @@ class RejectInputSerializer(DecisionInputSerializer):
     version = _id("The gold span's version you read; 409 if stale.", required=False)
 
 
+class AnswerDecisionInputSerializer(DecisionInputSerializer):
+    """Answer an article question in the gold layer (null withdraws its answer)."""
+
+    question = StrictSlugField(max_length=50, help_text="The question's key.")
+    value = serializers.JSONField(
+        allow_null=True, help_text="The answer, as an annotator's would be; null: none."
+    )
+
+
 class TakeAttributesInputSerializer(DecisionInputSerializer):
     """Copy attributes from an annotator's span onto a gold span."""
 
@@ -291,6 +303,7 @@ DECISION_ACTIONS: dict[str, tuple[type[DecisionInputSerializer], Callable[..., l
     DecisionAction.ADD: (AddInputSerializer, review_add),
     DecisionAction.REJECT: (RejectInputSerializer, review_reject),
     DecisionAction.TAKE_ATTRIBUTES: (TakeAttributesInputSerializer, review_take_attributes),
+    DecisionAction.ANSWER: (AnswerDecisionInputSerializer, review_answer),
     DecisionAction.REOPEN: (ReopenInputSerializer, review_reopen),
     DecisionAction.ADJUDICATE: (AdjudicateInputSerializer, review_adjudicate),
 }

@@ -12,7 +12,7 @@ is adjudicated when its gold layer is submitted.
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers
 from annotator.agreement.maths.stats import SpanInput
 from annotator.agreement.selectors import THRESHOLD, AgreementSchema
 from annotator.models import (
+    Answer,
     Decision,
     DecisionAction,
     Document,
@@ -237,6 +238,7 @@ class ReviewLayer:
     layer: Layer  # its user is selected
     spans: list[Span]  # with their labels, in reading order
     since_return: ChangesSinceReturn | None = None  # resubmitted after a reviewer sent it back
+    answers: dict[str, Any] = field(default_factory=dict)  # article question key -> answer
 
 
 def changes_since_return(
@@ -289,8 +291,9 @@ def review_span(span: Span) -> ReviewSpan:
 
 
 def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewLayer | None]:
-    """The annotation layers (not skipped) and the gold layer of the document, with their spans;
-    three queries, and one more for each layer submitted again after it was sent back."""
+    """The annotation layers (not skipped) and the gold layer of the document, with their spans
+    and answers; four queries, and one more for each layer submitted again after it was sent
+    back."""
     rows = list(
         Layer.objects.filter(document=document)
         .exclude(kind=LayerKind.ANNOTATION, status=LayerStatus.SKIPPED)
@@ -304,6 +307,11 @@ def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewL
         Span.objects.filter(layer_id__in=list(spans)).select_related("label").order_by("start", "end", "pk")
     ):
         spans[span.layer_id].append(span)
+    answers: dict[int, dict[str, Any]] = {row.pk: {} for row in wanted}
+    for layer_id, key, value in Answer.objects.filter(layer_id__in=list(answers)).values_list(
+        "layer_id", "question__key", "value"
+    ):
+        answers[layer_id][key] = value
     for row in wanted:
         row.document = document  # the caller's copy, text and project included
     reopened: dict[int, list[datetime]] = {}
@@ -316,11 +324,12 @@ def review_layers_get(*, document: Document) -> tuple[list[ReviewLayer], ReviewL
             row,
             spans[row.pk],
             changes_since_return(layer=row, spans=spans[row.pk], reopened=reopened.get(row.pk, [])),
+            answers[row.pk],
         )
         for row in wanted
         if row.kind == LayerKind.ANNOTATION
     ]
-    gold = ReviewLayer(gold_row, spans[gold_row.pk]) if gold_row else None
+    gold = ReviewLayer(gold_row, spans[gold_row.pk], answers=answers[gold_row.pk]) if gold_row else None
     return layers, gold
 
 
@@ -337,7 +346,7 @@ def review_groups(*, layers: list[ReviewLayer], gold: ReviewLayer | None) -> lis
 
 
 def review_state_get(*, document: Document) -> ReviewState:
-    """Everything the review page shows of one document: six queries, and one more for each layer
+    """Everything the review page shows of one document: seven queries, and one more for each layer
     sent back and submitted again."""
     layers, gold = review_layers_get(document=document)
     decisions = list(

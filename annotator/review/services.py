@@ -48,6 +48,7 @@ from annotator.models import (
     Span,
 )
 from annotator.projects.selectors import ProjectSchema, project_schema_get
+from annotator.questions.services import answer_clear, answer_set
 from annotator.review.selectors import gold_layer_get, review_groups, review_layers_get
 from annotator.spans.services import span_create, span_delete, span_update, spans_check_complete
 
@@ -379,6 +380,27 @@ def review_take_attributes(
                 before=before, after=snapshot(span), note=note,
             )
         ]  # fmt: skip
+
+
+def review_answer(
+    *, document: Document, reviewer: User, question: str, value: Any, note: str = ""
+) -> list[Decision]:
+    """Give the gold layer an answer to article question `question`, or withdraw its answer
+    with a null `value`; the answers before and after are kept in the decision."""
+    with transaction.atomic():
+        _lock(document)
+        _ensure_open(gold_layer_get(document_id=document.pk))
+        gold = gold_layer_ensure(document=document, reviewer=reviewer)
+        current = gold.answers.filter(question__key=question).first()
+        before = {"question": question, "value": current.value if current else None}
+        if value is None:
+            if current is not None:
+                answer_clear(layer=gold, key=question, version=current.version)
+        else:
+            answer_set(layer=gold, key=question, value=value, version=current.version if current else None)
+        _gold_changed(document)
+        after = {"question": question, "value": value}
+        return [_decide(document, reviewer, DecisionAction.ANSWER, before=before, after=after, note=note)]
 
 
 def review_reopen(*, document: Document, reviewer: User, layer_id: int, note: str = "") -> list[Decision]:

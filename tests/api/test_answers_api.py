@@ -86,3 +86,43 @@ def test_exports_carry_each_layers_answers_and_the_consensus_the_agreed_one(worl
         {"question": "reliability", "value": 2, "annotator": "ben"},
     ]
     assert exported("consensus") == [{"question": "reliability", "value": 2, "basis": "consensus"}]
+
+
+def test_a_reviewer_sees_the_answers_side_by_side_and_gives_gold_its_own(world):
+    from django.db import transaction
+
+    from annotator.layers.services import layer_submit
+    from annotator.models import Decision
+    from annotator.questions.services import answer_set
+
+    _ask(world)
+    for layer, value in ((world.layer_a, 4), (world.layer_b, 2)):
+        with transaction.atomic():
+            answer_set(layer=layer, key="reliability", value=value, version=None)
+    layer_submit(layer=world.layer_a)
+    reviewer = world.client("reviewer")
+    url = f"/api/v1/documents/{world.document.pk}/decisions/"
+    review = reviewer.get(f"/api/v1/documents/{world.document.pk}/review/").json()
+    assert {layer["username"]: layer["answers"] for layer in review["layers"]} == {
+        "anna": {"reliability": 4},
+        "ben": {"reliability": 2},
+    }
+    # Adjudicating needs the gold answer to the required question.
+    refused = reviewer.post(url, {"action": "adjudicate"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["unanswered"] == [{"key": "reliability", "name": "How reliable is it?"}]
+    bad = reviewer.post(url, {"action": "answer", "question": "reliability", "value": 9}, format="json")
+    assert bad.status_code == 400
+    answered = reviewer.post(url, {"action": "answer", "question": "reliability", "value": 3}, format="json")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["review"]["gold"]["answers"] == {"reliability": 3}
+    decision = Decision.objects.get(document=world.document, action="answer")
+    assert (decision.before, decision.after) == (
+        {"question": "reliability", "value": None},
+        {"question": "reliability", "value": 3},
+    )
+    assert reviewer.post(url, {"action": "adjudicate"}, format="json").status_code == 200
+    # Annotators take no part in gold.
+    assert world.client("annotator").post(
+        url, {"action": "answer", "question": "reliability", "value": 1}, format="json"
+    ).status_code in (403, 404)

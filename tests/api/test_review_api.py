@@ -504,7 +504,7 @@ def test_the_schema_shows_what_each_review_action_needs():
     components = schema["components"]["schemas"]
     mapping = components["DecisionInput"]["discriminator"]["mapping"]
     assert set(mapping) == {
-        "accept", "accept_agreed", "edit", "add", "reject", "take_attributes", "reopen", "adjudicate"
+        "accept", "accept_agreed", "edit", "add", "reject", "take_attributes", "reopen", "adjudicate", "answer"
     }  # fmt: skip
 
     def required(action: str) -> set[str]:
@@ -515,3 +515,4 @@ def test_the_schema_shows_what_each_review_action_needs():
     assert required("take_attributes") == {"action", "gold_span_id", "version", "span_id"}
     assert required("reopen") == {"action", "assignment_id"}
     assert required("adjudicate") == {"action"}
+    assert required("answer") == {"action", "question", "value"}

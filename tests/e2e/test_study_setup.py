@@ -234,3 +234,64 @@ def test_a_layer_sent_back_reaches_its_annotator_and_the_reviewer_sees_the_chang
     since = reviewer.locator(f"th[data-layer='{anna_layer}'] .since-return").inner_text()
     assert since.startswith("Since sent back on ")
     assert since.endswith(": 1 span added.")
+
+
+def test_article_questions_are_answered_beside_the_text_and_adjudicated_into_gold(page_factory, e2e_project):
+    from annotator.models import Answer, LayerKind
+    from annotator.projects.services import project_schema_replace
+    from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
+
+    questions = [
+        {"key": "reliability", "name": "How reliable is it?", "kind": "ordinal", "required": True,
+         "points": [{"value": v, "label": {1: "Unreliable", 5: "Reliable"}.get(v, "")} for v in (1, 2, 3, 4, 5)]},
+        {"key": "genre", "name": "What kind of piece?", "kind": "choice",
+         "points": [{"value": "NEWS", "label": "News report"}, {"value": "OPINION", "label": "Opinion"}]},
+    ]  # fmt: skip
+    project_schema_replace(
+        project=e2e_project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=questions
+    )
+    member(e2e_project, Role.REVIEWER, username="rita")
+    page = page_factory()
+    sign_in(page, "anna")
+    anna_layer = open_next_document(page, e2e_project)
+    panel = page.get_by_role("region", name="About the whole article")
+    # Submit first: the required question is named, and its button leads to it.
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.get_by_role("dialog", name="Submit this document?").get_by_role(
+        "button", name="Submit and lock"
+    ).click()
+    page.locator("#incomplete").get_by_role("button", name="Answer “How reliable is it?”").click()
+    # By keyboard: the focus is on the scale; Space answers, an arrow moves along it.
+    page.keyboard.press("Space")
+    panel.get_by_role("status").get_by_text("Answers saved.").wait_for()
+    assert page.evaluate("document.activeElement.id") == "q-reliability-0"
+    page.keyboard.press("ArrowRight")
+    panel.get_by_role("radio", name="2", exact=True).and_(page.locator(":checked")).wait_for()
+    panel.get_by_role("status").get_by_text("Answers saved.").wait_for()
+    panel.get_by_label("News report").check()
+    panel.get_by_role("status").get_by_text("Answers saved.").wait_for()
+    _submit(page)
+    page.get_by_role("button", name="Next document").wait_for()
+    answers = dict(Answer.objects.filter(layer_id=anna_layer).values_list("question__key", "value"))
+    assert answers == {"reliability": 2, "genre": "NEWS"}
+    ben = layer_assign(
+        document=e2e_project.documents.get(), user=e2e_project.memberships.get(user__username="ben").user
+    )
+    from django.db import transaction
+
+    from annotator.questions.services import answer_set
+
+    with transaction.atomic():
+        answer_set(layer=ben, key="reliability", value=4, version=None)
+    layer_submit(layer=ben)
+
+    reviewer = page_factory()
+    sign_in(reviewer, "rita")
+    reviewer.goto(f"/review/{e2e_project.documents.get().pk}/")
+    _ready(reviewer)
+    row = reviewer.locator("#questions-table tr[data-question='reliability']")
+    assert row.locator("td").all_inner_texts()[:2] == ["2", "4"]
+    row.get_by_label("3").check()
+    reviewer.get_by_text("Gold answer saved.").wait_for()
+    gold = Answer.objects.get(layer__kind=LayerKind.GOLD, question__key="reliability")
+    assert gold.value == 3

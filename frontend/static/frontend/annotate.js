@@ -94,6 +94,8 @@ function renderQuestions() {
   const box = $("questions");
   const questions = state.schema.questions || [];
   box.hidden = !questions.length;
+  // Drawn again after each save: the control that had the focus gets it back.
+  const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
   $("questions-list").replaceChildren(
     ...questions.map((question) =>
       questionControl(question, {
@@ -108,6 +110,7 @@ function renderQuestions() {
       }),
     ),
   );
+  if (focused) $(focused)?.focus();
 }
 
 async function saveAnswer(question, value) {

@@ -9,6 +9,7 @@ import { attributeControl } from "./lib/attribute-controls.js";
 import { $, el, flash, formatTime, pluralize } from "./lib/dom.js";
 import { HighlightLayer } from "./lib/highlights.js";
 import { OffsetIndex, moveBoundary, quoted, selectionToCodePoints, snapToWords, snippet } from "./lib/offsets.js";
+import { answerText, questionControl } from "./lib/question-controls.js";
 import { answered, attributeSummary, attributesFor, labelOf as schemaLabel } from "./lib/schema.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
@@ -84,6 +85,33 @@ async function reload() {
   apply(data);
 }
 
+/** The article questions side by side: each annotator's answer, and the gold answer to choose. */
+function renderQuestions() {
+  const questions = state.schema.questions || [];
+  const { review } = state;
+  $("review-questions").hidden = !questions.length;
+  if (!questions.length) return;
+  const table = $("questions-table");
+  table.tHead.replaceChildren(el("tr", {},
+    el("th", { scope: "col" }, "Question"),
+    ...review.layers.map((layer) => el("th", { scope: "col" }, layer.username)),
+    el("th", { scope: "col" }, "Gold")));
+  const gold = review.gold?.answers || {};
+  table.tBodies[0].replaceChildren(...questions.map((question) => {
+    const given = review.layers.map((layer) => layer.answers?.[question.key]);
+    const same = given.every((v) => JSON.stringify(v) === JSON.stringify(given[0])) && given[0] !== undefined;
+    return el("tr", { className: same ? "kind-agreed" : "", dataset: { question: question.key } },
+      el("th", { scope: "row" }, question.name),
+      ...given.map((value) => el("td", {}, answerText(value))),
+      el("td", {}, questionControl(question, {
+        value: gold[question.key],
+        disabled: review.adjudicated,
+        idPrefix: "gold-q",
+        onChange: (value) => decide({ action: "answer", question: question.key, value }),
+      })));
+  }));
+}
+
 /** Send one action; draw the answer. Returns the answer, or null if it was refused. */
 async function decide(body) {
   if (state.busy) return null;
@@ -99,7 +127,10 @@ async function decide(body) {
       flash(`${error.message} The page now shows the current state.`, true);
       await reload().catch(() => {});
     } else if (error instanceof ApiError && error.body?.incomplete) {
-      const items = error.body.incomplete.map((s) => `${s.label} ${quoted(s.text, 40)} needs ${s.missing.join(", ")}`);
+      const items = [
+        ...(error.body.unanswered || []).map((q) => `the gold answer to “${q.name}”`),
+        ...error.body.incomplete.map((s) => `${s.label} ${quoted(s.text, 40)} needs ${s.missing.join(", ")}`),
+      ];
       flash(`${error.body.detail}\n${items.join("\n")}`, true);
     } else {
       flash(`Not done: ${error.message}`, true);
@@ -122,6 +153,7 @@ function describeOutcome(action, decisions) {
     take_attributes: "Attributes taken into the gold span.",
     reopen: "Layer reopened.",
     adjudicate: "Marked adjudicated.",
+    answer: "Gold answer saved.",
   };
   return words[action] || "Done.";
 }
@@ -148,6 +180,7 @@ function apply(review) {
   state.layer.renderAll(review.gold ? review.gold.spans.map((s) => ({ ...s, key: String(s.id) })) : []);
   state.layer.select(state.selected !== null ? { key: String(state.selected) } : null);
   renderGroups();
+  renderQuestions();
   renderGoldList();
   renderPanel();
   renderDecisions();
