@@ -489,8 +489,49 @@ def source_context(project: Any, source: Any, current: ProjectProfiles) -> dict[
         evidence_rows=evidence_rows(profile, corpus),
         evidence_chart=evidence_chart([(source.name, profile)], corpus),
         stance_rows=stance_rows(profile, corpus),
+        scorecard=scorecard_rows(profile),
     )
     return context
+
+
+CONFIDENCE_TEXT = {
+    "high": "High confidence",
+    "medium": "Medium confidence",
+    "low": "Low confidence",
+    "insufficient": "Insufficient data",
+}
+
+
+def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """The source's article ratings as rows (a scale's mean; each choice's share) and its
+    confidence level with the rule and the reasons; None for a project that asks no questions."""
+    card = profile.get("scorecard")
+    if not card:
+        return None
+    rows = []
+    for key, question in card["questions"].items():
+        if "mean" in question:
+            low, high = question.get("scale") or (None, None)
+            rows.append(
+                {
+                    "key": key,
+                    "name": question["name"],
+                    "part": f"mean on {low} to {high}",
+                    "figure": question["mean"],
+                }
+            )
+        else:
+            for i, (option, figure) in enumerate(question["shares"].items()):
+                rows.append(
+                    {
+                        "key": key,
+                        "name": question["name"] if i == 0 else "",
+                        "part": f"share {option}",
+                        "figure": figure,
+                    }
+                )
+    confidence = card["confidence"]
+    return {"rows": rows, "confidence": {**confidence, "text": CONFIDENCE_TEXT[confidence["level"]]}}
 
 
 def comparison_context(project: Any, current: ProjectProfiles, metric: str) -> dict[str, Any]:

@@ -56,12 +56,23 @@ from annotator.models import (
     ProfileBasis,
     ProfileCorpus,
     Project,
+    Question,
     ReportScope,
     Source,
     SourceProfile,
 )
 from annotator.profiles.maths import EVIDENCE_VALUES, corpus_profile, source_profile
+from annotator.profiles.maths.figures import Thresholds
+from annotator.profiles.maths.scorecard import (
+    RELIABILITY_KEY,
+    QuestionSpec,
+    confidence,
+    confidence_rule,
+    rescaled,
+    scorecard,
+)
 from annotator.profiles.selectors import SourceState, profile_counts_get, profile_state_get
+from annotator.questions.selectors import answers_by_article
 from annotator.tasks import profiles_recompute_task
 
 DEFAULT_BASIS = ProfileBasis.ALL.value
@@ -191,6 +202,11 @@ def project_profiles_refresh(
         )
     }
     slugs = dict(Source.objects.filter(pk__in=todo).values_list("pk", "slug"))
+    specs = [
+        QuestionSpec(q.key, q.name, q.kind, tuple(p["value"] for p in q.points))
+        for q in Question.objects.filter(project_id=project_id).order_by("order", "pk")
+    ]
+    answers = answers_by_article(project_id=project_id, basis=basis) if specs else {}
     now = timezone.now()
     rows = []
     for done, source_id in enumerate(todo, start=1):
@@ -198,6 +214,8 @@ def project_profiles_refresh(
             counts.sources[source_id], n_annotators=counts.annotators[source_id], **options
         )
         report = reports.get((ReportScope.SOURCE, slugs[source_id]))
+        agreement = agreement_summary(report)
+        card = _scorecard(specs, answers.get(source_id, {}), profile, agreement, options) if specs else None
         rows.append(
             SourceProfile(
                 project_id=project_id,
@@ -206,8 +224,9 @@ def project_profiles_refresh(
                 metrics={
                     "basis": basis,
                     "layers": counts.layers[source_id],
-                    "agreement": agreement_summary(report),
+                    "agreement": agreement,
                     **profile,
+                    **({"scorecard": card} if card is not None else {}),
                 },
                 n_articles=counts.sources[source_id].n_articles,
                 computed_at=now,
@@ -269,6 +288,35 @@ def project_profiles_refresh(
         n_articles=counts.n_articles,
         seconds=time.perf_counter() - began,
     )
+
+
+def _scorecard(
+    specs: list[QuestionSpec],
+    answers: dict[str, list[list[Any]]],
+    profile: dict[str, Any],
+    agreement: dict[str, Any] | None,
+    options: dict[str, int],
+) -> dict[str, Any]:
+    """The source's article-question figures and its confidence level, read beside the span
+    figures of its profile: the sample and agreement behind it, and whether the reliability
+    rating and the share of sourced claims point the same way."""
+    thresholds = Thresholds(min_articles=options["min_articles"], ok_articles=options["ok_articles"])
+    questions = scorecard(specs, answers, thresholds, n_boot=options["n_boot"], seed=options["seed"])
+    coverage = profile.get("coverage") or {}
+    reliability = questions.get(RELIABILITY_KEY, {})
+    sourced = (profile.get("metrics") or {}).get("sourced_claim_rate") or {}
+    level = confidence(
+        n_articles=int(coverage.get("articles") or 0),
+        n_annotators=int(coverage.get("annotators") or 0),
+        double_share=coverage.get("double_annotated_share"),
+        alpha=((agreement or {}).get("alpha") or {}).get("value"),
+        reliability=rescaled(
+            (reliability.get("mean") or {}).get("value"), reliability.get("scale") or (0, 0)
+        ),
+        sourced_rate=sourced.get("value"),
+        thresholds=thresholds,
+    )
+    return {"questions": questions, "confidence": {**level, "rule": confidence_rule(thresholds)}}
 
 
 def _changed(stored: dict[str, str], state: dict[int, SourceState]) -> list[int]:

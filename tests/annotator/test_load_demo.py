@@ -102,6 +102,13 @@ def test_the_large_demo_has_fifteen_articles_an_outlet_and_every_source_figure_s
         missing = sorted(name for name, figure in figures.items() if figure["value"] is None)
         assert not missing, f"{source.name}: {missing}"
         assert profile.metrics["agreement"]["alpha"]["value"] is not None
+        # The scorecard: every article question answered for every article, and a level with
+        # its reasons (15 articles an outlet: medium at best).
+        card = profile.metrics["scorecard"]
+        assert card["questions"]["reliability"]["mean"]["n"] == 15
+        assert card["questions"]["reliability"]["mean"]["ci95"] is not None
+        assert card["confidence"]["level"] == "medium"
+        assert "15 articles (high needs 30)" in card["confidence"]["reasons"]
 
 
 def test_the_generated_articles_are_deterministic_and_their_spans_fit_the_schema():
