@@ -153,6 +153,75 @@ def heat_map(
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
+def line_with_band(
+    points: Sequence[Interval],
+    *,
+    title: str,
+    low: float,
+    high: float,
+    width: int = 640,
+    height: int = 220,
+    value_format: str = "{:.2f}",
+) -> SafeString:
+    """A value over time as a line through its points, inside the band of their 95% intervals;
+    a point without a value breaks the line and is named below the axis with its note."""
+    left, right, top, bottom = 56, 40, 16, 40
+    step = (width - left - right) / max(1, len(points) - 1)
+
+    def x(i: int) -> float:
+        return left + step * i if len(points) > 1 else left + (width - left - right) / 2
+
+    def y(value: float) -> float:
+        return top + (1 - _position(value, low, high)) * (height - top - bottom)
+
+    parts = [_svg_open(width, height, title)]
+    for tick in _ticks(low, high):
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{LINE}"/>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>{tick:g}</text>'
+        )
+    runs: list[list[int]] = [[]]
+    for i, point in enumerate(points):
+        if point.value is None:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    for run in (r for r in runs if r):
+        banded = [i for i in run if points[i].low is not None and points[i].high is not None]
+        if len(banded) > 1:
+            upper = " ".join(f"{x(i):.1f},{y(points[i].high):.1f}" for i in banded)  # type: ignore[arg-type]
+            lower = " ".join(f"{x(i):.1f},{y(points[i].low):.1f}" for i in reversed(banded))  # type: ignore[arg-type]
+            parts.append(
+                f'<polygon points="{upper} {lower}" fill="{ACCENT}" fill-opacity="0.15" stroke="none"/>'
+            )
+        parts.append(
+            f'<polyline points="{" ".join(f"{x(i):.1f},{y(points[i].value):.1f}" for i in run)}" '  # type: ignore[arg-type]
+            f'fill="none" stroke="{ACCENT}" stroke-width="2"/>'
+        )
+    for i, point in enumerate(points):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 22}" text-anchor="middle" fill="{INK}" {FONT}>{escape(point.label)}</text>'
+        )
+        if point.value is None:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" fill="{MUTED}" {FONT} '
+                f'font-style="italic">{escape(_clip(point.note or "no value", 18))}</text>'
+            )
+            continue
+        if point.low is not None and point.high is not None:
+            parts.append(
+                f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{y(point.low):.1f}" y2="{y(point.high):.1f}" '
+                f'stroke="{ACCENT}" stroke-width="1"/>'
+            )
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(point.value):.1f}" r="4" fill="{ACCENT}">'
+            f"<title>{escape(point.label)}: {value_format.format(point.value)}{_interval_text(point, value_format)}"
+            "</title></circle>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
 def _svg_open(width: int, height: int, title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '

@@ -26,6 +26,7 @@ from frontend.charts import (
     Stack,
     dot_plot,
     heat_map,
+    line_with_band,
     scatter,
     stacked_bars,
 )
@@ -530,8 +531,37 @@ def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
                         "figure": figure,
                     }
                 )
+    drift = []
+    for key, question in card["questions"].items():
+        by_quarter = question.get("by_quarter") or {}
+        if "mean" not in question or not by_quarter:
+            continue
+        low, high = question["scale"]
+        points = [
+            Interval(
+                quarter,
+                f["value"],
+                (f["ci95"] or (None, None))[0],
+                (f["ci95"] or (None, None))[1],
+                f["reason"] or "",
+            )
+            for quarter, f in by_quarter.items()
+        ]
+        title = f"{question['name']}: mean by quarter of publication, with 95% intervals"
+        drift.append(
+            {
+                "key": key,
+                "name": question["name"],
+                "chart": line_with_band(points, title=title, low=low, high=high),
+                "rows": list(by_quarter.items()),
+            }
+        )
     confidence = card["confidence"]
-    return {"rows": rows, "confidence": {**confidence, "text": CONFIDENCE_TEXT[confidence["level"]]}}
+    return {
+        "rows": rows,
+        "drift": drift,
+        "confidence": {**confidence, "text": CONFIDENCE_TEXT[confidence["level"]]},
+    }
 
 
 def comparison_context(project: Any, current: ProjectProfiles, metric: str) -> dict[str, Any]:

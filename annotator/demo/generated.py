@@ -457,8 +457,9 @@ def _read_by(sentence: Sentence, rng: random.Random) -> tuple[str, dict[str, Any
 def generated_demo(
     *, annotators: list[str], per_source: int, start: datetime | None = None, seed: int = 2025
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, list[dict[str, Any]]]]]:
-    """`per_source` articles for each outlet, published over six months from `start`, and each
-    annotator's spans on each: (articles, layers) in demo.json's shapes."""
+    """`per_source` articles for each outlet, published over two quarters from `start` (enough
+    articles in each for the scorecard's drift), and each annotator's spans on each: (articles,
+    layers) in demo.json's shapes."""
     rng = random.Random(seed)
     start = start or datetime(2025, 1, 6, 7, 0, tzinfo=UTC)
     articles = []
@@ -469,7 +470,7 @@ def generated_demo(
             published = start + timedelta(
                 days=(i * 180) // per_source + rng.randrange(0, 5), hours=rng.randrange(0, 12)
             )
-            slots = _slots(rng, min(5, (published - start).days // 30))
+            slots = _slots(rng, min(5, (published - start).days // 31))
             chosen = rng.sample(outlet.sentences, k=min(len(outlet.sentences), rng.randrange(8, 11)))
             sentences = [(s, _fill(s.text, slots)) for s in chosen]
             if outlet.footer is not None:

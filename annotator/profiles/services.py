@@ -37,7 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -292,7 +292,7 @@ def project_profiles_refresh(
 
 def _scorecard(
     specs: list[QuestionSpec],
-    answers: dict[str, list[list[Any]]],
+    answers: dict[str, list[tuple[date | None, list[Any]]]],
     profile: dict[str, Any],
     agreement: dict[str, Any] | None,
     options: dict[str, int],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -42,29 +43,42 @@ def submitted_answers(*, project_id: int) -> list[tuple[int, int, int, str | Non
     )
 
 
-def answers_by_article(*, project_id: int, basis: str) -> dict[int, dict[str, list[list[Any]]]]:
-    """Per source, per question key, one list per article of the answers that count on `basis`:
-    every submitted annotation layer's (all), the answer they agree on where two layers or more
-    were submitted (consensus and model: questions.rules.consensus_answer), the adjudicated gold
-    layer's (gold). Articles with no answer that counts are left out."""
+def answers_by_article(
+    *, project_id: int, basis: str
+) -> dict[int, dict[str, list[tuple[date | None, list[Any]]]]]:
+    """Per source, per question key, one entry per article: its publication date and the
+    answers that count on `basis`: every submitted annotation layer's (all), the answer they
+    agree on where two layers or more were submitted (consensus and model:
+    questions.rules.consensus_answer), the adjudicated gold layer's (gold). Articles with no
+    answer that counts are left out."""
     questions = {q.pk: q for q in Question.objects.filter(project_id=project_id)}
     if not questions:
         return {}
-    layers = Answer.objects.filter(
+    answers = Answer.objects.filter(
         layer__document__project_id=project_id, layer__status=LayerStatus.SUBMITTED
     )
-    layers = layers.filter(layer__kind=LayerKind.GOLD if basis == "gold" else LayerKind.ANNOTATION)
+    answers = answers.filter(layer__kind=LayerKind.GOLD if basis == "gold" else LayerKind.ANNOTATION)
     given: dict[tuple[int, int, int], list[Any]] = {}
-    for question_id, document_id, source_id, value in layers.order_by(
+    published: dict[int, date | None] = {}
+    for question_id, document_id, source_id, at, value in answers.order_by(
         "layer__document_id", "layer_id"
-    ).values_list("question_id", "layer__document_id", "layer__document__source_id", "value"):
+    ).values_list(
+        "question_id",
+        "layer__document_id",
+        "layer__document__source_id",
+        "layer__document__published_at",
+        "value",
+    ):
         given.setdefault((source_id, document_id, question_id), []).append(value)
-    out: dict[int, dict[str, list[list[Any]]]] = {}
-    for (source_id, _, question_id), values in given.items():
+        published[document_id] = at.date() if at is not None else None
+    out: dict[int, dict[str, list[tuple[date | None, list[Any]]]]] = {}
+    for (source_id, document_id, question_id), values in given.items():
         question = questions[question_id]
         if basis in ("consensus", "model"):
             agreed = consensus_answer(question.kind, question.points, values) if len(values) >= 2 else None
             values = [] if agreed is None else [agreed]
         if values:
-            out.setdefault(source_id, {}).setdefault(question.key, []).append(values)
+            out.setdefault(source_id, {}).setdefault(question.key, []).append(
+                (published[document_id], values)
+            )
     return out

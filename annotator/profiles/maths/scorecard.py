@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -190,18 +191,37 @@ def rescaled(value: float | None, scale: Sequence[float]) -> float | None:
     return (value - scale[0]) / (scale[1] - scale[0])
 
 
+# A quarter's figure needs this many answered articles; fewer show as insufficient.
+DRIFT_MIN_ARTICLES = 5
+
+
+def quarter_of(published: date | None) -> str | None:
+    """The calendar quarter of a publication date, "2025-Q1"; None without a date."""
+    return None if published is None else f"{published.year}-Q{(published.month - 1) // 3 + 1}"
+
+
 def scorecard(
     specs: Sequence[QuestionSpec],
-    answers: Mapping[str, Sequence[Sequence[Any]]],
+    answers: Mapping[str, Sequence[tuple[date | None, Sequence[Any]]]],
     thresholds: Thresholds,
     *,
     n_boot: int,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Every question's figures for one source; `answers[key]` lists, per article of the
-    source, the answers its layers gave (empty: none)."""
+    """Every question's figures for one source, and the same by calendar quarter of publication
+    ("by_quarter", oldest first; a quarter needs DRIFT_MIN_ARTICLES articles). `answers[key]`
+    lists, per article of the source, its publication date and the answers its layers gave."""
+    per_quarter = Thresholds(min_articles=DRIFT_MIN_ARTICLES, ok_articles=thresholds.min_articles)
     out = {}
     for spec in specs:
-        rows: FloatArray = np.asarray([article_row(spec, a) for a in answers.get(spec.key, [])], dtype=float)
-        out[spec.key] = question_figures(spec, rows, thresholds, n_boot=n_boot, seed=seed)
+        articles = answers.get(spec.key, [])
+        rows = np.asarray([article_row(spec, a) for _, a in articles], dtype=float)
+        entry = question_figures(spec, rows, thresholds, n_boot=n_boot, seed=seed)
+        quarters = [quarter_of(published) for published, _ in articles]
+        entry["by_quarter"] = {}
+        for quarter in sorted({q for q in quarters if q is not None}):
+            chosen = rows[[i for i, q in enumerate(quarters) if q == quarter]]
+            figures = question_figures(spec, chosen, per_quarter, n_boot=n_boot, seed=seed)
+            entry["by_quarter"][quarter] = figures.get("mean") or figures["shares"]
+        out[spec.key] = entry
     return out

@@ -547,7 +547,7 @@ from annotator.profiles.maths import bootstrap, counts, figures, scorecard
 p = profiles.source_profile(profiles.ArticleCounts.of([100.0] * 20, claims=[1.0] * 20), n_annotators=1, n_boot=50)
 json.dumps(p, allow_nan=False)
 spec = scorecard.QuestionSpec("reliability", "Reliable?", "ordinal", (1, 2, 3))
-card = scorecard.scorecard([spec], {"reliability": [[1, 2]] * 20}, figures.Thresholds(), n_boot=50)
+card = scorecard.scorecard([spec], {"reliability": [(None, [1, 2])] * 20}, figures.Thresholds(), n_boot=50)
 json.dumps(card, allow_nan=False)
 """
 

@@ -86,3 +86,25 @@ def test_choices_are_shares_of_articles_and_several_choices_share_each_choice():
     assert article_row(multi, [["A", "B"], ["A"]]) == [1.0, 0.5]
     yes_no = QuestionSpec("labelled", "Labelled?", "boolean", ())
     assert article_row(yes_no, [True, False, True]) == [pytest.approx(2 / 3)]
+
+
+def test_drift_gives_each_calendar_quarter_its_own_figure_with_an_interval():
+    from datetime import date
+
+    from annotator.profiles.maths.scorecard import quarter_of, scorecard
+
+    spec = QuestionSpec("reliability", "Reliable?", "ordinal", (1, 2, 3, 4, 5))
+    # A source that grows more reliable each quarter; 2025-Q4 has only three articles.
+    quarters = {date(2025, 2, 1): 2, date(2025, 5, 1): 3, date(2025, 8, 1): 4}
+    articles = [(day, [level, level + (i % 2)]) for day, level in quarters.items() for i in range(12)]
+    articles += [(date(2025, 11, 1), [5, 5])] * 3 + [(None, [1, 1])]
+    card = scorecard([spec], {"reliability": articles}, T, n_boot=300, seed=1)["reliability"]
+    drift = card["by_quarter"]
+    assert list(drift) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]  # undated articles count overall only
+    for (quarter, figure), level in zip(list(drift.items())[:3], (2, 3, 4), strict=True):
+        assert figure["value"] == pytest.approx(level + 0.25), quarter
+        assert figure["ci95"][0] <= figure["value"] <= figure["ci95"][1]
+        assert figure["n"] == 12
+    assert (drift["2025-Q4"]["value"], drift["2025-Q4"]["status"]) == (None, "insufficient")
+    assert card["mean"]["n"] == 40
+    assert quarter_of(date(2025, 12, 31)) == "2025-Q4" and quarter_of(None) is None
