@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
         "AttributeKindEnum": "annotator.models.AttributeKind",
+        "QuestionKindEnum": "annotator.models.QuestionKind",
         "LayerKindEnum": "api.serializers.PUBLIC_LAYER_KINDS",
         "LayerStatusEnum": "annotator.models.LayerStatus",
         "JobStatusEnum": "annotator.models.JobStatus",
