@@ -620,6 +620,50 @@ class SourceProfile(models.Model):
         return f"{self.source} in {self.project} ({self.basis})"
 
 
+class ScorecardPublication(models.Model):
+    """A project's scorecards, published: read-only pages per source and an index at a public
+    address that needs no login, on one basis. Deleting the row unpublishes them at once."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="publication")
+    basis = models.CharField(max_length=16, choices=ProfileBasis.choices, default=ProfileBasis.ALL)
+    published_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.project} published ({self.basis})"
+
+
+class ScorecardChange(models.Model):
+    """A dated entry in a source's change log: a recompute moved a headline figure (an article
+    question's mean or a choice's share) outside the interval it had before."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scorecard_changes")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="scorecard_changes")
+    basis = models.CharField(max_length=16, choices=ProfileBasis.choices)
+    figure = models.CharField(max_length=120, help_text="The question's key, and for a choice its value.")
+    name = models.CharField(max_length=400, help_text="The figure as the page names it.")
+    old_value = models.FloatField()
+    old_ci95 = models.JSONField(help_text="[low, high]: the interval the new value fell outside.")
+    new_value = models.FloatField()
+    new_ci95 = models.JSONField(null=True)
+    articles_before = models.PositiveIntegerField()
+    articles_after = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["project", "source", "basis", "-recorded_at"], name="scorecard_change_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.figure} of {self.source}: {self.old_value:.3f} -> {self.new_value:.3f}"
+
+
 class JobStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"

@@ -21,6 +21,7 @@ from annotator.models import (
     LayerKind,
     Membership,
     Panel,
+    ProfileBasis,
     Project,
     Question,
     QuestionKind,
@@ -211,6 +212,21 @@ class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
         fields = ["key", "name", "kind", "description", "points", "required"]
+
+
+class PublicationSerializer(serializers.Serializer):
+    published = serializers.BooleanField()
+    basis = serializers.ChoiceField(choices=ProfileBasis.choices, allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.URLField(
+        allow_null=True, help_text="The public index of the scorecards; no login needed."
+    )
+
+
+class PublicationInputSerializer(serializers.Serializer):
+    basis = serializers.ChoiceField(
+        choices=ProfileBasis.choices, default=ProfileBasis.ALL, help_text="Which profiles the pages show."
+    )
 
 
 class SchemaSerializer(serializers.Serializer):

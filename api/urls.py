@@ -30,6 +30,7 @@ urlpatterns = [
         name="member-detail",
     ),
     path("projects/<int:project_id>/schema/", views.SchemaApi.as_view(), name="schema"),
+    path("projects/<int:project_id>/publication/", views.PublicationApi.as_view(), name="publication"),
     # Rater panels and calibration.
     path("projects/<int:project_id>/panels/", panels.PanelListApi.as_view(), name="panels"),
     path(

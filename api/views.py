@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
@@ -37,6 +38,7 @@ from annotator.models import (
     LayerStatus,
     Membership,
     Project,
+    ScorecardPublication,
     Source,
 )
 from annotator.panels.services import member_panel_set
@@ -49,6 +51,7 @@ from annotator.projects.services import (
     project_update,
     source_create,
 )
+from annotator.publishing.services import scorecards_publish, scorecards_unpublish
 from annotator.questions.selectors import layer_answers
 from annotator.questions.services import answer_clear, answer_set
 from annotator.spans.services import span_create, span_delete, span_update
@@ -262,6 +265,41 @@ class MemberDetailApi(APIView):
         project, membership = self._member(request, project_id, user_id)
         released = membership_remove(project=project, user=membership.user, actor=cast(User, request.user))
         return Response({"username": membership.user.username, "layers_released": released})
+
+
+class PublicationApi(APIView):
+    """Whether the project's scorecards are published, on which basis and where; managers
+    publish them (PUT) and take them down (DELETE)."""
+
+    @extend_schema(responses=s.PublicationSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id)
+        return Response(_publication_data(request, project))
+
+    @extend_schema(request=s.PublicationInputSerializer, responses=s.PublicationSerializer)
+    def put(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        data = validated(s.PublicationInputSerializer, request.data)
+        scorecards_publish(project=project, basis=data["basis"], user=cast(User, request.user))
+        return Response(_publication_data(request, project))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int) -> Response:
+        project = access.access_project(user=request.user, project_id=project_id, roles=access.MANAGERS)
+        scorecards_unpublish(project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _publication_data(request: Request, project: Project) -> dict[str, Any]:
+    publication = ScorecardPublication.objects.filter(project=project).first()
+    if publication is None:
+        return {"published": False, "basis": None, "published_at": None, "url": None}
+    return {
+        "published": True,
+        "basis": publication.basis,
+        "published_at": publication.published_at,
+        "url": request.build_absolute_uri(reverse("public-scorecards", args=[project.slug])),
+    }
 
 
 class SchemaApi(APIView):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import invitations, tokens, views
+from frontend import invitations, public, tokens, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,13 @@ urlpatterns = [
     path("projects/<int:project_id>/sources/compare/", views.source_comparison, name="source-comparison"),
     path("projects/<int:project_id>/sources/<int:source_id>/", views.source_profile, name="source-profile"),
     path("annotate/<int:layer_id>/", views.annotate, name="annotate"),
+    # Published scorecards: public, no login.
+    path("scorecards/<slug:slug>/", public.scorecards_index, name="public-scorecards"),
+    path("scorecards/<slug:slug>.json", public.scorecards_index_json, name="public-scorecards-json"),
+    path("scorecards/<slug:slug>/<slug:source_slug>/", public.scorecard_page, name="public-scorecard"),
+    path(
+        "scorecards/<slug:slug>/<slug:source_slug>.json", public.scorecard_json, name="public-scorecard-json"
+    ),
     path("projects/<int:project_id>/review/", views.review_queue_page, name="review-queue"),
     path("review/<int:document_id>/", views.review, name="review"),
 ]

@@ -25,7 +25,7 @@ from annotator.exports import FORMATTERS
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
 from annotator.jobs.selectors import project_jobs
 from annotator.layers.selectors import LAYER_STATES, PACE_WINDOW, annotator_pace, layer_reviewed
-from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, Source
+from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, ScorecardPublication, Source
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
@@ -96,6 +96,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "calibration": calibration,
             "transfer": _transfer_choices(project) if project.user_role == Role.MANAGER else None,
             "team": _team(project) if project.user_role == Role.MANAGER else None,
+            "publication": ScorecardPublication.objects.filter(project=project).first(),
         },
     )
 

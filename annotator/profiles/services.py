@@ -58,6 +58,7 @@ from annotator.models import (
     Project,
     Question,
     ReportScope,
+    ScorecardChange,
     Source,
     SourceProfile,
 )
@@ -68,6 +69,7 @@ from annotator.profiles.maths.scorecard import (
     QuestionSpec,
     confidence,
     confidence_rule,
+    moved_figures,
     rescaled,
     scorecard,
 )
@@ -207,8 +209,15 @@ def project_profiles_refresh(
         for q in Question.objects.filter(project_id=project_id).order_by("order", "pk")
     ]
     answers = answers_by_article(project_id=project_id, basis=basis) if specs else {}
+    # What the page showed until now: a headline figure that leaves its interval is logged.
+    previous = dict(
+        SourceProfile.objects.filter(project_id=project_id, basis=basis, source_id__in=todo).values_list(
+            "source_id", "metrics"
+        )
+    )
     now = timezone.now()
     rows = []
+    changes = []
     for done, source_id in enumerate(todo, start=1):
         profile = source_profile(
             counts.sources[source_id], n_annotators=counts.annotators[source_id], **options
@@ -216,6 +225,19 @@ def project_profiles_refresh(
         report = reports.get((ReportScope.SOURCE, slugs[source_id]))
         agreement = agreement_summary(report)
         card = _scorecard(specs, answers.get(source_id, {}), profile, agreement, options) if specs else None
+        before = previous.get(source_id) or {}
+        for moved in moved_figures(before.get("scorecard"), card or {}):
+            changes.append(
+                ScorecardChange(
+                    project_id=project_id,
+                    source_id=source_id,
+                    basis=basis,
+                    articles_before=int((before.get("coverage") or {}).get("articles") or 0),
+                    articles_after=int((profile.get("coverage") or {}).get("articles") or 0),
+                    recorded_at=now,
+                    **moved,
+                )
+            )
         rows.append(
             SourceProfile(
                 project_id=project_id,
@@ -254,6 +276,7 @@ def project_profiles_refresh(
                 fingerprints[str(source_id)] = state[source_id].fingerprint
             else:
                 fingerprints.pop(str(source_id), None)
+        ScorecardChange.objects.bulk_create(changes)
         if rows:
             SourceProfile.objects.bulk_create(
                 rows,

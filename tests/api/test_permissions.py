@@ -195,6 +195,22 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator=403, annotator_b=403, reviewer=403),
     ),
     ("schema", "get", lambda w: f"/api/v1/projects/{w.project.pk}/schema/", None, _statuses()),
+    # Publishing scorecards: every member sees whether they are published; managers decide.
+    ("publication", "get", lambda w: f"/api/v1/projects/{w.project.pk}/publication/", None, _statuses()),
+    (
+        "publication",
+        "put",
+        lambda w: f"/api/v1/projects/{w.project.pk}/publication/",
+        {"basis": "consensus"},
+        _statuses(annotator=403, annotator_b=403, reviewer=403),
+    ),
+    (
+        "publication",
+        "delete",
+        lambda w: f"/api/v1/projects/{w.project.pk}/publication/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=204),
+    ),
     # Panels: every member reads them and places themselves (staff, with no membership, cannot);
     # managers define them; managers and reviewers read the annotators overview.
     ("panels", "get", lambda w: f"/api/v1/projects/{w.project.pk}/panels/", None, _statuses()),

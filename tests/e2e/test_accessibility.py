@@ -89,4 +89,12 @@ def test_no_serious_violations_on_any_page_for_any_role(axe_page, review_project
         sign_in(page, who)
         for url, ready in urls:
             found += _check(page, url, ready=ready)
+    # The published scorecards, as anyone reads them (the profiles were computed above).
+    from annotator.publishing.services import scorecards_publish
+
+    scorecards_publish(project=project, basis="all", user=None)
+    page = axe_page()
+    for url in (f"/scorecards/{project.slug}/", f"/scorecards/{project.slug}/{tram.source.slug}/"):
+        assert page.request.get(url).status == 200, url
+        found += _check(page, url)
     assert not found, "\n".join(found)

@@ -225,3 +225,41 @@ def scorecard(
             entry["by_quarter"][quarter] = figures.get("mean") or figures["shares"]
         out[spec.key] = entry
     return out
+
+
+def headline_figures(card: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """A scorecard's headline figures by id: each scale's mean ("reliability") and each choice's
+    share ("genre:NEWS"), with the name a page gives them."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key, question in (card.get("questions") or {}).items():
+        if "mean" in question:
+            out[key] = (f"{question['name']} (mean)", question["mean"])
+        for option, figure in (question.get("shares") or {}).items():
+            out[f"{key}:{option}"] = (f"{question['name']} (share {option})", figure)
+    return out
+
+
+def moved_figures(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The headline figures whose new value lies outside the interval they had `before`: the
+    change log's entries. A figure with no earlier interval (or no value) logs nothing."""
+    if not before:
+        return []
+    old = headline_figures(before)
+    moved = []
+    for figure_id, (name, figure) in headline_figures(after).items():
+        previous = old.get(figure_id, ("", {}))[1]
+        interval, value = previous.get("ci95"), figure.get("value")
+        if not interval or value is None or previous.get("value") is None:
+            continue
+        if not interval[0] <= value <= interval[1]:
+            moved.append(
+                {
+                    "figure": figure_id,
+                    "name": name,
+                    "old_value": previous["value"],
+                    "old_ci95": interval,
+                    "new_value": value,
+                    "new_ci95": figure.get("ci95"),
+                }
+            )
+    return moved

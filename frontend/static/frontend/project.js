@@ -143,6 +143,21 @@ if (exportForm) {
 const settings = /** @type {HTMLFormElement|null} */ (document.getElementById("project-settings"));
 if (settings) apiForm(settings, "patch", () => window.location.reload());
 
+// Publishing the scorecards: PUT publishes (or changes the basis), DELETE takes them down.
+const publish = /** @type {HTMLFormElement|null} */ (document.getElementById("publish-form"));
+if (publish) {
+  apiForm(publish, "put", () => window.location.reload());
+  document.getElementById("unpublish")?.addEventListener("click", async () => {
+    if (!window.confirm("Take the public scorecards down? Their address answers 404 at once.")) return;
+    try {
+      await api.del(String(publish.dataset.url));
+      window.location.reload();
+    } catch (error) {
+      /** @type {HTMLElement} */ (publish.querySelector("[role=status]")).textContent = error.message;
+    }
+  });
+}
+
 // The guidelines as annotators will read them, rendered by the server's one Markdown renderer.
 const previewButton = /** @type {HTMLButtonElement|null} */ (document.getElementById("guidelines-preview"));
 if (previewButton) {

@@ -108,3 +108,32 @@ def test_drift_gives_each_calendar_quarter_its_own_figure_with_an_interval():
     assert (drift["2025-Q4"]["value"], drift["2025-Q4"]["status"]) == (None, "insufficient")
     assert card["mean"]["n"] == 40
     assert quarter_of(date(2025, 12, 31)) == "2025-Q4" and quarter_of(None) is None
+
+
+def test_a_figure_that_leaves_its_earlier_interval_is_logged_and_one_inside_it_is_not():
+    from annotator.profiles.maths.scorecard import moved_figures
+
+    def card(mean, ci, share):
+        return {
+            "questions": {
+                "reliability": {"name": "Reliable?", "mean": {"value": mean, "ci95": ci}},
+                "genre": {
+                    "name": "Genre",
+                    "shares": {"NEWS": {"value": share, "ci95": [share - 0.1, share + 0.1]}},
+                },
+            }
+        }
+
+    before = card(3.0, [2.8, 3.2], 0.5)
+    assert moved_figures(before, card(3.1, [2.9, 3.3], 0.55)) == []
+    assert moved_figures(None, card(4.0, [3.9, 4.1], 0.5)) == []
+    (entry,) = moved_figures(before, card(3.5, [3.3, 3.7], 0.45))
+    assert entry == {
+        "figure": "reliability",
+        "name": "Reliable? (mean)",
+        "old_value": 3.0,
+        "old_ci95": [2.8, 3.2],
+        "new_value": 3.5,
+        "new_ci95": [3.3, 3.7],
+    }
+    assert [e["figure"] for e in moved_figures(before, card(3.0, [2.8, 3.2], 0.9))] == ["genre:NEWS"]

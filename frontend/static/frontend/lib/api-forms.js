@@ -26,7 +26,7 @@ export function formJson(form) {
 /**
  * Send `form` to its data-url with `method` on submit; `onSaved` gets the answer's data. A
  * refusal's messages go beside the fields they name, the rest above the buttons.
- * @param {HTMLFormElement} form @param {"post"|"patch"} method @param {(data: any) => void} onSaved
+ * @param {HTMLFormElement} form @param {"post"|"patch"|"put"} method @param {(data: any) => void} onSaved
  */
 export function apiForm(form, method, onSaved) {
   form.addEventListener("submit", async (event) => {

@@ -1,0 +1,174 @@
+"""The published scorecards: a source index and a page per source at a public address with no
+login, and their JSON twins. They read annotator.publishing's selectors only, which hand over
+what a published project's stored profiles say and nothing else. Responses are cached whole,
+keyed by the publication and the profiles' computation time, so a recompute or a change of
+basis shows at once and unpublishing removes them on the next request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import http_date
+from redis.exceptions import RedisError
+
+from annotator.models import ProfileBasis
+from annotator.publishing.selectors import (
+    Published,
+    methodology,
+    published_cards,
+    published_changes,
+    published_get,
+)
+from frontend.charts import Interval, line_with_band
+from frontend.profiles_page import CONFIDENCE_TEXT, METRICS
+
+# Browsers and proxies may keep a page this long; the server's own copy follows recomputes.
+MAX_AGE_SECONDS = 300
+
+
+def _published(slug: str) -> Published:
+    published = published_get(slug=slug)
+    if published is None:
+        raise Http404("No published scorecards here.")
+    return published
+
+
+def _cached(request: HttpRequest, published: Published, build: Callable[[], HttpResponse]) -> HttpResponse:
+    """The response for this address from the cache, built on a miss; with the headers that
+    let browsers and proxies keep it."""
+    stamp = published.computed_at.timestamp() if published.computed_at else 0
+    key = f"scorecards:{published.publication.pk}:{published.publication.published_at.timestamp()}:{stamp}:{request.path}"
+    try:
+        stored = cache.get(key)
+    except RedisError:  # the cache away: the page is built each time, as correct and slower
+        stored = None
+    if stored is None:
+        response = build()  # a missing source raises Http404: never cached
+        stored = (response["Content-Type"], response.content)
+        with suppress(RedisError):
+            cache.set(key, stored, timeout=3600)
+    content_type, content = stored
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = f"public, max-age={MAX_AGE_SECONDS}"
+    if published.computed_at:
+        response["Last-Modified"] = http_date(published.computed_at.timestamp())
+    return response
+
+
+def _context(published: Published) -> dict[str, Any]:
+    return {
+        "project": {
+            "name": published.project.name,
+            "slug": published.project.slug,
+            "description": published.project.description,
+        },
+        "basis": ProfileBasis(published.publication.basis).label,
+        "computed_at": published.computed_at,
+        "confidence_text": CONFIDENCE_TEXT,
+    }
+
+
+def _drift_charts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    charts = []
+    for key, question in card["questions"].items():
+        by_quarter = question.get("by_quarter") or {}
+        if "mean" not in question or not by_quarter:
+            continue
+        low, high = question["scale"]
+        points = [
+            Interval(
+                q,
+                f["value"],
+                (f["ci95"] or (None, None))[0],
+                (f["ci95"] or (None, None))[1],
+                f"{f['n']} articles",
+            )
+            for q, f in by_quarter.items()
+        ]
+        title = f"{question['name']}: mean by quarter of publication, with 95% intervals"
+        charts.append(
+            {
+                "key": key,
+                "name": question["name"],
+                "chart": line_with_band(points, title=title, low=low, high=high),
+                "rows": list(by_quarter.items()),
+            }
+        )
+    return charts
+
+
+def scorecards_index(request: HttpRequest, slug: str) -> HttpResponse:
+    published = _published(slug)
+
+    def build() -> HttpResponse:
+        context = {**_context(published), "cards": published_cards(published=published)}
+        return render(request, "frontend/public/scorecards.html", context)
+
+    return _cached(request, published, build)
+
+
+def scorecard_page(request: HttpRequest, slug: str, source_slug: str) -> HttpResponse:
+    published = _published(slug)
+
+    def build() -> HttpResponse:
+        cards = published_cards(published=published, source_slug=source_slug)
+        if not cards:
+            raise Http404("No such source in these scorecards.")
+        card = cards[0]
+        context = {
+            **_context(published),
+            "card": card,
+            "span_rows": [
+                {"name": METRICS[key].name if key in METRICS else key, "figure": figure}
+                for key, figure in card["span_figures"].items()
+            ],
+            "drift": _drift_charts(card),
+            "changes": published_changes(published=published, source_slug=source_slug),
+            "methodology": methodology(published=published),
+        }
+        return render(request, "frontend/public/scorecard.html", context)
+
+    return _cached(request, published, build)
+
+
+def scorecards_index_json(request: HttpRequest, slug: str) -> HttpResponse:
+    published = _published(slug)
+
+    def build() -> HttpResponse:
+        return JsonResponse(
+            {
+                "project": _context(published)["project"],
+                "basis": published.publication.basis,
+                "computed_at": published.computed_at,
+                "methodology": methodology(published=published),
+                "sources": published_cards(published=published),
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+
+    return _cached(request, published, build)
+
+
+def scorecard_json(request: HttpRequest, slug: str, source_slug: str) -> HttpResponse:
+    published = _published(slug)
+
+    def build() -> HttpResponse:
+        cards = published_cards(published=published, source_slug=source_slug)
+        if not cards:
+            raise Http404("No such source in these scorecards.")
+        return JsonResponse(
+            {
+                **cards[0],
+                "basis": published.publication.basis,
+                "computed_at": published.computed_at,
+                "changes": published_changes(published=published, source_slug=source_slug),
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+
+    return _cached(request, published, build)

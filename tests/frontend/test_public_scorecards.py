@@ -1,0 +1,106 @@
+"""Published scorecards: public pages and their JSON twins that need no login, show only the
+published project's figures on the published basis and no annotator, and go at once when
+unpublished."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from annotator.models import Project, SourceProfile
+from annotator.publishing.services import scorecards_publish, scorecards_unpublish
+from tests.factories import UserFactory
+from tests.frontend.pages import client_for
+
+pytestmark = pytest.mark.django_db
+
+USERNAMES = ("demo-anna", "demo-ben", "demo-chloe", "demo-reviewer", "demo-manager", "demo-dev")
+
+
+@pytest.fixture
+def demo(settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.VAR_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=io.StringIO())
+    project = Project.objects.get(slug="demo")
+    from annotator.profiles.services import project_profiles_current
+
+    project_profiles_current(project_id=project.pk)  # computed, as the profile pages would
+    return project
+
+
+def _visitors(client):
+    member = client_for(Client(), "demo-anna")
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    return {"anonymous": Client(), "member": member, "non-member": stranger}
+
+
+PATHS = (
+    "/scorecards/demo/",
+    "/scorecards/demo.json",
+    "/scorecards/demo/daily-klaxon/",
+    "/scorecards/demo/daily-klaxon.json",
+)
+
+
+def test_unpublished_scorecards_are_not_found_by_anyone(client, demo):
+    for who, visitor in _visitors(client).items():
+        for path in PATHS:
+            assert visitor.get(path).status_code == 404, (who, path)
+
+
+def test_published_scorecards_are_public_name_no_annotator_and_go_at_once(client, demo):
+    scorecards_publish(project=demo, basis="all", user=None)
+    for who, visitor in _visitors(client).items():
+        for path in PATHS:
+            response = visitor.get(path)
+            assert response.status_code == 200, (who, path)
+            assert response["Cache-Control"] == "public, max-age=300"
+            body = response.content.decode()
+            assert not [name for name in USERNAMES if name in body], (who, path)
+            assert "Sign out" not in body  # the page is the same for everyone
+    index = Client().get("/scorecards/demo/").content.decode()
+    assert "The Daily Klaxon" in index and "How reliable is this article" in index
+    page = Client().get("/scorecards/demo/daily-klaxon/").content.decode()
+    for text in ("Confidence", "Article ratings", "Methodology", "Change log", "Krippendorff"):
+        assert text in page
+    # The JSON twin carries the stored figures of the published basis, nothing else.
+    card = Client().get("/scorecards/demo/daily-klaxon.json").json()
+    stored = SourceProfile.objects.get(project=demo, source__slug="daily-klaxon", basis="all").metrics
+    assert card["basis"] == "all"
+    assert (
+        card["questions"]["reliability"]["mean"]["value"]
+        == stored["scorecard"]["questions"]["reliability"]["mean"]["value"]
+    )
+    assert set(card) == {
+        "source", "articles", "first_published", "last_published", "double_annotated_share",
+        "agreement_alpha", "confidence", "questions", "span_figures", "basis", "computed_at", "changes",
+    }  # fmt: skip
+    assert "layers" not in json.dumps(card) and "annotators" not in json.dumps(card)
+    # Another project, not published, stays out of sight; so does a source it has alone.
+    assert Client().get("/scorecards/demo-moved/").status_code == 404
+    assert Client().get("/scorecards/demo/no-such-outlet/").status_code == 404
+    scorecards_unpublish(project=demo)
+    for path in PATHS:
+        assert Client().get(path).status_code == 404, path
+
+
+def test_managers_publish_over_the_api_and_others_may_not(client, demo):
+    url = f"/api/v1/projects/{demo.pk}/publication/"
+    reviewer = client_for(Client(), "demo-reviewer")
+    assert reviewer.put(url, {"basis": "all"}, content_type="application/json").status_code == 403
+    manager = client_for(Client(), "demo-manager")
+    body = manager.put(url, {"basis": "consensus"}, content_type="application/json").json()
+    assert (body["published"], body["basis"], body["url"]) == (
+        True,
+        "consensus",
+        "http://testserver/scorecards/demo/",
+    )
+    assert reviewer.get(url).json()["published"] is True
+    assert manager.delete(url).status_code == 204
+    assert reviewer.get(url).json() == {"published": False, "basis": None, "published_at": None, "url": None}
