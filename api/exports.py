@@ -69,6 +69,9 @@ class ExportApi(APIView):
         label = StrictCharField(required=False, max_length=50)  # type: ignore[assignment]
         annotator = StrictCharField(required=False, max_length=150)
         since = QueryDateTimeField(required=False)
+        part = QueryChoiceField(choices=["train", "test"], required=False)
+        test_share = serializers.FloatField(required=False, default=0.2, min_value=0.01, max_value=0.99)
+        split_seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
     @extend_schema(
         operation_id="projects_export_retrieve",
@@ -103,6 +106,16 @@ class ExportApi(APIView):
                 "annotator", str, description="A username: only that annotator's layers (basis all only)."
             ),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description=SINCE_HELP),
+            OpenApiParameter(
+                "part",
+                str,
+                enum=["train", "test"],
+                description="One part of a split by source: no source has documents in both parts.",
+            ),
+            OpenApiParameter(
+                "test_share", float, default=0.2, description="The test part's share of the documents."
+            ),
+            OpenApiParameter("split_seed", int, default=0, description="Another seed gives another split."),
         ],
         responses={
             (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.BINARY, description="The JSONL file."),
@@ -119,7 +132,16 @@ class ExportApi(APIView):
                     "ExportQueryError",
                     {
                         name: serializers.ListField(child=serializers.CharField(), required=False)
-                        for name in ("format", "basis", "source", "label", "annotator", "since")
+                        for name in (
+                            "format",
+                            "basis",
+                            "source",
+                            "label",
+                            "annotator",
+                            "since",
+                            "part",
+                            "test_share",
+                        )
                     },
                 ),
                 description="A message per field: unknown format, basis, source, label or annotator, "
@@ -145,6 +167,9 @@ class ExportApi(APIView):
             label=data.get("label"),
             annotator=data.get("annotator"),
             since=data.get("since"),
+            part=data.get("part"),
+            test_share=data["test_share"],
+            split_seed=data["split_seed"],
         )
         export = export_stream(project=project, format=data["format"], filters=filters)
         response = StreamingHttpResponse(export.chunks, content_type=export.content_type)

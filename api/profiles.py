@@ -159,6 +159,13 @@ class ProfileBodySerializer(serializers.Serializer):
     evidence_mix = EvidenceMixSerializer()
     stance = serializers.DictField(child=TargetStanceSerializer(), help_text="Per stance target.")
     settings = serializers.DictField(help_text="Thresholds, resamples, seed and level behind the figures.")
+    scorecard = serializers.DictField(
+        required=False,
+        help_text=(
+            "For a project with article questions: questions (per key, a scale's mean or each choice's "
+            "share with its interval, and by_quarter) and confidence (level, reasons, contradiction, rule)."
+        ),
+    )
 
 
 @extend_schema_field(ProfileBodySerializer)
@@ -325,8 +332,10 @@ class ProfileExportApi(APIView):
                 description=(
                     "One row per source (by name), then the corpus row. Columns: scope, source, name, "
                     f"basis, coverage.* ({', '.join(COVERAGE_KEYS)}), agreement.alpha (+ .low, .high), "
-                    "agreement.n_documents, agreement.badge, then five columns per figure (value, .low, "
-                    ".high, .status, .n) for metrics.*, evidence_mix.* and stance.<target>.net. Text "
+                    "agreement.n_documents, agreement.badge, confidence.level, confidence.contradiction, "
+                    "confidence.reasons, then five columns per figure (value, .low, .high, .status, .n) for "
+                    "metrics.*, evidence_mix.*, stance.<target>.net and the article ratings scorecard.<question> "
+                    "(a scale's mean) or scorecard.<question>:<choice> (a choice's share). Text "
                     "cells that a spreadsheet would run as a formula start with a single quote."
                 ),
             ),

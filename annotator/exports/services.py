@@ -66,6 +66,7 @@ from annotator.exports import (
     formatter_for,
     write_chunks,
 )
+from annotator.exports.split import PARTS, held_out_sources
 from annotator.models import (
     Answer,
     Attribute,
@@ -94,6 +95,8 @@ class ExportFilters:
 
     basis: Basis = "all"
     source_id: int | None = None
+    source_ids: frozenset[int] | None = None  # a train or test part: only these sources' documents
+    part: str | None = None  # "train" or "test", for the file's name
     label_id: int | None = None
     annotator_id: int | None = None
     since: datetime | None = None
@@ -118,12 +121,22 @@ def export_filters_resolve(
     label: str | None = None,
     annotator: str | None = None,
     since: datetime | None = None,
+    part: str | None = None,
+    test_share: float = 0.2,
+    split_seed: int = 0,
 ) -> ExportFilters:
     """Check and resolve the filters of an export of `project`. Raises ValidationError with a
     message per field: an unknown basis, source (slug or id), label key or annotator username,
     an annotator with a basis other than all, basis model before competence was estimated, or
-    basis gold before any document is adjudicated."""
+    basis gold before any document is adjudicated. `part` ("train" or "test") keeps the
+    documents of one part of a split by source (split.held_out_sources)."""
     errors: dict[str, list[str]] = {}
+    if part is not None and part not in PARTS:
+        errors["part"] = [f"Unknown part {part!r}; choose train or test."]
+    if part is not None and source:
+        errors["part"] = ["A split by source and the source filter do not go together."]
+    if not 0 < test_share < 1:
+        errors["test_share"] = ["Give the test part's share of the documents, above 0 and below 1."]
     if basis not in BASES:
         errors["basis"] = [f"Unknown basis {basis!r}; choose one of {', '.join(BASES)}."]
     if annotator and basis != "all":
@@ -162,9 +175,21 @@ def export_filters_resolve(
                     ]
                 }
             )
+    source_ids = None
+    if part is not None:
+        counts = dict(
+            Document.objects.filter(project=project)
+            .values("source_id")
+            .annotate(n=Count("pk"))
+            .values_list("source_id", "n")
+        )
+        tested = held_out_sources(counts, test_share=test_share, seed=split_seed)
+        source_ids = tested if part == "test" else frozenset(counts) - tested
     return ExportFilters(
         basis=cast(Basis, basis),
         source_id=refs.source_id,
+        source_ids=source_ids,
+        part=part,
         label_id=refs.label_id,
         annotator_id=refs.annotator_id,
         since=since,
@@ -210,6 +235,8 @@ def export_documents_query(*, project: Project, filters: ExportFilters) -> Query
     documents = Document.objects.filter(project=project)
     if filters.source_id is not None:
         documents = documents.filter(source_id=filters.source_id)
+    if filters.source_ids is not None:
+        documents = documents.filter(source_id__in=list(filters.source_ids))
     if filters.basis in ("consensus", "model"):
         counts = layers.order_by().values("document").annotate(n=Count("pk")).values("n")
         documents = documents.annotate(n_submitted=Subquery(counts, output_field=IntegerField())).filter(
@@ -438,8 +465,8 @@ def _consensus_layer(
     )
 
 
-def export_filename(*, project: Project, basis: str, format: str) -> str:
-    return f"{project.slug}-{basis}.{FORMATTERS[format].extension}"
+def export_filename(*, project: Project, basis: str, format: str, part: str | None = None) -> str:
+    return f"{project.slug}-{basis}{'-' + part if part else ''}.{FORMATTERS[format].extension}"
 
 
 def export_stream(*, project: Project, format: str, filters: ExportFilters) -> ExportStream:
@@ -451,7 +478,7 @@ def export_stream(*, project: Project, format: str, filters: ExportFilters) -> E
     formatter = formatter_for(format, ExportContext(basis=filters.basis, attribute_keys=keys))
     documents = export_documents_iter(project=project, filters=filters)
     return ExportStream(
-        filename=export_filename(project=project, basis=filters.basis, format=format),
+        filename=export_filename(project=project, basis=filters.basis, format=format, part=filters.part),
         content_type=formatter.content_type + (f"; charset={formatter.charset}" if formatter.charset else ""),
         chunks=write_chunks(formatter, documents),
     )

@@ -69,6 +69,7 @@ from annotator.profiles.maths.scorecard import (
     QuestionSpec,
     confidence,
     confidence_rule,
+    headline_figures,
     moved_figures,
     rescaled,
     scorecard,
@@ -537,19 +538,25 @@ def _figure_cells(figure: dict[str, Any] | None) -> list[Any]:
 
 
 def profiles_table(*, profiles: ProjectProfiles) -> tuple[list[str], list[list[Any]]]:
-    """The comparison table: a row per source (by name) and a last row for the corpus; per
-    figure five columns: value, 95 % interval low and high, status and the n it rests on (a
-    figure that is insufficient has an empty value). Cells are plain values (str, int, float
+    """The comparison table: a row per source (by name) and a last row for the corpus; the
+    source's scorecard confidence; per figure five columns: value, 95 % interval low and high,
+    status and the n it rests on (a figure that is insufficient has an empty value), the
+    scorecard's article ratings among them. Cells are plain values (str, int, float
     or None); neutralising text for spreadsheets is the writer's business."""
     targets = profile_targets(profiles=profiles)
+    # The scorecard's headline figures, in the order the sources' scorecards first name them.
+    ratings: dict[str, None] = {}
+    for _, profile in profiles.sources:
+        ratings.update(dict.fromkeys(headline_figures(profile.metrics.get("scorecard") or {})))
     figures = [
         *(f"metrics.{key}" for key in METRIC_KEYS),
         *(f"evidence_mix.{value}" for value in EVIDENCE_VALUES),
         *(f"stance.{target}.net" for target in targets),
+        *(f"scorecard.{figure}" for figure in ratings),
     ]
     header = ["scope", "source", "name", "basis", *(f"coverage.{key}" for key in COVERAGE_KEYS)]
     header += ["agreement.alpha", "agreement.alpha.low", "agreement.alpha.high", "agreement.n_documents"]
-    header += ["agreement.badge"]
+    header += ["agreement.badge", "confidence.level", "confidence.contradiction", "confidence.reasons"]
     for name in figures:
         header += [name, f"{name}.low", f"{name}.high", f"{name}.status", f"{name}.n"]
 
@@ -561,6 +568,10 @@ def profiles_table(*, profiles: ProjectProfiles) -> tuple[list[str], list[list[A
         cells: list[Any] = [scope, slug, name, metrics.get("basis")]
         cells += [coverage.get(key) for key in COVERAGE_KEYS]
         cells += [alpha.get("value"), ci[0], ci[1], agreement.get("n_documents"), agreement.get("badge")]
+        card = metrics.get("scorecard") or {}
+        confidence = card.get("confidence") or {}
+        reasons = "; ".join(confidence.get("reasons") or []) or None
+        cells += [confidence.get("level"), confidence.get("contradiction"), reasons]
         stance = metrics.get("stance") or {}
         for key in METRIC_KEYS:
             cells += _figure_cells((metrics.get("metrics") or {}).get(key))
@@ -568,6 +579,9 @@ def profiles_table(*, profiles: ProjectProfiles) -> tuple[list[str], list[list[A
             cells += _figure_cells((metrics.get("evidence_mix") or {}).get(value))
         for target in targets:
             cells += _figure_cells((stance.get(target) or {}).get("net"))
+        headline = headline_figures(card)
+        for figure in ratings:
+            cells += _figure_cells(headline.get(figure, ("", None))[1])
         return cells
 
     rows = [row("source", source.slug, source.name, profile.metrics) for source, profile in profiles.sources]

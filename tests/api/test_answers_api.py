@@ -126,3 +126,49 @@ def test_a_reviewer_sees_the_answers_side_by_side_and_gives_gold_its_own(world):
     assert world.client("annotator").post(
         url, {"action": "answer", "question": "reliability", "value": 1}, format="json"
     ).status_code in (403, 404)
+
+
+def test_a_split_by_source_puts_no_source_in_both_parts():
+    from annotator.exports.split import held_out_sources
+
+    documents = {1: 40, 2: 10, 3: 25, 4: 5, 5: 20}
+    test = held_out_sources(documents, test_share=0.2, seed=0)
+    assert test == held_out_sources(documents, test_share=0.2, seed=0)  # the same split again
+    assert 0 < len(test) < len(documents)
+    assert sum(documents[s] for s in test) >= 0.2 * sum(documents.values())
+    assert len({held_out_sources(documents, test_share=0.2, seed=seed) for seed in range(10)}) > 1
+    assert held_out_sources({1: 100, 2: 1}, test_share=0.99, seed=0) in (frozenset({1}), frozenset({2}))
+
+
+def test_the_export_api_gives_each_part_of_a_split_by_source(world):
+    import json
+
+    from annotator.layers.services import layer_assign, layer_submit
+    from tests.factories import DocumentFactory, SourceFactory
+
+    for slug in ("klaxon", "truth", "neighbours"):
+        source = SourceFactory(slug=slug)
+        for _ in range(3):
+            layer_submit(
+                layer=layer_assign(
+                    document=DocumentFactory(project=world.project, source=source),
+                    user=world.users["annotator"],
+                )
+            )
+    layer_submit(layer=world.layer_a)
+    manager = world.client("manager")
+    url = f"/api/v1/projects/{world.project.pk}/export/"
+
+    def sources(part):
+        response = manager.get(url, {"format": "jsonl", "part": part, "test_share": 0.3, "split_seed": 4})
+        assert response.status_code == 200, response.content
+        assert response["Content-Disposition"].endswith(f'-all-{part}.jsonl"')
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        return [json.loads(line)["source"] for line in lines]
+
+    train, test = sources("train"), sources("test")
+    assert set(train).isdisjoint(test)
+    assert sorted(set(train) | set(test)) == ["herald", "klaxon", "neighbours", "truth"]
+    assert len(train) + len(test) == 10
+    bad = manager.get(url, {"part": "test", "source": "herald"})
+    assert bad.status_code == 400 and "part" in bad.json()

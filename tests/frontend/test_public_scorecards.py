@@ -104,3 +104,22 @@ def test_managers_publish_over_the_api_and_others_may_not(client, demo):
     assert reviewer.get(url).json()["published"] is True
     assert manager.delete(url).status_code == 204
     assert reviewer.get(url).json() == {"published": False, "basis": None, "published_at": None, "url": None}
+
+
+def test_the_scorecard_table_comes_as_csv_and_json_for_research(client, demo):
+    import csv
+
+    reviewer = client_for(Client(), "demo-reviewer")
+    response = reviewer.get(f"/api/v1/projects/{demo.pk}/profiles/export.csv")
+    assert response.status_code == 200, response.content
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    klaxon = next(row for row in rows if row["source"] == "daily-klaxon")
+    stored = SourceProfile.objects.get(project=demo, source__slug="daily-klaxon", basis="all").metrics[
+        "scorecard"
+    ]
+    assert klaxon["confidence.level"] == stored["confidence"]["level"]
+    assert float(klaxon["scorecard.reliability"]) == stored["questions"]["reliability"]["mean"]["value"]
+    assert "scorecard.genre:NEWS.low" in klaxon
+    body = reviewer.get(f"/api/v1/projects/{demo.pk}/profiles/").json()
+    source = next(s for s in body["sources"] if s["source"]["slug"] == "daily-klaxon")
+    assert source["profile"]["scorecard"]["confidence"]["level"] == stored["confidence"]["level"]
