@@ -15,7 +15,8 @@
   A document without spans has no row.
 - `conll`: BIO tags per token, one block per layer of each document. A block starts with
   comment lines (`# document_id = 17`, `# external_id = ...`, `# source = herald`, then
-  `# annotator = anna` for basis all, or `# basis = consensus` and `# annotators = anna, ben`).
+  `# annotator = anna` for basis all, or `# basis = consensus` and `# annotators = anna, ben`,
+  then `# answer.<question> = <JSON value>` for each article question answered).
   Each token is a line `token<TAB>start<TAB>end<TAB>tag`, offsets in code points; a blank line
   ends each sentence, and so each block. Tokens are the agreement tokenizer's
   (`annotator.agreement.maths.positions.tokenize`), so whitespace is never a token. A token takes a
@@ -265,4 +266,6 @@ class ConllFormatter(Formatter):
         else:
             lines.append(f"# basis = {_comment(layer.name)}")
             lines.append(f"# annotators = {_comment(', '.join(layer.annotators))}")
+        for key, value in layer.answers.items():  # article questions, the answer as JSON
+            lines.append(f"# answer.{_comment(key)} = {_comment(json.dumps(value, ensure_ascii=False))}")
         return "\n".join(lines) + "\n"

@@ -111,6 +111,16 @@ def _choices(value: Any) -> list[str] | None:
     return None
 
 
+def _answer_result(value: Any) -> dict[str, Any]:
+    """An article question's answer as a Label Studio result of the whole text: a number for a
+    scale, choices for a choice, several choices or yes/no."""
+    if isinstance(value, bool):
+        return {"type": "choices", "value": {"choices": ["yes" if value else "no"]}}
+    if isinstance(value, int | float):
+        return {"type": "number", "value": {"number": value}}
+    return {"type": "choices", "value": {"choices": list(value) if isinstance(value, list) else [value]}}
+
+
 @register
 class LabelStudioFormatter(Formatter):
     name = "label-studio"
@@ -152,6 +162,10 @@ class LabelStudioFormatter(Formatter):
                 }
             )
             results.extend(self._attribute_results(region, place, span.attributes))
+        for index, (key, value) in enumerate(layer.answers.items()):
+            results.append(
+                {"id": f"l{number}q{index}", "from_name": key, "to_name": "text", **_answer_result(value)}
+            )
         annotation: dict[str, Any] = {"result": results}
         if self.context.basis == "all":
             annotation["completed_by"] = {
@@ -232,7 +246,9 @@ class SpacyDocBinFormatter(ArchiveFormatter):
             spans: list[SpanValues] = (
                 [(s.start, s.end, s.label, s.attributes) for s in layer.spans] if layer else []
             )
-            self.docs.add(document.text, spans, meta, annotator=layer.name if layer else None)
+            # The article questions' answers travel with the document's fields.
+            answers = {"answers": dict(layer.answers)} if layer and layer.answers else {}
+            self.docs.add(document.text, spans, {**meta, **answers}, annotator=layer.name if layer else None)
         if self.docs.count >= self.BATCH:
             yield from self.last_files()
 

@@ -312,7 +312,7 @@ def test_conll_tags_tokens_with_bio_per_layer_with_comment_lines_and_code_point_
         "\n"
     )
     ben = ("# document_id" + blocks[2]).splitlines()
-    assert ben[3] == "# annotator = ben"
+    assert ben[3:5] == ["# annotator = ben", "# answer.reliability = 4"]  # the layer's article answers
     assert ben[-9:] == [
         "The\t39\t42\tO",
         "council\t43\t50\tB-CLAIM",
@@ -326,7 +326,7 @@ def test_conll_tags_tokens_with_bio_per_layer_with_comment_lines_and_code_point_
     ]
     # Every layer of a document has the same token lines, so blocks line up.
     assert [line.split("\t")[:3] for line in anna.splitlines()[4:]] == [
-        line.split("\t")[:3] for line in ben[4:]
+        line.split("\t")[:3] for line in ben[5:]
     ]
 
 

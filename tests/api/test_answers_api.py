@@ -172,3 +172,42 @@ def test_the_export_api_gives_each_part_of_a_split_by_source(world):
     assert len(train) + len(test) == 10
     bad = manager.get(url, {"part": "test", "source": "herald"})
     assert bad.status_code == 400 and "part" in bad.json()
+
+
+def test_the_tool_formats_carry_the_answers_and_label_studio_reads_its_own_export_back(world):
+    import io
+    import json
+    import zipfile
+
+    from django.db import transaction
+
+    from annotator.layers.services import layer_submit
+    from annotator.questions.services import answer_set
+    from annotator.spacy_docs import DocBinReader
+
+    _ask(world)
+    with transaction.atomic():
+        answer_set(layer=world.layer_a, key="reliability", value=4, version=None)
+    layer_submit(layer=world.layer_a)
+    manager = world.client("manager")
+    url = f"/api/v1/projects/{world.project.pk}/export/"
+
+    def exported(format):
+        response = manager.get(url, {"format": format})
+        assert response.status_code == 200, response.content
+        return b"".join(response.streaming_content)
+
+    (task,) = json.loads(exported("label-studio"))
+    results = task["annotations"][0]["result"]
+    assert {
+        "id": "l0q0",
+        "from_name": "reliability",
+        "to_name": "text",
+        "type": "number",
+        "value": {"number": 4},
+    } in results
+    assert "# answer.reliability = 4" in exported("conll").decode()
+    with zipfile.ZipFile(io.BytesIO(exported("spacy-docbin"))) as archive:
+        (name,) = archive.namelist()
+        docs = list(DocBinReader().read(archive.read(name), max_bytes=10_000_000))
+    assert docs[0].meta["answers"] == {"reliability": 4}

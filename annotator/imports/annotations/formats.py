@@ -15,7 +15,9 @@ the service then maps them onto the stored (normalised) text.
   Each annotation is one annotator's layer; `completed_by` names them (an id, or an object with
   `email` or `username`). A result of type `labels` is a span (`value`: start, end, text,
   labels); results of type `choices` or `taxonomy` with the same region `id` are its
-  attributes, under their `from_name`. Cancelled annotations are left out. Offsets are UTF-16
+  attributes, under their `from_name`. Ratings of the whole text (`number`, `rating`, and
+  choices with no span of their id, as our export writes article questions' answers) are
+  left out: answers are not imported. Cancelled annotations are left out. Offsets are UTF-16
   code units.
 - `spacy`: spaCy's JSONL (see Spacy), offsets in code points.
 - `spacy-docbin`: spaCy's DocBin (`.spacy`, see annotator.spacy_docs), offsets in code points;
@@ -267,6 +269,8 @@ def _doccano_spans(values: Mapping[str, Any]) -> Iterator[tuple[str, object, obj
 
 # Result types that carry a region's attributes; each holds its values under its own name.
 _LABEL_STUDIO_ATTRIBUTES = ("choices", "taxonomy")
+# Results about the whole text rather than a span (the article questions): not imported.
+_LABEL_STUDIO_WHOLE_TEXT = ("number", "rating")
 
 
 def _label_studio_annotator(completed_by: object) -> str | None:
@@ -359,7 +363,7 @@ class LabelStudio(AnnotationFormat):
                     problems.append(span)
                 else:
                     layer.spans.append(span)
-            elif result.get("type") not in _LABEL_STUDIO_ATTRIBUTES:
+            elif result.get("type") not in (*_LABEL_STUDIO_ATTRIBUTES, *_LABEL_STUDIO_WHOLE_TEXT):
                 message = f"type {result.get('type')!r} is not read: only labels, choices and taxonomy are"
                 problems.append(builder.issue(at, message))
         return layer
