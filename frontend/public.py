@@ -2,10 +2,12 @@
 login, and their JSON twins. They read annotator.publishing's selectors only, which hand over
 what a published project's stored profiles say and nothing else. Responses are cached whole,
 keyed by the publication and the profiles' computation time, so a recompute or a change of
-basis shows at once and unpublishing removes them on the next request."""
+basis shows at once; browsers and proxies revalidate each time (ETag), so unpublishing
+removes them everywhere on the next request."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
@@ -27,8 +29,9 @@ from annotator.publishing.selectors import (
 from frontend.charts import Interval, line_with_band
 from frontend.profiles_page import CONFIDENCE_TEXT, METRICS
 
-# Browsers and proxies may keep a page this long; the server's own copy follows recomputes.
-MAX_AGE_SECONDS = 300
+# Browsers and proxies may keep a page but ask again each time (a 304 when nothing changed):
+# unpublishing must take the pages down at once, everywhere.
+CACHE_CONTROL = "public, no-cache"
 
 
 def _published(slug: str) -> Published:
@@ -39,10 +42,15 @@ def _published(slug: str) -> Published:
 
 
 def _cached(request: HttpRequest, published: Published, build: Callable[[], HttpResponse]) -> HttpResponse:
-    """The response for this address from the cache, built on a miss; with the headers that
-    let browsers and proxies keep it."""
+    """The response for this address from the cache, built on a miss; with an ETag that lets
+    browsers and proxies keep it and ask with If-None-Match (304 while it is the same)."""
     stamp = published.computed_at.timestamp() if published.computed_at else 0
     key = f"scorecards:{published.publication.pk}:{published.publication.published_at.timestamp()}:{stamp}:{request.path}"
+    etag = f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"], not_modified["Cache-Control"] = etag, CACHE_CONTROL
+        return not_modified
     try:
         stored = cache.get(key)
     except RedisError:  # the cache away: the page is built each time, as correct and slower
@@ -54,7 +62,8 @@ def _cached(request: HttpRequest, published: Published, build: Callable[[], Http
             cache.set(key, stored, timeout=3600)
     content_type, content = stored
     response = HttpResponse(content, content_type=content_type)
-    response["Cache-Control"] = f"public, max-age={MAX_AGE_SECONDS}"
+    response["Cache-Control"] = CACHE_CONTROL
+    response["ETag"] = etag
     if published.computed_at:
         response["Last-Modified"] = http_date(published.computed_at.timestamp())
     return response

@@ -295,3 +295,27 @@ def test_article_questions_are_answered_beside_the_text_and_adjudicated_into_gol
     reviewer.get_by_text("Gold answer saved.").wait_for()
     gold = Answer.objects.get(layer__kind=LayerKind.GOLD, question__key="reliability")
     assert gold.value == 3
+
+
+def test_a_manager_publishes_the_scorecards_and_takes_them_down(page_factory, e2e_project):
+    from annotator.models import ScorecardPublication
+
+    member(e2e_project, Role.MANAGER, username="mona")
+    page = page_factory()
+    sign_in(page, "mona")
+    page.goto(f"/projects/{e2e_project.pk}/")
+    page.get_by_text("Publish the scorecards").click()
+    form = page.locator("#publish-form")
+    form.get_by_label("The figures of").select_option("consensus")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Publish").click()
+    assert ScorecardPublication.objects.get(project=e2e_project).basis == "consensus"
+    page.get_by_text("Publish the scorecards").click()
+    link = form.get_by_role("link", name=f"/scorecards/{e2e_project.slug}/")
+    reader = page_factory()  # nobody signed in
+    assert reader.goto(link.get_attribute("href")).status == 200
+    assert reader.get_by_role("heading", level=1).inner_text() == e2e_project.name
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        form.get_by_role("button", name="Take down").click()
+    assert reader.goto(f"/scorecards/{e2e_project.slug}/").status == 404

@@ -60,7 +60,9 @@ def test_published_scorecards_are_public_name_no_annotator_and_go_at_once(client
         for path in PATHS:
             response = visitor.get(path)
             assert response.status_code == 200, (who, path)
-            assert response["Cache-Control"] == "public, max-age=300"
+            assert response["Cache-Control"] == "public, no-cache"
+            again = visitor.get(path, HTTP_IF_NONE_MATCH=response["ETag"])
+            assert again.status_code == 304
             body = response.content.decode()
             assert not [name for name in USERNAMES if name in body], (who, path)
             assert "Sign out" not in body  # the page is the same for everyone
