@@ -62,11 +62,12 @@ class ExportDocument:
 
 @dataclass(frozen=True)
 class ExportContext:
-    """What every document of one export shares: the basis, and the project's attribute keys in
-    schema order (the CSV columns)."""
+    """What every document of one export shares: the basis, and the project's attribute and
+    article question keys in schema order (the CSV columns)."""
 
     basis: Basis = "all"
     attribute_keys: tuple[str, ...] = field(default_factory=tuple)
+    question_keys: tuple[str, ...] = field(default_factory=tuple)  # the article questions, in order
 
     @property
     def owner_field(self) -> str:

@@ -6,13 +6,15 @@
   answers to the article questions: [{question, value, annotator | basis}].
   Written as UTF-8 rather than \\u escapes, except U+0085, U+2028 and U+2029, which some line
   readers (Python's str.splitlines) take for line ends.
-- `csv`: a header row, then one span per row: document_id, external_id, source, annotator (basis
-  all) or basis (consensus, model, gold), label, start, end, text, then one column per attribute of the
-  project schema, named by its key (`attribute_<key>` if the key clashes with a fixed column).
+- `csv`: a header row, then one span per row (and a row with empty span fields for a layer
+  that answered the article questions but has no span): document_id, external_id, source,
+  annotator (basis all) or basis (consensus, model, gold), label, start, end, text, then one
+  column per attribute of the project schema, named by its key (`attribute_<key>` if the key
+  clashes with a fixed column), then `answer_<key>` per article question: the layer's answer.
   Strings are written as they are, other values (lists, booleans) as JSON; absent values are
   empty cells. A text cell that starts with = + - @, a tab or a carriage return gets a leading
   single quote, so a spreadsheet never runs it as a formula (OWASP's CSV injection advice).
-  A document without spans has no row.
+  A document without spans or answers has no row.
 - `conll`: BIO tags per token, one block per layer of each document. A block starts with
   comment lines (`# document_id = 17`, `# external_id = ...`, `# source = herald`, then
   `# annotator = anna` for basis all, or `# basis = consensus` and `# annotators = anna, ben`,
@@ -146,6 +148,8 @@ class CsvFormatter(Formatter):
         self.attribute_columns = tuple(
             f"attribute_{key}" if key in self.fixed else key for key in context.attribute_keys
         )
+        # A layer's answers to the article questions, repeated on each of its rows.
+        self.answer_columns = tuple(f"answer_{key}" for key in context.question_keys)
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
@@ -156,7 +160,7 @@ class CsvFormatter(Formatter):
         return text
 
     def begin(self) -> Iterator[str]:
-        self._writer.writerow((*self.fixed, *self.attribute_columns))
+        self._writer.writerow((*self.fixed, *self.attribute_columns, *self.answer_columns))
         yield self._flush()
 
     def document(self, document: ExportDocument) -> Iterator[str]:
@@ -164,6 +168,7 @@ class CsvFormatter(Formatter):
         external_id, source = csv_cell(document.external_id), csv_cell(document.source)
         for layer in document.layers:
             owner = csv_cell(layer.name)
+            answers = tuple(csv_cell(layer.answers.get(key)) for key in self.context.question_keys)
             for span in layer.spans:
                 self._writer.writerow(
                     (
@@ -176,8 +181,12 @@ class CsvFormatter(Formatter):
                         span.end,
                         csv_cell(span.text),
                         *(csv_cell(span.attributes.get(key)) for key in keys),
+                        *answers,
                     )
                 )
+            if not layer.spans and layer.answers:  # answers with no span: a row of their own
+                blank = ("",) * (5 + len(keys))
+                self._writer.writerow((document.document_id, external_id, source, owner, *blank, *answers))
         text = self._flush()
         if text:
             yield text

@@ -475,7 +475,12 @@ def export_stream(*, project: Project, format: str, filters: ExportFilters) -> E
     keys = tuple(
         Attribute.objects.filter(project=project).order_by("order", "id").values_list("key", flat=True)
     )
-    formatter = formatter_for(format, ExportContext(basis=filters.basis, attribute_keys=keys))
+    questions = tuple(
+        Question.objects.filter(project=project).order_by("order", "id").values_list("key", flat=True)
+    )
+    formatter = formatter_for(
+        format, ExportContext(basis=filters.basis, attribute_keys=keys, question_keys=questions)
+    )
     documents = export_documents_iter(project=project, filters=filters)
     return ExportStream(
         filename=export_filename(project=project, basis=filters.basis, format=format, part=filters.part),

@@ -77,6 +77,8 @@ class DoccanoFormatter(Formatter):
                 record["label"] = [
                     [offsets.utf16(span.start), offsets.utf16(span.end), span.label] for span in layer.spans
                 ]
+                if layer.answers:  # the article questions' answers, beside doccano's own fields
+                    record["answers"] = dict(layer.answers)
             yield json_line(record)
 
 
@@ -97,6 +99,8 @@ class SpacyFormatter(Formatter):
                      **({"_": dict(span.attributes)} if span.attributes else {})}
                     for span in layer.spans
                 ]  # fmt: skip
+                if layer.answers:  # the article questions' answers travel with the document's fields
+                    record["meta"] = {**meta, "answers": dict(layer.answers)}
             yield json_line(record)
 
 

@@ -211,3 +211,10 @@ def test_the_tool_formats_carry_the_answers_and_label_studio_reads_its_own_expor
         (name,) = archive.namelist()
         docs = list(DocBinReader().read(archive.read(name), max_bytes=10_000_000))
     assert docs[0].meta["answers"] == {"reliability": 4}
+    doccano = [json.loads(line) for line in exported("doccano").decode().splitlines()]
+    assert [record.get("answers") for record in doccano] == [{"reliability": 4}]
+    spacy = [json.loads(line) for line in exported("spacy").decode().splitlines()]
+    assert spacy[0]["meta"]["answers"] == {"reliability": 4}
+    rows = exported("csv").decode().splitlines()
+    assert rows[0].endswith(",answer_reliability")
+    assert all(row.endswith(",4") for row in rows[1:])
