@@ -503,6 +503,31 @@ CONFIDENCE_TEXT = {
 }
 
 
+def drift_charts(questions: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each scale question's mean by quarter of publication: a line inside its band of 95%
+    intervals, and the rows of the table beside it."""
+    drift = []
+    for key, question in questions.items():
+        by_quarter = question.get("by_quarter") or {}
+        if "mean" not in question or not by_quarter:
+            continue
+        low, high = question["scale"]
+        points = []
+        for quarter, f in by_quarter.items():
+            low_end, high_end = f["ci95"] or (None, None)
+            points.append(Interval(quarter, f["value"], low_end, high_end, note=f"{f['n']} articles"))
+        title = f"{question['name']}: mean by quarter of publication, with 95% intervals"
+        drift.append(
+            {
+                "key": key,
+                "name": question["name"],
+                "chart": line_with_band(points, title=title, low=low, high=high),
+                "rows": list(by_quarter.items()),
+            }
+        )
+    return drift
+
+
 def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
     """The source's article ratings as rows (a scale's mean; each choice's share) and its
     confidence level with the rule and the reasons; None for a project that asks no questions."""
@@ -531,31 +556,7 @@ def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
                         "figure": figure,
                     }
                 )
-    drift = []
-    for key, question in card["questions"].items():
-        by_quarter = question.get("by_quarter") or {}
-        if "mean" not in question or not by_quarter:
-            continue
-        low, high = question["scale"]
-        points = [
-            Interval(
-                quarter,
-                f["value"],
-                (f["ci95"] or (None, None))[0],
-                (f["ci95"] or (None, None))[1],
-                f["reason"] or "",
-            )
-            for quarter, f in by_quarter.items()
-        ]
-        title = f"{question['name']}: mean by quarter of publication, with 95% intervals"
-        drift.append(
-            {
-                "key": key,
-                "name": question["name"],
-                "chart": line_with_band(points, title=title, low=low, high=high),
-                "rows": list(by_quarter.items()),
-            }
-        )
+    drift = drift_charts(card["questions"])
     confidence = card["confidence"]
     return {
         "rows": rows,

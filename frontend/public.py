@@ -26,8 +26,7 @@ from annotator.publishing.selectors import (
     published_changes,
     published_get,
 )
-from frontend.charts import Interval, line_with_band
-from frontend.profiles_page import CONFIDENCE_TEXT, METRICS
+from frontend.profiles_page import CONFIDENCE_TEXT, METRICS, drift_charts
 
 # Browsers and proxies may keep a page but ask again each time (a 304 when nothing changed):
 # unpublishing must take the pages down at once, everywhere.
@@ -82,35 +81,6 @@ def _context(published: Published) -> dict[str, Any]:
     }
 
 
-def _drift_charts(card: dict[str, Any]) -> list[dict[str, Any]]:
-    charts = []
-    for key, question in card["questions"].items():
-        by_quarter = question.get("by_quarter") or {}
-        if "mean" not in question or not by_quarter:
-            continue
-        low, high = question["scale"]
-        points = [
-            Interval(
-                q,
-                f["value"],
-                (f["ci95"] or (None, None))[0],
-                (f["ci95"] or (None, None))[1],
-                f"{f['n']} articles",
-            )
-            for q, f in by_quarter.items()
-        ]
-        title = f"{question['name']}: mean by quarter of publication, with 95% intervals"
-        charts.append(
-            {
-                "key": key,
-                "name": question["name"],
-                "chart": line_with_band(points, title=title, low=low, high=high),
-                "rows": list(by_quarter.items()),
-            }
-        )
-    return charts
-
-
 def scorecards_index(request: HttpRequest, slug: str) -> HttpResponse:
     published = _published(slug)
 
@@ -136,7 +106,7 @@ def scorecard_page(request: HttpRequest, slug: str, source_slug: str) -> HttpRes
                 {"name": METRICS[key].name if key in METRICS else key, "figure": figure}
                 for key, figure in card["span_figures"].items()
             ],
-            "drift": _drift_charts(card),
+            "drift": drift_charts(card["questions"]),
             "changes": published_changes(published=published, source_slug=source_slug),
             "methodology": methodology(published=published),
         }
