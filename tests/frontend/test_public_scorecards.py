@@ -48,7 +48,9 @@ PATHS = (
 )
 
 
-def test_unpublished_scorecards_are_not_found_by_anyone(client, demo):
+def test_the_demo_publishes_its_scorecards_and_unpublished_ones_are_found_by_no_one(client, demo):
+    assert Client().get("/scorecards/demo/").status_code == 200
+    scorecards_unpublish(project=demo)
     for who, visitor in _visitors(client).items():
         for path in PATHS:
             assert visitor.get(path).status_code == 404, (who, path)

@@ -41,12 +41,14 @@ from annotator.models import (
     LayerStatus,
     Project,
     Role,
+    ScorecardPublication,
     Source,
     Target,
 )
 from annotator.panels.services import member_panel_set, panel_create
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.projects.services import membership_set, project_create, project_schema_replace, project_update
+from annotator.publishing.services import scorecards_publish
 from annotator.questions.services import answer_set
 from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
@@ -91,6 +93,9 @@ class Command(BaseCommand):
             # Competence is fitted on request, not after each layer: fitted here once.
             project_competence_compute(project_id=project.pk)
             token = self._api_token(demo["users"]["manager"])
+            if not ScorecardPublication.objects.filter(project=project).exists():
+                # Published, so the public scorecard pages show figures too.
+                scorecards_publish(project=project, basis="all", user=None)
             moved = self._moved_project(demo)
         # Agreement and profiles follow the submitted layers (annotator.jobs.scheduling): a
         # worker refreshes them, or without one the first read does.
@@ -101,6 +106,7 @@ class Command(BaseCommand):
             )
         self._print_logins(logins, demo["users"])
         self.stdout.write(f"  API token of {demo['users']['manager']} ({DEMO_CLIENT!r}): {token}")
+        self.stdout.write(f"  Published scorecards, no login needed: /scorecards/{demo['project']['slug']}/")
 
     def _users(self, names: dict[str, Any]) -> dict[str, str]:
         """Creates the demo users; passwords are random, kept in var/ so reruns print the same."""
