@@ -1,5 +1,5 @@
-"""What an article question may be and what answers it: plain data in, problems out (no
-Django), so the service, the importer and the tests share one set of rules."""
+"""What an article question may be, what answers it, and which answer several layers agree
+on: plain data in and out (no Django), for the schema and answer services and the exports."""
 
 from __future__ import annotations
 
@@ -9,14 +9,6 @@ from typing import Any
 
 KINDS = ("ordinal", "interval", "choice", "multi", "boolean")
 SCALES = ("ordinal", "interval")
-# The level of measurement each kind's agreement is computed at.
-LEVELS = {
-    "ordinal": "ordinal",
-    "interval": "interval",
-    "choice": "nominal",
-    "multi": "nominal",
-    "boolean": "nominal",
-}
 
 
 def _number(value: Any) -> bool:

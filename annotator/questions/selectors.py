@@ -47,34 +47,38 @@ def answers_by_article(
     *, project_id: int, basis: str
 ) -> dict[int, dict[str, list[tuple[date | None, list[Any]]]]]:
     """Per source, per question key, one entry per article: its publication date and the
-    answers that count on `basis`: every submitted annotation layer's (all), the answer they
-    agree on where two layers or more were submitted (consensus and model:
-    questions.rules.consensus_answer), the adjudicated gold layer's (gold). Articles with no
-    answer that counts are left out."""
+    answers that count on `basis`, as the profiles count articles: every submitted annotation
+    layer's (all); the answer they agree on where two layers or more were submitted (consensus
+    and model: questions.rules.consensus_answer); the adjudicated gold layer's, else the agreed
+    one (gold). Articles with no answer that counts are left out."""
     questions = {q.pk: q for q in Question.objects.filter(project_id=project_id)}
     if not questions:
         return {}
+    kinds = [LayerKind.ANNOTATION, LayerKind.GOLD] if basis == "gold" else [LayerKind.ANNOTATION]
     answers = Answer.objects.filter(
-        layer__document__project_id=project_id, layer__status=LayerStatus.SUBMITTED
+        layer__document__project_id=project_id, layer__status=LayerStatus.SUBMITTED, layer__kind__in=kinds
     )
-    answers = answers.filter(layer__kind=LayerKind.GOLD if basis == "gold" else LayerKind.ANNOTATION)
-    given: dict[tuple[int, int, int], list[Any]] = {}
+    given: dict[tuple[int, int, int], dict[str, list[Any]]] = {}
     published: dict[int, date | None] = {}
-    for question_id, document_id, source_id, at, value in answers.order_by(
+    for question_id, document_id, source_id, at, kind, value in answers.order_by(
         "layer__document_id", "layer_id"
     ).values_list(
         "question_id",
         "layer__document_id",
         "layer__document__source_id",
         "layer__document__published_at",
+        "layer__kind",
         "value",
     ):
-        given.setdefault((source_id, document_id, question_id), []).append(value)
+        given.setdefault((source_id, document_id, question_id), {}).setdefault(kind, []).append(value)
         published[document_id] = at.date() if at is not None else None
     out: dict[int, dict[str, list[tuple[date | None, list[Any]]]]] = {}
-    for (source_id, document_id, question_id), values in given.items():
+    for (source_id, document_id, question_id), by_kind in given.items():
         question = questions[question_id]
-        if basis in ("consensus", "model"):
+        values = by_kind.get(LayerKind.ANNOTATION, [])
+        if LayerKind.GOLD in by_kind:
+            values = by_kind[LayerKind.GOLD][-1:]  # the adjudicated answer
+        elif basis != "all":
             agreed = consensus_answer(question.kind, question.points, values) if len(values) >= 2 else None
             values = [] if agreed is None else [agreed]
         if values:

@@ -207,3 +207,39 @@ def test_the_consensus_answer_follows_the_questions_kind(kind, points, values, a
     from annotator.questions.rules import consensus_answer
 
     assert consensus_answer(kind, points, values) == agreed
+
+
+def test_each_basis_counts_the_answers_the_profiles_count(db):
+    from annotator.models import Layer, LayerKind, LayerStatus
+    from annotator.questions.selectors import answers_by_article
+    from tests.factories import SourceFactory
+
+    project = project_create(name="Ratings", slug="ratings")
+    project_schema_replace(
+        project=project, labels=DEFAULT_LABELS, attributes=DEFAULT_ATTRIBUTES, questions=QUESTIONS
+    )
+    source = SourceFactory()
+    adjudicated, plain = (DocumentFactory(project=project, source=source) for _ in range(2))
+    for document, values in ((adjudicated, (2, 4, 5)), (plain, (1, 1))):
+        for value in values:
+            layer = layer_assign(document=document, user=UserFactory())
+            with transaction.atomic():
+                answer_set(layer=layer, key="reliability", value=value, version=None)
+            layer_submit(layer=layer)
+    gold = Layer.objects.create(
+        document=adjudicated, user=UserFactory(), kind=LayerKind.GOLD, status=LayerStatus.IN_PROGRESS
+    )
+    with transaction.atomic():
+        answer_set(layer=gold, key="reliability", value=3, version=None)
+    gold.status = LayerStatus.SUBMITTED
+    gold.save()
+
+    def read(basis):
+        return [
+            values
+            for _, values in answers_by_article(project_id=project.pk, basis=basis)[source.pk]["reliability"]
+        ]
+
+    assert read("all") == [[2, 4, 5], [1, 1]]
+    assert read("consensus") == [[4], [1]]
+    assert read("gold") == [[3], [1]]  # adjudicated, else agreed
