@@ -397,6 +397,22 @@ class SpanUpdateSerializer(serializers.Serializer):
     attributes = serializers.DictField(required=False)
 
 
+class SuggestionSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField()
+    rule = serializers.CharField(help_text="boilerplate: a sentence the source repeats across its articles.")
+    articles = serializers.IntegerField(help_text="How many of the source's articles carry it.")
+    share = serializers.FloatField(help_text="The share of the source's articles that carry it.")
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    suggestions = SuggestionSerializer(many=True)
+
+
 class AnswerSerializer(serializers.Serializer):
     question = serializers.CharField(source="question.key", help_text="The question's key.")
     value = serializers.JSONField()

@@ -105,6 +105,9 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/spans/", views.SpanListApi.as_view(), name="spans"),
     path("assignments/<int:assignment_id>/answers/", views.AnswerListApi.as_view(), name="answers"),
     path(
+        "assignments/<int:assignment_id>/suggestions/", views.SuggestionListApi.as_view(), name="suggestions"
+    ),
+    path(
         "assignments/<int:assignment_id>/answers/<slug:key>/", views.AnswerDetailApi.as_view(), name="answer"
     ),
     path("assignments/<int:assignment_id>/submit/", views.SubmitApi.as_view(), name="submit"),

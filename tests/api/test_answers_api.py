@@ -218,3 +218,34 @@ def test_the_tool_formats_carry_the_answers_and_label_studio_reads_its_own_expor
     rows = exported("csv").decode().splitlines()
     assert rows[0].endswith(",answer_reliability")
     assert all(row.endswith(",4") for row in rows[1:])
+
+
+def test_a_document_gets_disclaimer_suggestions_where_its_source_repeats_a_sentence(world):
+    from annotator.layers.services import layer_assign
+    from tests.factories import DocumentFactory
+
+    footer = "The views expressed here are those of the author alone."
+    source = world.document.source
+    for n in range(4):
+        DocumentFactory(
+            project=world.project, source=source, text=f"Story {n} about fares and trams. {footer}"
+        )
+    document = DocumentFactory(
+        project=world.project, source=source, text=f"Fares rose in May this year. {footer}"
+    )
+    layer = layer_assign(document=document, user=world.users["annotator"])
+    url = f"/api/v1/assignments/{layer.pk}/suggestions/"
+    blind = world.client("annotator").get(url).json()
+    assert blind == {"enabled": False, "reason": "Suggestions are off in a blind project.", "suggestions": []}
+    world.project.blind = False
+    world.project.save(update_fields=["blind"])
+    body = world.client("annotator").get(url).json()
+    (suggestion,) = body["suggestions"]
+    assert body["enabled"] is True
+    assert (suggestion["label"], suggestion["text"], suggestion["rule"]) == (
+        "DISCLAIMER",
+        footer,
+        "boilerplate",
+    )
+    assert document.text[suggestion["start"] : suggestion["end"]] == footer
+    assert suggestion["articles"] == 5  # of the source's 6 articles

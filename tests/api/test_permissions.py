@@ -401,6 +401,13 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
     ),
     (
+        "suggestions",
+        "get",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/suggestions/",
+        None,
+        _statuses(annotator_b=404),
+    ),
+    (
         "answers",
         "get",
         lambda w: f"/api/v1/assignments/{w.layer_a.pk}/answers/",
