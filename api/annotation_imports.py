@@ -55,7 +55,7 @@ class AnnotationImportSerializer(serializers.Serializer):
         required=False, default=False, help_text="Unmapped annotators become inactive placeholder accounts."
     )
     status = serializers.ChoiceField(choices=IMPORT_STATUSES, required=False, default=IMPORT_STATUSES[0])
-    source = serializers.SlugRelatedField(  # type: ignore[assignment]  # stubs: Field.source
+    source = s.StrictSlugRelatedField(  # type: ignore[assignment]  # stubs: Field.source
         slug_field="slug",
         queryset=Source.objects.all(),
         required=False,

@@ -53,6 +53,16 @@ class StrictCharField(StrictStringMixin, serializers.CharField):
     pass
 
 
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """A related object by its slug, refusing what no slug can be before the database is asked:
+    PostgreSQL refuses a NUL byte in a query's text with an error, not an empty answer."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
 

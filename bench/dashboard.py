@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from typing import Any
 
 import harness
@@ -98,21 +97,6 @@ def _setup(n_documents: int) -> tuple[int, Any]:
     return project.pk, manager
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
-def _timed(client: Any, url: str, repeat: int) -> list[float]:
-    latencies = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        response = client.get(url)
-        latencies.append(time.perf_counter() - began)
-        assert response.status_code == 200, response.content[:300]
-    return latencies
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=10_000)
@@ -126,18 +110,16 @@ def main() -> None:
     else:
         harness.fresh_database(url)
     harness.setup_django(url)
-    from django.conf import settings
     from django.test import Client
 
-    # Static files by their plain names: the manifest (collectstatic) only renames them.
-    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    harness.plain_static_files()
 
     project_id, manager = _setup(args.documents)
     import config.wsgi  # noqa: F401  (the server's start-up: every view loaded, the collector frozen)
 
     client = Client()
     client.force_login(manager)
-    reference = _timed(client, "/healthz/", 300)
+    reference = harness.timed_gets(client, "/healthz/", 300)
     documents = f"/api/v1/projects/{project_id}/documents/?page_size=50"
     deep = documents
     for _ in range(min(40, args.documents // 50 - 1)):
@@ -145,26 +127,26 @@ def main() -> None:
     dashboard = f"/projects/{project_id}/work/"
     client.get(dashboard)  # computes the reports the page shows; every later call reads them
     measured = {
-        "documents, first page of 50 with layer states": _timed(client, documents, args.repeat),
-        "  filtered: a layer returned for changes": _timed(
+        "documents, first page of 50 with layer states": harness.timed_gets(client, documents, args.repeat),
+        "  filtered: a layer returned for changes": harness.timed_gets(
             client, f"{documents}&layer_state=returned", args.repeat
         ),
-        "  filtered: annotator3's layers in progress": _timed(
+        "  filtered: annotator3's layers in progress": harness.timed_gets(
             client, f"{documents}&annotator=annotator3&layer_state=in_progress", args.repeat
         ),
-        "  filtered: one source, a layer submitted": _timed(
+        "  filtered: one source, a layer submitted": harness.timed_gets(
             client, f"{documents}&source=outlet-5&layer_state=submitted", args.repeat
         ),
-        "  page 41, by its keyset cursor": _timed(client, deep, args.repeat),
-        "dashboard page (pace, freshness, jobs, members)": _timed(client, dashboard, args.repeat),
+        "  page 41, by its keyset cursor": harness.timed_gets(client, deep, args.repeat),
+        "dashboard page (pace, freshness, jobs, members)": harness.timed_gets(client, dashboard, args.repeat),
     }
-    reference_p50 = _percentile(reference[50:], 0.5)
+    reference_p50 = harness.percentile_ms(reference[50:], 0.5)
     print(f"reference, GET /healthz/ in-process: p50 {reference_p50:.2f} ms")
     print(f"at {args.documents:,} documents, {3 * args.documents:,} layers, {args.repeat} calls each:")
     for name, latencies in measured.items():
         print(
-            f"{name}: p50 {_percentile(latencies, 0.5):.1f} ms, p95 {_percentile(latencies, 0.95):.1f} ms "
-            f"(p50 {_percentile(latencies, 0.5) / reference_p50:.0f}x the reference)"
+            f"{name}: p50 {harness.percentile_ms(latencies, 0.5):.1f} ms, p95 {harness.percentile_ms(latencies, 0.95):.1f} ms "
+            f"(p50 {harness.percentile_ms(latencies, 0.5) / reference_p50:.0f}x the reference)"
         )
 
 

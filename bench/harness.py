@@ -17,7 +17,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 SERVER = "postgres://postgres@127.0.0.1:5432"
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +142,29 @@ def cpu_reference_ms() -> float:
         sum(i * i for i in range(2_000_000))
         best = min(best, time.perf_counter() - began)
     return best * 1000
+
+
+def percentile_ms(seconds: Sequence[float], p: float) -> float:
+    """The `p` quantile (0..1, nearest rank) of durations in seconds, in milliseconds."""
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+def timed_gets(client: Any, path: str, repeat: int) -> list[float]:
+    """Seconds each of `repeat` GETs of `path` took through a Django test client; each must
+    answer 200."""
+    durations = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = client.get(path)
+        durations.append(time.perf_counter() - began)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+    return durations
+
+
+def plain_static_files() -> None:
+    """Serve static files by their plain names in this process, so pages render without
+    collectstatic's manifest (which only renames them)."""
+    from django.conf import settings
+
+    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

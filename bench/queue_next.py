@@ -86,11 +86,6 @@ def _setup(n_documents: int, n_calls: int) -> tuple[int, list[str]]:
     return project.pk, tokens
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
 def _with_panels(project_id: int, n_calls: int) -> tuple[list[str], list[str]]:
     """Panel balance on: the starter's layers count for the left panel; tokens of annotators
     in the centre and right panels, and of left ones for whom no started document has room."""
@@ -154,7 +149,7 @@ def main() -> None:
     in_share, full = _with_panels(project_id, args.calls)
     balanced = _press_next(client, project_id, in_share)
     worst = _press_next(client, project_id, full, expected=204)
-    reference_p50 = _percentile(reference[50:], 0.5)
+    reference_p50 = harness.percentile_ms(reference[50:], 0.5)
     print(f"reference, GET /healthz/ in-process: p50 {reference_p50:.2f} ms")
     for name, measured in (
         ("queue Next", latencies),
@@ -163,8 +158,8 @@ def main() -> None:
     ):
         print(
             f"{name} at {args.documents:,} started documents, {len(measured)} annotators: "
-            f"p50 {_percentile(measured, 0.5):.1f} ms, p95 {_percentile(measured, 0.95):.1f} ms "
-            f"(p50 {_percentile(measured, 0.5) / reference_p50:.1f}x the reference)"
+            f"p50 {harness.percentile_ms(measured, 0.5):.1f} ms, p95 {harness.percentile_ms(measured, 0.95):.1f} ms "
+            f"(p50 {harness.percentile_ms(measured, 0.5) / reference_p50:.1f}x the reference)"
         )
 
 

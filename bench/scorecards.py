@@ -130,21 +130,6 @@ def _scorecards(project_id: int, n_boot: int) -> tuple[float, float, dict[int, d
     return read, time.perf_counter() - began, cards
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
-def _timed(client: Any, url: str, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        response = client.get(url)
-        out.append(time.perf_counter() - began)
-        assert response.status_code == 200, (url, response.status_code)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=200)
@@ -160,15 +145,13 @@ def main() -> None:
     else:
         harness.fresh_database(url)
     harness.setup_django(url)
-    from django.conf import settings
     from django.test import Client
     from django.utils import timezone
 
     from annotator.models import ProfileCorpus, SourceProfile
     from annotator.publishing.services import scorecards_publish
 
-    # Static files by their plain names: the manifest (collectstatic) only renames them.
-    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    harness.plain_static_files()
     reference = harness.cpu_reference_ms()
     project_id = _setup(args.sources, args.articles)
     read, computed, cards = _scorecards(project_id, args.resamples)
@@ -195,18 +178,18 @@ def main() -> None:
     import config.wsgi  # noqa: F401  (the server's start-up: every view loaded, the collector frozen)
 
     client = Client()
-    healthz = _timed(client, "/healthz/", 300)
-    print(f"reference: GET /healthz/ in-process p50 {_percentile(healthz[50:], 0.5):.2f} ms")
+    healthz = harness.timed_gets(client, "/healthz/", 300)
+    print(f"reference: GET /healthz/ in-process p50 {harness.percentile_ms(healthz[50:], 0.5):.2f} ms")
     for name, path in (
         ("a source's page", "/scorecards/scorecards/outlet-7/"),
         ("its JSON twin", "/scorecards/scorecards/outlet-7.json"),
         (f"the index of {args.sources} sources", "/scorecards/scorecards/"),
     ):
-        cold = _timed(client, path, 1)[0] * 1000
-        warm = _timed(client, path, args.repeat)
+        cold = harness.timed_gets(client, path, 1)[0] * 1000
+        warm = harness.timed_gets(client, path, args.repeat)
         print(
-            f"{name}: first {cold:.1f} ms; warm p50 {_percentile(warm, 0.5):.2f} ms, "
-            f"p95 {_percentile(warm, 0.95):.2f} ms"
+            f"{name}: first {cold:.1f} ms; warm p50 {harness.percentile_ms(warm, 0.5):.2f} ms, "
+            f"p95 {harness.percentile_ms(warm, 0.95):.2f} ms"
         )
 
 

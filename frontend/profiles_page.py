@@ -528,14 +528,11 @@ def drift_charts(questions: dict[str, Any]) -> list[dict[str, Any]]:
     return drift
 
 
-def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
-    """The source's article ratings as rows (a scale's mean; each choice's share) and its
-    confidence level with the rule and the reasons; None for a project that asks no questions."""
-    card = profile.get("scorecard")
-    if not card:
-        return None
+def rating_rows(questions: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scorecard's article ratings as table rows: a scale's mean, or each choice's share
+    (the question named on its first row)."""
     rows = []
-    for key, question in card["questions"].items():
+    for key, question in questions.items():
         if "mean" in question:
             low, high = question.get("scale") or (None, None)
             rows.append(
@@ -556,6 +553,16 @@ def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
                         "figure": figure,
                     }
                 )
+    return rows
+
+
+def scorecard_rows(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """The source's article ratings as rows and its confidence level with the rule and the
+    reasons; None for a project that asks no questions."""
+    card = profile.get("scorecard")
+    if not card:
+        return None
+    rows = rating_rows(card["questions"])
     drift = drift_charts(card["questions"])
     confidence = card["confidence"]
     return {

@@ -26,7 +26,7 @@ from annotator.publishing.selectors import (
     published_changes,
     published_get,
 )
-from frontend.profiles_page import CONFIDENCE_TEXT, METRICS, drift_charts
+from frontend.profiles_page import CONFIDENCE_TEXT, METRICS, drift_charts, rating_rows
 
 # Browsers and proxies may keep a page but ask again each time (a 304 when nothing changed):
 # unpublishing must take the pages down at once, everywhere.
@@ -106,6 +106,7 @@ def scorecard_page(request: HttpRequest, slug: str, source_slug: str) -> HttpRes
                 {"name": METRICS[key].name if key in METRICS else key, "figure": figure}
                 for key, figure in card["span_figures"].items()
             ],
+            "rating_rows": rating_rows(card["questions"]),
             "drift": drift_charts(card["questions"]),
             "changes": published_changes(published=published, source_slug=source_slug),
             "methodology": methodology(published=published),

@@ -42,6 +42,16 @@ def test_a_manager_imports_an_export(world):
     assert span.layer.user == world.users["annotator"]
 
 
+def test_a_source_no_slug_can_be_is_a_400_naming_it_and_imports_nothing(world):
+    # A NUL byte once reached PostgreSQL in the source lookup, which answered with an error (500).
+    response = world.client("manager").post(
+        _url(world), _form(world, _export(), source="öA\x00"), format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {"source": ["Invalid value."]}
+    assert not Span.objects.filter(layer__document__text=TEXT).exists()
+
+
 @pytest.mark.parametrize(
     ("who", "code"), [("annotator", 403), ("reviewer", 403), ("outsider", 404), (None, 401)]
 )

@@ -123,9 +123,12 @@ def test_a_reviewer_sees_the_answers_side_by_side_and_gives_gold_its_own(world):
     )
     assert reviewer.post(url, {"action": "adjudicate"}, format="json").status_code == 200
     # Annotators take no part in gold.
-    assert world.client("annotator").post(
-        url, {"action": "answer", "question": "reliability", "value": 1}, format="json"
-    ).status_code in (403, 404)
+    assert (
+        world.client("annotator")
+        .post(url, {"action": "answer", "question": "reliability", "value": 1}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_a_split_by_source_puts_no_source_in_both_parts():
@@ -137,7 +140,8 @@ def test_a_split_by_source_puts_no_source_in_both_parts():
     assert 0 < len(test) < len(documents)
     assert sum(documents[s] for s in test) >= 0.2 * sum(documents.values())
     assert len({held_out_sources(documents, test_share=0.2, seed=seed) for seed in range(10)}) > 1
-    assert held_out_sources({1: 100, 2: 1}, test_share=0.99, seed=0) in (frozenset({1}), frozenset({2}))
+    # However large the test share, the train part keeps a source.
+    assert len(held_out_sources({1: 100, 2: 1}, test_share=0.99, seed=0)) == 1
 
 
 def test_the_export_api_gives_each_part_of_a_split_by_source(world):

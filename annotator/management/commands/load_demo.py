@@ -312,14 +312,12 @@ def _spread_over_days(project: Project, annotators: list[str]) -> None:
             kind=LayerKind.ANNOTATION,
             status=LayerStatus.SUBMITTED,
         ).order_by("document__external_id")
-        layer_ids = list(layers.values_list("pk", flat=True))
-        step = timedelta(days=13) / max(1, len(layer_ids))
-        for index, layer_id in enumerate(layer_ids):
-            submitted_at = now - step * (len(layer_ids) - index) - timedelta(hours=2 * person)
-            minutes = 6 + (7 * index + 11 * person) % 25
-            Layer.objects.filter(pk=layer_id).update(
-                created_at=submitted_at - timedelta(minutes=minutes), submitted_at=submitted_at
-            )
+        dated = list(layers.only("pk"))
+        step = timedelta(days=13) / max(1, len(dated))
+        for index, layer in enumerate(dated):
+            layer.submitted_at = now - step * (len(dated) - index) - timedelta(hours=2 * person)
+            layer.created_at = layer.submitted_at - timedelta(minutes=6 + (7 * index + 11 * person) % 25)
+        Layer.objects.bulk_update(dated, ["created_at", "submitted_at"])  # one statement a person
 
 
 def _submit_spans(layer: Layer, spans: list[dict[str, Any]], *, key: str, schema: ProjectSchema) -> None:
