@@ -82,6 +82,10 @@ class Project(models.Model):
     calibration_feedback = models.BooleanField(
         default=True, help_text="Annotators see their own calibration figures after submitting."
     )
+    suggestions_when_blind = models.BooleanField(
+        default=False,
+        help_text="Show suggestions in a blind project too (they are always on in an open one).",
+    )
     schema_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every change of labels, attributes or targets."
     )
@@ -383,6 +387,9 @@ class Layer(models.Model):
     needs_review = models.BooleanField(
         default=False, help_text="Its annotator fell below the calibration gate after their last pass."
     )
+    suggestions_shown = models.BooleanField(
+        default=False, help_text="Its annotator was shown suggestions: agreement reports such layers apart."
+    )
 
     class Meta:
         # The API names a layer an "assignment" (/api/v1/assignments/, assignment_id), and so
@@ -451,6 +458,10 @@ class Span(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     client_uuid = models.UUIDField(default=uuid.uuid4)
     version = models.PositiveIntegerField(default=1)
+    # The suggestion model whose suggestion the annotator accepted to make this span.
+    model_version = models.ForeignKey(
+        "SuggestionModel", null=True, blank=True, on_delete=models.RESTRICT, related_name="spans"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The audit trail (django-simple-history): one row per create, change, delete and restore,
@@ -481,6 +492,59 @@ class Span(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label.key} [{self.start}, {self.end})"
+
+
+class SuggestionModel(models.Model):
+    """A trained suggestion model of one project (annotator.suggestions.classifier), saved with
+    skops. Its id is the model version that accepted spans and exports carry. Used for
+    suggestions only when `in_use`: its evaluation beat the baseline for some label."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="suggestion_models")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(max_length=16, help_text="manual, or new_truth when enough new gold arrived.")
+    # The data watermark: the project's layers_version and its documents with truth at training.
+    layers_version = models.PositiveIntegerField()
+    n_documents = models.PositiveIntegerField(help_text="Documents with gold or consensus it learnt from.")
+    n_gold = models.PositiveIntegerField(default=0, help_text="Of them, documents with gold.")
+    n_rejections = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(
+        help_text="The held-out evaluation (annotator.suggestions.classifier.evaluate)."
+    )
+    labels_used = models.JSONField(default=list, help_text="Labels whose suggestions beat the baseline.")
+    in_use = models.BooleanField(default=False)
+    blob = models.BinaryField(editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "-id"], name="suggestion_model_project")]
+
+    def __str__(self) -> str:
+        return f"suggestion model {self.pk} of {self.project}"
+
+
+class SuggestionRejection(models.Model):
+    """A suggestion an annotator turned down: kept as a negative example for the next training."""
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="rejected_suggestions")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    model_version = models.ForeignKey(
+        SuggestionModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="rejections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "label", "start", "end"], name="rejection_unique_place"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="rejection_start_before_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rejected {self.label_id} [{self.start}, {self.end})"
 
 
 class DecisionAction(models.TextChoices):
@@ -677,6 +741,7 @@ class JobKind(models.TextChoices):
     AGREEMENT_RECOMPUTE = "agreement_recompute", "Agreement recompute"
     PROFILES_RECOMPUTE = "profiles_recompute", "Source profiles recompute"
     COMPETENCE_RECOMPUTE = "competence_recompute", "Annotator competence recompute"
+    SUGGESTIONS_TRAIN = "suggestions_train", "Suggestion model training"
 
 
 # A running job's worker writes `heartbeat_at` this often; a job whose heartbeat is older than

@@ -135,6 +135,14 @@ def competence_recompute_task(self: JobTask, job_id: int) -> None:
     competence_recompute_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
+# Suggestion models (annotator.suggestions.services).
+@shared_task(bind=True, base=JobTask)
+def suggestions_train_task(self: JobTask, job_id: int) -> None:
+    from annotator.suggestions.services import suggestions_train_job_run
+
+    suggestions_train_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
 # The task that (re)starts each kind of job from its JobRun alone.
 JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.IMPORT: documents_import_task,
@@ -142,6 +150,7 @@ JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.AGREEMENT_RECOMPUTE: agreement_recompute_task,
     JobKind.PROFILES_RECOMPUTE: profiles_recompute_task,
     JobKind.COMPETENCE_RECOMPUTE: competence_recompute_task,
+    JobKind.SUGGESTIONS_TRAIN: suggestions_train_task,
 }
 
 

@@ -18,6 +18,7 @@ from annotator.models import Layer
 from annotator.spans.selectors import span_history_list, span_layer_id
 from annotator.spans.services import span_restore
 from api import serializers as s
+from api.serializers import MODEL_VERSION_HELP
 from api.views import StrictCursorPagination, cursor_page
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -40,6 +41,9 @@ class SpanHistorySerializer(serializers.Serializer):
     attributes = serializers.JSONField(read_only=True)
     client_uuid = serializers.UUIDField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    model_version = serializers.IntegerField(
+        source="model_version_id", read_only=True, allow_null=True, help_text=MODEL_VERSION_HELP
+    )
 
     def get_action(self, row: Any) -> str:
         if row.history_type == "+" and (row.history_change_reason or "").startswith("restored"):

@@ -370,6 +370,9 @@ class DocumentDetailSerializer(DocumentSerializer):
         ]
 
 
+MODEL_VERSION_HELP = "The suggestion model whose suggestion made this span; null when a person marked it."
+
+
 class SpanSerializer(serializers.Serializer):
     """A span as the API shows it; `label` is the label's key."""
 
@@ -381,6 +384,9 @@ class SpanSerializer(serializers.Serializer):
     text = serializers.CharField(read_only=True)
     attributes = serializers.JSONField(read_only=True)
     version = serializers.IntegerField(read_only=True)
+    model_version = serializers.IntegerField(
+        source="model_version_id", read_only=True, allow_null=True, help_text=MODEL_VERSION_HELP
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -394,6 +400,13 @@ class SpanCreateSerializer(serializers.Serializer):
     end = serializers.IntegerField()
     text = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=1_000_000)
     attributes = serializers.DictField(required=False, default=dict)
+    model_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text="When accepting a suggestion: the model_version it came with.",
+    )
 
 
 class SpanUpdateSerializer(serializers.Serializer):
@@ -407,20 +420,67 @@ class SpanUpdateSerializer(serializers.Serializer):
     attributes = serializers.DictField(required=False)
 
 
+class AttributeHintSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
 class SuggestionSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]  # stubs: Field.label
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     text = serializers.CharField()
-    rule = serializers.CharField(help_text="boilerplate: a sentence the source repeats across its articles.")
-    articles = serializers.IntegerField(help_text="How many of the source's articles carry it.")
-    share = serializers.FloatField(help_text="The share of the source's articles that carry it.")
+    rule = serializers.ChoiceField(
+        choices=["boilerplate", "model"],
+        help_text="boilerplate: a sentence the source repeats across its articles; model: the "
+        "project's suggestion model.",
+    )
+    articles = serializers.IntegerField(
+        required=False, help_text="boilerplate: how many of the source's articles carry it."
+    )
+    share = serializers.FloatField(
+        required=False, help_text="boilerplate: the share of the source's articles."
+    )
+    model_version = serializers.IntegerField(required=False, help_text="model: send it back when accepting.")
+    confidence = serializers.FloatField(
+        required=False, help_text="model: the probability that the sentence carries the label."
+    )
+    attributes = serializers.DictField(
+        child=AttributeHintSerializer(),
+        required=False,
+        help_text="model: the likeliest value of each choice attribute, with its probability.",
+    )
 
 
 class SuggestionsSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
     suggestions = SuggestionSerializer(many=True)
+
+
+class SuggestionRejectSerializer(serializers.Serializer):
+    label = StrictCharField(max_length=50)  # type: ignore[assignment]  # stubs: Field.label
+    start = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
+    end = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    model_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_INTEGER
+    )
+
+
+class SuggestionModelSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(source="pk")
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    trigger = serializers.CharField(help_text="manual, or new_truth when enough new gold arrived.")
+    layers_version = serializers.IntegerField(help_text="The project's layers_version it was trained at.")
+    n_documents = serializers.IntegerField()
+    n_gold = serializers.IntegerField()
+    n_rejections = serializers.IntegerField()
+    in_use = serializers.BooleanField()
+    labels_used = serializers.ListField(child=serializers.CharField())
+    metrics = serializers.JSONField(
+        help_text="The held-out evaluation: per label and pooled, with its baseline."
+    )
 
 
 class AnswerSerializer(serializers.Serializer):

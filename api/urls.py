@@ -11,6 +11,7 @@ from api import (
     profiles,
     review,
     root,
+    suggestions,
     views,
 )
 
@@ -105,7 +106,19 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/spans/", views.SpanListApi.as_view(), name="spans"),
     path("assignments/<int:assignment_id>/answers/", views.AnswerListApi.as_view(), name="answers"),
     path(
-        "assignments/<int:assignment_id>/suggestions/", views.SuggestionListApi.as_view(), name="suggestions"
+        "assignments/<int:assignment_id>/suggestions/",
+        suggestions.SuggestionListApi.as_view(),
+        name="suggestions",
+    ),
+    path(
+        "assignments/<int:assignment_id>/suggestions/rejections/",
+        suggestions.SuggestionRejectionApi.as_view(),
+        name="suggestion-rejections",
+    ),
+    path(
+        "projects/<int:project_id>/suggestions/models/",
+        suggestions.SuggestionModelListApi.as_view(),
+        name="suggestion-models",
     ),
     path(
         "assignments/<int:assignment_id>/answers/<slug:key>/", views.AnswerDetailApi.as_view(), name="answer"

@@ -55,7 +55,6 @@ from annotator.publishing.services import scorecards_publish, scorecards_unpubli
 from annotator.questions.selectors import layer_answers
 from annotator.questions.services import answer_clear, answer_set
 from annotator.spans.services import span_create, span_delete, span_update
-from annotator.suggestions.selectors import disclaimer_suggestions
 from api import serializers as s
 from api.parsers import JSONParser
 from api.throttling import SignInThrottle
@@ -623,26 +622,6 @@ class SpanListApi(APIView):
         return Response(
             s.SpanSerializer(span).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
-
-
-class SuggestionListApi(APIView):
-    """Suggestions for a layer's document that need no training: DISCLAIMER where it carries a
-    sentence its source repeats across its articles. Off in a blind project, where suggestions
-    would steer annotators who must work independently."""
-
-    @extend_schema(responses=s.SuggestionsSerializer)
-    def get(self, request: Request, assignment_id: int) -> Response:
-        layer = access.access_layer(user=request.user, layer_id=assignment_id)
-        project = layer.document.project
-        if project.blind:
-            data = {"enabled": False, "reason": "Suggestions are off in a blind project.", "suggestions": []}
-        else:
-            data = {
-                "enabled": True,
-                "reason": "",
-                "suggestions": disclaimer_suggestions(document=layer.document),
-            }
-        return Response(s.SuggestionsSerializer(data).data)
 
 
 class AnswerListApi(APIView):

@@ -31,6 +31,7 @@ class ExportSpan(NamedTuple):
     end: int
     text: str
     attributes: Mapping[str, Any]
+    model_version: int | None = None  # the suggestion model whose suggestion made it
 
 
 @dataclass(frozen=True, slots=True)

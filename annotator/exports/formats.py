@@ -96,10 +96,11 @@ class JsonlFormatter(Formatter):
                     "end": end,
                     "text": text,
                     "attributes": attributes if type(attributes) is dict else dict(attributes),
+                    "model_version": model_version,
                     owner: layer.name,
                 }
                 for layer in document.layers
-                for label, start, end, text, attributes in layer.spans
+                for label, start, end, text, attributes, model_version in layer.spans
             ],
             "answers": [
                 {"question": key, "value": value, owner: layer.name}
@@ -144,6 +145,7 @@ class CsvFormatter(Formatter):
             "start",
             "end",
             "text",
+            "model_version",
         )
         self.attribute_columns = tuple(
             f"attribute_{key}" if key in self.fixed else key for key in context.attribute_keys
@@ -180,12 +182,13 @@ class CsvFormatter(Formatter):
                         span.start,
                         span.end,
                         csv_cell(span.text),
+                        "" if span.model_version is None else span.model_version,
                         *(csv_cell(span.attributes.get(key)) for key in keys),
                         *answers,
                     )
                 )
             if not layer.spans and layer.answers:  # answers with no span: a row of their own
-                blank = ("",) * (5 + len(keys))
+                blank = ("",) * (6 + len(keys))
                 self._writer.writerow((document.document_id, external_id, source, owner, *blank, *answers))
         text = self._flush()
         if text:

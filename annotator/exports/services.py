@@ -330,7 +330,7 @@ def _page(
     span_rows = (
         spans_query.order_by("layer_id", "start", "end", "pk")
         .annotate(attributes_json=Cast("attributes", TextField()))
-        .values_list("layer_id", "label_id", "start", "end", "text", "attributes_json")
+        .values_list("layer_id", "label_id", "start", "end", "text", "attributes_json", "model_version_id")
     )
     # Attributes come as JSON text, each distinct text decoded once a page: most spans of a
     # project share a few attribute sets, and decoding was a third of the export's time. The
@@ -339,11 +339,11 @@ def _page(
     # tuple.__new__ straight: the named tuple's own __new__ is a Python function, which made
     # building a span cost four times as much as building a plain tuple.
     new = tuple.__new__
-    for layer_id, label_id, start, end, text, attributes_json in span_rows:
+    for layer_id, label_id, start, end, text, attributes_json, model_version in span_rows:
         attributes = decoded.get(attributes_json)
         if attributes is None:
             attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
-        spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes)))
+        spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes, model_version)))
     answers: dict[int, dict[str, Any]] = {}
     for layer_id, key, value in (
         Answer.objects.filter(layer_id__in=list(spans))

@@ -50,6 +50,7 @@ PROJECT_SETTINGS = (
     "calibration_window",
     "calibration_pause",
     "calibration_feedback",
+    "suggestions_when_blind",
 )
 
 

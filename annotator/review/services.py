@@ -51,6 +51,7 @@ from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.questions.services import answer_clear, answer_set
 from annotator.review.selectors import gold_layer_get, review_groups, review_layers_get
 from annotator.spans.services import span_create, span_delete, span_update, spans_check_complete
+from annotator.suggestions.services import suggestions_retrain_if_due
 
 EDITABLE = ("label", "start", "end", "text", "attributes")
 
@@ -83,8 +84,11 @@ def _ensure_open(gold: Layer | None) -> None:
 
 def _gold_changed(document: Document) -> None:
     """Count the change: the project report's `gold` section compares annotators with
-    adjudicated gold layers, and gold profiles read them."""
+    adjudicated gold layers, and gold profiles read them. Enough new gold trains the project's
+    suggestion model again."""
     layers_changed(document_id=document.pk, project_id=document.project_id)
+    project_id = document.project_id
+    transaction.on_commit(lambda: suggestions_retrain_if_due(project_id=project_id))
 
 
 def _source_span(document: Document, span_id: int, *, into_gold: bool) -> Span:

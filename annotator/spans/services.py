@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer, NotFound, ValidationError
-from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span
+from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span, SuggestionModel
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.questions.selectors import answers_missing
 from annotator.schema import is_missing
@@ -266,13 +266,20 @@ def span_create(
     schema: ProjectSchema | None = None,
     actor: User | None = None,
     restore: tuple[int, int, str] | None = None,
+    model_version: int | None = None,
 ) -> tuple[Span, bool]:
     """Create a span in a layer whose row the caller's transaction has locked. Idempotent on
     `client_uuid`: repeating a create returns the span made the first time and False.
     `restore` is (id, version, reason): span_restore brings a deleted span back under its old
-    id, at that version, with the reason on its history row."""
+    id, at that version, with the reason on its history row. `model_version` names the
+    suggestion model (of this project) whose suggestion the annotator accepted."""
     _require_transaction()
     document = layer.document
+    if (
+        model_version is not None
+        and not SuggestionModel.objects.filter(pk=model_version, project_id=document.project_id).exists()
+    ):
+        raise ValidationError({"model_version": [f"No suggestion model {model_version} in this project."]})
     schema = schema or project_schema_get(project=document.project)
     label_obj, clean_attributes = span_check(
         schema=schema,
@@ -300,6 +307,7 @@ def span_create(
         text=text,
         attributes=clean_attributes,
         client_uuid=client_uuid or uuid.uuid4(),
+        model_version_id=model_version,
     )
     if restore is not None:
         span.pk, span.version, span._change_reason = restore  # type: ignore[attr-defined]
@@ -419,6 +427,7 @@ def span_restore(*, layer: Layer, history_id: int, actor: User | None = None) ->
             client_uuid=deletion.client_uuid,
             actor=actor,
             restore=(deletion.id, deletion.version + 1, f"restored from history entry {history_id}"),
+            model_version=deletion.model_version_id,
         )
         if not created:
             raise Conflict("A span with the same client_uuid was created in this layer since.", current=span)

@@ -12,8 +12,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# A sentence ends at . ! ? … (with closing quotes or brackets) before whitespace, or at a line end.
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?…][\"'”’)\]]*(?=\s)|$)", re.MULTILINE)
+from annotator.suggestions.sentences import sentence_bounds
+
 _FOLD = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
 # Repeated by chance rather than by the outlet: short sentences ("Read more.") are left out.
 MIN_WORDS = 4
@@ -43,10 +43,7 @@ def normalise(sentence: str) -> str:
 def sentences(text: str) -> list[Sentence]:
     """The article's sentences of MIN_WORDS words or more, with the hash of each."""
     out = []
-    for match in _SENTENCE.finditer(text):
-        raw = match.group()
-        start = match.start() + (len(raw) - len(raw.lstrip()))
-        end = match.end() - (len(raw) - len(raw.rstrip()))
+    for start, end in sentence_bounds(text):
         normal = normalise(text[start:end])
         if len(normal.split()) >= MIN_WORDS:
             out.append(Sentence(start, end, hashlib.sha256(normal.encode()).hexdigest()[:24]))

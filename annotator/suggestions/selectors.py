@@ -1,13 +1,42 @@
-"""Suggestions that need no training, read from the project's own articles and layers."""
+"""Suggestions for a layer: DISCLAIMER where the document carries a sentence its source repeats
+(annotator.suggestions.boilerplate, no training), and the sentences the project's current
+suggestion model picks (annotator.suggestions.classifier). Both leave out what the layer
+already marks and what its annotator rejected."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from typing import Any
 
-from annotator.models import Document, Label
+from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
+from annotator.agreement.maths.stats import SpanInput
+from annotator.agreement.selectors import agreement_schema_get, document_layers_list
+from annotator.models import (
+    Attribute,
+    AttributeKind,
+    Document,
+    Label,
+    Layer,
+    LayerKind,
+    LayerStatus,
+    Project,
+    Span,
+    SuggestionModel,
+    SuggestionRejection,
+)
+from annotator.review.selectors import gold_document_ids, gold_spans_by_document
+from annotator.suggestions import classifier
 from annotator.suggestions.boilerplate import Boilerplate, boilerplate_in, source_boilerplate
 
 DISCLAIMER = "DISCLAIMER"
+CHUNK_SIZE = 500
+
+
+def suggestions_on(project: Project) -> bool:
+    """Suggestions steer people: in a blind project, whose annotators must work independently,
+    they are off until a manager turns them on."""
+    return not project.blind or project.suggestions_when_blind
 
 
 def boilerplate_of_source(*, project_id: int, source_id: int) -> list[Boilerplate]:
@@ -38,3 +67,122 @@ def disclaimer_suggestions(*, document: Document) -> list[dict[str, Any]]:
         }
         for sentence in boilerplate_in(document.text, found)
     ]
+
+
+def suggestion_model_current(*, project_id: int) -> SuggestionModel | None:
+    """The project's newest model that beat its baseline (its blob not read)."""
+    return (
+        SuggestionModel.objects.filter(project_id=project_id, in_use=True)
+        .defer("blob")
+        .order_by("-id")
+        .first()
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _loaded(model_id: int) -> classifier.Model:
+    """A model is never changed once saved, so each process loads it once."""
+    blob = SuggestionModel.objects.values_list("blob", flat=True).get(pk=model_id)
+    return classifier.loads(bytes(blob))
+
+
+def model_suggestions(*, document: Document) -> list[dict[str, Any]]:
+    """The current model's suggestions for the document, for the labels that beat the baseline.
+    Only a model of the document's own project is ever read."""
+    current = suggestion_model_current(project_id=document.project_id)
+    if current is None:
+        return []
+    found = classifier.suggest(_loaded(current.pk), document.text, labels=current.labels_used)
+    return [
+        {
+            "label": s.label,
+            "start": s.start,
+            "end": s.end,
+            "text": document.text[s.start : s.end],
+            "rule": "model",
+            "model_version": current.pk,
+            "confidence": s.confidence,
+            "attributes": {key: {"value": v, "confidence": c} for key, (v, c) in s.attributes.items()},
+        }
+        for s in found
+    ]
+
+
+def layer_suggestions(*, layer: Layer) -> list[dict[str, Any]]:
+    """What to offer the layer's annotator: boilerplate DISCLAIMERs first, then the model's, with
+    a place the layer already marks with that label, or that its annotator rejected, left out."""
+    document = layer.document
+    taken = {
+        (label, start, end)
+        for label, start, end in Span.objects.filter(layer=layer).values_list("label__key", "start", "end")
+    }
+    rejected = set(SuggestionRejection.objects.filter(layer=layer).values_list("label__key", "start", "end"))
+    offered: list[dict[str, Any]] = []
+    seen = set()
+    for suggestion in [*disclaimer_suggestions(document=document), *model_suggestions(document=document)]:
+        place = (suggestion["label"], suggestion["start"], suggestion["end"])
+        if place in taken or place in rejected or place in seen:
+            continue
+        seen.add(place)
+        offered.append(suggestion)
+    return sorted(offered, key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+def truth_documents(*, project_id: int) -> Iterator[classifier.TrainingDocument]:
+    """Every document of the project that has truth (its adjudicated gold layer, else the
+    consensus of two or more submitted layers, or the one submitted layer of a project that
+    asks for one annotator), and every other one with rejected suggestions, as training data."""
+    schema = agreement_schema_get(project_id=project_id)
+    per_document = Project.objects.values_list("annotators_per_document", flat=True).get(pk=project_id)
+    rejected: dict[int, list[tuple[int, int, str]]] = {}
+    for document_id, start, end, label in SuggestionRejection.objects.filter(
+        layer__document__project_id=project_id
+    ).values_list("layer__document_id", "start", "end", "label__key"):
+        rejected.setdefault(document_id, []).append((start, end, label))
+    ids = sorted(
+        {
+            *gold_document_ids(project_id=project_id),
+            *Layer.objects.filter(
+                document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
+            ).values_list("document_id", flat=True),
+            *rejected,
+        }
+    )
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        gold = gold_spans_by_document(schema=schema, document_ids=chunk)
+        for document in document_layers_list(schema=schema, document_ids=chunk):
+            assert document.text is not None
+            spans: list[classifier.TruthSpan] | None
+            if document.document_id in gold:
+                spans = [_truth_span(span) for span in gold[document.document_id]]
+            elif len(document.layers) >= 2:
+                layers = [[LayerSpan(*span) for span in spans] for spans in document.layers.values()]
+                spans = [(s.start, s.end, s.label, s.attributes) for s in consensus_spans(layers)]
+            elif document.layers and per_document == 1:  # the one annotator the project asks for
+                spans = [_truth_span(span) for span in next(iter(document.layers.values()))]
+            else:
+                spans = None
+            if spans is None and document.document_id not in rejected:
+                continue
+            yield classifier.TrainingDocument(
+                document.document_id, document.text, spans, rejected.get(document.document_id, ())
+            )
+
+
+def _truth_span(span: SpanInput) -> classifier.TruthSpan:
+    return (span[0], span[1], span[2], span[3] if len(span) > 3 else {})  # type: ignore[misc]
+
+
+def choice_attributes(*, project_id: int) -> dict[str, list[str]]:
+    """Label key -> the keys of its choice attributes, which the model learns to hint."""
+    labels = dict(Label.objects.filter(project_id=project_id).values_list("pk", "key"))
+    out: dict[str, list[str]] = {}
+    for key, applies_to in (
+        Attribute.objects.filter(project_id=project_id, kind=AttributeKind.CHOICE)
+        .order_by("order", "pk")
+        .values_list("key", "applies_to")
+    ):
+        for label in applies_to or labels.values():
+            out.setdefault(label, []).append(key)
+    return out

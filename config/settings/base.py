@@ -349,6 +349,8 @@ ANNOTATOR_MAX_DOCUMENT_CHARS = env.int("ANNOTATOR_MAX_DOCUMENT_CHARS", default=1
 ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS = env.int("ANNOTATOR_AGREEMENT_INTERVAL_MIN_DOCUMENTS", default=10)
 # Uploads larger than this (bytes, all files together) are imported by a background job.
 ANNOTATOR_IMPORT_INLINE_BYTES = env.int("ANNOTATOR_IMPORT_INLINE_BYTES", default=2 * 1024 * 1024)
+# A suggestion model is trained again once this many more documents have gold than it learnt from.
+ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER = env.int("ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER", default=20)
 
 LOGGING = {
     "version": 1,

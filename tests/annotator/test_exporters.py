@@ -29,7 +29,17 @@ from tests.without_django import assert_runs_without_django
 TEXT = "Tram 🚋 news. 𝐁old move: café vs cafe\u0301.\nThe council said costs rose 12%."
 ATTRIBUTE_KEYS = ("stance", "evidence", "voice", "hedged", "check_worthy")
 # The columns a CSV export starts with, before one per attribute.
-CSV_COLUMNS = ["document_id", "external_id", "source", "annotator", "label", "start", "end", "text"]
+CSV_COLUMNS = [
+    "document_id",
+    "external_id",
+    "source",
+    "annotator",
+    "label",
+    "start",
+    "end",
+    "text",
+    "model_version",
+]
 
 
 def _span(label: str, start: int, end: int, **attributes: object) -> ExportSpan:
@@ -123,6 +133,7 @@ def test_jsonl_writes_one_document_a_line_with_spans_at_code_point_offsets():
                 "end": 11,
                 "text": "🚋 news",
                 "attributes": {"hedged": True},
+                "model_version": None,
                 "annotator": "anna",
             },
             {
@@ -134,6 +145,7 @@ def test_jsonl_writes_one_document_a_line_with_spans_at_code_point_offsets():
                     "evidence": "NAMED_SOURCE",
                     "stance": [{"target": "Harbour City Council", "stance": "NEUTRAL"}],
                 },
+                "model_version": None,
                 "annotator": "anna",
             },
             {
@@ -142,6 +154,7 @@ def test_jsonl_writes_one_document_a_line_with_spans_at_code_point_offsets():
                 "end": 71,
                 "text": "council said costs rose 12%.",
                 "attributes": {"evidence": "DATA"},
+                "model_version": None,
                 "annotator": "ben",
             },
         ],
@@ -193,6 +206,7 @@ def test_csv_writes_a_header_and_one_row_per_span_with_a_column_per_attribute():
         "5",
         "11",
         "🚋 news",
+        "",  # model_version: a person marked it
         "",
         "",
         "",
@@ -208,6 +222,7 @@ def test_csv_writes_a_header_and_one_row_per_span_with_a_column_per_attribute():
         "39",
         "71",
         "The council said costs rose 12%.",
+        "",
         '[{"target": "Harbour City Council", "stance": "NEUTRAL"}]',
         "NAMED_SOURCE",
         "",
@@ -221,7 +236,7 @@ def test_csv_writes_a_header_and_one_row_per_span_with_a_column_per_attribute():
 def test_csv_names_the_basis_column_for_consensus_and_renames_attribute_keys_that_clash():
     context = ExportContext(basis="gold", attribute_keys=("evidence", "text"))
     header = next(iter(formatter_for("csv", context).begin()))
-    assert header == "document_id,external_id,source,basis,label,start,end,text,evidence,attribute_text\r\n"
+    assert header == "document_id,external_id,source,basis,label,start,end,text,model_version,evidence,attribute_text\r\n"
 
 
 @pytest.mark.parametrize("cell", ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
@@ -247,7 +262,7 @@ def test_csv_neutralises_text_external_ids_and_attribute_values():
     )
     assert rows[1][:4] == ["7", "'-1", "herald", "'@anna"]
     assert rows[1][7] == "'" + text[:26]
-    assert rows[1][9:11] == ["'+DATA", "AUTHOR"]
+    assert rows[1][10:12] == ["'+DATA", "AUTHOR"]
 
 
 def test_csv_reads_back_with_pandas_including_line_breaks_commas_and_quotes_in_text():
@@ -255,7 +270,7 @@ def test_csv_reads_back_with_pandas_including_line_breaks_commas_and_quotes_in_t
     layer = ExportLayer("anna", [ExportSpan("CLAIM", 0, len(text), text, {"hedged": False})], ("anna",))
     output = _export("csv", _document(ANNA, BEN), _document(layer, text=text))
     frame = pd.read_csv(io.StringIO(output))
-    assert list(frame.columns[:8]) == CSV_COLUMNS
+    assert list(frame.columns[:9]) == CSV_COLUMNS
     assert list(frame["start"]) == [5, 39, 43, 0]
     assert frame["start"].dtype.kind == "i"
     assert list(frame["text"]) == [

@@ -240,7 +240,11 @@ def test_a_document_gets_disclaimer_suggestions_where_its_source_repeats_a_sente
     layer = layer_assign(document=document, user=world.users["annotator"])
     url = f"/api/v1/assignments/{layer.pk}/suggestions/"
     blind = world.client("annotator").get(url).json()
-    assert blind == {"enabled": False, "reason": "Suggestions are off in a blind project.", "suggestions": []}
+    assert blind == {
+        "enabled": False,
+        "reason": "Suggestions are off in this blind project until a manager turns them on.",
+        "suggestions": [],
+    }
     world.project.blind = False
     world.project.save(update_fields=["blind"])
     body = world.client("annotator").get(url).json()

@@ -184,6 +184,7 @@ def test_consensus_export_keeps_what_a_majority_of_layers_matches(labelled):
             "end": 71,
             "text": PHRASE,
             "attributes": {"evidence": "DATA"},
+            "model_version": None,
             "basis": "consensus",
         }
     ]

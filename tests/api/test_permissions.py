@@ -408,6 +408,27 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator_b=404),
     ),
     (
+        "suggestion-rejections",
+        "post",
+        lambda w: f"/api/v1/assignments/{w.layer_a.pk}/suggestions/rejections/",
+        {"label": "OPINION", "start": 0, "end": 4},
+        _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
+    ),
+    (
+        "suggestion-models",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/suggestions/models/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "suggestion-models",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/suggestions/models/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=403, manager=202),
+    ),
+    (
         "answers",
         "get",
         lambda w: f"/api/v1/assignments/{w.layer_a.pk}/answers/",
