@@ -264,6 +264,8 @@ def annotate(request: HttpRequest, layer_id: int) -> HttpResponse:
             "span": url_template("api:span", "id"),
             "answers": reverse("api:answers", args=[layer.pk]),
             "answer": url_template("api:answer", layer.pk, "key"),
+            "suggestions": reverse("api:suggestions", args=[layer.pk]),
+            "suggestionRejections": reverse("api:suggestion-rejections", args=[layer.pk]),
             "submit": reverse("api:submit", args=[layer.pk]),
             "skip": reverse("api:skip", args=[layer.pk]),
             "reopen": reverse("api:reopen", args=[layer.pk]),

@@ -1,5 +1,5 @@
 """A small corpus of news sentences written for the suggestion tests, by kind, and invented
-articles made of them with their true spans."""
+articles made of them with their true spans. No Django: the classifier's tests read it alone."""
 
 from __future__ import annotations
 
@@ -77,3 +77,6 @@ def corpus(n_documents: int = 40, *, seed: int = 3, sentences: int = 9) -> list[
             text += DISCLAIMER
         documents.append(TrainingDocument(key, text.strip(), spans))
     return documents
+
+
+NEW_TEXT = f"The hall was quiet. {CLAIMS[1][0]} {OPINIONS[0]} The doors closed at nine."

@@ -236,7 +236,10 @@ def test_csv_writes_a_header_and_one_row_per_span_with_a_column_per_attribute():
 def test_csv_names_the_basis_column_for_consensus_and_renames_attribute_keys_that_clash():
     context = ExportContext(basis="gold", attribute_keys=("evidence", "text"))
     header = next(iter(formatter_for("csv", context).begin()))
-    assert header == "document_id,external_id,source,basis,label,start,end,text,model_version,evidence,attribute_text\r\n"
+    assert (
+        header
+        == "document_id,external_id,source,basis,label,start,end,text,model_version,evidence,attribute_text\r\n"
+    )
 
 
 @pytest.mark.parametrize("cell", ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])

@@ -13,7 +13,14 @@ import skops.io
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from annotator.suggestions import classifier
-from annotator.suggestions.classifier import TrainingDocument, evaluate, fit, held_out, sentence_labels, suggest
+from annotator.suggestions.classifier import (
+    TrainingDocument,
+    evaluate,
+    fit,
+    held_out,
+    sentence_labels,
+    suggest,
+)
 from annotator.suggestions.sentences import sentence_bounds
 from tests.annotator.suggestion_corpus import CLAIMS, OPINIONS, corpus
 from tests.without_django import assert_runs_without_django
@@ -74,7 +81,9 @@ def test_a_label_with_too_few_examples_gets_no_classifier_and_too_little_truth_i
     documents = corpus(12)
     model = fit(documents, [*LABELS, "SATIRE"], ATTRIBUTES)
     assert "SATIRE" not in model["labels"]
-    with pytest.raises(classifier.NotEnoughData, match="9 documents have gold or consensus; training needs 10"):
+    with pytest.raises(
+        classifier.NotEnoughData, match="9 documents have gold or consensus; training needs 10"
+    ):
         evaluate(documents[:9], LABELS, ATTRIBUTES)
 
 

@@ -10,29 +10,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotator.imports import text_sha256
-from annotator.layers.services import layer_assign
 from annotator.models import (
-    Document,
     JobKind,
     JobRun,
     JobStatus,
-    Label,
     Layer,
-    LayerStatus,
-    Role,
-    Span,
     SuggestionModel,
 )
 from annotator.review.services import review_adjudicate
 from annotator.suggestions.services import suggestion_model_train, suggestions_train_job_run
-from tests.annotator.suggestion_corpus import CLAIMS, OPINIONS, corpus
-from tests.factories import ProjectFactory, SourceFactory, member
-
-NEW_TEXT = f"The hall was quiet. {CLAIMS[1][0]} {OPINIONS[0]} The doors closed at nine."
+from tests.annotator.suggestion_corpus import CLAIMS, NEW_TEXT, OPINIONS
+from tests.annotator.suggestion_team import SuggestionTeam
 
 
 def _client(user) -> APIClient:
@@ -41,56 +31,12 @@ def _client(user) -> APIClient:
     return client
 
 
-class Team:
-    def __init__(self, slug: str, *, blind: bool = False, n_documents: int = 40) -> None:
-        self.project = ProjectFactory(slug=slug, blind=blind, annotators_per_document=1)
-        self.annotator = member(self.project, username=f"{slug}-anna")
-        self.reviewer = member(self.project, Role.REVIEWER, username=f"{slug}-rita")
-        self.manager = member(self.project, Role.MANAGER, username=f"{slug}-max")
-        source = SourceFactory(slug=f"{slug}-herald")
-        labels = {label.key: label for label in Label.objects.filter(project=self.project)}
-        documents = Document.objects.bulk_create(
-            Document(project=self.project, source=source, text=d.text, text_sha256=text_sha256(d.text))
-            for d in corpus(n_documents)
-        )
-        layers = Layer.objects.bulk_create(
-            Layer(document=d, user=self.annotator, status=LayerStatus.SUBMITTED, submitted_at=timezone.now())
-            for d in documents
-        )
-        Span.objects.bulk_create(
-            Span(
-                layer=layer,
-                label=labels[label],
-                start=start,
-                end=end,
-                text=layer.document.text[start:end],
-                attributes=attributes,
-            )
-            for layer, truth in zip(layers, corpus(n_documents), strict=True)
-            for start, end, label, attributes in truth.spans or ()
-        )
-        # From an outlet of its own: the corpus repeats its sentences across articles, which the
-        # boilerplate rule would offer as DISCLAIMERs in an article of the same outlet.
-        self.document = Document.objects.create(
-            project=self.project,
-            source=SourceFactory(slug=f"{slug}-courier"),
-            text=NEW_TEXT,
-            text_sha256=text_sha256(NEW_TEXT),
-        )
-        self.layer = layer_assign(document=self.document, user=self.annotator)
-
-    def suggestions(self, who=None) -> dict:
-        response = _client(who or self.annotator).get(f"/api/v1/assignments/{self.layer.pk}/suggestions/")
-        assert response.status_code == 200, response.content
-        return response.json()
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
 def test_a_real_worker_trains_and_an_accepted_suggestion_keeps_its_model_version(tmp_path):
     from tests.workers import celery_worker, wait_until
 
-    team = Team("suggested")
+    team = SuggestionTeam("suggested")
     url = f"/api/v1/projects/{team.project.pk}/suggestions/models/"
     assert _client(team.annotator).post(url).status_code == 403
     assert _client(team.reviewer).post(url).status_code == 403
@@ -166,7 +112,7 @@ def test_a_real_worker_trains_and_an_accepted_suggestion_keeps_its_model_version
 
 
 def test_one_projects_model_is_never_used_in_another(db):
-    ours, theirs = Team("ours"), Team("theirs", n_documents=3)
+    ours, theirs = SuggestionTeam("ours"), SuggestionTeam("theirs", n_documents=3)
     model = suggestion_model_train(project_id=ours.project.pk)
     assert theirs.suggestions()["suggestions"] == []  # theirs has no model of its own
     refused = _client(theirs.annotator).post(
@@ -189,7 +135,7 @@ def test_one_projects_model_is_never_used_in_another(db):
 
 
 def test_too_little_truth_fails_the_job_with_the_reason(db):
-    team = Team("sparse", n_documents=4)
+    team = SuggestionTeam("sparse", n_documents=4)
     started = _client(team.manager).post(f"/api/v1/projects/{team.project.pk}/suggestions/models/")
     job_id = started.json()["id"]
     suggestions_train_job_run(job_id=job_id)
@@ -200,7 +146,7 @@ def test_too_little_truth_fails_the_job_with_the_reason(db):
 
 
 def test_a_blind_project_offers_nothing_until_a_manager_turns_suggestions_on(db):
-    team = Team("blinded", blind=True)
+    team = SuggestionTeam("blinded", blind=True)
     suggestion_model_train(project_id=team.project.pk)
     off = team.suggestions()
     assert off == {
@@ -226,7 +172,7 @@ def test_a_blind_project_offers_nothing_until_a_manager_turns_suggestions_on(db)
 
 
 def test_bad_rejections_name_the_field(db):
-    team = Team("refusing", n_documents=3)
+    team = SuggestionTeam("refusing", n_documents=3)
     url = f"/api/v1/assignments/{team.layer.pk}/suggestions/rejections/"
     anna = _client(team.annotator)
     assert anna.post(url, {"label": "SATIRE", "start": 0, "end": 5}, format="json").json() == {
@@ -248,7 +194,7 @@ def test_enough_new_gold_trains_the_model_again(db, settings, django_capture_on_
 
     app.conf.task_always_eager = True
     try:
-        team = Team("growing")
+        team = SuggestionTeam("growing")
         documents = list(team.project.documents.order_by("pk")[:2])
         with django_capture_on_commit_callbacks(execute=True):
             review_adjudicate(document=documents[0], reviewer=team.reviewer)

@@ -20,9 +20,11 @@ const textBox = $("doc-text");
 /**
  * A span as the page holds it. `key` is its client_uuid, stable while the page lives; `id`
  * and `version` are the server's, known once a save has answered; `refused` is the server's
- * reason when it refused to make the span.
+ * reason when it refused to make the span; `model_version` the suggestion model whose
+ * suggestion it was.
  * @typedef {{key: string, id: number|null, version: number, label: string, start: number,
- *   end: number, text: string, attributes: Record<string, any>, refused?: string}} Span
+ *   end: number, text: string, attributes: Record<string, any>, refused?: string,
+ *   model_version?: number|null}} Span
  */
 
 const state = {
@@ -39,6 +41,9 @@ const state = {
   answers: new Map(),
   /** Answer saves under way: submit waits for them. @type {Set<Promise<void>>} */
   answering: new Set(),
+  /** What the server suggests marking, in text order, and the one Enter and Delete act on. */
+  suggestions: /** @type {any[]} */ ([]),
+  currentSuggestion: /** @type {string|null} */ (null),
 };
 let highlights;
 let outbox;
@@ -85,6 +90,7 @@ async function load() {
   renderStatus();
   outbox.flush();
   document.body.dataset.ready = "true";
+  loadSuggestions();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +154,7 @@ function fromServer(s) {
     end: s.end,
     text: s.text,
     attributes: s.attributes || {},
+    model_version: s.model_version ?? null,
   };
 }
 
@@ -261,8 +268,8 @@ function perform(op, { record = true } = {}) {
   if (op.kind === "update" && before?.refused && !before.id) {
     // The server refused this span when it was made: the changed span is a new try.
     delete after.refused;
-    const { label, start, end, text, attributes } = after;
-    outbox.push({ kind: "create", key: op.key, body: { label, start, end, text, attributes } });
+    const { label, start, end, text, attributes, model_version } = after;
+    outbox.push({ kind: "create", key: op.key, body: { label, start, end, text, attributes, model_version } });
   } else outbox.push(op);
   if (record) {
     state.undo.push({ op, inverse });
@@ -282,8 +289,8 @@ function perform(op, { record = true } = {}) {
 function inverseOf(op, before) {
   if (op.kind === "create") return { kind: "delete", key: op.key };
   if (op.kind === "delete") {
-    const { label, start, end, text, attributes } = before;
-    return { kind: "create", key: op.key, body: { label, start, end, text, attributes } };
+    const { label, start, end, text, attributes, model_version } = before;
+    return { kind: "create", key: op.key, body: { label, start, end, text, attributes, model_version } };
   }
   const previous = Object.fromEntries(Object.keys(op.changes).map((k) => [k, before[k]]));
   return { kind: "update", key: op.key, changes: previous };
@@ -343,6 +350,7 @@ function currentTextRange() {
 
 function selectSpan(key, { scroll = false } = {}) {
   state.selected = key;
+  if (key && state.currentSuggestion) showSuggestion(null);
   const span = state.spans.get(key) || null;
   highlights.select(span);
   renderPanel();
@@ -355,6 +363,10 @@ textBox.addEventListener("click", (event) => {
   if (!window.getSelection().isCollapsed) return;
   const segment = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (event.target).closest(".seg"));
   const keys = segment?.dataset.spans?.split(" ") || [];
+  if (!keys.length && segment?.dataset.suggestion) {
+    selectSpan(null);
+    return showSuggestion(segment.dataset.suggestion);
+  }
   if (!keys.length) return selectSpan(null);
   if (keys.length === 1) return selectSpan(keys[0]);
   // Several spans here: offer them, innermost first.
@@ -428,6 +440,20 @@ document.addEventListener("keydown", (event) => {
     else if (state.selected && !state.readOnly) changeLabel(shortcut.key);
     return;
   }
+  if (state.currentSuggestion && !state.selected && !state.readOnly) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      return acceptSuggestion(state.currentSuggestion);
+    }
+    if (event.key === "Delete" || event.key === "Backspace") {
+      event.preventDefault();
+      return rejectSuggestion(state.currentSuggestion);
+    }
+  }
+  if (event.key === "}" || event.key === "{") {
+    event.preventDefault();
+    return stepSuggestion(event.key === "}" ? 1 : -1);
+  }
   if (event.key === "Escape") return selectSpan(null);
   if ((event.key === "Delete" || event.key === "Backspace") && state.selected && !state.readOnly) {
     event.preventDefault();
@@ -488,7 +514,115 @@ function moveSelectedBoundary(which, direction, byCharacter) {
 function describe(span) {
   const label = labelOf(state.schema, span.label);
   const refused = span.refused ? `not saved: ${span.refused}` : "";
-  return [label ? label.name : span.label, attributeSummary(span.attributes), refused].filter(Boolean).join(" · ");
+  const suggested = span.model_version ? `suggested by model ${span.model_version}` : "";
+  return [label ? label.name : span.label, attributeSummary(span.attributes), suggested, refused].filter(Boolean).join(" · ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggestions: the boilerplate rule's and the project model's, drawn dashed. Accepted, one
+// becomes an ordinary span that records its model version; rejected, it is kept on the server
+// as data for the next training. A help only: the page works the same without them.
+
+async function loadSuggestions() {
+  if (state.readOnly) return;
+  let data;
+  try {
+    ({ data } = await api.get(config.urls.suggestions));
+  } catch {
+    return;
+  }
+  if (!data.enabled) return;
+  state.suggestions = data.suggestions.map((s, i) => ({ ...s, key: `suggestion-${i}` }));
+  state.currentSuggestion = state.selected ? null : state.suggestions[0]?.key ?? null;
+  drawSuggestions();
+}
+
+function drawSuggestions() {
+  highlights.setSuggestions(state.suggestions, state.currentSuggestion, sortedSpans());
+  renderSuggestions();
+}
+
+function showSuggestion(key, { scroll = false } = {}) {
+  state.currentSuggestion = key;
+  drawSuggestions();
+  const suggestion = state.suggestions.find((s) => s.key === key);
+  if (suggestion && scroll) highlights.nodeAt(suggestion.start).scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+function stepSuggestion(direction) {
+  if (!state.suggestions.length) return;
+  const at = state.suggestions.findIndex((s) => s.key === state.currentSuggestion);
+  const next = at < 0 ? (direction > 0 ? 0 : state.suggestions.length - 1) : at + direction;
+  if (!state.suggestions[next]) return;
+  selectSpan(null);
+  showSuggestion(state.suggestions[next].key, { scroll: true });
+}
+
+/** Take a suggestion off the list; the next one (else the one before) becomes current. */
+function dropSuggestion(key) {
+  const at = state.suggestions.findIndex((s) => s.key === key);
+  if (at < 0) return null;
+  const [suggestion] = state.suggestions.splice(at, 1);
+  if (state.currentSuggestion === key) {
+    state.currentSuggestion = (state.suggestions[at] || state.suggestions[at - 1])?.key ?? null;
+  }
+  return suggestion;
+}
+
+function acceptSuggestion(key) {
+  const suggestion = dropSuggestion(key);
+  if (!suggestion) return;
+  const allowed = new Set(attributesFor(state.schema, suggestion.label).map((a) => a.key));
+  const attributes = Object.fromEntries(
+    Object.entries(suggestion.attributes || {}).filter(([k]) => allowed.has(k)).map(([k, hint]) => [k, hint.value]),
+  );
+  const { label, start, end } = suggestion;
+  const body = { label, start, end, text: state.index.slice(start, end), attributes, model_version: suggestion.model_version ?? null };
+  const current = state.currentSuggestion;
+  perform({ kind: "create", key: crypto.randomUUID(), body });
+  // The next suggestion stays current, so Enter and Delete go on down the list.
+  selectSpan(null);
+  showSuggestion(current);
+}
+
+async function rejectSuggestion(key) {
+  const suggestion = dropSuggestion(key);
+  if (!suggestion) return;
+  drawSuggestions();
+  const { label, start, end } = suggestion;
+  try {
+    await api.post(config.urls.suggestionRejections, { label, start, end, model_version: suggestion.model_version ?? null });
+  } catch (error) {
+    flash(`The rejection was not recorded: ${error.message}`);
+  }
+}
+
+function renderSuggestions() {
+  const panel = $("suggestions");
+  panel.hidden = !state.suggestions.length;
+  $("suggestion-count").textContent = String(state.suggestions.length);
+  $("suggestion-list").replaceChildren(
+    ...state.suggestions.map((s) => {
+      const color = labelOf(state.schema, s.label)?.color || "#888";
+      const source = s.rule === "model" ? `model ${s.model_version}, ${Math.round(s.confidence * 100)}%` : "repeated across the outlet's articles";
+      return el(
+        "li",
+        { className: s.key === state.currentSuggestion ? "current" : "", dataset: { key: s.key } },
+        el(
+          "button",
+          { type: "button", className: "suggestion-show", onclick: () => { selectSpan(null); showSuggestion(s.key, { scroll: true }); } },
+          el("span", { className: "label-tag", style: `--label:${color}` }, s.label),
+          " ",
+          el("span", { className: "span-snippet" }, snippet(s.text, 80)),
+          el("span", { className: "hint" }, ` · ${source}`),
+        ),
+        el("div", { className: "suggestion-actions" },
+          el("button", { type: "button", onclick: () => acceptSuggestion(s.key) }, "Accept"),
+          el("button", { type: "button", onclick: () => rejectSuggestion(s.key) }, "Reject"),
+        ),
+      );
+    }),
+  );
 }
 
 

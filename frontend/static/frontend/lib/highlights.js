@@ -6,6 +6,9 @@
 // the spans nested in it, so nested and crossing spans read as separate lines. A change
 // re-renders only the lines it touches, never the whole text.
 //
+// Suggestions (setSuggestions) are drawn beneath the spans as a dashed underline in their
+// label's colour; they take no lane and never tint the text.
+//
 // Offsets here are code points; the only conversion to UTF-16 is OffsetIndex#slice.
 
 const MAX_LANES = 4; // deeper spans share the top lane
@@ -33,6 +36,7 @@ export function assignLanes(spans) {
 
 /**
  * @typedef {{key: string, start: number, end: number, label: string}} DrawnSpan
+ * @typedef {{key: string, start: number, end: number, label: string, confidence?: number}} DrawnSuggestion
  * @typedef {{color: string, name: string, badge: string}} LabelStyle
  */
 
@@ -51,6 +55,10 @@ export class HighlightLayer {
     this.selectedKey = null;
     /** @type {Map<string, number>} */
     this.lanes = new Map();
+    /** @type {DrawnSuggestion[]} */
+    this.suggestions = [];
+    /** @type {string|null} */
+    this.currentSuggestion = null;
     // The text is drawn as one block per line (each keeps its "\n"), so a change lays out only
     // its own lines and the browser can skip lines out of view.
     this.lineStarts = [0];
@@ -91,6 +99,27 @@ export class HighlightLayer {
       this.lines[i].replaceWith(line);
       this.lines[i] = line;
     }
+  }
+
+  /**
+   * Draw these suggestions, `current` marked, in place of the ones drawn before.
+   * @param {DrawnSuggestion[]} suggestions
+   * @param {string|null} current key of the current suggestion
+   * @param {DrawnSpan[]} spans all spans, as update takes them
+   */
+  setSuggestions(suggestions, current, spans) {
+    // Only the lines of suggestions that came, went or became (or stopped being) current.
+    const before = new Map(this.suggestions.map((s) => [s.key, s]));
+    const after = new Map(suggestions.map((s) => [s.key, s]));
+    const changed = [
+      ...suggestions.filter((s) => !before.has(s.key)),
+      ...this.suggestions.filter((s) => !after.has(s.key)),
+      ...[this.currentSuggestion, current].map((key) => (key ? before.get(key) || after.get(key) : undefined)),
+    ].filter((s) => s !== undefined);
+    this.suggestions = suggestions.slice().sort((a, b) => a.start - b.start);
+    this.currentSuggestion = current;
+    if (!this.lines.length) return;
+    for (const s of changed) this.update(spans, s.start, s.end);
   }
 
   /** Show one span's extent (hovered), or none. @param {string|null} key */
@@ -138,8 +167,9 @@ export class HighlightLayer {
     const line = document.createElement("div");
     line.className = "line";
     const inside = spans.filter((s) => s.start < to && s.end > from);
+    const offered = this.suggestions.filter((s) => s.start < to && s.end > from);
     const cuts = new Set([from, to]);
-    for (const s of inside) {
+    for (const s of [...inside, ...offered]) {
       if (s.start > from) cuts.add(s.start);
       if (s.end < to) cuts.add(s.end);
     }
@@ -150,15 +180,25 @@ export class HighlightLayer {
       const covering = inside
         .filter((s) => s.start <= start && s.end >= end)
         .sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
-      line.append(this.#segment(start, end, covering));
+      const suggested = offered.find((s) => s.start <= start && s.end >= end) || null;
+      line.append(this.#segment(start, end, covering, suggested));
     }
     return line;
   }
 
   /** One segment: its text, a badge where a span starts, and the spans' colours. */
-  #segment(start, end, covering) {
+  #segment(start, end, covering, suggested) {
     const node = document.createElement("span");
     node.className = "seg";
+    if (suggested) {
+      const style = this.styleOf(suggested.label);
+      node.classList.add("suggested");
+      if (suggested.key === this.currentSuggestion) node.classList.add("current-suggestion");
+      node.dataset.suggestion = suggested.key;
+      node.style.setProperty("--suggest", style.color);
+      const confidence = suggested.confidence === undefined ? "" : ` (${Math.round(suggested.confidence * 100)}%)`;
+      node.title = `Suggested: ${style.name}${confidence}`;
+    }
     if (covering.length) {
       // Outermost first, innermost last: the innermost tints the background.
       node.classList.add("hl");
@@ -171,7 +211,7 @@ export class HighlightLayer {
         .join(", ");
       node.style.backgroundPosition = covering.map((s) => `0 calc(100% - ${lane(s) * LANE_PX}px)`).join(", ");
       node.style.paddingBottom = `${(Math.max(...covering.map(lane)) + 1) * LANE_PX}px`;
-      node.title = covering.map((s) => this.describe(s)).join("\n");
+      node.title = [...covering.map((s) => this.describe(s)), node.title].filter(Boolean).join("\n");
       for (const s of covering) {
         if (s.start === start) node.append(this.#badge(s));
         if (s.key === this.selectedKey) node.classList.add("selected");
