@@ -22,13 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
-from annotator.models import Layer, SuggestionModel
-from annotator.suggestions.selectors import layer_suggestions, suggestions_on
+from annotator.models import Layer
+from annotator.suggestions.selectors import layer_suggestions, suggestion_models_recent, suggestions_on
 from annotator.suggestions.services import suggestion_reject, suggestions_train_start
 from api import serializers as s
 from api.views import job_accepted, validated
-
-MODELS_LISTED = 20
 
 
 class SuggestionListApi(APIView):
@@ -74,8 +72,8 @@ class SuggestionModelListApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         """The project's newest models, newest first, with their evaluation."""
         project = access.access_project(user=request.user, project_id=project_id, roles=access.REVIEWERS)
-        models = SuggestionModel.objects.filter(project=project).defer("blob").select_related("created_by")
-        return Response(s.SuggestionModelSerializer(models[:MODELS_LISTED], many=True).data)
+        models = suggestion_models_recent(project_id=project.pk)
+        return Response(s.SuggestionModelSerializer(models, many=True).data)
 
     @extend_schema(request=None, responses={202: s.JobSerializer})
     def post(self, request: Request, project_id: int) -> Response:

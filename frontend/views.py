@@ -7,6 +7,7 @@ import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -37,8 +38,9 @@ from annotator.review.selectors import (
     review_queue_filters_resolve,
     review_queue_rows,
 )
+from annotator.suggestions.selectors import suggestion_models_recent, suggestions_on
 from frontend import agreement_page as page
-from frontend import annotators_page, profiles_page
+from frontend import annotators_page, profiles_page, suggestions_page
 from frontend.script_urls import url_template
 from frontend.templatetags.prose import markdown
 
@@ -220,6 +222,28 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             source_chart=page.source_chart(sources),
         )
     return render(request, "frontend/agreement.html", context)
+
+
+@login_required
+def suggestions(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's suggestion models: the current one's held-out evaluation against its
+    baseline, its calibration, earlier ones, and (managers) training and the blind switch."""
+    project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.REVIEWERS)
+    models = list(suggestion_models_recent(project_id=project.pk))
+    current = next((m for m in models if m.in_use), None)
+    return render(
+        request,
+        "frontend/suggestions.html",
+        {
+            "project": project,
+            "models": models,
+            "current": current,
+            "chart": suggestions_page.calibration_chart(current.metrics) if current else None,
+            "suggestions_on": suggestions_on(project),
+            "is_manager": project.user_role == Role.MANAGER,
+            "retrain_after": settings.ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER,
+        },
+    )
 
 
 @login_required

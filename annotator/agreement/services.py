@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -79,6 +79,7 @@ from annotator.models import (
 from annotator.panels.selectors import panels_list
 from annotator.questions.selectors import submitted_answers
 from annotator.review.selectors import gold_document_ids, gold_spans_by_document
+from annotator.suggestions.selectors import EVERY, NONE, SOME, suggestion_exposure
 from annotator.tasks import (
     agreement_chunk_task,
     agreement_recompute_finish_task,
@@ -324,6 +325,9 @@ def project_agreement_refresh(
     by_source: dict[int, _Summary] = defaultdict(_Summary)
     panels = list(panels_list(project=project_id).values_list("key", flat=True))
     by_panel = _PanelSum(layer_panels(project_id=project_id) if panels else {})
+    exposure = suggestion_exposure(project_id=project_id)
+    by_exposure: dict[str, _Summary] = defaultdict(_Summary)
+    exposure_counts: Counter[str] = Counter()
 
     def take(
         statistics: DocumentStatistics, document_id: int, source_id: int, watermark: datetime | None
@@ -331,6 +335,8 @@ def project_agreement_refresh(
         light = replace(statistics, by_raters={}, attributes={}, value_counts={}) if n_boot > 0 else None
         by_panel.add(document_id, statistics)
         by_source[source_id].add(statistics, light, watermark)
+        by_exposure[exposure.get(document_id, NONE)].add(statistics, light, watermark)
+        exposure_counts[exposure.get(document_id, NONE)] += 1
         if light is not None:
             project.light.append(light)
         project.watermark = _newest([project.watermark, watermark])
@@ -385,6 +391,14 @@ def project_agreement_refresh(
         metrics["gold"] = gold
     if questions:
         metrics["questions"] = questions["project"]
+    if exposure:  # once annotators have seen suggestions: they anchor people
+        metrics["suggestions"] = {
+            "n_documents": {kind: exposure_counts[kind] for kind in (EVERY, SOME, NONE)},
+            **{
+                name: _report(by_exposure[kind].sum.total() or empty, by_exposure[kind].light, n_boot)
+                for name, kind in (("with", EVERY), ("without", NONE))
+            },
+        }
     if panels:
         metrics["panels"] = panel_report(
             by_panel.cells, by_panel.counts, panels=panels, labels=schema.labels, attributes=schema.attributes

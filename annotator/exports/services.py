@@ -343,7 +343,9 @@ def _page(
         attributes = decoded.get(attributes_json)
         if attributes is None:
             attributes = decoded[attributes_json] = json.loads(attributes_json) or {}
-        spans[layer_id].append(new(ExportSpan, (labels[label_id], start, end, text, attributes, model_version)))
+        spans[layer_id].append(
+            new(ExportSpan, (labels[label_id], start, end, text, attributes, model_version))
+        )
     answers: dict[int, dict[str, Any]] = {}
     for layer_id, key, value in (
         Answer.objects.filter(layer_id__in=list(spans))

@@ -9,6 +9,8 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import Count, Q, QuerySet
+
 from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
 from annotator.agreement.maths.stats import SpanInput
 from annotator.agreement.selectors import agreement_schema_get, document_layers_list
@@ -31,12 +33,30 @@ from annotator.suggestions.boilerplate import Boilerplate, boilerplate_in, sourc
 
 DISCLAIMER = "DISCLAIMER"
 CHUNK_SIZE = 500
+# How many of a document's submitted annotation layers were made with suggestions shown.
+EVERY, SOME, NONE = "every", "some", "none"
 
 
 def suggestions_on(project: Project) -> bool:
     """Suggestions steer people: in a blind project, whose annotators must work independently,
     they are off until a manager turns them on."""
     return not project.blind or project.suggestions_when_blind
+
+
+def suggestion_exposure(*, project_id: int) -> dict[int, str]:
+    """Document id -> EVERY when each of its submitted annotation layers was made with
+    suggestions shown, SOME when only some were; documents where none was are left out."""
+    rows = (
+        Layer.objects.filter(
+            document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
+        )
+        .order_by()
+        .values("document_id")
+        .annotate(n=Count("pk"), shown=Count("pk", filter=Q(suggestions_shown=True)))
+        .filter(shown__gt=0)
+        .values_list("document_id", "n", "shown")
+    )
+    return {document_id: EVERY if shown == n else SOME for document_id, n, shown in rows}
 
 
 def boilerplate_of_source(*, project_id: int, source_id: int) -> list[Boilerplate]:
@@ -76,6 +96,16 @@ def suggestion_model_current(*, project_id: int) -> SuggestionModel | None:
         .defer("blob")
         .order_by("-id")
         .first()
+    )
+
+
+def suggestion_models_recent(*, project_id: int, limit: int = 20) -> QuerySet[SuggestionModel]:
+    """The project's newest models, newest first, their blobs not read."""
+    return (
+        SuggestionModel.objects.filter(project_id=project_id)
+        .defer("blob")
+        .select_related("created_by")
+        .order_by("-id")[:limit]
     )
 
 

@@ -466,3 +466,29 @@ def test_a_full_recompute_forgets_documents_that_lost_their_second_layer():
     ) == [w["documents"][1].pk]
     assert json.loads(out.getvalue())["n_documents"] == 1
     assert "bootstrap" not in json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+def test_layers_made_with_suggestions_are_reported_apart_from_those_made_without(
+    django_capture_on_commit_callbacks,
+):
+    from annotator.agreement.maths.stats import DocumentStatistics
+
+    w = build_world(n_documents=6, n_annotators=2)
+    submit_each(w["layers"].values(), django_capture_on_commit_callbacks)
+    documents = sorted({layer.document_id for layer in w["layers"].values()})
+    with_suggestions, mixed = documents[:3], documents[3]
+    Layer.objects.filter(document_id__in=with_suggestions).update(suggestions_shown=True)
+    Layer.objects.filter(pk=Layer.objects.filter(document_id=mixed).order_by("pk")[0].pk).update(
+        suggestions_shown=True
+    )
+    report = project_agreement_refresh(project_id=w["project"].pk, n_boot=0)
+    split = report.metrics["suggestions"]
+    assert split["n_documents"] == {"every": 3, "some": 1, "none": 2}
+    stored = {a.document_id: a.statistics for a in DocumentAgreement.objects.filter(project=w["project"])}
+    for name, ids in (("with", with_suggestions), ("without", documents[4:])):
+        alone = report_from_statistics([DocumentStatistics.from_dict(stored[i]) for i in ids])
+        assert split[name]["overall"] == alone["overall"], name
+    # A project where nobody saw suggestions has no such section.
+    Layer.objects.update(suggestions_shown=False)
+    assert "suggestions" not in project_agreement_refresh(project_id=w["project"].pk, n_boot=0).metrics

@@ -237,3 +237,19 @@ def test_the_markdown_preview_renders_as_the_pages_do_and_cleans_what_it_must(cl
     assert refused.status_code == 400
     assert refused.json() == {"text": ["Give the Markdown as a string."]}
     assert signed_in.post(url, "not json", content_type="application/json").status_code == 400
+
+
+def test_suggestions_page_shows_the_demo_models_evaluation_against_its_baseline(client, demo):
+    from annotator.models import SuggestionModel
+
+    model = SuggestionModel.objects.get(project=demo)
+    html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/suggestions/")
+    assert "Suggestions are <strong>on</strong> in this blind project." in html
+    assert f"In use: <strong>model {model.pk}</strong>" in html
+    assert "every sentence marked with the label" in html
+    for label in model.labels_used:
+        assert f'<tr data-label="{label}">' in html
+    assert 'id="model-calibration"' in html and html.count("<svg") == 1
+    assert 'id="train-model"' not in html  # reviewers read; managers train
+    assert 'id="train-model"' in page_html(client, "demo-manager", f"/projects/{demo.pk}/suggestions/")
+    assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/suggestions/").status_code == 403

@@ -53,6 +53,7 @@ from annotator.questions.services import answer_set
 from annotator.review.services import review_accept_agreed, review_adjudicate
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
 from annotator.spans.services import span_create
+from annotator.suggestions.services import suggestion_model_train
 
 # Generated articles an outlet for --size large: with the written three, the usual minimum of 15.
 GENERATED_PER_SOURCE = 12
@@ -92,6 +93,11 @@ class Command(BaseCommand):
             self._calibration(project, demo)
             # Competence is fitted on request, not after each layer: fitted here once.
             project_competence_compute(project_id=project.pk)
+            if not project.suggestion_models.exists():
+                # Trained once here, so suggestions and their evaluation show; the demo is blind,
+                # and its manager has turned them on (their layers are reported apart).
+                suggestion_model_train(project_id=project.pk, created_by_id=project.created_by_id)
+                Project.objects.filter(pk=project.pk).update(suggestions_when_blind=True)
             token = self._api_token(demo["users"]["manager"])
             if not ScorecardPublication.objects.filter(project=project).exists():
                 # Published, so the public scorecard pages show figures too.
