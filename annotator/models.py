@@ -547,6 +547,71 @@ class SuggestionRejection(models.Model):
         return f"rejected {self.label_id} [{self.start}, {self.end})"
 
 
+class ClaimRating(models.TextChoices):
+    """A reviewer's verdict on a claim, on schema.org ClaimReview's five-point scale
+    (ratingValue 1-5, best 5) for the ratings that have a value."""
+
+    FALSE = "false", "False"
+    MOSTLY_FALSE = "mostly_false", "Mostly false"
+    MIXED = "mixed", "Mixed"
+    MOSTLY_TRUE = "mostly_true", "Mostly true"
+    TRUE = "true", "True"
+    UNPROVEN = "unproven", "Unproven"
+
+
+class ClaimCluster(models.Model):
+    """One claim as outlets carry it, in different words: its claims are the gold or consensus
+    CLAIM spans that the clustering (annotator.claims) found the same, or a reviewer put here.
+    A reviewer names it and rules on it; every change is kept (history)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="claim_clusters")
+    name = models.CharField(max_length=300, blank=True)
+    rating = models.CharField(max_length=16, choices=ClaimRating.choices, blank=True)
+    rating_note = models.TextField(blank=True, help_text="The verdict in a sentence.")
+    review_url = models.URLField(max_length=2000, blank=True, help_text="Where the verdict is published.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or f"claim cluster {self.pk}"
+
+
+class Claim(models.Model):
+    """A gold (else consensus) CLAIM span of a document, with its sentence embedding (float32,
+    unit length) and the cluster it belongs to. Rebuilt from the truth by the claims job;
+    `pinned` when a reviewer placed it, so re-clustering leaves it where they put it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="claims")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="claims")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    basis = models.CharField(max_length=16, help_text="gold or consensus")
+    attributes = models.JSONField(default=dict, blank=True)
+    embedding = models.BinaryField(editable=False)
+    cluster = models.ForeignKey(
+        ClaimCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["document_id", "start", "end"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "start", "end"], name="claim_unique_place"),
+        ]
+        indexes = [models.Index(fields=["project", "cluster"], name="claim_project_cluster")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
 class DecisionAction(models.TextChoices):
     ACCEPT = "accept", "Accept"
     EDIT = "edit", "Edit"
@@ -742,6 +807,7 @@ class JobKind(models.TextChoices):
     PROFILES_RECOMPUTE = "profiles_recompute", "Source profiles recompute"
     COMPETENCE_RECOMPUTE = "competence_recompute", "Annotator competence recompute"
     SUGGESTIONS_TRAIN = "suggestions_train", "Suggestion model training"
+    CLAIMS_REFRESH = "claims_refresh", "Claims across outlets"
 
 
 # A running job's worker writes `heartbeat_at` this often; a job whose heartbeat is older than

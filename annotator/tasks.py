@@ -143,6 +143,14 @@ def suggestions_train_task(self: JobTask, job_id: int) -> None:
     suggestions_train_job_run(job_id=job_id, celery_id=self.request.id or "")
 
 
+# Claims across outlets (annotator.claims.services); the embedding model loads in the worker.
+@shared_task(bind=True, base=JobTask)
+def claims_refresh_task(self: JobTask, job_id: int) -> None:
+    from annotator.claims.services import claims_refresh_job_run
+
+    claims_refresh_job_run(job_id=job_id, celery_id=self.request.id or "")
+
+
 # The task that (re)starts each kind of job from its JobRun alone.
 JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.IMPORT: documents_import_task,
@@ -151,6 +159,7 @@ JOB_TASKS: dict[str, Task[Any, None]] = {
     JobKind.PROFILES_RECOMPUTE: profiles_recompute_task,
     JobKind.COMPETENCE_RECOMPUTE: competence_recompute_task,
     JobKind.SUGGESTIONS_TRAIN: suggestions_train_task,
+    JobKind.CLAIMS_REFRESH: claims_refresh_task,
 }
 
 

@@ -4,6 +4,7 @@ from api import (
     agreement,
     annotation_imports,
     calibration,
+    claims,
     exports,
     history,
     invitations,
@@ -114,6 +115,31 @@ urlpatterns = [
         "assignments/<int:assignment_id>/suggestions/rejections/",
         suggestions.SuggestionRejectionApi.as_view(),
         name="suggestion-rejections",
+    ),
+    path("projects/<int:project_id>/claims/", claims.ClaimClusterListApi.as_view(), name="claims"),
+    path(
+        "projects/<int:project_id>/claims/refresh/", claims.ClaimsRefreshApi.as_view(), name="claims-refresh"
+    ),
+    path(
+        "projects/<int:project_id>/claims/claimreview/",
+        claims.ClaimReviewApi.as_view(),
+        name="claims-claimreview",
+    ),
+    path("claim-clusters/<int:cluster_id>/", claims.ClaimClusterDetailApi.as_view(), name="claim-cluster"),
+    path(
+        "claim-clusters/<int:cluster_id>/merge/",
+        claims.ClaimClusterMergeApi.as_view(),
+        name="claim-cluster-merge",
+    ),
+    path(
+        "claim-clusters/<int:cluster_id>/split/",
+        claims.ClaimClusterSplitApi.as_view(),
+        name="claim-cluster-split",
+    ),
+    path(
+        "claim-clusters/<int:cluster_id>/history/",
+        claims.ClaimClusterHistoryApi.as_view(),
+        name="claim-cluster-history",
     ),
     path(
         "projects/<int:project_id>/suggestions/models/",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("projects/<int:project_id>/agreement/", views.agreement, name="agreement"),
     path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
     path("projects/<int:project_id>/suggestions/", views.suggestions, name="suggestions"),
+    path("projects/<int:project_id>/claims/", views.claims, name="claims"),
     path("projects/<int:project_id>/sources/", views.source_profiles, name="source-profiles"),
     path("projects/<int:project_id>/sources/compare/", views.source_comparison, name="source-comparison"),
     path("projects/<int:project_id>/sources/<int:source_id>/", views.source_profile, name="source-profile"),

@@ -20,13 +20,22 @@ from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
+from annotator.claims.selectors import clusters_view
 from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
 from annotator.exports import FORMATTERS
 from annotator.imports.annotations.formats import ANNOTATION_FORMATS
 from annotator.jobs.selectors import project_jobs
 from annotator.layers.selectors import LAYER_STATES, PACE_WINDOW, annotator_pace, layer_reviewed
-from annotator.models import ANNOTATOR_LAYER_KINDS, ProfileBasis, Project, Role, ScorecardPublication, Source
+from annotator.models import (
+    ANNOTATOR_LAYER_KINDS,
+    ClaimRating,
+    ProfileBasis,
+    Project,
+    Role,
+    ScorecardPublication,
+    Source,
+)
 from annotator.panels.selectors import panels_list
 from annotator.profiles.selectors import profile_source_get
 from annotator.profiles.services import DEFAULT_BASIS, profile_bases, project_profiles_current
@@ -222,6 +231,24 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
             source_chart=page.source_chart(sources),
         )
     return render(request, "frontend/agreement.html", context)
+
+
+@login_required
+def claims(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Claims across outlets: each cluster with the outlets that carry it, its first
+    appearance, how each sourced and hedged it, and the reviewer's verdict (reviewers, managers)."""
+    project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.REVIEWERS)
+    show_all = request.GET.get("all") == "1"
+    return render(
+        request,
+        "frontend/claims.html",
+        {
+            "project": project,
+            "clusters": clusters_view(project_id=project.pk, min_sources=1 if show_all else 2),
+            "show_all": show_all,
+            "ratings": ClaimRating.choices,
+        },
+    )
 
 
 @login_required

@@ -11,7 +11,7 @@ is adjudicated when its gold layer is submitted.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,9 +20,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
 from annotator.agreement.maths.review import ReviewSpan, SpanGroup, align_layers, gold_matches
 from annotator.agreement.maths.stats import SpanInput
-from annotator.agreement.selectors import THRESHOLD, AgreementSchema
+from annotator.agreement.selectors import (
+    THRESHOLD,
+    AgreementSchema,
+    agreement_schema_get,
+    document_layers_list,
+)
 from annotator.models import (
     Answer,
     Decision,
@@ -475,6 +481,53 @@ def gold_spans_by_document(
     ):
         spans[document_of[layer_id]].append((start, end, schema.label_keys[label_id], attributes))
     return spans
+
+
+@dataclass(frozen=True)
+class DocumentTruth:
+    """A document's truth: its adjudicated gold layer, else the consensus of its submitted
+    annotation layers (two or more, or the one layer of a project that asks for one)."""
+
+    document_id: int
+    text: str
+    basis: str  # "gold" or "consensus"
+    spans: list[tuple[int, int, str, Mapping[str, Any]]]  # (start, end, label key, attributes)
+
+
+def document_truths(*, project_id: int, chunk_size: int = 500) -> Iterator[DocumentTruth]:
+    """The truth of every document of the project that has one, in id order, a chunk of
+    documents at a time. Suggestion training and claims across outlets read it."""
+    schema = agreement_schema_get(project_id=project_id)
+    per_document = Project.objects.values_list("annotators_per_document", flat=True).get(pk=project_id)
+    ids = sorted(
+        {
+            *gold_document_ids(project_id=project_id),
+            *Layer.objects.filter(
+                document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
+            ).values_list("document_id", flat=True),
+        }
+    )
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        gold = gold_spans_by_document(schema=schema, document_ids=chunk)
+        for document in document_layers_list(schema=schema, document_ids=chunk):
+            assert document.text is not None
+            if document.document_id in gold:
+                spans, basis = [_with_attributes(span) for span in gold[document.document_id]], "gold"
+            elif len(document.layers) >= 2:
+                layers = [[LayerSpan(*span) for span in spans] for spans in document.layers.values()]
+                spans = [(s.start, s.end, s.label, s.attributes) for s in consensus_spans(layers)]
+                basis = "consensus"
+            elif document.layers and per_document == 1:
+                spans = [_with_attributes(span) for span in next(iter(document.layers.values()))]
+                basis = "consensus"
+            else:
+                continue
+            yield DocumentTruth(document.document_id, document.text, basis, spans)
+
+
+def _with_attributes(span: SpanInput) -> tuple[int, int, str, Mapping[str, Any]]:
+    return (span[0], span[1], span[2], span[3] if len(span) > 3 else {})  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,6 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from annotator.agreement.maths.consensus import LayerSpan, consensus_spans
-from annotator.agreement.maths.stats import SpanInput
-from annotator.agreement.selectors import agreement_schema_get, document_layers_list
 from annotator.models import (
     Attribute,
     AttributeKind,
@@ -27,12 +24,11 @@ from annotator.models import (
     SuggestionModel,
     SuggestionRejection,
 )
-from annotator.review.selectors import gold_document_ids, gold_spans_by_document
+from annotator.review.selectors import document_truths
 from annotator.suggestions import classifier
 from annotator.suggestions.boilerplate import Boilerplate, boilerplate_in, source_boilerplate
 
 DISCLAIMER = "DISCLAIMER"
-CHUNK_SIZE = 500
 # How many of a document's submitted annotation layers were made with suggestions shown.
 EVERY, SOME, NONE = "every", "some", "none"
 
@@ -159,49 +155,20 @@ def layer_suggestions(*, layer: Layer) -> list[dict[str, Any]]:
 
 
 def truth_documents(*, project_id: int) -> Iterator[classifier.TrainingDocument]:
-    """Every document of the project that has truth (its adjudicated gold layer, else the
-    consensus of two or more submitted layers, or the one submitted layer of a project that
-    asks for one annotator), and every other one with rejected suggestions, as training data."""
-    schema = agreement_schema_get(project_id=project_id)
-    per_document = Project.objects.values_list("annotators_per_document", flat=True).get(pk=project_id)
+    """Every document of the project that has truth (annotator.review.selectors.document_truths),
+    and every other one with rejected suggestions, as training data."""
     rejected: dict[int, list[tuple[int, int, str]]] = {}
     for document_id, start, end, label in SuggestionRejection.objects.filter(
         layer__document__project_id=project_id
     ).values_list("layer__document_id", "start", "end", "label__key"):
         rejected.setdefault(document_id, []).append((start, end, label))
-    ids = sorted(
-        {
-            *gold_document_ids(project_id=project_id),
-            *Layer.objects.filter(
-                document__project_id=project_id, kind=LayerKind.ANNOTATION, status=LayerStatus.SUBMITTED
-            ).values_list("document_id", flat=True),
-            *rejected,
-        }
-    )
-    for start in range(0, len(ids), CHUNK_SIZE):
-        chunk = ids[start : start + CHUNK_SIZE]
-        gold = gold_spans_by_document(schema=schema, document_ids=chunk)
-        for document in document_layers_list(schema=schema, document_ids=chunk):
-            assert document.text is not None
-            spans: list[classifier.TruthSpan] | None
-            if document.document_id in gold:
-                spans = [_truth_span(span) for span in gold[document.document_id]]
-            elif len(document.layers) >= 2:
-                layers = [[LayerSpan(*span) for span in spans] for spans in document.layers.values()]
-                spans = [(s.start, s.end, s.label, s.attributes) for s in consensus_spans(layers)]
-            elif document.layers and per_document == 1:  # the one annotator the project asks for
-                spans = [_truth_span(span) for span in next(iter(document.layers.values()))]
-            else:
-                spans = None
-            if spans is None and document.document_id not in rejected:
-                continue
-            yield classifier.TrainingDocument(
-                document.document_id, document.text, spans, rejected.get(document.document_id, ())
-            )
-
-
-def _truth_span(span: SpanInput) -> classifier.TruthSpan:
-    return (span[0], span[1], span[2], span[3] if len(span) > 3 else {})  # type: ignore[misc]
+    for truth in document_truths(project_id=project_id):
+        yield classifier.TrainingDocument(
+            truth.document_id, truth.text, truth.spans, rejected.pop(truth.document_id, ())
+        )
+    texts = dict(Document.objects.filter(pk__in=list(rejected)).values_list("pk", "text"))
+    for document_id, places in sorted(rejected.items()):
+        yield classifier.TrainingDocument(document_id, texts[document_id], None, places)
 
 
 def choice_attributes(*, project_id: int) -> dict[str, list[str]]:
