@@ -149,7 +149,7 @@ def test_claims_that_state_different_figures_are_never_one_claim():
     texts, truth = _texts_and_truth(PARAPHRASES + CONTRARY)
     labels = cluster(embed(texts), texts)
     print(f"adjusted Rand index, with contrary claims: {adjusted_rand_score(truth, labels):.3f}")
-    at = {text: label for text, label in zip(texts, labels, strict=True)}
+    at = dict(zip(texts, labels, strict=True))
     assert at["Unemployment rose to 5.3 percent."] != at["Unemployment fell to 4.1 percent last quarter."]
     assert at["Unemployment rose to 5.3 percent."] == at["The jobless rate climbed to 5.3%."]
 
