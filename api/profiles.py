@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import access
+from annotator.claims.selectors import across_outlets
 from annotator.errors import NotFound
 from annotator.exports.formats import neutralise
 from annotator.models import ProfileBasis, ProfileCorpus, Source, SourceProfile
@@ -203,12 +204,29 @@ class ProjectProfilesSerializer(serializers.Serializer):
     sources = SourceProfileSerializer(many=True)
 
 
+class AcrossOutletsSerializer(serializers.Serializer):
+    claims_carried = serializers.IntegerField(
+        source="carried", help_text="Its claims that two or more outlets carried (gold, else consensus)."
+    )
+    claims_first_carried = serializers.IntegerField(
+        source="first", help_text="Of those, the ones it published first."
+    )
+    claims_unsourced = serializers.IntegerField(
+        source="unsourced", help_text="Its claims there without evidence where another outlet gave some."
+    )
+    standard_disclaimer = serializers.CharField(allow_null=True, help_text="The sentence it repeats most.")
+    standard_disclaimer_share = serializers.FloatField(
+        allow_null=True, help_text="The percent of its articles that carry it."
+    )
+
+
 class SourceProfileDetailSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     basis = serializers.ChoiceField(choices=ProfileBasis.choices)
     pending = serializers.BooleanField()
     source = SourceProfileSerializer()  # type: ignore[assignment]  # stubs: Field.source
     corpus = CorpusSerializer()
+    across_outlets = AcrossOutletsSerializer(help_text="Whatever the basis: claims and boilerplate.")
 
 
 class ProfilesMissingSerializer(serializers.Serializer):
@@ -313,6 +331,7 @@ class ProfileDetailApi(APIView):
             "pending": current.pending,
             "source": _source(*current.sources[0]),
             "corpus": _corpus(current.corpus),
+            "across_outlets": across_outlets(project_id=project.pk, source_id=source_id),
         }
         return Response(SourceProfileDetailSerializer(data).data)
 

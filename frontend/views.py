@@ -20,7 +20,7 @@ from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
-from annotator.claims.selectors import clusters_view
+from annotator.claims.selectors import across_outlets, clusters_view
 from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
 from annotator.exports import FORMATTERS
@@ -424,7 +424,9 @@ def source_profile(request: HttpRequest, project_id: int, source_id: int) -> Htt
     current = project_profiles_current(
         project_id=project.pk, basis=_profile_basis(request, project), source_id=source.pk
     )
-    return render(request, "frontend/profile.html", profiles_page.source_context(project, source, current))
+    context = profiles_page.source_context(project, source, current)
+    context["across"] = across_outlets(project_id=project.pk, source_id=source.pk)
+    return render(request, "frontend/profile.html", context)
 
 
 @login_required

@@ -16,12 +16,11 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.neighbors import kneighbors_graph
 
 NEIGHBOURS = 15
-DISTANCE = 0.5
+DISTANCE = 0.4
 # A figure: digits with their separators, then an optional scale word ("£2m", "2 million").
 _FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(million|billion|bn|m|k|thousand)?\b", re.IGNORECASE)
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -55,27 +54,38 @@ def cluster(vectors: np.ndarray, texts: Sequence[str], *, distance: float = DIST
 
 
 def _split_by_figures(labels: np.ndarray, vectors: np.ndarray, stated: list[frozenset[float]]) -> np.ndarray:
-    """Within each cluster, claims that state figures stay together only when they share one;
-    a claim without figures joins the group it is closest to."""
+    """Within each cluster, claims that state figures stay together only when one's figures are
+    among the other's (a paraphrase may leave a figure out, never change one): each starts a
+    group or joins the first group whose first claim it agrees with, most figures first. A claim
+    without figures joins the group it is closest to."""
     out = labels.copy()
     next_label = int(labels.max()) + 1 if len(labels) else 0
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
-        counted = [i for i in members if stated[i]]
-        if len(counted) < 2:
+        counted = sorted((i for i in members if stated[i]), key=lambda i: (-len(stated[i]), i))
+        groups: list[list[int]] = []
+        for i in counted:
+            home = next((g for g in groups if stated[i] <= stated[g[0]] or stated[g[0]] <= stated[i]), None)
+            if home is None:
+                groups.append([i])
+            else:
+                home.append(i)
+        if len(groups) < 2:
             continue
-        share = np.array([[bool(stated[a] & stated[b]) for b in counted] for a in counted])
-        n_groups, group_of = connected_components(share, directed=False)
-        if n_groups == 1:
-            continue
-        groups = {g: [counted[k] for k in np.flatnonzero(group_of == g)] for g in range(n_groups)}
-        centres = {g: vectors[idx].mean(axis=0) for g, idx in groups.items()}
-        assignment = {i: g for g, idx in groups.items() for i in idx}
+        centres = [vectors[g].mean(axis=0) for g in groups]
+        assignment = {i: n for n, g in enumerate(groups) for i in g}
         for i in members:
             if i not in assignment:  # no figures: the nearest group
-                assignment[i] = max(centres, key=lambda g: float(vectors[i] @ centres[g]))
-        new_label = {0: int(label)} | {g: next_label + g - 1 for g in range(1, n_groups)}
-        next_label += n_groups - 1
+                assignment[i] = max(range(len(groups)), key=lambda n: float(vectors[i] @ centres[n]))
+        # The group holding the cluster's first member keeps its number.
+        keeper = assignment[int(members[0])]
+        new_label = {}
+        for n in range(len(groups)):
+            if n == keeper:
+                new_label[n] = int(label)
+            else:
+                new_label[n] = next_label
+                next_label += 1
         for i in members:
             out[i] = new_label[assignment[i]]
     return out

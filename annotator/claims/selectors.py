@@ -172,12 +172,22 @@ class SourceClaims:
     unsourced: int  # its claims there without evidence where another outlet gave some
 
 
-def source_claim_figures(*, project_id: int) -> dict[int, SourceClaims]:
-    """Source id -> its figures among claims carried by two or more sources."""
+def source_claim_figures(*, project_id: int, source_id: int | None = None) -> dict[int, SourceClaims]:
+    """Source id -> its figures among claims carried by two or more sources (only `source_id`'s
+    clusters read when given)."""
+    cluster_ids = None
+    if source_id is not None:
+        cluster_ids = list(
+            Claim.objects.filter(project_id=project_id, document__source_id=source_id, cluster__isnull=False)
+            .values_list("cluster_id", flat=True)
+            .distinct()
+        )
     carried: dict[int, int] = defaultdict(int)
     first: dict[int, int] = defaultdict(int)
     unsourced: dict[int, int] = defaultdict(int)
-    for view in clusters_view(project_id=project_id):
+    for view in clusters_view(project_id=project_id, cluster_ids=cluster_ids):
+        if len(view.sources) < 2:
+            continue
         sourced_by = {a.source_id for a in view.appearances if a.sourced}
         for a in view.appearances:
             carried[a.source_id] += 1
@@ -186,3 +196,22 @@ def source_claim_figures(*, project_id: int) -> dict[int, SourceClaims]:
         if view.first is not None:
             first[view.first.source_id] += 1
     return {s: SourceClaims(carried[s], first[s], unsourced[s]) for s in carried}
+
+
+def across_outlets(*, project_id: int, source_id: int) -> dict[str, Any]:
+    """What a source profile shows of the source among other outlets: its claim figures and its
+    standard disclaimer (annotator.suggestions.selectors.standard_disclaimer)."""
+    from annotator.suggestions.selectors import standard_disclaimer
+
+    claims = source_claim_figures(project_id=project_id, source_id=source_id).get(
+        source_id, SourceClaims(0, 0, 0)
+    )
+    disclaimer = standard_disclaimer(project_id=project_id, source_id=source_id)
+    return {
+        "carried": claims.carried,
+        "first": claims.first,
+        "unsourced": claims.unsourced,
+        "standard_disclaimer": disclaimer.text if disclaimer else None,
+        "standard_disclaimer_share": disclaimer.share if disclaimer else None,
+        "disclaimer": disclaimer,
+    }

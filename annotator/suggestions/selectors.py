@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -61,6 +62,25 @@ def boilerplate_of_source(*, project_id: int, source_id: int) -> list[Boilerplat
         Document.objects.filter(project_id=project_id, source_id=source_id).values_list("text", flat=True)
     )
     return source_boilerplate(texts)
+
+
+@dataclass(frozen=True)
+class StandardDisclaimer:
+    text: str
+    articles: int
+    total: int
+    share: float  # percent
+
+
+def standard_disclaimer(*, project_id: int, source_id: int) -> StandardDisclaimer | None:
+    """The sentence the source repeats in the most of its articles in the project, if any
+    (annotator.suggestions.boilerplate's rule), with how many of its articles carry it."""
+    found = boilerplate_of_source(project_id=project_id, source_id=source_id)
+    if not found:
+        return None
+    total = Document.objects.filter(project_id=project_id, source_id=source_id).count()
+    top = found[0]
+    return StandardDisclaimer(top.text, top.articles, total, 100 * top.share)
 
 
 def disclaimer_suggestions(*, document: Document) -> list[dict[str, Any]]:

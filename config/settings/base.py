@@ -352,7 +352,7 @@ ANNOTATOR_IMPORT_INLINE_BYTES = env.int("ANNOTATOR_IMPORT_INLINE_BYTES", default
 # A suggestion model is trained again once this many more documents have gold than it learnt from.
 ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER = env.int("ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER", default=20)
 # Claims closer than this cosine distance (average linkage) are one claim across outlets.
-ANNOTATOR_CLAIM_DISTANCE = env.float("ANNOTATOR_CLAIM_DISTANCE", default=0.5)
+ANNOTATOR_CLAIM_DISTANCE = env.float("ANNOTATOR_CLAIM_DISTANCE", default=0.4)
 
 LOGGING = {
     "version": 1,

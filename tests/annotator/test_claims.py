@@ -33,9 +33,9 @@ pytestmark = pytest.mark.django_db
 FILLER = "Rain fell over the harbour as the meeting began."
 # (outlet, day of December 2025, claim, evidence)
 ARTICLES = [
-    ("daily-klaxon", 3, "Fighting resumed overnight, ending the truce.", "NONE"),
+    ("daily-klaxon", 3, "The ceasefire collapsed overnight as fighting resumed.", "NONE"),
     ("harbour-herald", 2, "The ceasefire has collapsed.", "NAMED_SOURCE"),
-    ("kerbside-truth", 4, "The truce between the two sides has broken down.", "ANONYMOUS_SOURCE"),
+    ("kerbside-truth", 4, "The ceasefire is over after fresh clashes on Monday.", "ANONYMOUS_SOURCE"),
     ("harbour-herald", 5, "Unemployment fell to 4.1 percent last quarter.", "DATA"),
     ("quayside-neighbours", 6, "The jobless rate dropped to 4.1% in the last three months.", "DATA"),
     ("daily-klaxon", 7, "The bridge will close for repairs in March.", "NAMED_SOURCE"),

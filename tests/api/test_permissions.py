@@ -127,7 +127,35 @@ def _self_placement(world: World) -> str:
 
 
 # Routes whose success is a file rather than JSON (their errors are JSON).
-FILE_ROUTES = {"profiles-export": "text/csv"}
+FILE_ROUTES = {"profiles-export": "text/csv", "claims-claimreview": "application/ld+json"}
+
+
+def _claim_cluster(world: World, *, name: str = "permissions") -> Any:
+    """A claim cluster of the world project (the first one holds two claims of its document)."""
+    from annotator.models import Claim, ClaimCluster
+
+    cluster, _ = ClaimCluster.objects.get_or_create(project=world.project, name=name)
+    if name != "permissions":
+        return cluster
+    for start, end in ((0, 4), (5, 9)):
+        Claim.objects.get_or_create(
+            document=world.document,
+            start=start,
+            end=end,
+            defaults={
+                "project": world.project,
+                "text": world.document.text[start:end],
+                "basis": "consensus",
+                "embedding": b"",
+                "cluster": cluster,
+            },
+        )
+    return cluster
+
+
+def _cluster_path(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/v1/claim-clusters/{_claim_cluster(w).pk}/{suffix}"
+
 
 # (route name, method, path builder, body, expected status per role)
 CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
@@ -415,6 +443,58 @@ CASES: list[tuple[str, str, Callable[[World], str], Any, dict[str, int]]] = [
         _statuses(annotator=201, annotator_b=404, reviewer=403, manager=403),
     ),
     (
+        "claims",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/claims/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "claims-refresh",
+        "post",
+        lambda w: f"/api/v1/projects/{w.project.pk}/claims/refresh/",
+        None,
+        _statuses(annotator=403, annotator_b=403, reviewer=202, manager=202),
+    ),
+    (
+        "claims-claimreview",
+        "get",
+        lambda w: f"/api/v1/projects/{w.project.pk}/claims/claimreview/",
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    ("claim-cluster", "get", _cluster_path(), None, _statuses(annotator=403, annotator_b=403)),
+    (
+        "claim-cluster",
+        "patch",
+        _cluster_path(),
+        {"name": "Tram costs"},
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "claim-cluster-merge",
+        "post",
+        _cluster_path("merge/"),
+        lambda w: {
+            "other": __import__("annotator.models").models.ClaimCluster.objects.create(project=w.project).pk
+        },
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
+        "claim-cluster-split",
+        "post",
+        _cluster_path("split/"),
+        lambda w: {"claims": [_claim_cluster(w).claims.order_by("pk")[0].pk]},
+        _statuses(annotator=403, annotator_b=403, reviewer=201, manager=201),
+    ),
+    (
+        "claim-cluster-history",
+        "get",
+        _cluster_path("history/"),
+        None,
+        _statuses(annotator=403, annotator_b=403),
+    ),
+    (
         "suggestion-models",
         "get",
         lambda w: f"/api/v1/projects/{w.project.pk}/suggestions/models/",
@@ -654,7 +734,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int | str]:
     see: from the other project for the world project's members, from the world project for
     the outsider (who manages only the other project)."""
     from annotator.accounts.services import token_create
-    from annotator.models import Source
+    from annotator.models import ClaimCluster, Source
     from annotator.panels.services import panel_create
     from annotator.projects.invitations import invitation_create
     from annotator.spans.services import span_create
@@ -677,6 +757,7 @@ def _object_ids(world: World, *, foreign_to: str) -> dict[str, int | str]:
         "source_id": Source.objects.get(slug="herald").pk,
         "key": "genre",  # an article question's key: the layer it is asked in is foreign
         "panel_id": panel_create(project=project, key=f"panel-{foreign_to}", name="A panel").pk,
+        "cluster_id": ClaimCluster.objects.create(project=project).pk,
     }
 
 

@@ -101,7 +101,7 @@ def test_one_source_comes_with_the_corpus(setup):
     response = client.get(url(setup, f"{setup['plain'].pk}/"))
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"project", "basis", "pending", "source", "corpus"}
+    assert set(body) == {"project", "basis", "pending", "source", "corpus", "across_outlets"}
     assert body["source"]["source"] == {"id": setup["plain"].pk, "slug": "plain-daily", "name": "Plain Daily"}
     assert body["source"]["profile"]["metrics"]["unsupported_author_claims_per_1k_words"][
         "value"

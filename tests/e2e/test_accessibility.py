@@ -74,6 +74,7 @@ def test_no_serious_violations_on_any_page_for_any_role(axe_page, review_project
             (f"/projects/{project.pk}/agreement/", False),
             (f"/projects/{project.pk}/annotators/", False),
             (f"/projects/{project.pk}/suggestions/", False),
+            (f"/projects/{project.pk}/claims/?all=1", False),
             (f"/projects/{project.pk}/sources/", False),
             (f"/projects/{project.pk}/sources/{source}/", False),
             (f"/projects/{project.pk}/sources/compare/", False),

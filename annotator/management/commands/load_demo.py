@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from annotator.accounts.services import token_create, token_hash
 from annotator.calibration.services import document_calibration_set
+from annotator.claims.services import claims_refresh
 from annotator.competence.services import project_competence_compute
 from annotator.demo.generated import QUESTIONS, answers_for, generated_demo
 from annotator.imports.annotations.services import (
@@ -98,6 +99,9 @@ class Command(BaseCommand):
                 # and its manager has turned them on (their layers are reported apart).
                 suggestion_model_train(project_id=project.pk, created_by_id=project.created_by_id)
                 Project.objects.filter(pk=project.pk).update(suggestions_when_blind=True)
+            if not project.claims.exists():
+                # Claims across outlets, grouped once here (the demo's outlets share stories).
+                claims_refresh(project_id=project.pk)
             token = self._api_token(demo["users"]["manager"])
             if not ScorecardPublication.objects.filter(project=project).exists():
                 # Published, so the public scorecard pages show figures too.
