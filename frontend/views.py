@@ -20,7 +20,7 @@ from annotator import access
 from annotator.agreement.selectors import usernames_get
 from annotator.agreement.services import project_agreement_current
 from annotator.calibration.selectors import member_calibration, project_annotators
-from annotator.claims.selectors import across_outlets, clusters_view
+from annotator.claims.selectors import across_outlets, clusters_view, document_claims_elsewhere
 from annotator.competence.selectors import competence_report_get
 from annotator.errors import NotFound, ValidationError
 from annotator.exports import FORMATTERS
@@ -392,9 +392,13 @@ def review(request: HttpRequest, document_id: int) -> HttpResponse:
             "calibration": reverse("api:document-calibration", args=[document.pk]),
         },
     }
-    return render(
-        request, "frontend/review.html", {"document": document, "project": document.project, "config": config}
-    )
+    context = {
+        "document": document,
+        "project": document.project,
+        "config": config,
+        "elsewhere": document_claims_elsewhere(document=document),
+    }
+    return render(request, "frontend/review.html", context)
 
 
 # SOURCE PROFILES (frontend/profiles_page.py shapes the stored profiles into tables and charts)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from annotator.models import Claim, ClaimCluster, ClaimRating
+from annotator.models import Claim, ClaimCluster, ClaimRating, Document
 
 EVIDENCE, NO_EVIDENCE, HEDGED, STANCE = "evidence", "NONE", "hedged", "stance"
 # ClaimReview's ratingValue on a 1 (false) to 5 (true) scale; "unproven" has no value.
@@ -108,6 +108,15 @@ def clusters_view(
         )
         views[claim_cluster.pk] = ClusterView(claim_cluster, found)
     return sorted(views.values(), key=lambda v: (-len(v.sources), -len(v.appearances), v.cluster.pk))
+
+
+def document_claims_elsewhere(*, document: Document) -> list[ClusterView]:
+    """The clusters of the document's claims that another source carries too."""
+    cluster_ids = list(
+        Claim.objects.filter(document=document, cluster__isnull=False).values_list("cluster_id", flat=True)
+    )
+    views = clusters_view(project_id=document.project_id, cluster_ids=cluster_ids)
+    return [view for view in views if len({a.source_id for a in view.appearances}) >= 2]
 
 
 def claim_review(view: ClusterView, *, publisher: str) -> dict[str, Any]:

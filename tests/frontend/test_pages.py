@@ -273,3 +273,14 @@ def test_claims_page_shows_claims_two_outlets_carry_and_the_profile_its_figures(
     profile = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{source}/")
     assert "Of those, claims it carried first</dt><dd>" in profile
     assert "Its standard disclaimer</dt><dd>“" in profile or "Its standard disclaimer</dt><dd>None" in profile
+
+
+def test_review_page_shows_the_documents_claims_in_other_outlets(client, demo):
+    from annotator.claims.selectors import clusters_view
+
+    view = clusters_view(project_id=demo.pk)[0]
+    here = view.appearances[0]
+    html = page_html(client, "demo-reviewer", f"/review/{here.document_id}/")
+    assert "These claims in other outlets" in html
+    for other in view.appearances[1:]:
+        assert f'href="/review/{other.document_id}/"' in html
