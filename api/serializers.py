@@ -421,8 +421,9 @@ class SpanUpdateSerializer(serializers.Serializer):
 
 
 class AttributeHintSerializer(serializers.Serializer):
-    value = serializers.CharField()
-    confidence = serializers.FloatField()
+    value = serializers.JSONField()
+    confidence = serializers.FloatField(required=False, help_text="From the model: its probability.")
+    cue = serializers.CharField(required=False, help_text="From the words: the cue that suggests it.")
 
 
 class SuggestionSerializer(serializers.Serializer):
@@ -448,7 +449,9 @@ class SuggestionSerializer(serializers.Serializer):
     attributes = serializers.DictField(
         child=AttributeHintSerializer(),
         required=False,
-        help_text="model: the likeliest value of each choice attribute, with its probability.",
+        help_text="Hints: the model's likeliest value of each choice attribute with its probability, "
+        "and values that cue words suggest (a hedge cue for hedged, quotation marks or a speech verb "
+        "for voice) with the cue.",
     )
 
 

@@ -25,9 +25,11 @@ from annotator.models import (
     SuggestionModel,
     SuggestionRejection,
 )
+from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.review.selectors import document_truths
 from annotator.suggestions import classifier
 from annotator.suggestions.boilerplate import Boilerplate, boilerplate_in, source_boilerplate
+from annotator.suggestions.cues import cue_hints
 
 DISCLAIMER = "DISCLAIMER"
 # How many of a document's submitted annotation layers were made with suggestions shown.
@@ -156,8 +158,11 @@ def model_suggestions(*, document: Document) -> list[dict[str, Any]]:
 
 def layer_suggestions(*, layer: Layer) -> list[dict[str, Any]]:
     """What to offer the layer's annotator: boilerplate DISCLAIMERs first, then the model's, with
-    a place the layer already marks with that label, or that its annotator rejected, left out."""
+    a place the layer already marks with that label, or that its annotator rejected, left out.
+    Each carries attribute hints: the model's, then the cues in its words (cues.cue_hints) for
+    attributes of its label whose values allow them."""
     document = layer.document
+    schema = project_schema_get(project=document.project)
     taken = {
         (label, start, end)
         for label, start, end in Span.objects.filter(layer=layer).values_list("label__key", "start", "end")
@@ -170,8 +175,21 @@ def layer_suggestions(*, layer: Layer) -> list[dict[str, Any]]:
         if place in taken or place in rejected or place in seen:
             continue
         seen.add(place)
+        suggestion["attributes"] = {**_cue_hints(schema, suggestion), **suggestion.get("attributes", {})}
         offered.append(suggestion)
     return sorted(offered, key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+def _cue_hints(schema: ProjectSchema, suggestion: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    allowed = {a.key: a for a in schema.attributes_for(suggestion["label"])}
+    hints = {}
+    for key, (value, cue) in cue_hints(suggestion["text"]).items():
+        attribute = allowed.get(key)
+        if attribute is None:
+            continue
+        if attribute.kind == AttributeKind.BOOLEAN or value in {v["value"] for v in attribute.values}:
+            hints[key] = {"value": value, "cue": cue}
+    return hints
 
 
 def truth_documents(*, project_id: int) -> Iterator[classifier.TrainingDocument]:

@@ -134,3 +134,16 @@ def test_the_classifier_runs_without_django():
         "model = fit(corpus(20), ['CLAIM', 'OPINION'], {})\n"
         "assert suggest(model, corpus(1)[0].text)\n"
     )
+
+
+def test_cue_words_hint_hedged_and_voice_and_name_the_cue():
+    from annotator.suggestions.cues import cue_hints
+
+    assert cue_hints("The contractor has reportedly asked for £2 million more.") == {"hedged": (True, "reportedly")}
+    assert cue_hints("“The tram is a vanity project,” the union said.") == {"voice": ("QUOTED", "quotation marks")}
+    assert cue_hints("Officials said the line may reopen in May.") == {
+        "hedged": (True, "may"),
+        "voice": ("PARAPHRASED", "said"),
+    }
+    assert cue_hints("The council approved the budget.") == {}
+    assert cue_hints("Saidpur mayhem") == {}  # whole words only

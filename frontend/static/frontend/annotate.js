@@ -615,6 +615,9 @@ function renderSuggestions() {
           " ",
           el("span", { className: "span-snippet" }, snippet(s.text, 80)),
           el("span", { className: "hint" }, ` · ${source}`),
+          ...Object.entries(s.attributes || {}).map(([key, hint]) =>
+            el("span", { className: "hint suggestion-hint" }, ` · ${key}: ${hint.value}${hint.cue ? ` (${hint.cue})` : ""}`),
+          ),
         ),
         el("div", { className: "suggestion-actions" },
           el("button", { type: "button", onclick: () => acceptSuggestion(s.key) }, "Accept"),
