@@ -71,7 +71,7 @@ test-faults: install-dev
 # Every script in bench/ at its --smoke size, each on a throwaway database of its own: a
 # benchmark that no longer runs fails here (CI runs this after `make test`). bench/README.md
 # lists what each measures and its full-size figures.
-BENCH_SCRIPTS := agreement consensus_bases import_docs import_annotations profiles scorecards queue_next dashboard api_load span_cost load capacity ui_render suggestions
+BENCH_SCRIPTS := agreement consensus_bases import_docs import_annotations profiles scorecards queue_next dashboard api_load span_cost load capacity ui_render suggestions claims
 
 bench-smoke: install-dev services
 	@set -e; for script in $(BENCH_SCRIPTS); do \

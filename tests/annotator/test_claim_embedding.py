@@ -150,8 +150,9 @@ def test_claims_that_state_different_figures_are_never_one_claim():
     labels = cluster(embed(texts), texts)
     print(f"adjusted Rand index, with contrary claims: {adjusted_rand_score(truth, labels):.3f}")
     at = dict(zip(texts, labels, strict=True))
-    assert at["Unemployment rose to 5.3 percent."] != at["Unemployment fell to 4.1 percent last quarter."]
-    assert at["Unemployment rose to 5.3 percent."] == at["The jobless rate climbed to 5.3%."]
+    for rose in ("Unemployment rose to 5.3 percent.", "The jobless rate climbed to 5.3%."):
+        for _, fell in PARAPHRASES[2]:
+            assert at[rose] != at[fell]
 
 
 def test_figures_read_separators_and_scale_words():
@@ -176,8 +177,8 @@ def test_embedding_and_clustering_need_no_network(monkeypatch):
     from annotator.claims import embedding
 
     embedding.encoder.cache_clear()  # read the model again, with sockets refused
-    texts, _ = _texts_and_truth(PARAPHRASES[:3])
-    assert len(set(cluster(embed(texts), texts).tolist())) == 3
+    texts, truth = _texts_and_truth(PARAPHRASES[1:3])
+    assert adjusted_rand_score(truth, cluster(embed(texts), texts)) == 1.0
 
 
 def _run(code: str) -> None:
