@@ -31,7 +31,7 @@ class AppearanceSerializer(serializers.Serializer):
     claim_id = serializers.IntegerField()
     document_id = serializers.IntegerField()
     title = serializers.CharField()
-    source = serializers.CharField(source="source_slug", help_text="The source's slug.")
+    source = serializers.CharField(source="source_slug", help_text="The source's slug.")  # type: ignore[assignment]  # stubs: Field.source
     published_at = serializers.DateTimeField(allow_null=True)
     text = serializers.CharField()
     evidence = serializers.JSONField(source="attributes.evidence", default=None)

@@ -23,12 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness
 from sklearn.neighbors import kneighbors_graph
 
 from annotator.claims.clustering import DISTANCE, NEIGHBOURS, cluster
 from annotator.claims.embedding import encoder
 from annotator.demo.generated import generated_demo
-from bench.harness import add_smoke_argument
 
 N_CLAIMS = 20_000
 
@@ -50,7 +50,7 @@ def claim_texts(n: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_smoke_argument(parser)
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
     n = 300 if args.smoke else N_CLAIMS
     texts = claim_texts(n)

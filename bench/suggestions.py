@@ -24,13 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from annotator.demo.generated import generated_demo
 from annotator.schema import DEFAULT_ATTRIBUTES, DEFAULT_LABELS
 from annotator.suggestions import classifier
 from annotator.suggestions.sentences import sentence_bounds
-from bench.harness import add_smoke_argument
 
 N_ARTICLES, N_CALLS, ARTICLE_CHARS = 2000, 200, 10_000
 
@@ -51,7 +51,7 @@ def corpus(n_articles: int) -> list[classifier.TrainingDocument]:
     return documents
 
 
-def timed(call):  # type: ignore[no-untyped-def]
+def timed(call):
     started = time.perf_counter()
     result = call()
     return result, time.perf_counter() - started
@@ -59,7 +59,7 @@ def timed(call):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_smoke_argument(parser)
+    harness.add_smoke_argument(parser)
     args = parser.parse_args()
     n_articles, n_calls = (60, 20) if args.smoke else (N_ARTICLES, N_CALLS)
     labels = [label["key"] for label in DEFAULT_LABELS]

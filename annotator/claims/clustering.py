@@ -76,7 +76,7 @@ def _split_by_figures(labels: np.ndarray, vectors: np.ndarray, stated: list[froz
     out = labels.copy()
     next_label = int(labels.max()) + 1 if len(labels) else 0
     for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
+        members = np.flatnonzero(labels == label).tolist()
         counted = sorted((i for i in members if stated[i]), key=lambda i: (-len(stated[i]), i))
         groups: list[list[int]] = []
         for i in counted:
@@ -93,8 +93,8 @@ def _split_by_figures(labels: np.ndarray, vectors: np.ndarray, stated: list[froz
             if i not in assignment:  # no figures: the nearest group
                 assignment[i] = max(range(len(groups)), key=lambda n: float(vectors[i] @ centres[n]))
         # The group holding the cluster's first member keeps its number.
-        keeper = assignment[int(members[0])]
-        new_label = {}
+        keeper = assignment[members[0]]
+        new_label: dict[int, int] = {}
         for n in range(len(groups)):
             if n == keeper:
                 new_label[n] = int(label)

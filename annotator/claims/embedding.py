@@ -95,20 +95,25 @@ class Encoder:
             inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))  # exact GELU, as BERT's
             outer = _dense(inner, w[f"{p}output.dense.weight"], w[f"{p}output.dense.bias"])
             x = _layer_norm(outer + x, w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"])
-        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        pooled: np.ndarray = (x * mask[:, :, None]).sum(axis=1) / np.maximum(
+            mask.sum(axis=1, keepdims=True), 1e-9
+        )
+        unit: np.ndarray = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return unit
 
 
 def _dense(x: np.ndarray, weight_t: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """x @ weight.T + bias as one matrix product over every token of the batch (a 3-D @ 2-D
     product runs one small product per text); `weight_t` is stored transposed."""
-    return (x.reshape(-1, x.shape[-1]) @ weight_t).reshape(*x.shape[:-1], weight_t.shape[1]) + bias
+    out: np.ndarray = (x.reshape(-1, x.shape[-1]) @ weight_t).reshape(*x.shape[:-1], weight_t.shape[1]) + bias
+    return out
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + LAYER_NORM_EPS) * weight + bias
+    out: np.ndarray = (x - mean) / np.sqrt(variance + LAYER_NORM_EPS) * weight + bias
+    return out
 
 
 @functools.cache
@@ -129,4 +134,5 @@ def encoder() -> Encoder:
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
-    return encoder().embed(texts)
+    vectors: np.ndarray = encoder().embed(texts)
+    return vectors

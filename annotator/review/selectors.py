@@ -527,7 +527,7 @@ def document_truths(*, project_id: int, chunk_size: int = 500) -> Iterator[Docum
 
 
 def _with_attributes(span: SpanInput) -> tuple[int, int, str, Mapping[str, Any]]:
-    return (span[0], span[1], span[2], span[3] if len(span) > 3 else {})  # type: ignore[misc]
+    return (span[0], span[1], span[2], span[3] if len(span) > 3 else {})
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,7 @@ def evaluate(
                 truth, spans, keys, text_length=len(document.text), allow_overlap=True
             ).spans
             counts[name] += np.array([stats.tp_overlap, stats.n_a, stats.n_b], dtype=np.int64)
-    per_label = {}
+    per_label: dict[str, dict[str, Any]] = {}
     for index, label in enumerate(keys):
         if label not in trained:
             per_label[label] = {"trained": False, "used": False}
@@ -296,7 +296,7 @@ def calibration_curve(
 
 
 def dumps(model: Model) -> bytes:
-    return skops.io.dumps(model)
+    return bytes(skops.io.dumps(model))
 
 
 def loads(data: bytes) -> Model:

@@ -139,8 +139,12 @@ def test_the_classifier_runs_without_django():
 def test_cue_words_hint_hedged_and_voice_and_name_the_cue():
     from annotator.suggestions.cues import cue_hints
 
-    assert cue_hints("The contractor has reportedly asked for £2 million more.") == {"hedged": (True, "reportedly")}
-    assert cue_hints("“The tram is a vanity project,” the union said.") == {"voice": ("QUOTED", "quotation marks")}
+    assert cue_hints("The contractor has reportedly asked for £2 million more.") == {
+        "hedged": (True, "reportedly")
+    }
+    assert cue_hints("“The tram is a vanity project,” the union said.") == {
+        "voice": ("QUOTED", "quotation marks")
+    }
     assert cue_hints("Officials said the line may reopen in May.") == {
         "hedged": (True, "may"),
         "voice": ("PARAPHRASED", "said"),
