@@ -208,7 +208,7 @@ def cluster_split(*, claim_cluster: ClaimCluster, claim_ids: Sequence[int], revi
     chosen = set(claim_ids)
     if not chosen or chosen - members:
         raise ValidationError(
-            {"claims": [f"Give claims of cluster {claim_cluster.pk}: {sorted(chosen - members)}."]}
+            {"claims": [f"Not claims of cluster {claim_cluster.pk}: {sorted(chosen - members)}."]}
         )
     if chosen == members:
         raise ValidationError({"claims": ["Leave at least one claim in the cluster."]})

@@ -32,3 +32,23 @@ def test_a_sentence_an_outlet_repeats_is_its_boilerplate_and_chance_repeats_are_
     text = f"Fares rose again this spring. {FOOTER}"
     (where,) = boilerplate_in(text, [found[1].key])
     assert text[where.start : where.end] == FOOTER
+
+
+def test_a_disclaimer_planted_in_five_of_eight_articles_is_found_there_and_nowhere_else():
+    disclaimer = "This site does not give investment advice; do your own research."
+    stories = [
+        "Shares in the harbour operator rose 4% on Monday. Traders pointed to the new contract.",
+        "The ferry company reported a loss for the year. Its chief executive blamed fuel costs.",
+        "A new terminal opens in May. The council expects 2,000 passengers a day.",
+        "Dock workers voted to accept the pay offer. The union called it a fair settlement.",
+        "The port authority raised its fees for cruise ships. Operators said they would pass it on.",
+        "Container traffic fell for a third month. Analysts expect a recovery next year.",
+        "The tram depot's land was sold to a developer. Neighbours objected to the plans.",
+        "A storm closed the harbour for two days. No ships were damaged.",
+    ]
+    articles = [f"{story} {disclaimer}" if n < 5 else story for n, story in enumerate(stories)]
+    (found,) = source_boilerplate(articles)
+    assert (found.text, found.articles) == (disclaimer, 5)
+    for n, text in enumerate(articles):
+        where = boilerplate_in(text, [found.key])
+        assert [text[s.start : s.end] for s in where] == ([disclaimer] if n < 5 else [])
