@@ -1,10 +1,10 @@
 """Training suggestion models, as a job, and recording what annotators turn down.
 
 A model is trained on demand (POST /api/v1/projects/{id}/suggestions/models/, or the button on
-the suggestions page) or when ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER more documents have gold than the last
-model learnt from (`suggestions_retrain_if_due`, after each adjudication). Training evaluates
-on held-out documents, then fits on every document and stores the model with its evaluation
-and data watermark (annotator.suggestions.classifier has the method)."""
+the suggestions page) or when ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER more documents have gold than
+the last model learnt from (`suggestions_retrain_if_due`, after each adjudication). Training
+evaluates on held-out documents, then fits on every document and stores the model with its
+evaluation and data watermark (annotator.suggestions.classifier has the method)."""
 
 from __future__ import annotations
 
