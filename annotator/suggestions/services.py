@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotator.errors import ValidationError
+from annotator.errors import BackgroundUnavailable, ValidationError
 from annotator.jobs import scheduling
 from annotator.jobs.services import job_create, job_fail, job_progress, job_send, job_start, job_succeed
 from annotator.models import (
@@ -110,7 +110,6 @@ def suggestions_retrain_if_due(*, project_id: int) -> JobRun | None:
     """Start a training when ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER more documents have gold than the last
     model learnt from, unless one is already waiting or running. Nothing (and a warning in the
     log) when the broker is away: the next adjudication asks again."""
-    from annotator.errors import BackgroundUnavailable
 
     last = (
         SuggestionModel.objects.filter(project_id=project_id)
