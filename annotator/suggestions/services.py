@@ -8,6 +8,8 @@ evaluation and data watermark (annotator.suggestions.classifier has the method).
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -28,6 +30,8 @@ from annotator.models import (
 from annotator.review.selectors import gold_document_ids
 from annotator.suggestions import classifier
 from annotator.suggestions.selectors import choice_attributes, truth_documents
+
+logger = logging.getLogger(__name__)
 
 MANUAL = "manual"
 NEW_TRUTH = "new_truth"
@@ -107,10 +111,9 @@ def suggestions_train_job_run(*, job_id: int, celery_id: str = "") -> None:
 
 
 def suggestions_retrain_if_due(*, project_id: int) -> JobRun | None:
-    """Start a training when ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER more documents have gold than the last
-    model learnt from, unless one is already waiting or running. Nothing (and a warning in the
-    log) when the broker is away: the next adjudication asks again."""
-
+    """Start a training when ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER more documents have gold than
+    the last model learnt from, unless one is already waiting or running. Nothing (and a warning
+    in the log) when the broker is away: the next adjudication asks again."""
     last = (
         SuggestionModel.objects.filter(project_id=project_id)
         .order_by("-id")
@@ -134,6 +137,9 @@ def suggestions_retrain_if_due(*, project_id: int) -> JobRun | None:
             project=Project.objects.get(pk=project_id), user=None, trigger=NEW_TRUTH
         )
     except BackgroundUnavailable:
+        logger.warning(
+            "Could not start retraining the suggestion model of project %s: broker away", project_id
+        )
         return None
 
 
