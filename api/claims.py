@@ -131,7 +131,12 @@ class ClaimsRefreshApi(APIView):
 
 class ClaimReviewApi(APIView):
     @extend_schema(
-        responses={(200, "application/ld+json"): serializers.ListField(child=serializers.DictField())}
+        responses={
+            (200, "application/ld+json"): {
+                "type": "array",
+                "items": {"type": "object", "description": "A schema.org ClaimReview."},
+            }
+        }
     )
     def get(self, request: Request, project_id: int) -> Response:
         """Every verdict as schema.org ClaimReview, with each appearance and the first."""

@@ -43,9 +43,9 @@ def test_project_agreement_gives_the_report_its_times_and_one_report_per_source(
     submitted, django_assert_max_num_queries
 ):
     # The first read sums what the eager-mode throttle held back (a bounded number of queries
-    # whatever the number of documents, one of them the project's article questions); later
-    # reads only read.
-    with django_assert_max_num_queries(22):
+    # whatever the number of documents, one of them the project's article questions and one
+    # which layers were made with suggestions shown); later reads only read.
+    with django_assert_max_num_queries(23):
         submitted["client"].get(submitted["url"])
     with django_assert_max_num_queries(7):
         response = submitted["client"].get(submitted["url"])

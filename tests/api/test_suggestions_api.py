@@ -188,21 +188,15 @@ def test_bad_rejections_name_the_field(db):
 
 
 def test_enough_new_gold_trains_the_model_again(db, settings, django_capture_on_commit_callbacks):
+    # The test settings run tasks in-process, as the embedded default does.
     settings.ANNOTATOR_SUGGESTIONS_RETRAIN_AFTER = 2
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        team = SuggestionTeam("growing")
-        documents = list(team.project.documents.order_by("pk")[:2])
-        with django_capture_on_commit_callbacks(execute=True):
-            review_adjudicate(document=documents[0], reviewer=team.reviewer)
-        assert not JobRun.objects.filter(kind=JobKind.SUGGESTIONS_TRAIN).exists()
-        with django_capture_on_commit_callbacks(execute=True):
-            review_adjudicate(document=documents[1], reviewer=team.reviewer)
-    finally:
-        app.conf.task_always_eager = False
+    team = SuggestionTeam("growing")
+    documents = list(team.project.documents.order_by("pk")[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        review_adjudicate(document=documents[0], reviewer=team.reviewer)
+    assert not JobRun.objects.filter(kind=JobKind.SUGGESTIONS_TRAIN).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_adjudicate(document=documents[1], reviewer=team.reviewer)
     (job,) = JobRun.objects.filter(kind=JobKind.SUGGESTIONS_TRAIN)
     assert job.status == JobStatus.SUCCEEDED, job.error
     model = SuggestionModel.objects.get(project=team.project)
