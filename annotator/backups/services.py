@@ -19,8 +19,9 @@ Left out on purpose:
   and a hash can be attacked offline. Imported users who do not exist yet get an unusable
   password and are listed, so staff can set one or send a reset; staff and superuser flags
   are not carried either: a file never grants admin rights.
-- Derived data (agreement statistics and reports, source profiles, jobs): recompute it after
-  an import (manage.py compute_agreement). Calibration scores are derived too, but the import
+- Derived data (agreement statistics and reports, source profiles, jobs, suggestion models,
+  claims and their clusters): recompute it after an import (manage.py compute_agreement; train
+  and group again from the pages). Spans keep no `model_version`, since the models stay behind. Calibration scores are derived too, but the import
   scores the submitted calibration layers again itself, as of their submission. Invitations:
   links are one-time secrets.
 - Span history: the audit trail stays with the database it happened in; each imported span
@@ -107,8 +108,10 @@ TIMESTAMPS = {
     Span: ("created_at", "updated_at"),
     Decision: ("created_at",),
 }
-# Fields that files written before panels and calibration lack, with the value such a file means.
+# Fields that files written before panels, calibration and suggestions lack, with the value such
+# a file means.
 LATER_FIELDS = {
+    "suggestions_when_blind": False,
     "panel": None,
     "panel_set_by": None,
     "panel_set_at": None,
