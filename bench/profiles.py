@@ -177,6 +177,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                             now,
                             False,
                             False,
+                            False,
                         )
                     )
                     for (a, b), label, attributes in truth:
@@ -193,7 +194,7 @@ def generate(n_sources: int, n_articles: int, seed: int = 5) -> int:
                         )  # fmt: skip
         with cursor.copy(
             "COPY annotator_assignment (id, document_id, user_id, kind, status, skip_reason, created_at,"
-            " updated_at, submitted_at, needs_review, outside_panel) FROM STDIN"
+            " updated_at, submitted_at, needs_review, outside_panel, suggestions_shown) FROM STDIN"
         ) as copy:
             for row in layers_rows:
                 copy.write_row(row)
