@@ -38,13 +38,12 @@ CLAIM = "CLAIM"
 EMBED_CHUNK = 512
 
 
-def embed_claims(texts: Sequence[str]) -> np.ndarray:
-    """The texts' embeddings. In a Celery worker the model is loaded once per worker process;
-    where tasks run inside the web process (the embedded default, no broker) a spawned child
-    process embeds, so the web process never loads the model."""
+def embed_claims(texts: Sequence[str], *, in_child: bool = False) -> np.ndarray:
+    """The texts' embeddings, with the model loaded once per process; `in_child`: in a spawned
+    child process, for a job that runs inside the web process (claims_refresh_job_run)."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if in_child:
         from annotator.claims import embedding_process
 
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -54,8 +53,9 @@ def embed_claims(texts: Sequence[str]) -> np.ndarray:
     return embed(texts)
 
 
-def claims_refresh(*, project_id: int, job_id: int | None = None) -> dict[str, int]:
-    """Bring the project's claims and clusters in step with its truth (module docstring)."""
+def claims_refresh(*, project_id: int, job_id: int | None = None, in_child: bool = False) -> dict[str, int]:
+    """Bring the project's claims and clusters in step with its truth (module docstring);
+    `in_child` as for embed_claims."""
     wanted: dict[tuple[int, int, int], tuple[str, str, dict[str, Any]]] = {}
     for truth in document_truths(project_id=project_id):
         for start, end, label, attributes in truth.spans:
@@ -80,7 +80,7 @@ def claims_refresh(*, project_id: int, job_id: int | None = None) -> dict[str, i
     vectors = []
     for start in range(0, total, EMBED_CHUNK):
         chunk = new_keys[start : start + EMBED_CHUNK]
-        vectors.append(embed_claims([wanted[key][0] for key in chunk]))
+        vectors.append(embed_claims([wanted[key][0] for key in chunk], in_child=in_child))
         if job_id is not None:
             job_progress(job_id=job_id, progress=start + len(chunk))
     embedded = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
@@ -155,7 +155,12 @@ def claims_refresh_job_run(*, job_id: int, celery_id: str = "") -> None:
         return
     job_start(job_id=job_id, celery_id=celery_id)
     assert job.project_id is not None
-    job_succeed(job_id=job_id, result=claims_refresh(project_id=job.project_id, job_id=job_id))
+    # In a Celery worker the model loads in the worker, once per process. Where tasks run inside
+    # the web process (the embedded default, no broker), a child process embeds, so the web
+    # process never loads the model.
+    in_child = bool(settings.CELERY_TASK_ALWAYS_EAGER)
+    result = claims_refresh(project_id=job.project_id, job_id=job_id, in_child=in_child)
+    job_succeed(job_id=job_id, result=result)
 
 
 def cluster_review(

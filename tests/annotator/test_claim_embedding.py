@@ -209,10 +209,8 @@ def test_a_web_process_that_runs_tasks_itself_embeds_in_a_child_process():
         "import os, sys\n"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.base')\n"
         "import django; django.setup()\n"
-        "from django.conf import settings\n"
-        "settings.CELERY_TASK_ALWAYS_EAGER = True\n"
         "from annotator.claims.services import embed_claims\n"
-        "vectors = embed_claims(['The ceasefire has collapsed.'])\n"
+        "vectors = embed_claims(['The ceasefire has collapsed.'], in_child=True)\n"
         "assert vectors.shape == (1, 384)\n"
         "assert 'annotator.claims.embedding' not in sys.modules\n"
     )
