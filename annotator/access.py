@@ -37,6 +37,7 @@ from annotator.errors import NotFound
 from annotator.layers.selectors import layer_with_role
 from annotator.models import (
     ANNOTATOR_LAYER_KINDS,
+    ClaimCluster,
     Document,
     JobRun,
     Layer,
@@ -236,6 +237,16 @@ def access_job(*, user: User, job_id: int) -> JobRun:
     elif not _is_staff(user):
         raise NotFound("Job not found.")
     return job
+
+
+def access_claim_cluster(*, user: User, cluster_id: int) -> ClaimCluster:
+    """A claim cluster, for the reviewers and managers of its project; 404 for anyone who may
+    not see the project, 403 for its annotators."""
+    found = ClaimCluster.objects.filter(pk=cluster_id).first()
+    if found is None:
+        raise NotFound("Claim cluster not found.")
+    access_project(user=user, project_id=found.project_id, roles=REVIEWERS)
+    return found
 
 
 def can_review(*, role: str | None) -> bool:

@@ -507,14 +507,12 @@ class SuggestionModel(models.Model):
     trigger = models.CharField(max_length=16, help_text="manual, or new_truth when enough new gold arrived.")
     # The data watermark: the project's layers_version and its documents with truth at training.
     layers_version = models.PositiveIntegerField()
-    n_documents = models.PositiveIntegerField(help_text="Documents with gold or consensus it learnt from.")
     n_gold = models.PositiveIntegerField(default=0, help_text="Of them, documents with gold.")
     n_rejections = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(
         help_text="The held-out evaluation (annotator.suggestions.classifier.evaluate)."
     )
     labels_used = models.JSONField(default=list, help_text="Labels whose suggestions beat the baseline.")
-    in_use = models.BooleanField(default=False)
     blob = models.BinaryField(editable=False)
 
     class Meta:
@@ -523,6 +521,15 @@ class SuggestionModel(models.Model):
 
     def __str__(self) -> str:
         return f"suggestion model {self.pk} of {self.project}"
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.labels_used)
+
+    @property
+    def n_documents(self) -> int:
+        """Documents with gold or consensus it learnt from."""
+        return int(self.metrics["n_documents"])
 
 
 class SuggestionRejection(models.Model):

@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 from annotator import access
 from annotator.claims.selectors import ClusterView, claim_reviews, clusters_view
 from annotator.claims.services import claims_refresh_start, cluster_merge, cluster_review, cluster_split
-from annotator.errors import NotFound, ValidationError
 from annotator.models import ClaimCluster, ClaimRating
 from api.serializers import JobSerializer, StrictCharField
 from api.views import job_accepted, validated
@@ -93,20 +92,10 @@ class ClusterHistorySerializer(serializers.Serializer):
         return {"+": "created", "~": "changed", "-": "deleted"}[row.history_type]
 
 
-def _cluster(user: Any, cluster_id: int) -> ClaimCluster:
-    """A cluster of a project the user reviews in; 404 otherwise, as for any object they may not see."""
-    found = ClaimCluster.objects.filter(pk=cluster_id).first()
-    if found is None:
-        raise NotFound("Claim cluster not found.")
-    access.access_project(user=user, project_id=found.project_id, roles=access.REVIEWERS)
-    return found
-
-
 def _view(claim_cluster: ClaimCluster) -> dict[str, Any]:
-    (view,) = clusters_view(project_id=claim_cluster.project_id, cluster_ids=[claim_cluster.pk]) or [
-        ClusterView(claim_cluster)
-    ]
-    return ClusterSerializer(view).data
+    """The cluster as the API shows it, with its claims (none after a merge took them all)."""
+    found = clusters_view(project_id=claim_cluster.project_id, min_sources=1, cluster_ids=[claim_cluster.pk])
+    return ClusterSerializer(found[0] if found else ClusterView(claim_cluster)).data
 
 
 class ClaimClusterListApi(APIView):
@@ -148,12 +137,12 @@ class ClaimReviewApi(APIView):
 class ClaimClusterDetailApi(APIView):
     @extend_schema(responses=ClusterSerializer)
     def get(self, request: Request, cluster_id: int) -> Response:
-        return Response(_view(_cluster(request.user, cluster_id)))
+        return Response(_view(access.access_claim_cluster(user=request.user, cluster_id=cluster_id)))
 
     @extend_schema(request=ClusterReviewSerializer, responses=ClusterSerializer)
     def patch(self, request: Request, cluster_id: int) -> Response:
         """Name the cluster or rule on it; the fields left out stay."""
-        claim_cluster = _cluster(request.user, cluster_id)
+        claim_cluster = access.access_claim_cluster(user=request.user, cluster_id=cluster_id)
         data = validated(ClusterReviewSerializer, request.data)
         cluster_review(claim_cluster=claim_cluster, reviewer=cast(User, request.user), **data)
         return Response(_view(claim_cluster))
@@ -163,12 +152,9 @@ class ClaimClusterMergeApi(APIView):
     @extend_schema(request=MergeSerializer, responses=ClusterSerializer)
     def post(self, request: Request, cluster_id: int) -> Response:
         """Move every claim of `other` here and remove `other`."""
-        claim_cluster = _cluster(request.user, cluster_id)
+        claim_cluster = access.access_claim_cluster(user=request.user, cluster_id=cluster_id)
         data = validated(MergeSerializer, request.data)
-        other = ClaimCluster.objects.filter(pk=data["other"], project_id=claim_cluster.project_id).first()
-        if other is None:
-            raise ValidationError({"other": [f"No other claim cluster {data['other']} in this project."]})
-        cluster_merge(claim_cluster=claim_cluster, other=other, reviewer=cast(User, request.user))
+        cluster_merge(claim_cluster=claim_cluster, other_id=data["other"], reviewer=cast(User, request.user))
         return Response(_view(claim_cluster))
 
 
@@ -176,7 +162,7 @@ class ClaimClusterSplitApi(APIView):
     @extend_schema(request=SplitSerializer, responses={201: ClusterSerializer})
     def post(self, request: Request, cluster_id: int) -> Response:
         """Move the given claims into a new cluster, which the answer shows."""
-        claim_cluster = _cluster(request.user, cluster_id)
+        claim_cluster = access.access_claim_cluster(user=request.user, cluster_id=cluster_id)
         data = validated(SplitSerializer, request.data)
         new = cluster_split(
             claim_cluster=claim_cluster, claim_ids=data["claims"], reviewer=cast(User, request.user)
@@ -188,7 +174,7 @@ class ClaimClusterHistoryApi(APIView):
     @extend_schema(responses=ClusterHistorySerializer(many=True))
     def get(self, request: Request, cluster_id: int) -> Response:
         """Every change of the cluster, newest first."""
-        claim_cluster = _cluster(request.user, cluster_id)
+        claim_cluster = access.access_claim_cluster(user=request.user, cluster_id=cluster_id)
         rows = (
             ClaimCluster.history.filter(id=claim_cluster.pk)
             .select_related("history_user")

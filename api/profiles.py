@@ -206,17 +206,24 @@ class ProjectProfilesSerializer(serializers.Serializer):
 
 class AcrossOutletsSerializer(serializers.Serializer):
     claims_carried = serializers.IntegerField(
-        source="carried", help_text="Its claims that two or more outlets carried (gold, else consensus)."
+        source="claims.carried",
+        help_text="Its claims that two or more outlets carried (gold, else consensus).",
     )
     claims_first_carried = serializers.IntegerField(
-        source="first", help_text="Of those, the ones it published first."
+        source="claims.first", help_text="Of those, the ones it published first."
     )
     claims_unsourced = serializers.IntegerField(
-        source="unsourced", help_text="Its claims there without evidence where another outlet gave some."
+        source="claims.unsourced",
+        help_text="Its claims there without evidence where another outlet gave some.",
     )
-    standard_disclaimer = serializers.CharField(allow_null=True, help_text="The sentence it repeats most.")
+    standard_disclaimer = serializers.CharField(
+        source="disclaimer.text", default=None, allow_null=True, help_text="The sentence it repeats most."
+    )
     standard_disclaimer_share = serializers.FloatField(
-        allow_null=True, help_text="The percent of its articles that carry it."
+        source="disclaimer.share",
+        default=None,
+        allow_null=True,
+        help_text="The percent of its articles that carry it.",
     )
 
 

@@ -476,10 +476,10 @@ class SuggestionModelSerializer(serializers.Serializer):
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     trigger = serializers.CharField(help_text="manual, or new_truth when enough new gold arrived.")
     layers_version = serializers.IntegerField(help_text="The project's layers_version it was trained at.")
-    n_documents = serializers.IntegerField()
+    n_documents = serializers.IntegerField(help_text="Documents with gold or consensus it learnt from.")
     n_gold = serializers.IntegerField()
     n_rejections = serializers.IntegerField()
-    in_use = serializers.BooleanField()
+    in_use = serializers.BooleanField(help_text="Whether it suggests anything: labels_used is not empty.")
     labels_used = serializers.ListField(child=serializers.CharField())
     metrics = serializers.JSONField(
         help_text="The held-out evaluation: per label and pooled, with its baseline."

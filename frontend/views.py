@@ -47,7 +47,7 @@ from annotator.review.selectors import (
     review_queue_filters_resolve,
     review_queue_rows,
 )
-from annotator.suggestions.selectors import suggestion_models_recent, suggestions_on
+from annotator.suggestions.selectors import suggestion_model_current, suggestion_models_recent, suggestions_on
 from frontend import agreement_page as page
 from frontend import annotators_page, profiles_page, suggestions_page
 from frontend.script_urls import url_template
@@ -257,7 +257,7 @@ def suggestions(request: HttpRequest, project_id: int) -> HttpResponse:
     baseline, its calibration, earlier ones, and (managers) training and the blind switch."""
     project = _or_404(access.access_project, user=request.user, project_id=project_id, roles=access.REVIEWERS)
     models = list(suggestion_models_recent(project_id=project.pk))
-    current = next((m for m in models if m.in_use), None)
+    current = suggestion_model_current(project_id=project.pk)
     return render(
         request,
         "frontend/suggestions.html",

@@ -335,8 +335,9 @@ def project_agreement_refresh(
         light = replace(statistics, by_raters={}, attributes={}, value_counts={}) if n_boot > 0 else None
         by_panel.add(document_id, statistics)
         by_source[source_id].add(statistics, light, watermark)
-        by_exposure[exposure.get(document_id, NONE)].add(statistics, light, watermark)
-        exposure_counts[exposure.get(document_id, NONE)] += 1
+        kind = exposure.get(document_id, NONE)
+        by_exposure[kind].add(statistics, light, watermark)
+        exposure_counts[kind] += 1
         if light is not None:
             project.light.append(light)
         project.watermark = _newest([project.watermark, watermark])

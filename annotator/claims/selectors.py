@@ -58,6 +58,10 @@ class ClusterView:
         return sorted({a.source for a in self.appearances})
 
     @property
+    def n_sources(self) -> int:
+        return len({a.source_id for a in self.appearances})
+
+    @property
     def first(self) -> ClaimAppearance | None:
         """The earliest published appearance (by published_at; undated ones never come first)."""
         dated = [a for a in self.appearances if a.published_at is not None]
@@ -65,22 +69,20 @@ class ClusterView:
 
     @property
     def title(self) -> str:
-        return (
-            self.cluster.name or (self.first or self.appearances[0]).text
-            if self.appearances
-            else self.cluster.name
-        )
+        """The cluster's name, else the words of its first appearance."""
+        if self.cluster.name or not self.appearances:
+            return self.cluster.name
+        return (self.first or self.appearances[0]).text
 
 
 def clusters_view(
     *, project_id: int, min_sources: int = 2, cluster_ids: list[int] | None = None
 ) -> list[ClusterView]:
-    """The project's clusters carried by at least `min_sources` sources (or the ones asked
-    for), most sources first, each with its claims in publication order. Two queries."""
+    """The project's clusters (among `cluster_ids`, if given) carried by at least `min_sources`
+    sources, most sources first, each with its claims in publication order. Two queries."""
     rows = Claim.objects.filter(project_id=project_id, cluster__isnull=False)
     if cluster_ids is not None:
         rows = rows.filter(cluster_id__in=cluster_ids)
-    views: dict[int, ClusterView] = {}
     appearances: dict[int, list[ClaimAppearance]] = defaultdict(list)
     for row in rows.values_list(
         "pk",
@@ -100,14 +102,19 @@ def clusters_view(
     wanted = [
         cluster_id
         for cluster_id, found in appearances.items()
-        if cluster_ids is not None or len({a.source_id for a in found}) >= min_sources
+        if len({a.source_id for a in found}) >= min_sources
     ]
-    for claim_cluster in ClaimCluster.objects.filter(pk__in=wanted).select_related("reviewed_by"):
-        found = sorted(
-            appearances[claim_cluster.pk], key=lambda a: (a.published_at is None, a.published_at, a.claim_id)
+    views = [
+        ClusterView(
+            claim_cluster,
+            sorted(
+                appearances[claim_cluster.pk],
+                key=lambda a: (a.published_at is None, a.published_at, a.claim_id),
+            ),
         )
-        views[claim_cluster.pk] = ClusterView(claim_cluster, found)
-    return sorted(views.values(), key=lambda v: (-len(v.sources), -len(v.appearances), v.cluster.pk))
+        for claim_cluster in ClaimCluster.objects.filter(pk__in=wanted).select_related("reviewed_by")
+    ]
+    return sorted(views, key=lambda v: (-v.n_sources, -len(v.appearances), v.cluster.pk))
 
 
 def document_claims_elsewhere(*, document: Document) -> list[ClusterView]:
@@ -115,8 +122,7 @@ def document_claims_elsewhere(*, document: Document) -> list[ClusterView]:
     cluster_ids = list(
         Claim.objects.filter(document=document, cluster__isnull=False).values_list("cluster_id", flat=True)
     )
-    views = clusters_view(project_id=document.project_id, cluster_ids=cluster_ids)
-    return [view for view in views if len({a.source_id for a in view.appearances}) >= 2]
+    return clusters_view(project_id=document.project_id, cluster_ids=cluster_ids)
 
 
 def claim_review(view: ClusterView, *, publisher: str) -> dict[str, Any]:
@@ -170,7 +176,9 @@ def claim_reviews(*, project_id: int, publisher: str) -> list[dict[str, Any]]:
     ruled = list(
         ClaimCluster.objects.filter(project_id=project_id).exclude(rating="").values_list("pk", flat=True)
     )
-    views = sorted(clusters_view(project_id=project_id, cluster_ids=ruled), key=lambda v: v.cluster.pk)
+    views = sorted(
+        clusters_view(project_id=project_id, min_sources=1, cluster_ids=ruled), key=lambda v: v.cluster.pk
+    )
     return [claim_review(view, publisher=publisher) for view in views if view.appearances]
 
 
@@ -195,8 +203,6 @@ def source_claim_figures(*, project_id: int, source_id: int | None = None) -> di
     first: dict[int, int] = defaultdict(int)
     unsourced: dict[int, int] = defaultdict(int)
     for view in clusters_view(project_id=project_id, cluster_ids=cluster_ids):
-        if len(view.sources) < 2:
-            continue
         sourced_by = {a.source_id for a in view.appearances if a.sourced}
         for a in view.appearances:
             carried[a.source_id] += 1
@@ -215,12 +221,4 @@ def across_outlets(*, project_id: int, source_id: int) -> dict[str, Any]:
     claims = source_claim_figures(project_id=project_id, source_id=source_id).get(
         source_id, SourceClaims(0, 0, 0)
     )
-    disclaimer = standard_disclaimer(project_id=project_id, source_id=source_id)
-    return {
-        "carried": claims.carried,
-        "first": claims.first,
-        "unsourced": claims.unsourced,
-        "standard_disclaimer": disclaimer.text if disclaimer else None,
-        "standard_disclaimer_share": disclaimer.share if disclaimer else None,
-        "disclaimer": disclaimer,
-    }
+    return {"claims": claims, "disclaimer": standard_disclaimer(project_id=project_id, source_id=source_id)}

@@ -16,9 +16,11 @@ change of a cluster is kept in its history.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import multiprocessing
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -27,9 +29,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from annotator.claims.clustering import cluster
 from annotator.errors import ValidationError
+from annotator.jobs import scheduling
 from annotator.jobs.services import job_create, job_progress, job_send, job_start, job_succeed
 from annotator.models import Claim, ClaimCluster, JobKind, JobRun, Project
 from annotator.review.selectors import document_truths
@@ -38,19 +42,41 @@ CLAIM = "CLAIM"
 EMBED_CHUNK = 512
 
 
-def embed_claims(texts: Sequence[str], *, in_child: bool = False) -> np.ndarray:
-    """The texts' embeddings, with the model loaded once per process; `in_child`: in a spawned
-    child process, for a job that runs inside the web process (claims_refresh_job_run)."""
-    if not texts:
+def embed_claims(
+    texts: Sequence[str], *, in_child: bool = False, progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """The texts' embeddings, EMBED_CHUNK at a time (`progress` gets the count done after each),
+    with the model loaded once per process; `in_child`: in one spawned child process, for a job
+    that runs inside the web process (claims_refresh_job_run)."""
+    chunks = [list(texts[start : start + EMBED_CHUNK]) for start in range(0, len(texts), EMBED_CHUNK)]
+    if not chunks:
         return np.zeros((0, 384), dtype=np.float32)
-    if in_child:
-        from annotator.claims import embedding_process
+    with contextlib.ExitStack() as stack:
+        embed: Callable[[list[str]], np.ndarray]
+        if in_child:
+            from annotator.claims import embedding_process
 
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return pool.submit(embedding_process.embed, list(texts)).result()
-    from annotator.claims.embedding import embed
+            pool = stack.enter_context(
+                ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            )
+            embed = functools.partial(_in_pool, pool, embedding_process.embed)
+        else:
+            from annotator.claims import embedding
 
-    return embed(texts)
+            embed = embedding.embed
+        vectors, done = [], 0
+        for chunk in chunks:
+            vectors.append(embed(chunk))
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+    return np.concatenate(vectors)
+
+
+def _in_pool(
+    pool: ProcessPoolExecutor, call: Callable[[list[str]], np.ndarray], texts: list[str]
+) -> np.ndarray:
+    return pool.submit(call, texts).result()
 
 
 def claims_refresh(*, project_id: int, job_id: int | None = None, in_child: bool = False) -> dict[str, int]:
@@ -77,13 +103,11 @@ def claims_refresh(*, project_id: int, job_id: int | None = None, in_child: bool
     total = len(new_keys)
     if job_id is not None:
         job_progress(job_id=job_id, progress=0, total=total + 1)
-    vectors = []
-    for start in range(0, total, EMBED_CHUNK):
-        chunk = new_keys[start : start + EMBED_CHUNK]
-        vectors.append(embed_claims([wanted[key][0] for key in chunk], in_child=in_child))
-        if job_id is not None:
-            job_progress(job_id=job_id, progress=start + len(chunk))
-    embedded = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
+    embedded = embed_claims(
+        [wanted[key][0] for key in new_keys],
+        in_child=in_child,
+        progress=None if job_id is None else lambda done: job_progress(job_id=job_id, progress=done),
+    )
     with transaction.atomic():
         Claim.objects.filter(pk__in=gone + [existing[key].pk for key in new_keys if key in existing]).delete()
         Claim.objects.bulk_update(changed, ["basis", "attributes"], batch_size=1000)
@@ -123,18 +147,26 @@ def _recluster(project_id: int) -> int:
             groups.setdefault(label, []).append(index)
         taken: set[int] = set()
         assignment: dict[int, int] = {}
+        unmatched: list[list[int]] = []
         # Bigger groups choose first, so a cluster's id follows most of its claims.
         for members in sorted(groups.values(), key=len, reverse=True):
             previous = Counter(
                 rows[i][3] for i in members if rows[i][3] is not None and rows[i][3] not in taken
             )
-            if previous:
-                cluster_id = previous.most_common(1)[0][0]
-            else:
-                cluster_id = ClaimCluster.objects.create(project_id=project_id).pk
+            if not previous:
+                unmatched.append(members)
+                continue
+            cluster_id = previous.most_common(1)[0][0]
             taken.add(cluster_id)
             for i in members:
                 assignment[rows[i][0]] = cluster_id
+        # New clusters in one statement (with their history rows), not one insert each.
+        created = bulk_create_with_history(
+            [ClaimCluster(project_id=project_id) for _ in unmatched], ClaimCluster, batch_size=1000
+        )
+        for members, new in zip(unmatched, created, strict=True):
+            for i in members:
+                assignment[rows[i][0]] = new.pk
         moved = [Claim(pk=pk, cluster_id=cluster_id) for pk, cluster_id in assignment.items()]
         Claim.objects.bulk_update(moved, ["cluster_id"], batch_size=2000)
     ClaimCluster.objects.filter(project_id=project_id, claims__isnull=True, rating="", name="").delete()
@@ -158,8 +190,7 @@ def claims_refresh_job_run(*, job_id: int, celery_id: str = "") -> None:
     # In a Celery worker the model loads in the worker, once per process. Where tasks run inside
     # the web process (the embedded default, no broker), a child process embeds, so the web
     # process never loads the model.
-    in_child = bool(settings.CELERY_TASK_ALWAYS_EAGER)
-    result = claims_refresh(project_id=job.project_id, job_id=job_id, in_child=in_child)
+    result = claims_refresh(project_id=job.project_id, job_id=job_id, in_child=scheduling.in_process())
     job_succeed(job_id=job_id, result=result)
 
 
@@ -187,11 +218,16 @@ def cluster_review(
     return claim_cluster
 
 
-def cluster_merge(*, claim_cluster: ClaimCluster, other: ClaimCluster, reviewer: User) -> ClaimCluster:
-    """Move every claim of `other` into `claim_cluster` and remove `other`; its name and verdict
-    fill in what `claim_cluster` lacks."""
-    if other.pk == claim_cluster.pk or other.project_id != claim_cluster.project_id:
-        raise ValidationError({"other": [f"No other claim cluster {other.pk} in this project."]})
+def cluster_merge(*, claim_cluster: ClaimCluster, other_id: int, reviewer: User) -> ClaimCluster:
+    """Move every claim of cluster `other_id` of the same project into `claim_cluster` and remove
+    it; its name and verdict fill in what `claim_cluster` lacks."""
+    other = (
+        ClaimCluster.objects.filter(pk=other_id, project_id=claim_cluster.project_id)
+        .exclude(pk=claim_cluster.pk)
+        .first()
+    )
+    if other is None:
+        raise ValidationError({"other": [f"No other claim cluster {other_id} in this project."]})
     with transaction.atomic():
         Claim.objects.filter(cluster__in=[claim_cluster, other]).update(cluster=claim_cluster, pinned=True)
         for field in ("name", "rating", "rating_note", "review_url", "reviewed_by", "reviewed_at"):

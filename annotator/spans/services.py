@@ -26,11 +26,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.errors import Conflict, IncompleteLayer, NotFound, ValidationError
-from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span, SuggestionModel
+from annotator.models import Attribute, AttributeKind, Label, Layer, LayerStatus, Span
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.questions.selectors import answers_missing
 from annotator.schema import is_missing
 from annotator.spans.selectors import spans_nearby
+from annotator.suggestions.selectors import model_version_errors
 
 
 def _preview(text: str, limit: int = 80) -> str:
@@ -275,11 +276,9 @@ def span_create(
     suggestion model (of this project) whose suggestion the annotator accepted."""
     _require_transaction()
     document = layer.document
-    if (
-        model_version is not None
-        and not SuggestionModel.objects.filter(pk=model_version, project_id=document.project_id).exists()
-    ):
-        raise ValidationError({"model_version": [f"No suggestion model {model_version} in this project."]})
+    refused = model_version_errors(project_id=document.project_id, model_version=model_version)
+    if refused:
+        raise ValidationError(refused)
     schema = schema or project_schema_get(project=document.project)
     label_obj, clean_attributes = span_check(
         schema=schema,

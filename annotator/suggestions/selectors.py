@@ -13,10 +13,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from annotator.models import (
-    Attribute,
     AttributeKind,
     Document,
-    Label,
     Layer,
     LayerKind,
     LayerStatus,
@@ -28,7 +26,7 @@ from annotator.models import (
 from annotator.projects.selectors import ProjectSchema, project_schema_get
 from annotator.review.selectors import document_truths
 from annotator.suggestions import classifier
-from annotator.suggestions.boilerplate import Boilerplate, boilerplate_in, source_boilerplate
+from annotator.suggestions.boilerplate import boilerplate_in, source_boilerplate
 from annotator.suggestions.cues import cue_hints
 
 DISCLAIMER = "DISCLAIMER"
@@ -58,12 +56,10 @@ def suggestion_exposure(*, project_id: int) -> dict[int, str]:
     return {document_id: EVERY if shown == n else SOME for document_id, n, shown in rows}
 
 
-def boilerplate_of_source(*, project_id: int, source_id: int) -> list[Boilerplate]:
-    """The sentences the source repeats across its articles in the project."""
-    texts = list(
+def _source_texts(*, project_id: int, source_id: int) -> list[str]:
+    return list(
         Document.objects.filter(project_id=project_id, source_id=source_id).values_list("text", flat=True)
     )
-    return source_boilerplate(texts)
 
 
 @dataclass(frozen=True)
@@ -77,22 +73,21 @@ class StandardDisclaimer:
 def standard_disclaimer(*, project_id: int, source_id: int) -> StandardDisclaimer | None:
     """The sentence the source repeats in the most of its articles in the project, if any
     (annotator.suggestions.boilerplate's rule), with how many of its articles carry it."""
-    found = boilerplate_of_source(project_id=project_id, source_id=source_id)
+    texts = _source_texts(project_id=project_id, source_id=source_id)
+    found = source_boilerplate(texts)
     if not found:
         return None
-    total = Document.objects.filter(project_id=project_id, source_id=source_id).count()
     top = found[0]
-    return StandardDisclaimer(top.text, top.articles, total, 100 * top.share)
+    return StandardDisclaimer(top.text, top.articles, len(texts), 100 * top.share)
 
 
-def disclaimer_suggestions(*, document: Document) -> list[dict[str, Any]]:
+def disclaimer_suggestions(*, document: Document, schema: ProjectSchema) -> list[dict[str, Any]]:
     """DISCLAIMER suggestions for the document: where it carries a sentence its source repeats
     across its articles. None for a project without a DISCLAIMER label."""
-    if not Label.objects.filter(project_id=document.project_id, key=DISCLAIMER).exists():
+    if DISCLAIMER not in schema.labels:
         return []
-    found = {
-        b.key: b for b in boilerplate_of_source(project_id=document.project_id, source_id=document.source_id)
-    }
+    texts = _source_texts(project_id=document.project_id, source_id=document.source_id)
+    found = {b.key: b for b in source_boilerplate(texts)}
     return [
         {
             "label": DISCLAIMER,
@@ -110,11 +105,23 @@ def disclaimer_suggestions(*, document: Document) -> list[dict[str, Any]]:
 def suggestion_model_current(*, project_id: int) -> SuggestionModel | None:
     """The project's newest model that beat its baseline (its blob not read)."""
     return (
-        SuggestionModel.objects.filter(project_id=project_id, in_use=True)
+        SuggestionModel.objects.filter(project_id=project_id)
+        .exclude(labels_used=[])
         .defer("blob")
         .order_by("-id")
         .first()
     )
+
+
+def model_version_errors(*, project_id: int, model_version: int | None) -> dict[str, list[str]]:
+    """The refusal of a `model_version` that names no suggestion model of the project (a span
+    or a rejection may only cite its own project's models); {} when it is fine or absent."""
+    if (
+        model_version is None
+        or SuggestionModel.objects.filter(pk=model_version, project_id=project_id).exists()
+    ):
+        return {}
+    return {"model_version": [f"No suggestion model {model_version} in this project."]}
 
 
 def suggestion_models_recent(*, project_id: int, limit: int = 20) -> QuerySet[SuggestionModel]:
@@ -170,7 +177,11 @@ def layer_suggestions(*, layer: Layer) -> list[dict[str, Any]]:
     rejected = set(SuggestionRejection.objects.filter(layer=layer).values_list("label__key", "start", "end"))
     offered: list[dict[str, Any]] = []
     seen = set()
-    for suggestion in [*disclaimer_suggestions(document=document), *model_suggestions(document=document)]:
+    offers = [
+        *disclaimer_suggestions(document=document, schema=schema),
+        *model_suggestions(document=document),
+    ]
+    for suggestion in offers:
         place = (suggestion["label"], suggestion["start"], suggestion["end"])
         if place in taken or place in rejected or place in seen:
             continue
@@ -209,15 +220,9 @@ def truth_documents(*, project_id: int) -> Iterator[classifier.TrainingDocument]
         yield classifier.TrainingDocument(document_id, texts[document_id], None, places)
 
 
-def choice_attributes(*, project_id: int) -> dict[str, list[str]]:
+def choice_attributes(schema: ProjectSchema) -> dict[str, list[str]]:
     """Label key -> the keys of its choice attributes, which the model learns to hint."""
-    labels = dict(Label.objects.filter(project_id=project_id).values_list("pk", "key"))
-    out: dict[str, list[str]] = {}
-    for key, applies_to in (
-        Attribute.objects.filter(project_id=project_id, kind=AttributeKind.CHOICE)
-        .order_by("order", "pk")
-        .values_list("key", "applies_to")
-    ):
-        for label in applies_to or labels.values():
-            out.setdefault(label, []).append(key)
-    return out
+    return {
+        label: [a.key for a in schema.attributes_for(label) if a.kind == AttributeKind.CHOICE]
+        for label in schema.labels
+    }

@@ -27,9 +27,10 @@ from annotator.models import (
     SuggestionModel,
     SuggestionRejection,
 )
+from annotator.projects.selectors import project_schema_get
 from annotator.review.selectors import gold_document_ids
 from annotator.suggestions import classifier
-from annotator.suggestions.selectors import choice_attributes, truth_documents
+from annotator.suggestions.selectors import choice_attributes, model_version_errors, truth_documents
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,9 @@ def suggestion_model_train(
     version = scheduling.project_layers_version(project_id=project_id)
     n_gold = len(gold_document_ids(project_id=project_id))
     documents = list(truth_documents(project_id=project_id))
-    labels = list(
-        Label.objects.filter(project_id=project_id).order_by("order", "pk").values_list("key", flat=True)
-    )
-    attributes = choice_attributes(project_id=project_id)
+    schema = project_schema_get(project=project_id)
+    labels = list(schema.labels)
+    attributes = choice_attributes(schema)
     if job_id is not None:
         job_progress(job_id=job_id, progress=1, total=3)
     metrics = classifier.evaluate(documents, labels, attributes)
@@ -72,12 +72,10 @@ def suggestion_model_train(
         created_by_id=created_by_id,
         trigger=trigger,
         layers_version=version,
-        n_documents=metrics["n_documents"],
         n_gold=n_gold,
         n_rejections=sum(len(d.rejected) for d in documents),
         metrics=metrics,
         labels_used=used,
-        in_use=bool(used),
         blob=classifier.dumps(model),
     )
 
@@ -155,11 +153,7 @@ def suggestion_reject(
         errors["label"] = [f"No label {label!r} in this project."]
     if not 0 <= start < end <= len(document.text):
         errors["end"] = [f"Need 0 <= start < end <= {len(document.text)} (the text's length)."]
-    if (
-        model_version is not None
-        and not SuggestionModel.objects.filter(pk=model_version, project_id=document.project_id).exists()
-    ):
-        errors["model_version"] = [f"No suggestion model {model_version} in this project."]
+    errors |= model_version_errors(project_id=document.project_id, model_version=model_version)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from annotator.models import Project
+from annotator.models import Project, Source
 from tests.frontend.pages import client_for, page_html
 
 pytestmark = pytest.mark.django_db
@@ -242,17 +242,15 @@ def test_the_markdown_preview_renders_as_the_pages_do_and_cleans_what_it_must(cl
 def test_suggestions_page_shows_the_demo_models_evaluation_against_its_baseline(client, demo):
     from annotator.models import SuggestionModel
 
+    # The small demo's dozen articles make a model that beats no baseline (make run's large demo
+    # makes one that is used): listed, and nothing suggested from it.
     model = SuggestionModel.objects.get(project=demo)
+    assert not model.in_use
     html = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/suggestions/")
     assert "Suggestions are <strong>on</strong> in this blind project." in html
     assert "every sentence marked with the label" in html
-    assert f"<tr><td>{model.pk}</td>" in html  # in the models' table, used or not
-    # The small demo's dozen articles make a weak model; make run's large demo one that is used.
-    if model.in_use:
-        assert f"In use: <strong>model {model.pk}</strong>" in html
-        assert 'id="model-calibration"' in html and html.count("<svg") == 1
-    else:
-        assert "No model beat its baseline yet" in html
+    assert f"<tr><td>{model.pk}</td>" in html
+    assert "No model beat its baseline yet" in html and 'id="model-evaluation"' not in html
     assert 'id="train-model"' not in html  # reviewers read; managers train
     assert 'id="train-model"' in page_html(client, "demo-manager", f"/projects/{demo.pk}/suggestions/")
     assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/suggestions/").status_code == 403
@@ -269,10 +267,16 @@ def test_claims_page_shows_claims_two_outlets_carry_and_the_profile_its_figures(
         assert f"First carried by <strong>{view.first.source}</strong>" in html
     assert "Verdicts as ClaimReview JSON-LD" in html
     assert client_for(client, "demo-anna").get(f"/projects/{demo.pk}/claims/").status_code == 403
-    source = views[0].first.source_id
-    profile = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{source}/")
+    first = views[0].first.source_id
+    profile = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{first}/")
     assert "Of those, claims it carried first</dt><dd>" in profile
-    assert "Its standard disclaimer</dt><dd>“" in profile or "Its standard disclaimer</dt><dd>None" in profile
+    # The Herald ends each of its three articles with the same footer; the Klaxon has none.
+    herald, klaxon = (Source.objects.get(slug=slug).pk for slug in ("harbour-herald", "daily-klaxon"))
+    profile = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{herald}/")
+    assert "Its standard disclaimer</dt><dd>“The views expressed here are the author’s own" in profile
+    assert "in 3 of its 3 articles (100%)" in profile
+    profile = page_html(client, "demo-reviewer", f"/projects/{demo.pk}/sources/{klaxon}/")
+    assert "Its standard disclaimer</dt><dd>None: no sentence recurs" in profile
 
 
 def test_review_page_shows_the_documents_claims_in_other_outlets(client, demo):
@@ -284,3 +288,18 @@ def test_review_page_shows_the_documents_claims_in_other_outlets(client, demo):
     assert "These claims in other outlets" in html
     for other in view.appearances[1:]:
         assert f'href="/review/{other.document_id}/"' in html
+
+
+def test_suggestions_page_shows_a_model_in_use_with_its_evaluation_and_calibration(client, db):
+    from annotator.suggestions.services import suggestion_model_train
+    from tests.annotator.suggestion_team import SuggestionTeam
+
+    team = SuggestionTeam("suggest-page")
+    model = suggestion_model_train(project_id=team.project.pk)
+    assert model.in_use
+    html = page_html(client, team.reviewer.username, f"/projects/{team.project.pk}/suggestions/")
+    assert "Suggestions are <strong>on</strong>." in html
+    assert f"In use: <strong>model {model.pk}</strong>" in html
+    for label in model.labels_used:
+        assert f'<tr data-label="{label}">' in html
+    assert 'id="model-calibration"' in html and html.count("<svg") == 1

@@ -572,10 +572,8 @@ function dropSuggestion(key) {
 function acceptSuggestion(key) {
   const suggestion = dropSuggestion(key);
   if (!suggestion) return;
-  const allowed = new Set(attributesFor(state.schema, suggestion.label).map((a) => a.key));
-  const attributes = Object.fromEntries(
-    Object.entries(suggestion.attributes || {}).filter(([k]) => allowed.has(k)).map(([k, hint]) => [k, hint.value]),
-  );
+  // The server hints only attributes of the suggestion's label, with values they allow.
+  const attributes = Object.fromEntries(Object.entries(suggestion.attributes || {}).map(([k, hint]) => [k, hint.value]));
   const { label, start, end } = suggestion;
   const body = { label, start, end, text: state.index.slice(start, end), attributes, model_version: suggestion.model_version ?? null };
   const current = state.currentSuggestion;
