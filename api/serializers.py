@@ -67,6 +67,14 @@ class StrictSlugField(StrictStringMixin, serializers.SlugField):
     pass
 
 
+class LayerProgressFilterSerializer(serializers.Serializer):
+    """Types only for the documents list's progress filters (a NUL byte or an overlong value is
+    refused here); annotator.layers.selectors checks the state is known and the annotator exists."""
+
+    layer_state = StrictCharField(required=False, max_length=32)
+    annotator = StrictCharField(required=False, max_length=150)
+
+
 class BlankRefusedMixin:
     """For fields read from a query string. DRF reads a blank query value ("?basis=") as not
     sent and takes the default; for a choice or a time a blank is no value, so it is refused (400)."""

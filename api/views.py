@@ -448,10 +448,11 @@ class DocumentListApi(APIView):
             .annotate(n_chars=Length("text"))
         )
         if access.sees_all_layers(role=project.user_role, project=project):  # type: ignore[attr-defined]
+            progress = validated(s.LayerProgressFilterSerializer, request.query_params)
             documents = documents_with_layers(
                 documents.annotate(layers_submitted=_SUBMITTED_LAYERS),
-                state=request.query_params.get("layer_state"),
-                annotator=request.query_params.get("annotator"),
+                state=progress.get("layer_state"),
+                annotator=progress.get("annotator"),
             )
         elif any(request.query_params.get(name) for name in progress_filters):
             raise PermissionDenied("Filtering by other annotators' progress needs the reviewer role.")
