@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from annotator.models import Project, Source
 from tests.frontend.pages import client_for, page_html
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.VAR_DIR = tmp_path
-    # The agreement jobs start when the load commits; run them here as a real commit would.
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", stdout=io.StringIO())
-    return Project.objects.get(slug="demo")
 
 
 def test_home_lists_projects_with_progress(client, demo):

@@ -7,19 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.management import call_command
 
 from annotator.models import Project, Source, SourceProfile
 from tests.frontend.pages import client_for, page_html
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
-
-
-@pytest.fixture
-def demo(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    return Project.objects.get(slug="demo")
 
 
 def _sources(project: Project) -> list[Source]:

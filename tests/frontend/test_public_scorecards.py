@@ -8,10 +8,9 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
-from annotator.models import Project, SourceProfile
+from annotator.models import SourceProfile
 from annotator.publishing.services import scorecards_publish, scorecards_unpublish
 from tests.factories import UserFactory
 from tests.frontend.pages import client_for
@@ -19,18 +18,6 @@ from tests.frontend.pages import client_for
 pytestmark = pytest.mark.django_db
 
 USERNAMES = ("demo-anna", "demo-ben", "demo-chloe", "demo-reviewer", "demo-manager", "demo-dev")
-
-
-@pytest.fixture
-def demo(settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.VAR_DIR = tmp_path
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", stdout=io.StringIO())
-    project = Project.objects.get(slug="demo")
-    from annotator.profiles.services import project_profiles_current
-
-    project_profiles_current(project_id=project.pk)  # computed, as the profile pages would
-    return project
 
 
 def _visitors(client):
