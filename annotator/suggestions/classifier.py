@@ -12,7 +12,7 @@ it says, and the calibration curve in the evaluation checks it.
 Annotators' rejections are data: a rejected sentence in a document with no truth yet is one
 more negative example for its label (where truth exists, truth decides).
 
-`evaluate` splits documents, not sentences, holding out TEST_SHARE of them by a seeded hash,
+`evaluate` splits documents, not sentences, holding out TEST_SHARE of them by a seeded hash of their text,
 fits on the rest and scores the held-out ones: precision, recall and F1 over sentences, span F1
 as the agreement engine computes it (annotator.agreement.maths.gold), and a calibration curve.
 The baseline is marking every sentence with the label; a label is suggested only where the
@@ -56,7 +56,7 @@ class NotEnoughData(ValueError):
 
 @dataclass(frozen=True)
 class TrainingDocument:
-    key: int  # the document's id: the held-out split hashes it
+    key: int  # the document's id
     text: str
     spans: Sequence[TruthSpan] | None  # None: no truth yet (only its rejections count)
     rejected: Sequence[tuple[int, int, str]] = ()  # (start, end, label) suggestions rejected
@@ -182,8 +182,11 @@ def suggest(model: Model, text: str, *, labels: Sequence[str] | None = None) -> 
     return sorted(out, key=lambda s: (s.start, s.end, s.label))
 
 
-def held_out(key: int, *, seed: int = 0, share: float = TEST_SHARE) -> bool:
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+def held_out(text: str, *, seed: int = 0, share: float = TEST_SHARE) -> bool:
+    """Whether the document with this text is held out. The split follows the text, not an id, so
+    a training on the same documents holds out the same ones in any database (a restore gives
+    new ids), and copies of one text fall on the same side."""
+    digest = hashlib.sha256(f"{seed}:{text}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
@@ -201,7 +204,7 @@ def evaluate(
         raise NotEnoughData(
             f"{len(with_truth)} documents have gold or consensus; training needs {MIN_DOCUMENTS}."
         )
-    test = [d for d in with_truth if held_out(d.key, seed=seed)]
+    test = [d for d in with_truth if held_out(d.text, seed=seed)]
     if not test:  # a tiny project can hash nothing out: hold out its last documents
         test = with_truth[-max(1, len(with_truth) // 5) :]
     test_keys = {d.key for d in test}

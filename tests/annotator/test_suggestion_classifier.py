@@ -48,7 +48,7 @@ def test_a_sentence_carries_a_label_when_a_span_covers_half_of_the_shorter_of_th
 def test_the_model_beats_marking_every_sentence_on_held_out_articles():
     documents = corpus(60)
     metrics = evaluate(documents, LABELS, ATTRIBUTES)
-    test = [d for d in documents if held_out(d.key)]
+    test = [d for d in documents if held_out(d.text)]
     assert metrics["n_documents"] == 60 and metrics["n_test_documents"] == len(test) > 0
     for label in ("CLAIM", "OPINION", "DISCLAIMER"):
         figures = metrics["labels"][label]
