@@ -239,3 +239,29 @@ def test_database_connections_are_kept_only_under_gunicorn():
     result = _run(under_gunicorn, "config.settings.production", **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["conn_max_age"] == 60
+
+
+# What loading the application leaves open, as gunicorn's master holds it before forking workers.
+LOADED_PROBE = (
+    "import json, os, runpy, threading; conf = runpy.run_path('gunicorn.conf.py'); "
+    "import config.wsgi; from django.db import connections; "
+    "paths = [f'/proc/self/fd/{fd}' for fd in os.listdir('/proc/self/fd')]; "
+    "fds = [os.readlink(p) for p in paths if os.path.lexists(p)]; "
+    "print(json.dumps({'preload_app': conf['preload_app'], "
+    "'databases': [a for a in connections if connections[a].connection is not None], "
+    "'threads': [t.name for t in threading.enumerate()], "
+    "'sockets': sorted(fd for fd in fds if fd.startswith('socket:'))}))"
+)
+
+
+def test_loading_the_application_opens_no_connection_a_forked_worker_would_share():
+    # gunicorn loads the application once and forks its workers from it (preload_app): a
+    # database or Redis connection, or a thread, made while loading would be shared or lost.
+    result = _run(LOADED_PROBE, "config.settings.production", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "preload_app": True,
+        "databases": [],
+        "threads": ["MainThread"],
+        "sockets": [],
+    }
