@@ -15,13 +15,15 @@ that no document holds more than k layers.
 
 --kill-worker-every N kills the Celery worker (SIGKILL) and starts it again every N seconds;
 --restart-postgres restarts PostgreSQL once in the middle of each level (needs pg_ctlcluster).
-Afterwards the agreement statistics must cover every submitted layer (as in bench/load.py).
+Afterwards the agreement statistics must cover every submitted layer, and the project report
+the worker kept current must equal a full recompute from the layers (as in bench/load.py).
 --smoke runs one level of 3 annotators for 8 s with a median think time of 0.05 s, in about
 half a minute, on a database of its own dropped at the end (bench/harness.py). The database
 named by BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/annotator_bench_capacity;
 with --smoke, that name and "_smoke") is dropped and made again.
 It exits non-zero if a span was lost, a document went past k, agreement did not catch up or
-Locust's annotators raised an exception; in a smoke run, also after any failed request.
+differs from the recompute, or Locust's annotators raised an exception; in a smoke run, also
+after any failed request.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Prints, per run:
 - nothing lost: every acknowledged span operation is in PostgreSQL exactly once and nothing
   else is (`ledger_problems`), no document got more than k layers (`queue_problems`), and once
   the Celery worker has caught up every document with two or more submitted layers has its
-  agreement statistics and the project report counts them all.
+  agreement statistics, the project report counts them all, and it equals a full recompute
+  from the layers.
 Runs: one annotator for 10 s (service times without queueing), then 50 annotators for 60 s,
 then 50 for 60 s while the Celery worker is killed (SIGKILL, pool included) and restarted every
 15 s, then 50 for 60 s at a person's pace (about --think seconds, default 1, before each
@@ -28,7 +29,8 @@ end (bench/harness.py). It drops and recreates the database named by BENCH_DATAB
 "_smoke"), and starts a Redis of its own (redis-server on a free port), so no one else's queues
 or flushes meet the run's. The Celery worker's log goes to var/bench-load-celery.log.
 Targets: p95 under 50 ms, 0 errors, 0 lost. It exits non-zero after an error, a lost or
-phantom span operation, a document past k or agreement that did not catch up.
+phantom span operation, a document past k or agreement that did not catch up or differs
+from the recompute.
 """
 
 from __future__ import annotations
@@ -355,15 +357,37 @@ def _caught_up(project_id: int, timeout: float) -> tuple[list[str], float]:
     return problems, time.monotonic() - began
 
 
+def _differs_from_a_clean_recompute(project_id: int) -> list[str]:
+    """The project report's figures that a full recompute from the layers, in this process,
+    gives otherwise than the report the worker kept current while the run went on."""
+    import json
+
+    from annotator.agreement.services import project_agreement_recompute
+    from annotator.models import AgreementReport, ReportScope
+
+    kept = AgreementReport.objects.get(
+        project_id=project_id, scope=ReportScope.PROJECT, scope_key="", resolution="token"
+    ).metrics
+    clean = json.loads(json.dumps(project_agreement_recompute(project_id=project_id).metrics))
+    return [f"{key}: kept {kept.get(key)!r:.80}, clean {clean.get(key)!r:.80}" for key in
+            sorted(kept.keys() | clean.keys()) if kept.get(key) != clean.get(key)]  # fmt: skip
+
+
 def _print_catch_up(project_id: int, timeout: float, log: Path) -> int:
-    """Wait for agreement to catch up and say how it went; the number of problems left."""
+    """Wait for agreement to catch up, then compare the report with a clean recompute, and say
+    how it went; the number of problems left."""
     problems, waited = _caught_up(project_id, timeout)
     print(
         f"agreement caught up: {'yes' if not problems else 'NO'}, {waited:.0f} s after the run; problems: {len(problems)}"
     )
     if problems:
         print(f"  first: {problems[:3]}\n  worker log: {log.read_text(errors='replace')[-1500:]}")
-    return len(problems)
+        return len(problems)
+    differences = _differs_from_a_clean_recompute(project_id)
+    print(f"the report equals a clean recompute: {'yes' if not differences else 'NO'}")
+    for difference in differences[:5]:
+        print("   ", difference)
+    return len(differences)
 
 
 def _report(title: str, run: dict[str, Any], annotators: list[Annotator], project_id: int) -> int:
