@@ -40,12 +40,9 @@ def demo_loaded(django_db_setup: None, django_db_blocker: Any, tmp_path_factory:
 
 
 @pytest.fixture
-def demo(demo_loaded: int, db: None) -> Any:
+def demo(demo_loaded: int, db: None, fresh_cache: None) -> Any:
     """The demo project, as loaded: what an earlier test of the module changed is rolled back,
     and the cache holds nothing an earlier test computed."""
-    from django.core.cache import cache
-
     from annotator.models import Project
 
-    cache.clear()
     return Project.objects.get(pk=demo_loaded)
